@@ -1,0 +1,43 @@
+# The README's two commands: `make demo` and `make test`. Both create .venv when it is missing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test lint bench install clean migration
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/jiedan demo
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check jiedan_cli tests benchmarks
+	$(BIN)/ruff format --check jiedan_cli tests benchmarks
+	$(BIN)/mypy jiedan_cli
+
+test: $(TEST_STAMP) lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks
+
+# Regenerate the initial Alembic migration from server/db/tables.py (before the first release).
+migration: $(TEST_STAMP)
+	$(BIN)/python scripts/regen_initial_migration.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

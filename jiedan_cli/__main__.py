@@ -1,0 +1,3 @@
+from jiedan_cli.cli import main
+
+main()

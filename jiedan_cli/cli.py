@@ -1,0 +1,82 @@
+"""The `jiedan` root command. Command groups are imported only when invoked, so `jiedan --help`
+and a fast read command never pay for the server, httpx or textual."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from jiedan_cli import __version__
+
+# name → (module, attribute holding a Typer app, one-line help)
+GROUPS: dict[str, tuple[str, str, str]] = {
+    "server": ("jiedan_cli.commands.server", "app", "Run and manage the bundled platform server."),
+}
+
+ABOUT = "jiedan (接单): find orders, bid, deliver and get paid — local-first, from the terminal."
+
+
+class LazyGroup(TyperGroup):
+    """Imports a command group's module only when that group is invoked."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(GROUPS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        spec = GROUPS.get(cmd_name)
+        if spec is None:
+            return None
+        module, attr, _help = spec
+        command = typer.main.get_command(getattr(importlib.import_module(module), attr))
+        command.name = cmd_name
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Help from the table above, without importing any group."""
+        width = max(len(name) for name in GROUPS) + 2
+        lines = [
+            "Usage: jiedan [OPTIONS] COMMAND [ARGS]...",
+            "",
+            f"  {ABOUT}",
+            "",
+            "Options:",
+            "  --version   Show the version and exit.",
+            "  -h, --help  Show this message and exit.",
+            "",
+            "Commands:",
+        ]
+        lines += [f"  {name.ljust(width)}{help_}" for name, (_m, _a, help_) in GROUPS.items()]
+        formatter.write("\n".join(lines) + "\n")
+
+
+app = typer.Typer(
+    cls=LazyGroup,
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"jiedan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(help=ABOUT)
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    pass
+
+
+def main(argv: list[str] | None = None) -> Any:
+    from jiedan_cli.commands.exit_codes import run_cli
+
+    return run_cli(typer.main.get_command(app), argv if argv is not None else sys.argv[1:])

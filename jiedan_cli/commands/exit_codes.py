@@ -1,0 +1,55 @@
+"""The exit codes of the command-line contract (cli.md), and the one mapping to them."""
+
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+from typing import Any, NoReturn
+
+from jiedan_cli.domain.errors import (
+    InvalidInput,
+    JiedanError,
+    NotFound,
+    Offline,
+    Refused,
+    TemporaryFailure,
+    TooManyAttempts,
+    Unauthenticated,
+)
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BUG = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    REFUSED = 4
+    UNAUTHENTICATED = 5
+    OFFLINE = 6
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    if isinstance(exc, InvalidInput):
+        return ExitCode.USAGE
+    if isinstance(exc, NotFound):
+        return ExitCode.NOT_FOUND
+    if isinstance(exc, Refused | TooManyAttempts):
+        return ExitCode.REFUSED
+    if isinstance(exc, Unauthenticated):
+        return ExitCode.UNAUTHENTICATED
+    if isinstance(exc, Offline | TemporaryFailure):
+        return ExitCode.OFFLINE
+    return ExitCode.BUG
+
+
+def run_cli(command: Any, argv: list[str]) -> NoReturn:
+    """Run the root command. Click answers usage errors itself (exit 2); every expected
+    failure of ours becomes one `error: …` line on stderr and the contract's exit code."""
+    try:
+        command.main(args=argv, prog_name="jiedan", standalone_mode=True)
+    except JiedanError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(exit_code_for(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(ExitCode.OK)

@@ -1,0 +1,77 @@
+"""The failures every layer speaks. Mapped to HTTP statuses once (server/api/problems.py)
+and to exit codes once (commands/exit_codes.py)."""
+
+from __future__ import annotations
+
+
+class JiedanError(Exception):
+    """Base of every expected failure. `code` is a stable machine-readable slug."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(JiedanError):
+    """Malformed or out-of-range input (HTTP 422, exit 2)."""
+
+    code = "invalid_input"
+
+
+class NotFound(JiedanError):
+    """No such object, or not visible to the caller (HTTP 404, exit 3)."""
+
+    code = "not_found"
+
+
+class Refused(JiedanError):
+    """Understood but not allowed now: invalid state, conflict, forbidden, risk hold.
+
+    HTTP 409 (403 for Forbidden), exit 4."""
+
+    code = "refused"
+
+
+class Forbidden(Refused):
+    """The caller's role may not do this at all (HTTP 403, exit 4)."""
+
+    code = "forbidden"
+
+
+class Conflict(Refused):
+    """The object is not in a state that allows this (HTTP 409, exit 4)."""
+
+    code = "conflict"
+
+
+class Unauthenticated(JiedanError):
+    """Not signed in, bad credentials or a bad one-time code (HTTP 401, exit 5)."""
+
+    code = "unauthenticated"
+
+
+class TooManyAttempts(JiedanError):
+    """Throttled (HTTP 429, exit 4). `retry_after` in seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TemporaryFailure(JiedanError):
+    """Busy or overloaded; safe to retry later (HTTP 503 with Retry-After)."""
+
+    code = "temporarily_unavailable"
+
+
+class Offline(JiedanError):
+    """The server could not be reached (exit 6)."""
+
+    code = "offline"

@@ -1,0 +1,48 @@
+"""Membership tiers (会员等级) from trailing-12-month completed volume and count (money.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    REGULAR = "regular"  # 普通
+    SILVER = "silver"  # 银牌
+    GOLD = "gold"  # 金牌
+    DIAMOND = "diamond"  # 钻石
+
+
+@dataclass(frozen=True)
+class TierRule:
+    tier: Tier
+    label: str
+    min_volume_fen: int
+    min_orders: int
+    fee_discount_bp: int  # basis points taken off the commission rate
+
+
+TIER_RULES: tuple[TierRule, ...] = (
+    TierRule(Tier.REGULAR, "普通", 0, 0, 0),
+    TierRule(Tier.SILVER, "银牌", 1_000_000, 5, 100),  # ¥10,000 and 5 orders: 10% → 9%
+    TierRule(Tier.GOLD, "金牌", 5_000_000, 20, 200),
+    TierRule(Tier.DIAMOND, "钻石", 20_000_000, 50, 300),
+)
+
+
+def tier_for(volume_fen: int, completed_orders: int) -> Tier:
+    """The highest tier whose volume and count thresholds are both met."""
+    best = Tier.REGULAR
+    for rule in TIER_RULES:
+        if volume_fen >= rule.min_volume_fen and completed_orders >= rule.min_orders:
+            best = rule.tier
+    return best
+
+
+def rule_for(tier: Tier | str) -> TierRule:
+    return next(r for r in TIER_RULES if r.tier == tier)
+
+
+def next_rule(tier: Tier | str) -> TierRule | None:
+    index = [r.tier for r in TIER_RULES].index(Tier(tier))
+    return TIER_RULES[index + 1] if index + 1 < len(TIER_RULES) else None

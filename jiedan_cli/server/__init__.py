@@ -1,0 +1,1 @@
+"""The bundled platform server: the marketplace the client syncs with."""

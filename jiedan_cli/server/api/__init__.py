@@ -1,0 +1,38 @@
+"""HTTP routers, one module per resource. Thin: validate, open a transaction, call a service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from jiedan_cli.server.api import (
+    auth,
+    bids,
+    health,
+    messages,
+    money,
+    orders,
+    payments,
+    profiles,
+    reviews,
+    staff,
+    sync,
+    work,
+)
+
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (
+        health,
+        auth,
+        profiles,
+        orders,
+        bids,
+        work,
+        messages,
+        reviews,
+        money,
+        payments,
+        sync,
+        staff,
+    )
+)

@@ -1,0 +1,54 @@
+"""The application factory: `create_app(settings)` gives a ready FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from jiedan_cli import __version__
+from jiedan_cli.domain.timefmt import utcnow
+from jiedan_cli.server.api import ROUTERS, problems
+from jiedan_cli.server.api.limits import BodyLimit
+from jiedan_cli.server.clock import Clock
+from jiedan_cli.server.config import Settings
+from jiedan_cli.server.db import Database
+from jiedan_cli.server.jobs.scheduler import JobRunner
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True
+) -> FastAPI:
+    settings = settings or Settings.from_env()
+    settings.fill_secrets()
+    db = Database(settings.database_url)
+    if migrate:
+        db.migrate()
+    jobs = JobRunner(db, settings, clock or utcnow)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_jobs:
+            jobs.start()
+        try:
+            yield
+        finally:
+            jobs.stop()
+            db.dispose()
+
+    app = FastAPI(
+        title="jiedan platform",
+        version=__version__,
+        summary="The marketplace behind jiedan: orders, bids, escrow, ledger, sync.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock or utcnow
+    app.state.jobs = jobs
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,406 @@
+"""Every table of the server, as SQLAlchemy Core. Alembic's migrations are generated from
+this file (`make migration`) and a test checks they agree.
+
+Money columns are BIGINT fen; times are aware UTC; ids are UUIDv7 strings made by whoever
+creates the object (the client for things made offline)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from jiedan_cli.server.db.types import BigSerial, JSONText, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 36  # a UUID string
+
+server_meta = Table(
+    "server_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# ---- accounts ---------------------------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    # comma-separated: client, freelancer, support, finance, reviewer, admin
+    Column("roles", String(100), nullable=False),
+    Column("status", String(20), nullable=False, server_default="active"),  # active|deleted
+    Column("totp_secret", String(200)),  # encrypted with the server key
+    Column("totp_enabled", Boolean, nullable=False, server_default=text("false")),
+    Column("totp_last_step", BigInteger),
+    Column("verification", String(20), nullable=False, server_default="none"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("deleted_at", UTCDateTime),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", BigSerial, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_login_attempts_email_at", "email", "at"),
+    Index("ix_login_attempts_address_at", "address", "at"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("skills", JSONText, nullable=False, server_default="[]"),
+    Column("bio", Text, nullable=False, server_default=""),
+    Column("city", String(100)),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("hourly_rate_fen", BigInteger),
+    Column("rating_count", Integer, nullable=False, server_default="0"),
+    Column("rating_sum", Integer, nullable=False, server_default="0"),
+    Column("completed_count", Integer, nullable=False, server_default="0"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+portfolio_items = Table(
+    "portfolio_items",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("url", String(2000)),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("public", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("real_name", String(200), nullable=False),
+    Column("id_number_encrypted", Text, nullable=False),
+    Column("id_number_last4", String(4), nullable=False),
+    Column("certificates", JSONText, nullable=False, server_default="[]"),
+    Column("status", String(20), nullable=False),  # pending|approved|rejected
+    Column("reviewed_by", String(ID)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reviewed_at", UTCDateTime),
+)
+
+# ---- the marketplace --------------------------------------------------------------------
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("client_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("category", String(50), nullable=False),
+    Column("tags", JSONText, nullable=False, server_default="[]"),
+    Column("budget_min_fen", BigInteger, nullable=False),
+    Column("budget_max_fen", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("deadline", Date),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("radius_km", Float),
+    Column("bid_count", Integer, nullable=False, server_default="0"),
+    Column("awarded_bid_id", String(ID)),
+    Column("freelancer_id", String(ID), ForeignKey("users.id"), index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_orders_status_created", "status", "created_at"),
+    Index("ix_orders_category_status", "category", "status"),
+)
+
+bids = Table(
+    "bids",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("freelancer_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("days", Integer, nullable=False),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # One live bid per freelancer per order.
+    Index(
+        "uq_bids_live",
+        "order_id",
+        "freelancer_id",
+        unique=True,
+        sqlite_where=text("status IN ('submitted', 'awarded')"),
+        postgresql_where=text("status IN ('submitted', 'awarded')"),
+    ),
+)
+
+milestones = Table(
+    "milestones",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("payment_intent_id", String(64)),
+    Column("funded_at", UTCDateTime),
+    Column("submitted_at", UTCDateTime),
+    Column("settled_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_milestones_status_submitted", "status", "submitted_at"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("milestone_id", String(ID), ForeignKey("milestones.id")),
+    Column("freelancer_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("files", JSONText, nullable=False, server_default="[]"),  # [{name, size, sha256}]
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("actor_id", String(ID), ForeignKey("users.id")),
+    Column("kind", String(40), nullable=False),  # revision_requested, cancelled, refund_requested…
+    Column("note", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("opened_by", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # open|resolved
+    Column("to_freelancer_pct", Integer),
+    Column("resolved_by", String(ID)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("sender_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("recipient_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("flagged", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False),
+    Column("author_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("subject_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("stars", Integer, nullable=False),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("flagged", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "author_id", name="uq_reviews_order_author"),
+)
+
+# ---- money ------------------------------------------------------------------------------
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("id", String(120), primary_key=True),  # e.g. escrow:<milestone>
+    Column("owner_id", String(ID), index=True),
+    Column("balance_fen", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+ledger_transfers = Table(
+    "ledger_transfers",
+    metadata,
+    Column("id", String(120), primary_key=True),  # chosen before submission: idempotency
+    Column("source", String(120), ForeignKey("ledger_accounts.id"), nullable=False, index=True),
+    Column(
+        "destination", String(120), ForeignKey("ledger_accounts.id"), nullable=False, index=True
+    ),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("order_id", String(ID)),
+    Column("milestone_id", String(ID)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+payment_intents = Table(
+    "payment_intents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("provider", String(40), nullable=False),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
+    Column("milestone_id", String(ID), ForeignKey("milestones.id"), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),  # pending|succeeded|failed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("event_id", String(100), primary_key=True),  # deduplicates notifications
+    Column("provider", String(40), nullable=False),
+    Column("intent_id", String(64), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+points_balances = Table(
+    "points_balances",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("balance", BigInteger, nullable=False, server_default="0"),
+)
+
+points_entries = Table(
+    "points_entries",
+    metadata,
+    Column("id", String(120), primary_key=True),  # idempotent: e.g. completion:<order>:<user>
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("order_id", String(ID)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# ---- plumbing: idempotency, sync, audit --------------------------------------------------
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),  # hash of the bearer token, or "anonymous"
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),  # NULL while the first request is in flight
+    Column("headers", JSONText),
+    Column("body", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+change_log = Table(
+    "change_log",
+    metadata,
+    # Assigned in commit order (appends are serialised): the pull cursor.
+    Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    Column("entity", String(30), nullable=False),
+    Column("entity_id", String(120), nullable=False),
+    Column("op", String(10), nullable=False),  # put|delete
+    Column("payload", JSONText),
+    Column("public", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+change_audience = Table(
+    "change_audience",
+    metadata,
+    Column("user_id", String(ID), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+)
+
+sync_clients = Table(
+    "sync_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("last_seq", BigInteger, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sync_ops = Table(
+    "sync_ops",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("op_id", String(64), nullable=False, unique=True),
+    Column("intent", String(40), nullable=False),
+    Column("status", String(20), nullable=False),  # applied|rejected
+    Column("result", JSONText, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigSerial, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", String(ID)),
+    Column("action", String(60), nullable=False),
+    Column("target", String(200)),
+    Column("address", String(64)),
+    Column("detail", JSONText, nullable=False, server_default="{}"),
+    Index("ix_audit_log_action_at", "action", "at"),
+)

@@ -1,0 +1,1 @@
+"""Scheduled work: auto-release of unanswered deliveries, review unblinding."""
