@@ -25,8 +25,8 @@ demo: $(STAMP)
 	$(BIN)/jiedan demo
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check jiedan_cli tests benchmarks
-	$(BIN)/ruff format --check jiedan_cli tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy jiedan_cli
 
 test: $(TEST_STAMP) lint
