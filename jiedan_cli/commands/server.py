@@ -98,3 +98,17 @@ def create_staff(
             now=utcnow(),
         )
     print(f"staff account {user['email']} ({role}) ready", file=sys.stderr)
+
+
+@app.command("rotate-epoch")
+def rotate_epoch(database_url: DatabaseUrl = None) -> None:
+    """After restoring a backup: give the database a new sync epoch, so every client
+    rebuilds its copy and sends its unconfirmed operations again (docs/sync-protocol.md)."""
+    from jiedan_cli.server.db import Database
+    from jiedan_cli.server.services.sync_pull import rotate_epoch as new_epoch
+
+    db = Database(_settings(database_url).database_url)
+    db.migrate()
+    with db.write() as conn:
+        epoch = new_epoch(conn)
+    print(f"sync epoch is now {epoch}: clients will reset on their next pull", file=sys.stderr)

@@ -6,6 +6,8 @@ import os
 import time
 import uuid
 
+from jiedan_cli.domain.errors import InvalidInput
+
 
 def new_id() -> str:
     """A UUIDv7 string: 48 bits of Unix milliseconds, version 7, then 74 random bits."""
@@ -17,3 +19,13 @@ def new_id() -> str:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return str(uuid.UUID(int=value))
+
+
+def check_id(value: object, *, field: str = "id") -> str:
+    """An id made by a client: a UUID string, kept in its canonical lower-case form."""
+    if isinstance(value, str) and len(value) == 36:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise InvalidInput(f"{field}: must be a UUID string", field=field)

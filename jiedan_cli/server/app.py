@@ -10,11 +10,14 @@ from fastapi import FastAPI
 from jiedan_cli import __version__
 from jiedan_cli.domain.timefmt import utcnow
 from jiedan_cli.server.api import ROUTERS, problems
+from jiedan_cli.server.api.idempotency import IdempotencyKeys
 from jiedan_cli.server.api.limits import BodyLimit
+from jiedan_cli.server.api.request_bodies import GzipRequests
 from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.jobs.scheduler import JobRunner
+from jiedan_cli.server.services.secrets_box import register_key
 
 
 def create_app(
@@ -23,6 +26,7 @@ def create_app(
     settings = settings or Settings.from_env()
     settings.fill_secrets()
     db = Database(settings.database_url)
+    register_key(db.engine, settings.secret_key)
     if migrate:
         db.migrate()
     jobs = JobRunner(db, settings, clock or utcnow)
@@ -50,5 +54,9 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Outermost last: the body limit, then gzip request bodies, then Idempotency-Key (which
+    # so fingerprints the decompressed body).
+    app.add_middleware(IdempotencyKeys)
+    app.add_middleware(GzipRequests, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

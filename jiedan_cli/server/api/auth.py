@@ -1,5 +1,148 @@
+"""Accounts and sessions: register, sign in and out, who am I, two-factor authentication."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
+from jiedan_cli.server.services import accounts, totp
+from jiedan_cli.server.services.passwords import MAX_LENGTH, MIN_LENGTH
+
+Responses = dict[int | str, dict[str, Any]]
 
 router = APIRouter(prefix="/v1", tags=["auth"])
+
+UNAUTHORIZED: Responses = {
+    401: {"description": "Not signed in, bad credentials or a bad one-time code"}
+}
+INVALID: Responses = {422: {"description": "Invalid request body"}}
+THROTTLED: Responses = {429: {"description": "Too many failed attempts; see Retry-After"}}
+CONFLICT: Responses = {409: {"description": "Not possible in the account's current state"}}
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterBody(Body):
+    email: str = Field(min_length=3, max_length=320)
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    role: Literal["freelancer", "client", "both"] = "both"
+
+
+class LoginBody(Body):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    otp: str | None = Field(default=None, max_length=12)
+
+
+class OtpBody(Body):
+    otp: str = Field(min_length=1, max_length=12)
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    roles: list[str]
+    totp_enabled: bool
+    verification: str
+    created_at: str
+
+
+class SessionOut(BaseModel):
+    user: UserOut
+    token: str = Field(description="send as `Authorization: Bearer <token>`")
+
+
+class TotpSecretOut(BaseModel):
+    secret: str = Field(description="base32; enter it in an authenticator app")
+    otpauth_uri: str
+
+
+@router.post(
+    "/auth/register",
+    status_code=201,
+    response_model=SessionOut,
+    responses={**INVALID, 409: {"description": "An account for that e-mail exists"}},
+)
+def register(body: RegisterBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return accounts.register(
+            conn,
+            email=body.email,
+            name=body.name,
+            password=body.password,
+            role=body.role,
+            now=ctx.now(),
+            address=ctx.address,
+            session_ttl_days=ctx.settings.session_ttl_days,
+        )
+
+
+@router.post(
+    "/auth/login", response_model=SessionOut, responses={**UNAUTHORIZED, **INVALID, **THROTTLED}
+)
+def login(body: LoginBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
+    return accounts.sign_in(
+        ctx.db,
+        email=body.email,
+        password=body.password,
+        otp=body.otp,
+        now=ctx.now(),
+        address=ctx.address,
+        session_ttl_days=ctx.settings.session_ttl_days,
+    )
+
+
+@router.post("/auth/logout", status_code=204, responses=UNAUTHORIZED)
+def logout(ctx: Ctx = Depends(authed_ctx)) -> Response:
+    with ctx.db.write() as conn:
+        accounts.logout(conn, ctx.user, now=ctx.now())
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut, responses=UNAUTHORIZED)
+def me(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        return accounts.user_view(accounts.user_row(conn, ctx.user.id))
+
+
+@router.post(
+    "/auth/2fa/enable", response_model=TotpSecretOut, responses={**UNAUTHORIZED, **CONFLICT}
+)
+def enable_2fa(ctx: Ctx = Depends(authed_ctx)) -> dict[str, str]:
+    with ctx.db.write() as conn:
+        return totp.enable_2fa(conn, ctx.user, now=ctx.now())
+
+
+@router.post(
+    "/auth/2fa/confirm",
+    response_model=UserOut,
+    responses={**UNAUTHORIZED, **CONFLICT, **INVALID, **THROTTLED},
+)
+def confirm_2fa(body: OtpBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    now = ctx.now()
+    with (
+        totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address),
+        ctx.db.write() as conn,
+    ):
+        return totp.confirm_2fa(conn, ctx.user, body.otp, now=now)
+
+
+@router.post(
+    "/auth/2fa/disable",
+    response_model=UserOut,
+    responses={**UNAUTHORIZED, **CONFLICT, **INVALID, **THROTTLED},
+)
+def disable_2fa(body: OtpBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    now = ctx.now()
+    with (
+        totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address),
+        ctx.db.write() as conn,
+    ):
+        return totp.disable_2fa(conn, ctx.user, body.otp, now=now)

@@ -1,5 +1,130 @@
+"""Bids: a freelancer bids on an open order, edits or withdraws it until the award.
+Sealed: the author and the order's client see a bid; everyone else only the count."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from jiedan_cli.domain.money import MAX_AMOUNT_FEN
+from jiedan_cli.domain.order_rules import BID_DAYS_MAX, BID_MESSAGE_MAX
+from jiedan_cli.domain.states import BidStatus
+from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.services import bids
+
+Responses = dict[int | str, dict[str, Any]]
 
 router = APIRouter(prefix="/v1", tags=["bids"])
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+UNAUTHORIZED: Responses = {401: {"description": "Not signed in"}}
+INVALID: Responses = {422: {"description": "Invalid request"}}
+NOT_FOUND: Responses = {404: {"description": "No such order or bid (or not yours)"}}
+REFUSED: Responses = {
+    403: {"description": "The caller lacks the freelancer role"},
+    409: {"description": "Not allowed in this state (order not open, bid exists, daily limit …)"},
+}
+
+
+class BidBody(BaseModel):
+    """What a freelancer sets; status and the order's counters are not theirs to set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
+    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
+    days: int = Field(ge=1, le=BID_DAYS_MAX)
+    message: str = Field(default="", max_length=BID_MESSAGE_MAX)
+
+
+class BidPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
+    days: int | None = Field(default=None, ge=1, le=BID_DAYS_MAX)
+    message: str | None = Field(default=None, max_length=BID_MESSAGE_MAX)
+
+
+class BidOut(BaseModel):
+    id: str
+    order_id: str
+    freelancer_id: str
+    amount_fen: int
+    currency: str
+    days: int
+    message: str
+    status: BidStatus
+    created_at: str
+    updated_at: str
+
+
+@router.post(
+    "/orders/{order_id}/bids",
+    status_code=201,
+    response_model=BidOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+)
+def place_bid(order_id: str, body: BidBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return bids.place_bid(
+            conn,
+            ctx.user,
+            order_id=order_id,
+            amount_fen=body.amount_fen,
+            days=body.days,
+            message=body.message,
+            bid_id=body.id,
+            now=ctx.now(),
+            unverified_bids_per_day=ctx.settings.unverified_bids_per_day,
+        )
+
+
+@router.get(
+    "/orders/{order_id}/bids",
+    response_model=list[BidOut],
+    responses={**UNAUTHORIZED, **NOT_FOUND},
+)
+def bids_on_order(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+    """The order's client: every bid. Anyone else: their own bids on it."""
+    with ctx.db.read() as conn:
+        return bids.bids_on_order(conn, ctx.user, order_id)
+
+
+@router.get("/bids", response_model=list[BidOut], responses={**UNAUTHORIZED, **INVALID})
+def my_bids(
+    ctx: Ctx = Depends(authed_ctx),
+    order_id: str | None = Query(default=None, max_length=36),
+    status: BidStatus | None = None,
+) -> list[dict[str, Any]]:
+    with ctx.db.read() as conn:
+        return bids.my_bids(conn, ctx.user, order_id=order_id, status=status)
+
+
+@router.patch(
+    "/bids/{bid_id}",
+    response_model=BidOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+)
+def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return bids.update_bid(
+            conn,
+            ctx.user,
+            bid_id,
+            amount_fen=body.amount_fen,
+            days=body.days,
+            message=body.message,
+            now=ctx.now(),
+        )
+
+
+@router.post(
+    "/bids/{bid_id}/withdraw",
+    response_model=BidOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED},
+)
+def withdraw_bid(bid_id: str, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return bids.withdraw_bid(conn, ctx.user, bid_id, now=ctx.now())

@@ -1,5 +1,144 @@
+"""The caller's own money: earnings summary, ledger lines, withdrawals, points and tier."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from jiedan_cli.domain.money import MAX_AMOUNT_FEN
+from jiedan_cli.server.api.bids import UUID_PATTERN
+from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.services import earnings, points, totp
+
+Responses = dict[int | str, dict[str, Any]]
 
 router = APIRouter(prefix="/v1", tags=["money"])
+
+UNAUTHORIZED: Responses = {401: {"description": "Not signed in, or a bad one-time code"}}
+
+
+class WithdrawBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
+    amount_fen: StrictInt = Field(ge=1, le=MAX_AMOUNT_FEN)
+    otp: str | None = Field(
+        default=None, min_length=6, max_length=10, description="needed when 2FA is on"
+    )
+
+
+class SummaryOut(BaseModel):
+    available_fen: int = Field(description="withdrawable now")
+    pending_fen: int = Field(description="held in escrow for the caller's orders")
+    lifetime_fen: int = Field(description="paid to the caller, after fees")
+    fees_fen: int = Field(description="platform fees taken on the caller's orders")
+    currency: str
+
+
+class EntryOut(BaseModel):
+    id: str
+    transfer_id: str
+    order_id: str | None
+    kind: str
+    amount_fen: int = Field(description="signed: credits positive, debits negative")
+    fee_fen: int = Field(default=0, description="on a payout: the platform fee withheld from it")
+    currency: str
+    account: str
+    created_at: str
+
+
+class PayoutOut(BaseModel):
+    id: str
+    amount_fen: int
+    currency: str
+    provider: str
+    provider_ref: str | None
+    status: str
+    created_at: str
+    available_fen: int = Field(description="what is left to withdraw")
+
+
+class TierProgress(BaseModel):
+    volume_fen: int
+    completed_orders: int
+    next_min_volume_fen: int | None = None
+    next_min_orders: int | None = None
+
+
+class PointsOut(BaseModel):
+    balance: int
+    tier: str
+    tier_label: str
+    next_tier: str | None
+    progress: TierProgress
+
+
+class PointsEntryOut(BaseModel):
+    id: str
+    amount: int
+    kind: str
+    order_id: str | None
+    created_at: str
+
+
+@router.get("/earnings/summary", response_model=SummaryOut, responses=UNAUTHORIZED)
+def earnings_summary(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        return earnings.earnings_summary(conn, ctx.user)
+
+
+@router.get(
+    "/earnings/ledger",
+    response_model=list[EntryOut],
+    responses={**UNAUTHORIZED, 422: {"description": "Invalid request"}},
+)
+def earnings_ledger(
+    ctx: Ctx = Depends(authed_ctx),
+    since: date | None = Query(default=None, description="YYYY-MM-DD (UTC)"),
+) -> list[dict[str, Any]]:
+    with ctx.db.read() as conn:
+        return earnings.ledger_entries(conn, ctx.user, since=since)
+
+
+@router.post(
+    "/earnings/withdraw",
+    status_code=201,
+    response_model=PayoutOut,
+    responses={
+        **UNAUTHORIZED,
+        409: {"description": "More than the available balance (insufficient_funds)"},
+        422: {"description": "Invalid request"},
+        429: {"description": "Too many bad one-time codes"},
+    },
+)
+def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """Pay out of the available balance through the provider (a TOTP code when 2FA is on)."""
+    now = ctx.now()
+    with (
+        totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address),
+        ctx.db.write() as conn,
+    ):
+        return earnings.withdraw(
+            conn,
+            ctx.user,
+            amount_fen=body.amount_fen,
+            otp=body.otp,
+            now=now,
+            payout_id=body.id,
+            address=ctx.address,
+        )
+
+
+@router.get("/points", response_model=PointsOut, responses=UNAUTHORIZED)
+def points_balance(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        return points.points_balance(conn, ctx.user, now=ctx.now())
+
+
+@router.get("/points/history", response_model=list[PointsEntryOut], responses=UNAUTHORIZED)
+def points_history(ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+    with ctx.db.read() as conn:
+        return points.points_history(conn, ctx.user)

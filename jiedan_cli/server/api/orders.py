@@ -1,5 +1,229 @@
+"""Orders: anyone lists and reads open orders; a client posts, edits, cancels and awards."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from jiedan_cli.domain.categories import CATEGORIES
+from jiedan_cli.domain.money import MAX_AMOUNT_FEN
+from jiedan_cli.domain.order_rules import (
+    DESCRIPTION_MAX,
+    RADIUS_KM_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+)
+from jiedan_cli.domain.states import OrderStatus
+from jiedan_cli.server.api.bids import UUID_PATTERN, BidOut
+from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
+from jiedan_cli.server.services import bids, orders
+
+Responses = dict[int | str, dict[str, Any]]
 
 router = APIRouter(prefix="/v1", tags=["orders"])
+
+UNAUTHORIZED: Responses = {401: {"description": "Not signed in"}}
+INVALID: Responses = {422: {"description": "Invalid request"}}
+NOT_FOUND: Responses = {404: {"description": "No such order (or not visible to the caller)"}}
+REFUSED: Responses = {
+    403: {"description": "The caller lacks the client role"},
+    409: {"description": "Not allowed in the order's state"},
+}
+CATEGORY_HELP = "one of: " + ", ".join(f"{code} ({label})" for code, label in CATEGORIES.items())
+StatusFilter = Literal[
+    "open", "awarded", "in_progress", "delivered", "completed", "cancelled", "disputed", "all"
+]
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    radius_km: float = Field(gt=0, le=RADIUS_KM_MAX, allow_inf_nan=False)
+
+
+Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX)]
+
+
+class OrderBody(BaseModel):
+    """What a client sets; status, counters and the award are not theirs to set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(max_length=DESCRIPTION_MAX)
+    category: str = Field(max_length=50, description=CATEGORY_HELP)
+    tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
+    budget_min_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
+    budget_max_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
+    deadline: date | None = None
+    location: Location | None = None
+
+
+class OrderPatch(BaseModel):
+    """Any of these while the order is open; `deadline` and `location` may be null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    category: str | None = Field(default=None, max_length=50, description=CATEGORY_HELP)
+    tags: list[Tag] | None = Field(default=None, max_length=TAGS_MAX)
+    budget_min_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
+    budget_max_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
+    deadline: date | None = None
+    location: Location | None = None
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=orders.NOTE_MAX)
+
+
+class AwardBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bid_id: str = Field(min_length=1, max_length=36)
+
+
+class LocationOut(BaseModel):
+    lat: float
+    lon: float
+    radius_km: float
+
+
+class OrderOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    category: str
+    tags: list[str]
+    budget_min_fen: int
+    budget_max_fen: int
+    currency: str
+    status: OrderStatus
+    client_id: str
+    created_at: str
+    updated_at: str
+    deadline: str | None = Field(description="YYYY-MM-DD")
+    bid_count: int = Field(description="live bids (submitted or awarded)")
+    awarded_bid_id: str | None
+    freelancer_id: str | None
+    location: LocationOut | None
+    my_bid: BidOut | None = Field(description="the caller's live bid on this order")
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+
+
+@router.get("/orders", response_model=OrderPage, responses={**UNAUTHORIZED, **INVALID})
+def list_orders(
+    ctx: Ctx = Depends(optional_ctx),
+    status: StatusFilter = "open",
+    category: str | None = Query(default=None, max_length=50, description=CATEGORY_HELP),
+    tag: str | None = Query(default=None, min_length=1, max_length=TAG_MAX),
+    budget_min_fen: int | None = Query(default=None, ge=0, le=MAX_AMOUNT_FEN),
+    budget_max_fen: int | None = Query(default=None, ge=0, le=MAX_AMOUNT_FEN),
+    lat: float | None = Query(default=None, ge=-90, le=90),
+    lon: float | None = Query(default=None, ge=-180, le=180),
+    radius_km: float | None = Query(default=None, gt=0, le=RADIUS_KM_MAX),
+    mine: bool = Query(default=False, description="orders I posted, bid on or was awarded"),
+    limit: int = Query(default=20, ge=1, le=100),
+    cursor: str | None = Query(default=None, max_length=500),
+) -> dict[str, Any]:
+    """Newest first; anonymous callers see open orders. `status=all` lists every status
+    the caller may see; `lat`, `lon` and `radius_km` go together."""
+    with ctx.db.read() as conn:
+        return orders.list_orders(
+            conn,
+            ctx.actor,
+            status=status,
+            category=category,
+            tag=tag,
+            budget_min_fen=budget_min_fen,
+            budget_max_fen=budget_max_fen,
+            lat=lat,
+            lon=lon,
+            radius_km=radius_km,
+            mine=mine,
+            limit=limit,
+            cursor=cursor,
+        )
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    responses={**UNAUTHORIZED, **REFUSED, **INVALID},
+)
+def post_order(body: OrderBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    place = body.location
+    with ctx.db.write() as conn:
+        return orders.post_order(
+            conn,
+            ctx.user,
+            title=body.title,
+            description=body.description,
+            category=body.category,
+            tags=body.tags,
+            budget_min_fen=body.budget_min_fen,
+            budget_max_fen=body.budget_max_fen,
+            deadline=body.deadline,
+            lat=place.lat if place else None,
+            lon=place.lon if place else None,
+            radius_km=place.radius_km if place else None,
+            now=ctx.now(),
+            order_id=body.id,
+        )
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, responses={**NOT_FOUND})
+def get_order(order_id: str, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
+    with ctx.db.read() as conn:
+        return orders.get_order(conn, ctx.actor, order_id)
+
+
+@router.patch(
+    "/orders/{order_id}",
+    response_model=OrderOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+)
+def edit_order(order_id: str, body: OrderPatch, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    changes = body.model_dump(exclude_unset=True)
+    with ctx.db.write() as conn:
+        return orders.edit_order(conn, ctx.user, order_id, changes, now=ctx.now())
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=OrderOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+)
+def cancel_order(
+    order_id: str, body: CancelBody | None = Body(default=None), ctx: Ctx = Depends(authed_ctx)
+) -> dict[str, Any]:
+    note = body.note if body else ""
+    with ctx.db.write() as conn:
+        return orders.cancel_order(conn, ctx.user, order_id, now=ctx.now(), note=note)
+
+
+@router.post(
+    "/orders/{order_id}/award",
+    response_model=OrderOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+)
+def award_bid(order_id: str, body: AwardBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """The order becomes `awarded`, that bid `awarded`, every other bid `declined`, and a
+    milestone for the whole amount is created. Of concurrent awards exactly one wins."""
+    with ctx.db.write() as conn:
+        return bids.award_bid(conn, ctx.user, order_id=order_id, bid_id=body.bid_id, now=ctx.now())

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiedan_cli.domain.errors import (
@@ -59,10 +61,33 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _audit_refusal(request: Request, exc: JiedanError, status: int) -> None:
+    """Permission failures go to the audit log in their own transaction: the refused
+    operation's transaction has been rolled back, and its audit row with it."""
+    from jiedan_cli.server.services.actors import hash_token
+    from jiedan_cli.server.services.audit import audit
+
+    state = request.app.state
+    token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    client = request.client
+    with state.db.write() as conn:
+        audit(
+            conn,
+            "permission_denied" if status == 403 else "unauthenticated",
+            now=state.clock(),
+            target=f"{request.method} {request.url.path}",
+            address=client.host if client else None,
+            token=hash_token(token)[:12] if token else None,
+            code=exc.code,
+        )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(JiedanError)
-    async def _jiedan(_request: Request, exc: JiedanError) -> JSONResponse:
+    async def _jiedan(request: Request, exc: JiedanError) -> JSONResponse:
         status = status_for(exc)
+        if status in (401, 403):
+            await run_in_threadpool(_audit_refusal, request, exc, status)
         extra: dict[str, Any] = {}
         if exc.field:
             extra["field"] = exc.field
@@ -82,9 +107,73 @@ def install(app: FastAPI) -> None:
         detail = f"{'.'.join(first['loc'][1:]) or 'body'}: {first['msg']}"
         return problem(422, "Invalid request", detail, "invalid_input", errors=errors)
 
+    @app.exception_handler(DataError)
+    async def _unstorable(_request: Request, _exc: DataError) -> JSONResponse:
+        # The database refused a value (a NUL character in a path id or text on PostgreSQL,
+        # a number out of range): bad input, never a 500.
+        detail = "a value in the request cannot be stored (e.g. a NUL character)"
+        return problem(422, "Invalid request", detail, "invalid_input")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8): bad input,
+            # answered like every other invalid request.
+            return problem(422, "Invalid request", f"body: {exc.detail}", "invalid_input")
         code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
         return problem(exc.status_code, str(exc.detail), str(exc.detail), code)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_problems(generate())  # generate() caches the document it returns
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# ---- the errors in /openapi.json ----------------------------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "a stable machine-readable slug"},
+        "field": {"type": "string", "description": "the request field at fault"},
+        "retry_after": {"type": "integer", "description": "seconds, as in Retry-After"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def document_problems(document: dict[str, Any]) -> None:
+    """Declare, for every operation, the errors any of them can give — 401 where a token is
+    read, 413 where a body may be, 422 and 503 everywhere under /v1 — and that every error
+    body is problem+json (FastAPI would document its own 422 shape, which we do not send)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if operation.get("security"):
+                responses.setdefault("401", {"description": "Not signed in, or a bad token"})
+            if method in ("post", "put", "patch"):
+                responses.setdefault("413", {"description": "The request body is too large"})
+            if path.startswith("/v1/"):
+                responses.setdefault("422", {"description": "Invalid request"})
+                responses.setdefault("503", {"description": "Busy: retry after Retry-After"})
+            for status, response in responses.items():
+                if status.startswith(("4", "5")):
+                    response["content"] = content

@@ -1,5 +1,85 @@
+"""Reviews: each party of a completed order reviews the other once; blind until both did
+or the blind period passed."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from jiedan_cli.domain.order_rules import REVIEW_TEXT_MAX
+from jiedan_cli.server.api.bids import UUID_PATTERN
+from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
+from jiedan_cli.server.services import reviews
+
+Responses = dict[int | str, dict[str, Any]]
 
 router = APIRouter(prefix="/v1", tags=["reviews"])
+
+UNAUTHORIZED: Responses = {401: {"description": "Not signed in"}}
+INVALID: Responses = {422: {"description": "Invalid request"}}
+NOT_FOUND: Responses = {404: {"description": "No such order or user (or not a party to it)"}}
+REFUSED: Responses = {409: {"description": "Order not completed, or reviewed already"}}
+
+
+class ReviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
+    stars: int = Field(ge=1, le=5)
+    text: str = Field(default="", max_length=REVIEW_TEXT_MAX)
+
+
+class ReviewOut(BaseModel):
+    id: str
+    order_id: str
+    author_id: str
+    subject_id: str
+    stars: int
+    text: str
+    created_at: str
+
+
+class ReviewList(BaseModel):
+    items: list[ReviewOut]
+
+
+@router.post(
+    "/orders/{order_id}/reviews",
+    status_code=201,
+    response_model=ReviewOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+)
+def write_review(order_id: str, body: ReviewBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return reviews.write_review(
+            conn,
+            ctx.user,
+            order_id=order_id,
+            stars=body.stars,
+            text=body.text,
+            now=ctx.now(),
+            review_id=body.id,
+        )
+
+
+@router.get(
+    "/users/{user_id}/reviews",
+    response_model=ReviewList,
+    responses={**NOT_FOUND, **INVALID},
+)
+def reviews_of_user(
+    user_id: str,
+    ctx: Ctx = Depends(optional_ctx),
+    limit: int = Query(default=50, ge=1, le=reviews.USER_REVIEWS_MAX),
+) -> dict[str, Any]:
+    """Reviews about the user, newest first — only those out of their blind period."""
+    with ctx.db.read() as conn:
+        return reviews.reviews_of_user(
+            conn,
+            user_id,
+            now=ctx.now(),
+            blind_days=ctx.settings.review_blind_days,
+            limit=limit,
+        )

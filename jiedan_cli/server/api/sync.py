@@ -1,5 +1,131 @@
+"""POST /v1/sync/push and GET /v1/sync/pull — the protocol is docs/sync-protocol.md."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from jiedan_cli.domain.errors import TemporaryFailure
+from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.problems import problem
+from jiedan_cli.server.services.sync_pull import PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, pull_changes
+from jiedan_cli.server.services.sync_push import PushedOp, push_ops
 
 router = APIRouter(prefix="/v1", tags=["sync"])
+log = logging.getLogger("jiedan.sync")
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+class PushOp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1, le=2**62, description="+1 per operation of this client, from 1")
+    op_id: UUID = Field(description="the operation's idempotency key, made by the client")
+    intent: str = Field(min_length=1, max_length=40, examples=["place_bid"])
+    # Checked per intent, so a malformed operation is rejected alone, not the whole batch.
+    args: Any = Field(default_factory=dict, description="the intent's arguments (an object)")
+    created_at: str | None = Field(
+        default=None, max_length=64, description="when the user did it; display only"
+    )
+
+
+class PushRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    ops: list[PushOp] = Field(max_length=10_000)
+
+
+class OpResult(BaseModel):
+    seq: int
+    op_id: str
+    status: Literal["applied", "rejected", "duplicate", "gap", "conflict"]
+    outcome: Literal["applied", "rejected"] | None = Field(
+        default=None, description="for a duplicate: how the operation went the first time"
+    )
+    result: dict[str, Any] | None = None
+    code: str | None = None
+    reason: str | None = None
+    expected_seq: int | None = Field(
+        default=None, description="for gap/conflict: the seq the server will accept next"
+    )
+
+
+class PushResponse(BaseModel):
+    results: list[OpResult]
+    last_seq: int
+
+
+class Change(BaseModel):
+    seq: int
+    entity: str
+    id: str
+    op: Literal["put", "delete"]
+    data: dict[str, Any] | None
+
+
+class PullResponse(BaseModel):
+    changes: list[Change]
+    next_cursor: str
+    has_more: bool
+    last_seq: int
+    epoch: str
+    reset: bool
+
+
+@router.post(
+    "/sync/push",
+    response_model=PushResponse,
+    response_model_exclude_none=True,
+    responses={
+        401: PROBLEM,
+        404: {**PROBLEM, "description": "the client_id belongs to another user"},
+        413: {**PROBLEM, "description": "too many operations or bytes: send fewer"},
+        422: PROBLEM,
+        503: {**PROBLEM, "description": "busy: retry after Retry-After seconds"},
+    },
+)
+def push(body: PushRequest, ctx: Ctx = Depends(authed_ctx)) -> Any:
+    """Apply queued operations in order; each is answered once and for all."""
+    cap = ctx.settings.push_max_ops
+    if len(body.ops) > cap:
+        return problem(
+            413, "Too many operations", f"at most {cap} operations per push", "too_large"
+        )
+    ops = [PushedOp(op.seq, str(op.op_id), op.intent, op.args) for op in body.ops]
+    outcome = push_ops(ctx.db, ctx.user, body.client_id, ops, now=ctx.now(), settings=ctx.settings)
+    if any(op.intent == "fund_order" for op in ops):
+        _deliver_payment_notifications(ctx)
+    return outcome
+
+
+@router.get(
+    "/sync/pull",
+    response_model=PullResponse,
+    responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+)
+def pull(
+    ctx: Ctx = Depends(authed_ctx),
+    cursor: str | None = Query(None, max_length=100, description='"<epoch>:<seq>"; empty: start'),
+    limit: int = Query(PULL_LIMIT_DEFAULT, ge=1, le=PULL_LIMIT_MAX),
+    client_id: str | None = Query(None, max_length=64, description="to report its last_seq"),
+) -> Any:
+    """Changes visible to the caller after `cursor`, in commit order, a page at a time."""
+    with ctx.db.read() as conn:
+        return pull_changes(conn, ctx.user, cursor=cursor, limit=limit, client_id=client_id)
+
+
+def _deliver_payment_notifications(ctx: Ctx) -> None:
+    """Funding through the sandbox completes when its notification arrives, which the REST
+    route and a push that funded an order both deliver once their transaction committed."""
+    from jiedan_cli.server.services.funding import deliver_pending_notifications
+
+    try:
+        deliver_pending_notifications(ctx.db, ctx.settings, ctx.now())
+    except TemporaryFailure:  # the ops are stored; the scheduled job notifies later
+        log.warning("sandbox notifications deferred: the database is busy")

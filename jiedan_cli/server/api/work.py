@@ -1,5 +1,227 @@
+"""Work on an awarded order: milestones, funding escrow, deliveries, revision, acceptance,
+refunds and disputes. The two parties only; everyone else gets 404 for private things."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from jiedan_cli.domain.money import MAX_AMOUNT_FEN
+from jiedan_cli.domain.states import MilestoneStatus
+from jiedan_cli.server.api.bids import UUID_PATTERN
+from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.orders import OrderOut
+from jiedan_cli.server.services import deliveries, escrow, funding
+
+Responses = dict[int | str, dict[str, Any]]
 
 router = APIRouter(prefix="/v1", tags=["work"])
+
+ERRORS: Responses = {
+    401: {"description": "Not signed in"},
+    403: {"description": "The caller is not the party who may do this"},
+    404: {"description": "No such order (or not visible to the caller)"},
+    409: {"description": "Not allowed in the order's or milestone's state"},
+    422: {"description": "Invalid request"},
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MilestoneBody(Strict):
+    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
+    title: str = Field(min_length=1, max_length=200)
+    amount_fen: StrictInt = Field(ge=1, le=MAX_AMOUNT_FEN)
+
+
+class FundBody(Strict):
+    milestone_id: str | None = Field(
+        default=None, pattern=UUID_PATTERN, description="default: the first unfunded milestone"
+    )
+
+
+class DeliveredFile(Strict):
+    name: str = Field(min_length=1, max_length=deliveries.FILE_NAME_MAX)
+    size: StrictInt = Field(ge=0, le=deliveries.FILE_SIZE_MAX)
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class DeliveryBody(Strict):
+    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
+    note: str = Field(min_length=1, max_length=deliveries.NOTE_MAX)
+    files: list[DeliveredFile] = Field(default_factory=list, max_length=deliveries.FILES_MAX)
+
+
+class NoteBody(Strict):
+    note: str = Field(min_length=1, max_length=deliveries.NOTE_MAX)
+
+
+class ReasonBody(Strict):
+    reason: str = Field(min_length=1, max_length=deliveries.NOTE_MAX)
+
+
+class DisputeBody(ReasonBody):
+    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
+
+
+class MilestoneOut(BaseModel):
+    id: str
+    order_id: str
+    position: int
+    title: str
+    amount_fen: int
+    currency: str
+    status: MilestoneStatus
+    funded_at: str | None
+    submitted_at: str | None
+    settled_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class IntentOut(BaseModel):
+    id: str
+    provider: str
+    order_id: str
+    milestone_id: str
+    amount_fen: int
+    currency: str
+    status: str = Field(description="pending | succeeded | failed")
+    created_at: str
+
+
+class FundOut(BaseModel):
+    order: OrderOut
+    milestone: MilestoneOut
+    payment_intent: IntentOut
+
+
+class DeliveryFileOut(BaseModel):
+    name: str
+    size: int
+    sha256: str
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    order_id: str
+    milestone_id: str | None
+    freelancer_id: str
+    note: str
+    files: list[DeliveryFileOut]
+    created_at: str
+
+
+@router.get("/orders/{order_id}/milestones", response_model=list[MilestoneOut], responses=ERRORS)
+def list_milestones(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+    with ctx.db.read() as conn:
+        return escrow.list_milestones(conn, ctx.user, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/milestones",
+    status_code=201,
+    response_model=MilestoneOut,
+    responses=ERRORS,
+)
+def add_milestone(
+    order_id: str, body: MilestoneBody, ctx: Ctx = Depends(authed_ctx)
+) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return escrow.add_milestone(
+            conn,
+            ctx.user,
+            order_id=order_id,
+            title=body.title,
+            amount_fen=body.amount_fen,
+            now=ctx.now(),
+            milestone_id=body.id,
+        )
+
+
+@router.post("/orders/{order_id}/fund", response_model=FundOut, responses=ERRORS)
+def fund_order(
+    order_id: str, body: FundBody | None = Body(default=None), ctx: Ctx = Depends(authed_ctx)
+) -> dict[str, Any]:
+    """Pay a milestone into escrow through the payment provider. With the bundled sandbox
+    the provider's signed notification is delivered as soon as the payment intent is
+    committed, so the answer normally shows the milestone funded, the order in_progress."""
+    with ctx.db.write() as conn:
+        started = escrow.fund_order(
+            conn,
+            ctx.user,
+            order_id=order_id,
+            now=ctx.now(),
+            milestone_id=body.milestone_id if body else None,
+        )
+    funding.deliver_pending_notifications(ctx.db, ctx.settings, ctx.now())
+    with ctx.db.read() as conn:
+        return funding.funding_view(
+            conn, order_id, started["milestone"]["id"], started["payment_intent"]["id"]
+        )
+
+
+@router.post(
+    "/orders/{order_id}/deliveries",
+    status_code=201,
+    response_model=DeliveryOut,
+    responses=ERRORS,
+)
+def deliver(order_id: str, body: DeliveryBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    with ctx.db.write() as conn:
+        return escrow.deliver(
+            conn,
+            ctx.user,
+            order_id=order_id,
+            note=body.note,
+            files=[f.model_dump() for f in body.files],
+            now=ctx.now(),
+            delivery_id=body.id,
+        )
+
+
+@router.get("/orders/{order_id}/deliveries", response_model=list[DeliveryOut], responses=ERRORS)
+def list_deliveries(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+    with ctx.db.read() as conn:
+        return escrow.list_deliveries(conn, ctx.user, order_id)
+
+
+@router.post("/orders/{order_id}/revise", response_model=OrderOut, responses=ERRORS)
+def request_revision(order_id: str, body: NoteBody, ctx: Ctx = Depends(authed_ctx)) -> Any:
+    with ctx.db.write() as conn:
+        return escrow.request_revision(
+            conn, ctx.user, order_id=order_id, note=body.note, now=ctx.now()
+        )
+
+
+@router.post("/orders/{order_id}/accept", response_model=OrderOut, responses=ERRORS)
+def accept_order(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> Any:
+    """Release the delivered milestone(s) to the freelancer, less the platform fee."""
+    with ctx.db.write() as conn:
+        return escrow.accept_order(conn, ctx.user, order_id=order_id, now=ctx.now())
+
+
+@router.post("/orders/{order_id}/refund-request", response_model=OrderOut, responses=ERRORS)
+def request_refund(order_id: str, body: ReasonBody, ctx: Ctx = Depends(authed_ctx)) -> Any:
+    with ctx.db.write() as conn:
+        return escrow.request_refund(
+            conn, ctx.user, order_id=order_id, reason=body.reason, now=ctx.now()
+        )
+
+
+@router.post("/orders/{order_id}/refund-approve", response_model=OrderOut, responses=ERRORS)
+def approve_refund(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> Any:
+    with ctx.db.write() as conn:
+        return escrow.approve_refund(conn, ctx.user, order_id=order_id, now=ctx.now())
+
+
+@router.post("/orders/{order_id}/dispute", response_model=OrderOut, responses=ERRORS)
+def open_dispute(order_id: str, body: DisputeBody, ctx: Ctx = Depends(authed_ctx)) -> Any:
+    with ctx.db.write() as conn:
+        return escrow.open_dispute(
+            conn, ctx.user, order_id=order_id, reason=body.reason, now=ctx.now(), dispute_id=body.id
+        )

@@ -18,6 +18,8 @@ from sqlalchemy.exc import DBAPIError
 
 from jiedan_cli.domain.errors import TemporaryFailure
 
+# Request threads (app.py sets anyio's limiter to this) and pooled SQLite connections.
+SQLITE_POOL_SIZE = 16
 _PG_TRANSIENT = {"40001", "40P01", "55P03", "57014"}  # serialization, deadlock, lock, cancel
 
 
@@ -39,6 +41,11 @@ class Database:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            if self.url.database and self.url.database != ":memory:":
+                # As many pooled connections as request threads (app.py caps them), so a
+                # busy server never opens and closes connections (each runs 4 PRAGMAs).
+                kwargs["pool_size"] = SQLITE_POOL_SIZE
+                kwargs["max_overflow"] = SQLITE_POOL_SIZE
         else:
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 40

@@ -154,6 +154,8 @@ orders = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_orders_status_created", "status", "created_at"),
     Index("ix_orders_category_status", "category", "status"),
+    # the bounding-box prefilter of `orders list --near`
+    Index("ix_orders_lat_lon", "lat", "lon"),
 )
 
 bids = Table(
@@ -257,7 +259,11 @@ reviews = Table(
     Column("text", Text, nullable=False, server_default=""),
     Column("flagged", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
+    # Blind until both sides reviewed or review_blind_days passed; the subject's rating
+    # counts a review only from then, so the average cannot give its stars away early.
+    Column("revealed_at", UTCDateTime),
     UniqueConstraint("order_id", "author_id", name="uq_reviews_order_author"),
+    Index("ix_reviews_revealed_created", "revealed_at", "created_at"),
 )
 
 # ---- money ------------------------------------------------------------------------------
@@ -315,6 +321,7 @@ payouts = Table(
     Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
     Column("amount_fen", BigInteger, nullable=False),
     Column("provider", String(40), nullable=False),
+    Column("provider_ref", String(64)),  # the provider's payout id, for reconciliation
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
@@ -362,6 +369,14 @@ change_log = Table(
     Column("payload", JSONText),
     Column("public", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # Pull reads public changes after a cursor with one range scan of this partial index;
+    # a caller's private changes come from change_audience's primary key (user_id, seq).
+    Index(
+        "ix_change_log_public_seq",
+        "seq",
+        sqlite_where=text("public = 1"),
+        postgresql_where=text("public"),
+    ),
 )
 
 change_audience = Table(

@@ -1,0 +1,74 @@
+"""P1–P4 live in their own scripts (benchmarks/p1_p2.py, benchmarks/p3_p4.py); `python -m
+benchmarks` runs them as they are and folds their JSON into the one report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = {"p1_p2.py": ("P1", "P2"), "p3_p4.py": ("P3", "P4")}
+
+
+def run_script(script: str, out: Path, *, orders: int | None = None) -> dict[str, Any]:
+    print(f"running benchmarks/{script} …", file=sys.stderr, flush=True)
+    command = [sys.executable, str(HERE / script), "--out", str(out)]
+    if orders is not None:
+        command += ["--orders", str(orders)]
+    done = subprocess.run(command, cwd=HERE.parent, check=False)
+    if done.returncode != 0 or not out.exists():
+        return {"error": f"benchmarks/{script} exited {done.returncode}"}
+    loaded: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return loaded
+
+
+def rows(script: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One {figure, value, target, pass} row per figure of a script's JSON."""
+    if "error" in result:
+        return [{"figure": "/".join(SCRIPTS[script]), "value": result["error"], "pass": False}]
+    if script == "p1_p2.py":
+        floor = result.get("floor_ms")
+        return [
+            {
+                "figure": name,
+                "value": f"{result[name]['median_ms']} ms = {result[name]['ratio']}× floor "
+                f"({floor} ms)",
+                "target": f"≤ {result[name]['target']}× floor",
+                "pass": result[name]["ok"],
+            }
+            for name in ("P1", "P2")
+            if name in result
+        ]
+    return [
+        {
+            "figure": name,
+            "value": f"{fig['median']:g}",
+            "target": fig["target"],
+            "pass": fig["pass"],
+        }
+        for name, fig in result.get("figures", {}).items()
+    ]
+
+
+def run(wanted: set[str], results_dir: Path, *, orders: int | None = None) -> list[dict[str, Any]]:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    found: list[dict[str, Any]] = []
+    for script, figures in SCRIPTS.items():
+        if wanted & set(figures):
+            out = results_dir / script.replace(".py", ".json")
+            out.unlink(missing_ok=True)  # never report a previous run's figures
+            found += rows(script, run_script(script, out, orders=orders))
+    return found
+
+
+def table(found: list[dict[str, Any]]) -> str:
+    lines = [f"{'figure':<28} {'value':<40} {'target':<22} pass", "-" * 98]
+    for row in found:
+        verdict = {True: "PASS", False: "FAIL"}.get(row.get("pass"), "-")
+        lines.append(
+            f"{row['figure']:<28} {row['value']!s:<40.40} {row.get('target', '')!s:<22} {verdict}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Payment providers: the `PaymentProvider` interface and the bundled sandbox."""

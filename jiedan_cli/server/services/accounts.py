@@ -1,0 +1,240 @@
+"""Accounts: registration, sign-in and sessions, staff accounts, step-up checks.
+
+Sessions are opaque random tokens; the server keeps only their SHA-256, so a leaked
+database yields no usable token. Sign-in failures are recorded for throttling in a
+transaction of their own (`sign_in`), because the failing one is rolled back."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jiedan_cli.domain.errors import Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from jiedan_cli.domain.ids import new_id
+from jiedan_cli.server.db import Database
+from jiedan_cli.server.db.tables import points_balances, profiles, sessions, users
+from jiedan_cli.server.services import login_throttle, totp
+from jiedan_cli.server.services.actors import STAFF_ROLES, Actor, hash_token, parse_roles
+from jiedan_cli.server.services.audit import audit
+from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.passwords import hash_password, needs_rehash, verify_password
+from jiedan_cli.server.services.profiles import empty_profile_row, profile_view
+from jiedan_cli.server.services.users import record_user_change, user_row, user_view
+
+DEFAULT_SESSION_DAYS = 30
+ROLES_FOR_CHOICE = {
+    "freelancer": ("freelancer",),
+    "client": ("client",),
+    "both": ("client", "freelancer"),
+}
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+BAD_CREDENTIALS = "the e-mail or password is wrong"
+
+# Fixed names other code calls; they live beside the things they serve.
+verify_step_up = totp.verify_step_up
+__all__ = ["create_staff", "login", "logout", "register", "user_row", "user_view", "verify_step_up"]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_email(email: str) -> str:
+    email = normalise_email(email)
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput(f"email: {email!r} is not an e-mail address", field="email")
+    return email
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise InvalidInput("name: must be 1 to 200 characters", field="name")
+    return name
+
+
+# ---- registration and staff ---------------------------------------------------------------
+
+
+def register(
+    conn: Connection,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    now: datetime,
+    address: str,
+    session_ttl_days: int = DEFAULT_SESSION_DAYS,
+) -> dict[str, Any]:
+    """A new marketplace account, signed in: {user, token}."""
+    roles = ROLES_FOR_CHOICE.get(role)
+    if roles is None:
+        raise InvalidInput("role: must be freelancer, client or both", field="role")
+    user = _create_user(conn, email=email, name=name, password=password, roles=roles, now=now)
+    audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)
+    token = open_session(conn, user["id"], now=now, ttl_days=session_ttl_days)
+    return {"user": user, "token": token}
+
+
+def create_staff(
+    conn: Connection, *, email: str, role: str, password: str, name: str, now: datetime
+) -> dict[str, Any]:
+    """A staff account with `role`, or `role` added to the existing account of `email`."""
+    if role not in STAFF_ROLES:
+        raise InvalidInput(f"role: must be one of {', '.join(sorted(STAFF_ROLES))}", field="role")
+    email = check_email(email)
+    existing = conn.execute(select(users).where(users.c.email == email)).first()
+    if existing is None:
+        user = _create_user(conn, email=email, name=name, password=password, roles=(role,), now=now)
+        audit(conn, "staff.created", now=now, target=user["id"], role=role)
+        return user
+    roles = parse_roles(existing.roles) | {role}
+    conn.execute(
+        update(users).where(users.c.id == existing.id).values(roles=",".join(sorted(roles)))
+    )
+    audit(conn, "staff.role_granted", now=now, target=existing.id, role=role)
+    return record_user_change(conn, existing.id, now=now)
+
+
+def _create_user(
+    conn: Connection,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    roles: tuple[str, ...],
+    now: datetime,
+) -> dict[str, Any]:
+    email, name = check_email(email), check_name(name)
+    password_hash = hash_password(password)
+    if conn.scalar(select(users.c.id).where(users.c.email == email)) is not None:
+        raise Conflict(f"an account for {email} already exists", code="email_taken", field="email")
+    user_id = new_id()
+    try:
+        conn.execute(
+            insert(users).values(
+                id=user_id,
+                email=email,
+                name=name,
+                password_hash=password_hash,
+                roles=",".join(sorted(roles)),
+                created_at=now,
+            )
+        )
+    except IntegrityError as exc:  # a concurrent registration of the same e-mail won
+        raise Conflict(f"an account for {email} already exists", code="email_taken") from exc
+    conn.execute(insert(profiles).values(**empty_profile_row(user_id, now=now)))
+    conn.execute(insert(points_balances).values(user_id=user_id, balance=0))
+    profile = profile_view(conn, user_id, viewer_id=user_id)
+    record_change(conn, "profile", user_id, profile, now=now, audience=[user_id])
+    return record_user_change(conn, user_id, now=now)
+
+
+# ---- sessions -----------------------------------------------------------------------------
+
+
+def open_session(conn: Connection, user_id: str, *, now: datetime, ttl_days: int) -> str:
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        insert(sessions).values(
+            token_hash=hash_token(token),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(days=ttl_days),
+        )
+    )
+    return token
+
+
+def logout(conn: Connection, actor: Actor, *, now: datetime) -> None:
+    """Revoke the session the actor is calling with."""
+    conn.execute(
+        update(sessions)
+        .where(sessions.c.token_hash == actor.token_hash, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    audit(conn, "logout", now=now, actor_id=actor.id)
+
+
+# ---- sign-in ------------------------------------------------------------------------------
+
+
+def login(
+    conn: Connection,
+    *,
+    email: str,
+    password: str,
+    otp: str | None,
+    now: datetime,
+    address: str,
+    session_ttl_days: int = DEFAULT_SESSION_DAYS,
+) -> dict[str, Any]:
+    """{user, token}, or Unauthenticated / TooManyAttempts. The failure is not recorded here
+    (the caller's transaction rolls back): use `sign_in`, which records it."""
+    email = normalise_email(email)
+    login_throttle.check_allowed(conn, email=email, address=address, now=now)
+    row = conn.execute(select(users).where(users.c.email == email)).first()
+    password_ok = verify_password(row.password_hash if row else None, password)
+    if row is None or not password_ok or row.status != "active":
+        raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
+    if row.totp_enabled:
+        totp.check_login_code(conn, row, otp, now=now)
+    if needs_rehash(row.password_hash):
+        conn.execute(
+            update(users).where(users.c.id == row.id).values(password_hash=hash_password(password))
+        )
+    login_throttle.record_attempt(conn, email=email, address=address, success=True, now=now)
+    audit(conn, "login.ok", now=now, actor_id=row.id, address=address)
+    token = open_session(conn, row.id, now=now, ttl_days=session_ttl_days)
+    return {"user": user_view(row), "token": token}
+
+
+def sign_in(
+    db: Database,
+    *,
+    email: str,
+    password: str,
+    otp: str | None,
+    now: datetime,
+    address: str,
+    session_ttl_days: int = DEFAULT_SESSION_DAYS,
+) -> dict[str, Any]:
+    """`login` in its own transaction; a failure is then recorded and audited in another."""
+    try:
+        with db.write() as conn:
+            return login(
+                conn,
+                email=email,
+                password=password,
+                otp=otp,
+                now=now,
+                address=address,
+                session_ttl_days=session_ttl_days,
+            )
+    except (Unauthenticated, TooManyAttempts) as failure:
+        with db.write() as conn:
+            record_failed_login(conn, email=email, address=address, reason=failure.code, now=now)
+        raise
+
+
+def record_failed_login(
+    conn: Connection, *, email: str, address: str, reason: str, now: datetime
+) -> None:
+    email = normalise_email(email)
+    login_throttle.record_attempt(conn, email=email, address=address, success=False, now=now)
+    user_id = conn.scalar(select(users.c.id).where(users.c.email == email))
+    audit(
+        conn,
+        "login.failed",
+        now=now,
+        actor_id=user_id,
+        target=email[:200],
+        address=address,
+        reason=reason,
+    )

@@ -1,0 +1,282 @@
+"""Bids (投标): placed, edited and withdrawn by their freelancer while the order is open.
+
+Sealed: a bid is seen by its author and the order's client only; everyone else sees the
+order's `bid_count` (live bids). Every bid write locks the order row first, so a bid can
+never land on an order that is being awarded, and concurrent writers queue."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
+from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused
+from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.order_rules import check_bid_terms
+from jiedan_cli.domain.states import LIVE_BID, BidStatus, OrderStatus, require_bid, require_order
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.tables import bids, orders, users
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.milestones import create_milestone
+from jiedan_cli.server.services.orders import order_view, own_order, readable_order, record_order
+from jiedan_cli.server.services.rows import fetch_for_update
+
+LIVE = [str(status) for status in LIVE_BID]
+DEFAULT_MILESTONE_TITLE = "全部工作"
+
+
+def bid_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "order_id": row.order_id,
+        "freelancer_id": row.freelancer_id,
+        "amount_fen": row.amount_fen,
+        "currency": CURRENCY,
+        "days": row.days,
+        "message": row.message,
+        "status": row.status,
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+    }
+
+
+def record_bid(conn: Connection, bid_id: str, client_id: str, *, now: datetime) -> Row[Any]:
+    """Re-read a bid after a write and append it to the change log for its two readers."""
+    row = conn.execute(select(bids).where(bids.c.id == bid_id)).one()
+    record_change(
+        conn, "bid", bid_id, bid_view(row), now=now, audience=(row.freelancer_id, client_id)
+    )
+    return row
+
+
+def live_bid_count(conn: Connection, order_id: str) -> int:
+    return int(
+        conn.scalar(
+            select(func.count()).where(bids.c.order_id == order_id, bids.c.status.in_(LIVE))
+        )
+        or 0
+    )
+
+
+def refresh_bid_count(conn: Connection, order_id: str, *, now: datetime) -> None:
+    """Store the live-bid count on the order and re-record the order (it is public)."""
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id)
+        .values(bid_count=live_bid_count(conn, order_id), updated_at=now)
+    )
+    record_order(conn, order_id, now=now)
+
+
+def decline_bids(
+    conn: Connection, order: Row[Any], *, now: datetime, keep: str | None = None
+) -> None:
+    """Decline every submitted bid on `order` except `keep`. The caller holds the order lock."""
+    submitted = conn.execute(
+        select(bids.c.id).where(
+            bids.c.order_id == order.id, bids.c.status == BidStatus.SUBMITTED, bids.c.id != keep
+        )
+    ).scalars()
+    for bid_id in list(submitted):
+        conn.execute(
+            update(bids)
+            .where(bids.c.id == bid_id)
+            .values(status=BidStatus.DECLINED, updated_at=now)
+        )
+        record_bid(conn, bid_id, order.client_id, now=now)
+
+
+def _bids_in_last_day(conn: Connection, user_id: str, now: datetime) -> int:
+    since = now - timedelta(days=1)
+    return int(
+        conn.scalar(
+            select(func.count()).where(bids.c.freelancer_id == user_id, bids.c.created_at > since)
+        )
+        or 0
+    )
+
+
+def _check_daily_limit(conn: Connection, actor: Actor, limit: int | None, now: datetime) -> None:
+    """Unverified freelancers place at most `limit` bids per rolling day (security.md)."""
+    if limit is None:
+        return
+    verification = conn.scalar(select(users.c.verification).where(users.c.id == actor.id))
+    if verification == "approved":
+        return
+    if _bids_in_last_day(conn, actor.id, now) >= limit:
+        raise Refused(
+            f"unverified accounts may place {limit} bids a day; complete 实名认证 to lift it",
+            code="daily_bid_limit",
+        )
+
+
+def _open_for_bidding(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
+    order = readable_order(conn, actor, order_id, lock=True)
+    require_open_for_bidding(order.status, order.client_id, actor.id)
+    return order
+
+
+def place_bid(
+    conn: Connection,
+    actor: Actor,
+    *,
+    order_id: str,
+    amount_fen: int,
+    days: int,
+    message: str = "",
+    now: datetime,
+    bid_id: str | None = None,
+    unverified_bids_per_day: int | None = None,
+) -> dict[str, Any]:
+    """A new bid. `unverified_bids_per_day` is the configured limit (None: no limit)."""
+    actor.require("freelancer")
+    amount_fen, days, message = check_bid_terms(amount_fen, days, message)
+    new = check_id(bid_id) if bid_id is not None else new_id()
+    order = _open_for_bidding(conn, actor, order_id)
+    if conn.execute(select(bids.c.id).where(bids.c.id == new)).first() is not None:
+        raise Conflict(f"bid {new} exists already", code="bid_exists")
+    mine = select(bids.c.id).where(
+        bids.c.order_id == order_id, bids.c.freelancer_id == actor.id, bids.c.status.in_(LIVE)
+    )
+    if conn.execute(mine).first() is not None:
+        raise Conflict("you already have a live bid on this order; update it", code="bid_exists")
+    _check_daily_limit(conn, actor, unverified_bids_per_day, now)
+    try:
+        conn.execute(
+            insert(bids).values(
+                id=new,
+                order_id=order_id,
+                freelancer_id=actor.id,
+                amount_fen=amount_fen,
+                days=days,
+                message=message,
+                status=BidStatus.SUBMITTED,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    except IntegrityError as exc:  # uq_bids_live or the id: a racing twin got there first
+        raise Conflict("you already have a live bid on this order", code="bid_exists") from exc
+    view = bid_view(record_bid(conn, new, order.client_id, now=now))
+    refresh_bid_count(conn, order_id, now=now)
+    return view
+
+
+def _own_live_bid(conn: Connection, actor: Actor, bid_id: str) -> tuple[Row[Any], Row[Any]]:
+    """(order, bid), both locked — the order first, as every bid writer does — when `actor`
+    wrote the bid, it is still submitted and the order still open."""
+    found = conn.execute(select(bids.c.order_id, bids.c.freelancer_id).where(bids.c.id == bid_id))
+    first = found.first()
+    if first is None or first.freelancer_id != actor.id:
+        raise NotFound(f"no bid {bid_id} of yours")
+    order = fetch_for_update(conn, orders, first.order_id)
+    bid = fetch_for_update(conn, bids, bid_id)
+    require_bid_changeable(bid.status, order.status)
+    return order, bid
+
+
+def update_bid(
+    conn: Connection,
+    actor: Actor,
+    bid_id: str,
+    *,
+    amount_fen: int | None = None,
+    days: int | None = None,
+    message: str | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    order, bid = _own_live_bid(conn, actor, bid_id)
+    amount_fen, days, message = check_bid_terms(
+        bid.amount_fen if amount_fen is None else amount_fen,
+        bid.days if days is None else days,
+        bid.message if message is None else message,
+    )
+    conn.execute(
+        update(bids)
+        .where(bids.c.id == bid_id)
+        .values(amount_fen=amount_fen, days=days, message=message, updated_at=now)
+    )
+    return bid_view(record_bid(conn, bid_id, order.client_id, now=now))
+
+
+def withdraw_bid(conn: Connection, actor: Actor, bid_id: str, *, now: datetime) -> dict[str, Any]:
+    order, _bid = _own_live_bid(conn, actor, bid_id)
+    conn.execute(
+        update(bids).where(bids.c.id == bid_id).values(status=BidStatus.WITHDRAWN, updated_at=now)
+    )
+    view = bid_view(record_bid(conn, bid_id, order.client_id, now=now))
+    refresh_bid_count(conn, order.id, now=now)
+    return view
+
+
+def bids_on_order(conn: Connection, viewer: Actor, order_id: str) -> list[dict[str, Any]]:
+    """The order's client sees every bid; anyone else who may see the order, their own."""
+    order = readable_order(conn, viewer, order_id)
+    query = select(bids).where(bids.c.order_id == order_id)
+    if order.client_id != viewer.id:
+        query = query.where(bids.c.freelancer_id == viewer.id)
+    rows = conn.execute(query.order_by(bids.c.created_at, bids.c.id))
+    return [bid_view(row) for row in rows]
+
+
+def my_bids(
+    conn: Connection, actor: Actor, *, order_id: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
+    if status is not None and status not in set(BidStatus):
+        raise InvalidInput(f"status: {status!r} is not a bid status", field="status")
+    query = select(bids).where(bids.c.freelancer_id == actor.id)
+    if order_id is not None:
+        query = query.where(bids.c.order_id == order_id)
+    if status is not None:
+        query = query.where(bids.c.status == status)
+    rows = conn.execute(query.order_by(bids.c.created_at.desc(), bids.c.id.desc()))
+    return [bid_view(row) for row in rows]
+
+
+def award_bid(
+    conn: Connection,
+    actor: Actor,
+    *,
+    order_id: str,
+    bid_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The client picks the winner: order and bid `awarded`, the other bids `declined`, and
+    the default milestone for the whole amount. Under the order's lock the state is read
+    afresh, so of any number of concurrent awards exactly one finds the order open."""
+    order = own_order(conn, actor, order_id)
+    require_order(order.status, OrderStatus.AWARDED)
+    bid = conn.execute(select(bids).where(bids.c.id == bid_id, bids.c.order_id == order_id)).first()
+    if bid is None:
+        raise NotFound(f"no bid {bid_id} on order {order_id}")
+    require_bid(bid.status, BidStatus.AWARDED)
+    conn.execute(
+        update(bids).where(bids.c.id == bid_id).values(status=BidStatus.AWARDED, updated_at=now)
+    )
+    record_bid(conn, bid_id, order.client_id, now=now)
+    decline_bids(conn, order, now=now, keep=bid_id)
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id)
+        .values(
+            status=OrderStatus.AWARDED,
+            awarded_bid_id=bid_id,
+            freelancer_id=bid.freelancer_id,
+            bid_count=live_bid_count(conn, order_id),
+            updated_at=now,
+        )
+    )
+    create_milestone(
+        conn,
+        order_id=order_id,
+        title=DEFAULT_MILESTONE_TITLE,
+        amount_fen=bid.amount_fen,
+        audience=(order.client_id, bid.freelancer_id),
+        now=now,
+    )
+    return order_view(record_order(conn, order_id, now=now))

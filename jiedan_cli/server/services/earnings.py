@@ -1,0 +1,187 @@
+"""Earnings (收入) of the signed-in user: what is withdrawable, what is still in escrow, what
+was earned and paid in fees, the ledger lines of their accounts, and withdrawals (提现)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, or_, select
+
+from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.ledger import Transfer, external, freelancer_available
+from jiedan_cli.domain.money import CURRENCY, check_fen
+from jiedan_cli.domain.states import MILESTONE_HOLDING
+from jiedan_cli.domain.timefmt import parse_date, rfc3339
+from jiedan_cli.server.db.tables import (
+    ledger_accounts,
+    ledger_transfers,
+    milestones,
+    orders,
+    payouts,
+)
+from jiedan_cli.server.payments.base import provider_named
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.audit import audit
+from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.ledger import (
+    PAYOUT_KINDS,
+    balance,
+    entry_view,
+    lock_accounts,
+    post_transfer,
+)
+from jiedan_cli.server.services.points import EARNING_KINDS
+
+PROVIDER = "sandbox"
+
+
+def _sum(conn: Connection, query: Any) -> int:
+    return int(conn.scalar(query) or 0)
+
+
+def earnings_summary(conn: Connection, actor: Actor) -> dict[str, Any]:
+    t, m, o = ledger_transfers.c, milestones.c, orders.c
+    account = freelancer_available(actor.id)
+    mine = select(o.id).where(o.freelancer_id == actor.id)
+    return {
+        "available_fen": balance(conn, account),
+        "pending_fen": _sum(
+            conn,
+            select(func.sum(m.amount_fen)).where(
+                m.order_id.in_(mine), m.status.in_([str(s) for s in MILESTONE_HOLDING])
+            ),
+        ),
+        "lifetime_fen": _sum(
+            conn,
+            select(func.sum(t.amount_fen)).where(
+                t.destination == account, t.kind.in_(EARNING_KINDS)
+            ),
+        ),
+        "fees_fen": _sum(
+            conn, select(func.sum(t.amount_fen)).where(t.kind == "fee", t.order_id.in_(mine))
+        ),
+        "currency": CURRENCY,
+    }
+
+
+def ledger_entries(
+    conn: Connection, actor: Actor, since: date | str | None = None
+) -> list[dict[str, Any]]:
+    """Every line on the caller's accounts (signed: credits positive), oldest first,
+    optionally from the start (UTC) of `since`."""
+    accounts = list(
+        conn.execute(
+            select(ledger_accounts.c.id).where(ledger_accounts.c.owner_id == actor.id)
+        ).scalars()
+    )
+    if not accounts:
+        return []
+    t = ledger_transfers.c
+    query = select(ledger_transfers).where(or_(t.source.in_(accounts), t.destination.in_(accounts)))
+    if since is not None:
+        day = parse_date(since, field="since") if isinstance(since, str) else since
+        query = query.where(t.created_at >= datetime.combine(day, time.min, tzinfo=UTC))
+    rows = conn.execute(query.order_by(t.created_at, t.id)).all()
+    fees = _fees_of_milestones(conn, [r.milestone_id for r in rows if r.kind in PAYOUT_KINDS])
+    entries = []
+    for row in rows:
+        fee = fees.get(row.milestone_id, 0) if row.kind in PAYOUT_KINDS else 0
+        for account in (row.source, row.destination):
+            if account in accounts:
+                entries.append(entry_view(row, account, fee_fen=fee))
+    return entries
+
+
+def _fees_of_milestones(conn: Connection, milestone_ids: list[str]) -> dict[str, int]:
+    """milestone id → the platform fee withheld from its payout (entry_view's `fee_fen`)."""
+    if not milestone_ids:
+        return {}
+    t = ledger_transfers.c
+    found = conn.execute(
+        select(t.milestone_id, t.amount_fen).where(
+            t.kind == "fee", t.milestone_id.in_(milestone_ids)
+        )
+    )
+    return {row.milestone_id: row.amount_fen for row in found}
+
+
+def payout_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "amount_fen": row.amount_fen,
+        "currency": CURRENCY,
+        "provider": row.provider,
+        "provider_ref": row.provider_ref,
+        "status": row.status,
+        "created_at": rfc3339(row.created_at),
+    }
+
+
+def withdraw(
+    conn: Connection,
+    actor: Actor,
+    *,
+    amount_fen: int,
+    otp: str | None,
+    now: datetime,
+    payout_id: str | None = None,
+    address: str | None = None,
+) -> dict[str, Any]:
+    """Move `amount_fen` from the caller's available balance out through the provider.
+    Needs a TOTP step-up when 2FA is on; never overdraws (Refused insufficient_funds, also
+    under concurrent withdrawals: the debit is one conditional UPDATE). A repeated
+    `payout_id` returns the first payout."""
+    from jiedan_cli.server.services.accounts import verify_step_up
+
+    check_fen(amount_fen)
+    new = check_id(payout_id) if payout_id is not None else new_id()
+    known = conn.execute(select(payouts).where(payouts.c.id == new)).first()
+    if known is not None:
+        if known.user_id != actor.id or known.amount_fen != amount_fen:
+            raise InvalidInput(f"id: payout {new} exists already", field="id")
+        available = balance(conn, freelancer_available(actor.id))
+        return {**payout_view(known), "available_fen": available}
+    # Lock order: the accounts, then the user row (step-up), then the change log.
+    lock_accounts(conn, {freelancer_available(actor.id), external(PROVIDER)}, now=now)
+    verify_step_up(conn, actor, otp, now=now, address=address)
+    post_transfer(
+        conn,
+        Transfer(
+            f"withdraw:{new}",
+            freelancer_available(actor.id),
+            external(PROVIDER),
+            amount_fen,
+            "withdraw",
+        ),
+        now=now,
+        actor_id=actor.id,
+    )
+    # The sandbox pays out at once; a real provider would confirm later (status "pending").
+    provider_ref = provider_named(PROVIDER).payout(actor.id, amount_fen, new)
+    conn.execute(
+        insert(payouts).values(
+            id=new,
+            user_id=actor.id,
+            amount_fen=amount_fen,
+            provider=PROVIDER,
+            provider_ref=provider_ref,
+            status="paid",
+            created_at=now,
+        )
+    )
+    row = conn.execute(select(payouts).where(payouts.c.id == new)).one()
+    view = payout_view(row)
+    record_change(conn, "payout", new, view, now=now, audience=[actor.id])
+    audit(
+        conn,
+        "earnings.withdraw",
+        now=now,
+        actor_id=actor.id,
+        target=new,
+        amount_fen=amount_fen,
+        provider_ref=provider_ref,
+        address=address,
+    )
+    return {**view, "available_fen": balance(conn, freelancer_available(actor.id))}

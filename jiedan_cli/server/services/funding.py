@@ -1,0 +1,269 @@
+"""Funding escrow through a payment provider, and the provider's signed notification.
+
+How the sandbox's "asynchronous" notification is delivered: `fund_order` only creates a
+`pending` payment intent, inside the caller's transaction; no money moves there. Once that
+transaction has committed, whoever opened it (the REST router, the sync push) calls
+`deliver_pending_notifications(db, settings, now)`: for every sandbox intent still pending it
+builds the provider's signed notification and hands it to `receive_sandbox_notification` —
+the very code path `POST /v1/payments/sandbox/notify` runs for a real webhook (signature,
+timestamp, amount, event dedup), each in its own transaction. So `client fund` returns with
+the order `in_progress`, and a crash between the two steps leaves an intent that the next
+delivery (any later fund, or the scheduled `sandbox_payments` job) notifies."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+
+from jiedan_cli.domain.errors import Conflict, Forbidden, NotFound
+from jiedan_cli.domain.ids import check_id
+from jiedan_cli.domain.ledger import Transfer, escrow, external
+from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.states import MilestoneStatus, OrderStatus, require_milestone
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.config import Settings
+from jiedan_cli.server.db import Database
+from jiedan_cli.server.db.tables import milestones, orders, payment_events, payment_intents
+from jiedan_cli.server.payments.base import provider_named
+from jiedan_cli.server.payments.sandbox import (
+    BadNotification,
+    BadSignature,
+    Notification,
+    notification_for,
+    verify_notification,
+)
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.audit import audit
+from jiedan_cli.server.services.escrow_state import lock_milestones, set_milestone, set_order_status
+from jiedan_cli.server.services.ledger import insert_or_ignore, post_transfers
+from jiedan_cli.server.services.orders import order_view, readable_order
+from jiedan_cli.server.services.rows import fetch_for_update
+
+log = logging.getLogger("jiedan.payments")
+
+PROVIDER = "sandbox"
+# The order states in which money may still come into escrow.
+FUNDABLE_ORDER = frozenset({OrderStatus.AWARDED, OrderStatus.IN_PROGRESS, OrderStatus.DELIVERED})
+
+
+def intent_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "provider": row.provider,
+        "order_id": row.order_id,
+        "milestone_id": row.milestone_id,
+        "amount_fen": row.amount_fen,
+        "currency": CURRENCY,
+        "status": row.status,
+        "created_at": rfc3339(row.created_at),
+    }
+
+
+def _milestone_to_fund(conn: Connection, order_id: str, milestone_id: str | None) -> Row[Any]:
+    rows = lock_milestones(conn, order_id)
+    if milestone_id is not None:
+        milestone_id = check_id(milestone_id, field="milestone_id")
+        chosen = next((r for r in rows if r.id == milestone_id), None)
+        if chosen is None:
+            raise NotFound(f"no milestone {milestone_id} on this order")
+        require_milestone(chosen.status, MilestoneStatus.FUNDED)
+        return chosen
+    chosen = next((r for r in rows if r.status == MilestoneStatus.CREATED), None)
+    if chosen is None:
+        raise Conflict("every milestone of this order is funded already", code="nothing_to_fund")
+    return chosen
+
+
+def fund_order(
+    conn: Connection,
+    actor: Actor,
+    *,
+    order_id: str,
+    now: datetime,
+    milestone_id: str | None = None,
+) -> dict[str, Any]:
+    """The client pays a milestone (the first unfunded one by default) into escrow: a pending
+    payment intent; escrow is credited when the provider's notification arrives (see the
+    module docstring). Repeating it while the intent is pending returns the same intent.
+    Returns {order, milestone, payment_intent}."""
+    order = readable_order(conn, actor, order_id, lock=True)
+    if order.client_id != actor.id:
+        raise Forbidden("only the order's client can fund it")
+    if order.status not in FUNDABLE_ORDER:
+        raise Conflict(
+            f"order is {order.status}; it cannot be funded", code=f"order_{order.status}"
+        )
+    milestone = _milestone_to_fund(conn, order.id, milestone_id)
+    pending = conn.execute(
+        select(payment_intents).where(
+            payment_intents.c.milestone_id == milestone.id, payment_intents.c.status == "pending"
+        )
+    ).first()
+    if pending is None:
+        intent_id = provider_named(PROVIDER).create_intent(milestone.amount_fen, milestone.id)
+        conn.execute(
+            payment_intents.insert().values(
+                id=intent_id,
+                provider=PROVIDER,
+                order_id=order.id,
+                milestone_id=milestone.id,
+                amount_fen=milestone.amount_fen,
+                status="pending",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        audit(
+            conn,
+            "payment.intent_created",
+            now=now,
+            actor_id=actor.id,
+            target=intent_id,
+            order_id=order.id,
+            milestone_id=milestone.id,
+            amount_fen=milestone.amount_fen,
+        )
+        set_milestone(conn, order, milestone.id, now=now, payment_intent_id=intent_id)
+        pending = conn.execute(
+            select(payment_intents).where(payment_intents.c.id == intent_id)
+        ).one()
+    return funding_view(conn, order.id, milestone.id, pending.id)
+
+
+def funding_view(
+    conn: Connection, order_id: str, milestone_id: str, intent_id: str
+) -> dict[str, Any]:
+    """{order, milestone, payment_intent} as they stand now."""
+    from jiedan_cli.server.services.milestones import milestone_view
+
+    order = conn.execute(select(orders).where(orders.c.id == order_id)).one()
+    milestone = conn.execute(select(milestones).where(milestones.c.id == milestone_id)).one()
+    intent = conn.execute(select(payment_intents).where(payment_intents.c.id == intent_id)).one()
+    return {
+        "order": order_view(order),
+        "milestone": milestone_view(milestone),
+        "payment_intent": intent_view(intent),
+    }
+
+
+# ---- the notification ---------------------------------------------------------------------
+
+
+def receive_sandbox_notification(
+    db: Database,
+    settings: Settings,
+    *,
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Verify a notification (BadSignature / BadNotification from payments.sandbox), then
+    credit escrow once per intent in one transaction. A replayed event is a no-op."""
+    try:
+        note = verify_notification(settings.sandbox_webhook_secret, body, signature, timestamp, now)
+    except (BadSignature, BadNotification) as exc:
+        with db.write() as conn:  # kept: the refusal itself is worth a line in the audit log
+            audit(conn, "payment.notification_refused", now=now, reason=str(exc))
+        raise
+    with db.write() as conn:
+        return credit_payment(conn, note, now=now)
+
+
+def credit_payment(conn: Connection, note: Notification, *, now: datetime) -> dict[str, Any]:
+    """Apply a verified notification: external → escrow (kind "fund"), milestone funded,
+    order awarded → in_progress. Returns {event_id, intent_id, outcome}."""
+    found = conn.execute(
+        select(payment_intents.c.order_id).where(payment_intents.c.id == note.intent_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"no payment intent {note.intent_id}")
+    order = fetch_for_update(conn, orders, found.order_id, what="order")
+    intent = fetch_for_update(conn, payment_intents, note.intent_id, what="payment intent")
+    milestone = fetch_for_update(conn, milestones, intent.milestone_id, what="milestone")
+    if note.amount_fen != intent.amount_fen or note.status != "succeeded":
+        raise Conflict("the notification does not match its intent", code="intent_mismatch")
+    first_time = insert_or_ignore(
+        conn,
+        payment_events,
+        event_id=note.event_id,
+        provider=PROVIDER,
+        intent_id=intent.id,
+        received_at=now,
+    )
+    result = {"event_id": note.event_id, "intent_id": intent.id}
+    if not first_time or intent.status != "pending":
+        return {**result, "outcome": "duplicate"}
+    fund = Transfer(
+        id=f"fund:{intent.id}",
+        source=external(PROVIDER),
+        destination=escrow(milestone.id),
+        amount_fen=intent.amount_fen,
+        kind="fund",
+        order_id=order.id,
+        milestone_id=milestone.id,
+    )
+    fundable = milestone.status == MilestoneStatus.CREATED and order.status in FUNDABLE_ORDER
+    if not fundable:
+        # The order moved on (cancelled, disputed) while the payer paid: the money came in
+        # and goes straight back out, both recorded.
+        refund = Transfer(
+            id=f"refund:{intent.id}",
+            source=escrow(milestone.id),
+            destination=external(PROVIDER),
+            amount_fen=intent.amount_fen,
+            kind="refund",
+            order_id=order.id,
+            milestone_id=milestone.id,
+        )
+        post_transfers(conn, [fund, refund], now=now)
+        _mark_intent(conn, intent.id, "succeeded", now=now)
+        return {**result, "outcome": "refunded"}
+    post_transfers(conn, [fund], now=now)
+    _mark_intent(conn, intent.id, "succeeded", now=now)
+    set_milestone(conn, order, milestone.id, now=now, status=MilestoneStatus.FUNDED, funded_at=now)
+    if order.status == OrderStatus.AWARDED:
+        set_order_status(conn, order, OrderStatus.IN_PROGRESS, now=now)
+    return {**result, "outcome": "funded"}
+
+
+def _mark_intent(conn: Connection, intent_id: str, status: str, *, now: datetime) -> None:
+    conn.execute(
+        update(payment_intents)
+        .where(payment_intents.c.id == intent_id)
+        .values(status=status, updated_at=now)
+    )
+    audit(conn, f"payment.{status}", now=now, target=intent_id)
+
+
+def deliver_pending_notifications(db: Database, settings: Settings, now: datetime) -> int:
+    """Play the sandbox provider: notify every sandbox intent still pending, each through
+    the webhook's own verification and in its own transaction. Returns how many funded."""
+    with db.read() as conn:
+        pending = conn.execute(
+            select(payment_intents.c.id, payment_intents.c.amount_fen)
+            .where(payment_intents.c.provider == PROVIDER, payment_intents.c.status == "pending")
+            .order_by(payment_intents.c.created_at)
+        ).all()
+    credited = 0
+    for intent_id, amount_fen in pending:
+        body, headers = notification_for(
+            settings.sandbox_webhook_secret, intent_id=intent_id, amount_fen=amount_fen, now=now
+        )
+        try:
+            result = receive_sandbox_notification(
+                db,
+                settings,
+                body=body,
+                signature=headers["X-Sandbox-Signature"],
+                timestamp=headers["X-Sandbox-Timestamp"],
+                now=now,
+            )
+        except Exception:  # one bad intent must not stop the others; it is retried later
+            log.exception("sandbox notification for %s failed", intent_id)
+            continue
+        credited += result["outcome"] == "funded"
+    return credited

@@ -1,0 +1,210 @@
+"""The double-entry ledger (money.md): accounts with a balance, append-only transfers.
+
+- A transfer's id is chosen before it is posted; posting a known id with the same fields
+  returns the first result and moves nothing, with different fields it is a Conflict.
+- Balances change by atomic `UPDATE … SET balance_fen = balance_fen - x WHERE … AND
+  balance_fen >= x`, so no account but `external:*` can go negative, whatever runs at once.
+- The accounts a posting touches are locked in sorted id order first, so two postings on
+  PostgreSQL cannot wait on each other in a cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from jiedan_cli.domain.errors import Refused
+from jiedan_cli.domain.ledger import Transfer, may_go_negative, owner_of
+from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers
+from jiedan_cli.server.services.audit import audit
+from jiedan_cli.server.services.changes import record_change
+
+PAYOUT_KINDS = ("release", "resolve")  # the transfers that pay a freelancer, a fee beside them
+
+
+def insert_or_ignore(conn: Connection, table: Any, **values: Any) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted. (RETURNING, not
+    rowcount: psycopg reports no rowcount for it.) A concurrent twin of an uncommitted
+    insert waits for it, then finds the key taken."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    key = next(iter(table.primary_key.columns))
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return conn.execute(statement).first() is not None
+
+
+def ensure_accounts(conn: Connection, accounts: Sequence[str], *, now: datetime) -> None:
+    """Create the accounts not yet known (an account exists from its first use)."""
+    for account in sorted(set(accounts)):
+        insert_or_ignore(
+            conn,
+            ledger_accounts,
+            id=account,
+            owner_id=owner_of(account),
+            balance_fen=0,
+            created_at=now,
+        )
+
+
+def balance(conn: Connection, account: str) -> int:
+    value = conn.scalar(
+        select(ledger_accounts.c.balance_fen).where(ledger_accounts.c.id == account)
+    )
+    return int(value or 0)
+
+
+def transfer_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "source": row.source,
+        "destination": row.destination,
+        "amount_fen": row.amount_fen,
+        "currency": CURRENCY,
+        "kind": row.kind,
+        "order_id": row.order_id,
+        "milestone_id": row.milestone_id,
+        "created_at": rfc3339(row.created_at),
+    }
+
+
+def entry_view(row: Row[Any], account: str, *, fee_fen: int = 0) -> dict[str, Any]:
+    """One side of a transfer as its owner sees it: credits positive, debits negative.
+    `fee_fen`: on a payout (release/resolve), the platform fee withheld from the same
+    milestone — the freelancer never sees platform:fees, yet needs the fee for their books."""
+    credit = row.destination == account
+    return {
+        "id": f"{row.id}:{'cr' if credit else 'dr'}",
+        "transfer_id": row.id,
+        "order_id": row.order_id,
+        "kind": row.kind,
+        "amount_fen": row.amount_fen if credit else -row.amount_fen,
+        "fee_fen": fee_fen,
+        "currency": CURRENCY,
+        "account": account,
+        "created_at": rfc3339(row.created_at),
+    }
+
+
+def fees_withheld(transfers: Sequence[Transfer]) -> dict[str, int]:
+    """milestone id → the fee posted with its payout (a payout and its fee go together)."""
+    return {t.milestone_id: t.amount_fen for t in transfers if t.kind == "fee" and t.milestone_id}
+
+
+def _as_transfer(row: Row[Any]) -> Transfer:
+    return Transfer(
+        id=row.id,
+        source=row.source,
+        destination=row.destination,
+        amount_fen=row.amount_fen,
+        kind=row.kind,
+        order_id=row.order_id,
+        milestone_id=row.milestone_id,
+    )
+
+
+def lock_accounts(conn: Connection, accounts: set[str], *, now: datetime) -> None:
+    """Create (if new) and lock `accounts` in sorted order. Call it before anything that
+    appends to the change log when a transfer on these accounts follows."""
+    ensure_accounts(conn, sorted(accounts), now=now)
+    if conn.dialect.name == "postgresql":  # SQLite writers are already exclusive
+        conn.execute(
+            select(ledger_accounts.c.id)
+            .where(ledger_accounts.c.id.in_(sorted(accounts)))
+            .order_by(ledger_accounts.c.id)
+            .with_for_update()
+        ).all()
+
+
+def _move(conn: Connection, transfer: Transfer) -> None:
+    """Debit and credit in sorted account order; refuse an overdraft."""
+    accounts = ledger_accounts.c
+    for account in sorted((transfer.source, transfer.destination)):
+        if account == transfer.destination:
+            conn.execute(
+                update(ledger_accounts)
+                .where(accounts.id == account)
+                .values(balance_fen=accounts.balance_fen + transfer.amount_fen)
+            )
+            continue
+        debit = update(ledger_accounts).where(accounts.id == account)
+        if not may_go_negative(account):
+            debit = debit.where(accounts.balance_fen >= transfer.amount_fen)
+        done = conn.execute(debit.values(balance_fen=accounts.balance_fen - transfer.amount_fen))
+        if done.rowcount != 1:
+            raise Refused(
+                f"{account} holds less than {transfer.amount_fen} fen", code="insufficient_funds"
+            )
+
+
+def post_transfers(
+    conn: Connection, transfers: Sequence[Transfer], *, now: datetime, actor_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Post several transfers in one go (e.g. a release and its fee), locking every account
+    they touch in sorted order first. Returns each transfer's view, first result on a repeat."""
+    for transfer in transfers:
+        transfer.validate()
+    touched = {a for t in transfers for a in (t.source, t.destination)}
+    lock_accounts(conn, touched, now=now)
+    fees = fees_withheld(transfers)
+    return [
+        _post_one(conn, t, now=now, actor_id=actor_id, fee_fen=_fee_of(t, fees)) for t in transfers
+    ]
+
+
+def _fee_of(transfer: Transfer, fees: dict[str, int]) -> int:
+    if transfer.kind not in PAYOUT_KINDS or transfer.milestone_id is None:
+        return 0
+    return fees.get(transfer.milestone_id, 0)
+
+
+def post_transfer(
+    conn: Connection, transfer: Transfer, *, now: datetime, actor_id: str | None = None
+) -> dict[str, Any]:
+    """Post one transfer, idempotently by its id (see the module docstring)."""
+    return post_transfers(conn, [transfer], now=now, actor_id=actor_id)[0]
+
+
+def _post_one(
+    conn: Connection, transfer: Transfer, *, now: datetime, actor_id: str | None, fee_fen: int = 0
+) -> dict[str, Any]:
+    # Claim the id first: a concurrent twin waits on the unique key, then finds it taken.
+    claimed = insert_or_ignore(
+        conn,
+        ledger_transfers,
+        id=transfer.id,
+        source=transfer.source,
+        destination=transfer.destination,
+        amount_fen=transfer.amount_fen,
+        kind=transfer.kind,
+        order_id=transfer.order_id,
+        milestone_id=transfer.milestone_id,
+        created_at=now,
+    )
+    row = conn.execute(select(ledger_transfers).where(ledger_transfers.c.id == transfer.id)).one()
+    if not claimed:
+        _as_transfer(row).same_as(transfer)
+        return transfer_view(row)
+    _move(conn, transfer)
+    audit(
+        conn,
+        "ledger.transfer",
+        now=now,
+        actor_id=actor_id,
+        target=transfer.id,
+        kind=transfer.kind,
+        source=transfer.source,
+        destination=transfer.destination,
+        amount_fen=transfer.amount_fen,
+        order_id=transfer.order_id,
+        milestone_id=transfer.milestone_id,
+    )
+    for account in (transfer.source, transfer.destination):
+        owner = owner_of(account)
+        if owner is not None:
+            entry = entry_view(row, account, fee_fen=fee_fen)
+            record_change(conn, "ledger_entry", entry["id"], entry, now=now, audience=[owner])
+    return transfer_view(row)

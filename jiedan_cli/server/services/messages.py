@@ -1,0 +1,108 @@
+"""Messages (站内消息) on an order, between its client and a freelancer who bid on it.
+
+A thread is (order, freelancer). Until that freelancer is awarded the order, contact details
+(phone, WeChat, QQ, e-mail) are masked and the message flagged: escrow is what protects both
+sides, and moving the deal off the platform dodges it (security.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, or_, select
+
+from jiedan_cli.domain.contacts import mask_contacts
+from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
+from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.order_rules import check_message_text
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.tables import messages, orders
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.orders import has_bid_on
+
+
+def message_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "order_id": row.order_id,
+        "sender_id": row.sender_id,
+        "recipient_id": row.recipient_id,
+        "text": row.text,
+        "flagged": row.flagged,
+        "created_at": rfc3339(row.created_at),
+    }
+
+
+def _is_freelancer_of(conn: Connection, order: Row[Any], user_id: str) -> bool:
+    return user_id == order.freelancer_id or has_bid_on(conn, order.id, user_id)
+
+
+def _order_for_party(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
+    """The order when `actor` is its client or one of its freelancers; NotFound otherwise."""
+    order = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+    if order is None or not (
+        actor.id == order.client_id or _is_freelancer_of(conn, order, actor.id)
+    ):
+        raise NotFound(f"no message thread of yours on order {order_id}")
+    return order
+
+
+def _recipient(conn: Connection, actor: Actor, order: Row[Any], to_user_id: str | None) -> str:
+    if actor.id == order.client_id:
+        if to_user_id is None:
+            raise InvalidInput("to: name the freelancer you are writing to", field="to")
+        if to_user_id == actor.id or not _is_freelancer_of(conn, order, to_user_id):
+            raise InvalidInput(f"to: {to_user_id} has not bid on this order", field="to")
+        return to_user_id
+    if to_user_id not in (None, order.client_id):
+        raise InvalidInput("to: a freelancer writes to the order's client only", field="to")
+    return str(order.client_id)
+
+
+def send_message(
+    conn: Connection,
+    actor: Actor,
+    *,
+    order_id: str,
+    text: str,
+    to_user_id: str | None = None,
+    now: datetime,
+    message_id: str | None = None,
+) -> dict[str, Any]:
+    text = check_message_text(text)
+    new = check_id(message_id) if message_id is not None else new_id()
+    order = _order_for_party(conn, actor, order_id)
+    recipient = _recipient(conn, actor, order, to_user_id)
+    freelancer = recipient if actor.id == order.client_id else actor.id
+    flagged = False
+    if freelancer != order.freelancer_id:  # this pair has no award (yet): no escrow
+        text, flagged = mask_contacts(text)
+    if conn.execute(select(messages.c.id).where(messages.c.id == new)).first() is not None:
+        raise Conflict(f"message {new} exists already", code="message_exists")
+    conn.execute(
+        insert(messages).values(
+            id=new,
+            order_id=order_id,
+            sender_id=actor.id,
+            recipient_id=recipient,
+            text=text,
+            flagged=flagged,
+            created_at=now,
+        )
+    )
+    view = message_view(conn.execute(select(messages).where(messages.c.id == new)).one())
+    record_change(conn, "message", new, view, now=now, audience=(actor.id, recipient))
+    return view
+
+
+def list_messages(conn: Connection, actor: Actor, order_id: str) -> list[dict[str, Any]]:
+    """Every thread of the order for its client; a freelancer's own thread for them."""
+    order = _order_for_party(conn, actor, order_id)
+    query = select(messages).where(messages.c.order_id == order_id)
+    if actor.id != order.client_id:
+        query = query.where(
+            or_(messages.c.sender_id == actor.id, messages.c.recipient_id == actor.id)
+        )
+    rows = conn.execute(query.order_by(messages.c.created_at, messages.c.id))
+    return [message_view(row) for row in rows]

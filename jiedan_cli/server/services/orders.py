@@ -1,0 +1,349 @@
+"""Orders (订单): post, edit, cancel, show, list. Open orders are public; a non-open order is
+seen only by its client, its awarded freelancer and the freelancers who bid on it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, exists, insert, or_, select, update
+
+from jiedan_cli.domain.categories import check_category
+from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
+from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.order_rules import (
+    check_budget,
+    check_deadline,
+    check_description,
+    check_location,
+    check_tags,
+    check_text,
+    check_title,
+)
+from jiedan_cli.domain.states import LIVE_BID, MilestoneStatus, OrderStatus
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.tables import bids, milestones, order_events, orders
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.order_listing import find_orders
+from jiedan_cli.server.services.rows import fetch_for_update
+
+EDITABLE = frozenset(
+    {
+        "title",
+        "description",
+        "category",
+        "tags",
+        "budget_min_fen",
+        "budget_max_fen",
+        "deadline",
+        "location",
+    }
+)
+NOTE_MAX = 2_000
+
+
+def order_view(row: Row[Any], *, my_bid: dict[str, Any] | None = None) -> dict[str, Any]:
+    location = None
+    if row.lat is not None:
+        location = {"lat": row.lat, "lon": row.lon, "radius_km": row.radius_km}
+    return {
+        "id": row.id,
+        "title": row.title,
+        "description": row.description,
+        "category": row.category,
+        "tags": list(row.tags),
+        "budget_min_fen": row.budget_min_fen,
+        "budget_max_fen": row.budget_max_fen,
+        "currency": CURRENCY,
+        "status": row.status,
+        "client_id": row.client_id,
+        "created_at": rfc3339(row.created_at),
+        "updated_at": rfc3339(row.updated_at),
+        "deadline": row.deadline.isoformat() if row.deadline else None,
+        "bid_count": row.bid_count,
+        "awarded_bid_id": row.awarded_bid_id,
+        "freelancer_id": row.freelancer_id,
+        "location": location,
+        "my_bid": my_bid,
+    }
+
+
+def record_order(conn: Connection, order_id: str, *, now: datetime) -> Row[Any]:
+    """Re-read an order after a write and append it to the (public) change log."""
+    row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
+    record_change(conn, "order", order_id, order_view(row), now=now, public=True)
+    return row
+
+
+# ---- who may see what ---------------------------------------------------------------------
+
+
+def involves(user_id: str) -> ColumnElement[bool]:
+    """Orders `user_id` posted, was awarded, or bid on (a bid in any state)."""
+    return or_(
+        orders.c.client_id == user_id,
+        orders.c.freelancer_id == user_id,
+        exists().where(bids.c.order_id == orders.c.id, bids.c.freelancer_id == user_id),
+    )
+
+
+def has_bid_on(conn: Connection, order_id: str, user_id: str) -> bool:
+    found = conn.execute(
+        select(bids.c.id).where(bids.c.order_id == order_id, bids.c.freelancer_id == user_id)
+    ).first()
+    return found is not None
+
+
+def can_read(conn: Connection, viewer: Actor | None, order: Row[Any]) -> bool:
+    if order.status == OrderStatus.OPEN:
+        return True
+    if viewer is None:
+        return False
+    if viewer.id in (order.client_id, order.freelancer_id):
+        return True
+    return has_bid_on(conn, order.id, viewer.id)
+
+
+def readable_order(
+    conn: Connection, viewer: Actor | None, order_id: str, *, lock: bool = False
+) -> Row[Any]:
+    """The order if `viewer` may see it; NotFound otherwise (never a hint that it exists)."""
+    row: Row[Any] | None
+    if lock:
+        try:
+            row = fetch_for_update(conn, orders, order_id)
+        except NotFound:
+            row = None
+    else:
+        row = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+    if row is None or not can_read(conn, viewer, row):
+        raise NotFound(f"no order {order_id}")
+    return row
+
+
+def own_order(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
+    """The order, locked, when `actor` is its client; NotFound for everyone else."""
+    row = readable_order(conn, actor, order_id, lock=True)
+    if row.client_id != actor.id:
+        raise NotFound(f"no order {order_id} of yours")
+    return row
+
+
+def live_bid_views(
+    conn: Connection, viewer: Actor | None, order_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The viewer's live bid on each of `order_ids`, keyed by order id."""
+    if viewer is None or not order_ids:
+        return {}
+    from jiedan_cli.server.services.bids import bid_view  # bids imports this module
+
+    rows = conn.execute(
+        select(bids).where(
+            bids.c.order_id.in_(order_ids),
+            bids.c.freelancer_id == viewer.id,
+            bids.c.status.in_([str(s) for s in LIVE_BID]),
+        )
+    )
+    return {row.order_id: bid_view(row) for row in rows}
+
+
+# ---- operations ---------------------------------------------------------------------------
+
+
+def _clean_fields(fields: dict[str, Any], *, today: date) -> dict[str, Any]:
+    """Validate order fields (any subset of EDITABLE) into column values."""
+    values: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key == "title":
+            values["title"] = check_title(value)
+        elif key == "description":
+            values["description"] = check_description(value)
+        elif key == "category":
+            values["category"] = check_category(value)
+        elif key == "tags":
+            values["tags"] = check_tags(value)
+        elif key == "deadline":
+            values["deadline"] = check_deadline(value, today=today)
+        elif key == "location":
+            if value is not None and not isinstance(value, dict):
+                raise InvalidInput("location: {lat, lon, radius_km} or null", field="location")
+            place = value or {}
+            extra = set(place) - {"lat", "lon", "radius_km"}
+            if extra:
+                raise InvalidInput(f"location: unknown field {sorted(extra)[0]}", field="location")
+            lat, lon, radius = check_location(
+                place.get("lat"), place.get("lon"), place.get("radius_km")
+            )
+            values.update(lat=lat, lon=lon, radius_km=radius)
+        elif key not in ("budget_min_fen", "budget_max_fen"):
+            raise InvalidInput(f"{key}: not a field an order's client may set", field=key)
+    return values
+
+
+def post_order(
+    conn: Connection,
+    actor: Actor,
+    *,
+    title: str,
+    description: str,
+    category: str,
+    tags: list[str],
+    budget_min_fen: int,
+    budget_max_fen: int,
+    deadline: date | str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    radius_km: float | None = None,
+    now: datetime,
+    order_id: str | None = None,
+) -> dict[str, Any]:
+    actor.require("client")
+    new = check_id(order_id) if order_id is not None else new_id()
+    place = {"lat": lat, "lon": lon, "radius_km": radius_km}
+    location = None if all(v is None for v in place.values()) else place
+    values = _clean_fields(
+        {
+            "title": title,
+            "description": description,
+            "category": category,
+            "tags": tags,
+            "deadline": deadline,
+            "location": location,
+        },
+        today=now.date(),
+    )
+    budget = check_budget(budget_min_fen, budget_max_fen)
+    if conn.execute(select(orders.c.id).where(orders.c.id == new)).first() is not None:
+        raise InvalidInput(f"id: order {new} exists already", field="id")
+    conn.execute(
+        insert(orders).values(
+            id=new,
+            client_id=actor.id,
+            budget_min_fen=budget[0],
+            budget_max_fen=budget[1],
+            status=OrderStatus.OPEN,
+            bid_count=0,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+    )
+    return order_view(record_order(conn, new, now=now))
+
+
+def edit_order(
+    conn: Connection, actor: Actor, order_id: str, changes: dict[str, Any], *, now: datetime
+) -> dict[str, Any]:
+    """Change any of EDITABLE while the order is open; `deadline`/`location` may be None."""
+    order = own_order(conn, actor, order_id)
+    if order.status != OrderStatus.OPEN:
+        raise Conflict(
+            f"order is {order.status}; only an open order can be edited",
+            code=f"order_{order.status}",
+        )
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        field = sorted(unknown)[0]
+        raise InvalidInput(f"{field}: not a field an order's client may set", field=field)
+    for key in EDITABLE - {"deadline", "location"}:
+        if key in changes and changes[key] is None:
+            raise InvalidInput(f"{key}: may not be null", field=key)
+    values = _clean_fields(changes, today=now.date())
+    budget = check_budget(
+        changes.get("budget_min_fen", order.budget_min_fen),
+        changes.get("budget_max_fen", order.budget_max_fen),
+    )
+    values.update(budget_min_fen=budget[0], budget_max_fen=budget[1])
+    conn.execute(update(orders).where(orders.c.id == order_id).values(updated_at=now, **values))
+    return order_view(record_order(conn, order_id, now=now))
+
+
+def add_order_event(
+    conn: Connection,
+    order: Row[Any],
+    *,
+    actor_id: str | None,
+    kind: str,
+    note: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """A line in the order's history (cancelled, revision_requested …), seen by both parties."""
+    event = {
+        "id": new_id(),
+        "order_id": order.id,
+        "actor_id": actor_id,
+        "kind": kind,
+        "note": note,
+        "created_at": rfc3339(now),
+    }
+    conn.execute(insert(order_events).values({**event, "created_at": now}))
+    audience = (order.client_id, order.freelancer_id)
+    record_change(conn, "order_event", event["id"], event, now=now, audience=audience)
+    return event
+
+
+def cancel_order(
+    conn: Connection, actor: Actor, order_id: str, *, now: datetime, note: str = ""
+) -> dict[str, Any]:
+    """Cancel an open or awarded order: submitted bids are declined and the unfunded
+    milestones cancelled. Later cancellations go through a refund (escrow.py)."""
+    from jiedan_cli.server.services.bids import decline_bids, live_bid_count
+
+    order = own_order(conn, actor, order_id)
+    if order.status not in (OrderStatus.OPEN, OrderStatus.AWARDED):
+        raise Conflict(
+            f"order is {order.status}; only an open or awarded order can be cancelled",
+            code=f"order_{order.status}",
+        )
+    decline_bids(conn, order, now=now)
+    _cancel_unfunded_milestones(conn, order, now=now)
+    conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id)
+        .values(
+            status=OrderStatus.CANCELLED,
+            bid_count=live_bid_count(conn, order_id),
+            updated_at=now,
+        )
+    )
+    note = check_text(note, field="note", max_len=NOTE_MAX)
+    add_order_event(conn, order, actor_id=actor.id, kind="cancelled", note=note, now=now)
+    return order_view(record_order(conn, order_id, now=now))
+
+
+def _cancel_unfunded_milestones(conn: Connection, order: Row[Any], *, now: datetime) -> None:
+    from jiedan_cli.server.services.milestones import milestone_view
+
+    audience = (order.client_id, order.freelancer_id)
+    created = conn.execute(
+        select(milestones.c.id).where(
+            milestones.c.order_id == order.id, milestones.c.status == MilestoneStatus.CREATED
+        )
+    ).scalars()
+    for milestone_id in list(created):
+        conn.execute(
+            update(milestones)
+            .where(milestones.c.id == milestone_id)
+            .values(status=MilestoneStatus.CANCELLED, updated_at=now)
+        )
+        row = conn.execute(select(milestones).where(milestones.c.id == milestone_id)).one()
+        record_change(
+            conn, "milestone", milestone_id, milestone_view(row), now=now, audience=audience
+        )
+
+
+def get_order(conn: Connection, viewer: Actor | None, order_id: str) -> dict[str, Any]:
+    row = readable_order(conn, viewer, order_id)
+    return order_view(row, my_bid=live_bid_views(conn, viewer, [row.id]).get(row.id))
+
+
+def list_orders(conn: Connection, viewer: Actor | None, **filters: Any) -> dict[str, Any]:
+    """{items, next_cursor}: see `order_listing.find_orders` for the filters."""
+    rows, next_cursor = find_orders(conn, viewer, **filters)
+    mine = live_bid_views(conn, viewer, [row.id for row in rows])
+    return {
+        "items": [order_view(row, my_bid=mine.get(row.id)) for row in rows],
+        "next_cursor": next_cursor,
+    }

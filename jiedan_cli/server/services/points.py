@@ -1,0 +1,136 @@
+"""Points (积分): their own small ledger — append-only entries, idempotent by entry id, a
+balance that never goes negative — and the membership tier shown beside them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+
+from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
+from jiedan_cli.domain.ledger import freelancer_available
+from jiedan_cli.domain.tiers import next_rule, rule_for, tier_for
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.tables import ledger_transfers, points_balances, points_entries
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.ledger import insert_or_ignore
+
+TIER_WINDOW = timedelta(days=365)
+# Transfers that pay a freelancer for work (their fee is part of the gross volume).
+EARNING_KINDS = ("release", "resolve")
+
+
+def entry_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "amount": row.amount,
+        "kind": row.kind,
+        "order_id": row.order_id,
+        "created_at": rfc3339(row.created_at),
+    }
+
+
+def award_points(
+    conn: Connection,
+    *,
+    user_id: str,
+    amount: int,
+    kind: str,
+    entry_id: str,
+    now: datetime,
+    order_id: str | None = None,
+) -> dict[str, Any]:
+    """Add (or, negative, spend) points once per `entry_id`; a repeat returns the first entry."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise InvalidInput("points: the amount must be a non-zero integer")
+    claimed = insert_or_ignore(
+        conn,
+        points_entries,
+        id=entry_id,
+        user_id=user_id,
+        amount=amount,
+        kind=kind,
+        order_id=order_id,
+        created_at=now,
+    )
+    row = conn.execute(select(points_entries).where(points_entries.c.id == entry_id)).one()
+    if not claimed:
+        if (row.user_id, row.amount, row.kind, row.order_id) != (user_id, amount, kind, order_id):
+            raise Conflict(f"points entry {entry_id} exists with different fields")
+        return entry_view(row)
+    view = entry_view(row)
+    # The change-log append (its advisory lock) before the balance row's lock, as in every
+    # caller that appended already: one lock order, no deadlock between two awards.
+    record_change(conn, "points_entry", entry_id, view, now=now, audience=[user_id])
+    insert_or_ignore(conn, points_balances, user_id=user_id, balance=0)
+    balances = points_balances.c
+    done = conn.execute(
+        update(points_balances)
+        .where(balances.user_id == user_id, balances.balance + amount >= 0)
+        .values(balance=balances.balance + amount)
+    )
+    if done.rowcount != 1:
+        raise Refused("not enough points", code="insufficient_points")
+    return view
+
+
+def completed_volume(conn: Connection, user_id: str, *, now: datetime | None) -> tuple[int, int]:
+    """(gross fen released to `user_id`, orders they were paid for) over the trailing year
+    before `now` (all time when `now` is None).
+
+    Gross = what went to their available account plus the fee taken on the same milestones."""
+    t = ledger_transfers.c
+    query = select(t.milestone_id, t.order_id, t.amount_fen).where(
+        t.destination == freelancer_available(user_id), t.kind.in_(EARNING_KINDS)
+    )
+    if now is not None:
+        query = query.where(t.created_at >= now - TIER_WINDOW)
+    paid = conn.execute(query).all()
+    milestone_ids = [r.milestone_id for r in paid if r.milestone_id]
+    fees = 0
+    if milestone_ids:
+        fees = int(
+            conn.scalar(
+                select(func.coalesce(func.sum(t.amount_fen), 0)).where(
+                    t.kind == "fee", t.milestone_id.in_(milestone_ids)
+                )
+            )
+            or 0
+        )
+    return sum(r.amount_fen for r in paid) + fees, len({r.order_id for r in paid})
+
+
+def points_balance(
+    conn: Connection, actor: Actor, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The balance and the membership tier (trailing year before `now`, else all time)."""
+    balance = conn.scalar(
+        select(points_balances.c.balance).where(points_balances.c.user_id == actor.id)
+    )
+    volume, orders = completed_volume(conn, actor.id, now=now)
+    tier = tier_for(volume, orders)
+    following = next_rule(tier)
+    progress: dict[str, Any] = {"volume_fen": volume, "completed_orders": orders}
+    if following is not None:
+        progress |= {
+            "next_min_volume_fen": following.min_volume_fen,
+            "next_min_orders": following.min_orders,
+        }
+    return {
+        "balance": int(balance or 0),
+        "tier": str(tier),
+        "tier_label": rule_for(tier).label,
+        "next_tier": str(following.tier) if following else None,
+        "progress": progress,
+    }
+
+
+def points_history(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(points_entries)
+        .where(points_entries.c.user_id == actor.id)
+        .order_by(points_entries.c.created_at.desc(), points_entries.c.id.desc())
+    )
+    return [entry_view(r) for r in rows]

@@ -1,0 +1,180 @@
+"""Reviews (评价): after completion, each party of the order reviews the other, once.
+
+Blind (security.md): a review stays hidden until both sides reviewed or `review_blind_days`
+passed since it was written, so neither side can answer a bad review in kind. The subject's
+rating (profiles.rating_count/rating_sum) counts a review only once it is revealed, or the
+average would give the stars away."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jiedan_cli.domain.errors import Conflict, NotFound
+from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.order_rules import check_review
+from jiedan_cli.domain.points import POINTS_FOR_REVIEW
+from jiedan_cli.domain.states import OrderStatus
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.tables import orders, profiles, reviews, users
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.changes import record_change
+
+USER_REVIEWS_MAX = 100
+
+
+def review_view(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "order_id": row.order_id,
+        "author_id": row.author_id,
+        "subject_id": row.subject_id,
+        "stars": row.stars,
+        "text": row.text,
+        "created_at": rfc3339(row.created_at),
+    }
+
+
+def _party_order(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
+    order = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+    if order is None or actor.id not in (order.client_id, order.freelancer_id):
+        raise NotFound(f"no order {order_id} of yours")
+    if order.status != OrderStatus.COMPLETED:
+        raise Conflict(
+            f"order is {order.status}; reviews open once it is completed",
+            code=f"order_{order.status}",
+        )
+    return order
+
+
+def write_review(
+    conn: Connection,
+    actor: Actor,
+    *,
+    order_id: str,
+    stars: int,
+    text: str = "",
+    now: datetime,
+    review_id: str | None = None,
+) -> dict[str, Any]:
+    stars, text = check_review(stars, text)
+    new = check_id(review_id) if review_id is not None else new_id()
+    order = _party_order(conn, actor, order_id)
+    subject = order.freelancer_id if actor.id == order.client_id else order.client_id
+    taken = select(reviews.c.id).where(
+        or_(
+            reviews.c.id == new,
+            (reviews.c.order_id == order_id) & (reviews.c.author_id == actor.id),
+        )
+    )
+    if conn.execute(taken).first() is not None:
+        raise Conflict("you have reviewed this order already", code="review_exists")
+    try:
+        conn.execute(
+            insert(reviews).values(
+                id=new,
+                order_id=order_id,
+                author_id=actor.id,
+                subject_id=subject,
+                stars=stars,
+                text=text,
+                created_at=now,
+            )
+        )
+    except IntegrityError as exc:  # uq_reviews_order_author: a racing twin got there first
+        raise Conflict("you have reviewed this order already", code="review_exists") from exc
+    view = review_view(conn.execute(select(reviews).where(reviews.c.id == new)).one())
+    record_change(conn, "review", new, view, now=now, audience=(actor.id,))
+    _award_review_points(conn, actor.id, order_id, now=now)
+    if _both_sides_reviewed(conn, order_id):
+        for row in conn.execute(select(reviews).where(reviews.c.order_id == order_id)).all():
+            reveal_review(conn, row, now=now)
+    return view
+
+
+def _award_review_points(conn: Connection, user_id: str, order_id: str, *, now: datetime) -> None:
+    from jiedan_cli.server.services.points import award_points  # points may read orders
+
+    award_points(
+        conn,
+        user_id=user_id,
+        amount=POINTS_FOR_REVIEW,
+        kind="review",
+        entry_id=f"review:{order_id}:{user_id}",
+        now=now,
+        order_id=order_id,
+    )
+
+
+def _both_sides_reviewed(conn: Connection, order_id: str) -> bool:
+    authors = conn.execute(select(reviews.c.author_id).where(reviews.c.order_id == order_id))
+    return len(authors.all()) >= 2
+
+
+def reveal_review(conn: Connection, row: Row[Any], *, now: datetime) -> bool:
+    """Make a review public and count it in its subject's rating — once, however many
+    writers (the second review, the reveal job) race to do it."""
+    done = conn.execute(
+        update(reviews)
+        .where(reviews.c.id == row.id, reviews.c.revealed_at.is_(None))
+        .values(revealed_at=now)
+    )
+    if done.rowcount != 1:
+        return False
+    conn.execute(
+        update(profiles)
+        .where(profiles.c.user_id == row.subject_id)
+        .values(
+            rating_count=profiles.c.rating_count + 1,
+            rating_sum=profiles.c.rating_sum + row.stars,
+            updated_at=now,
+        )
+    )
+    record_change(conn, "review", row.id, review_view(row), now=now, public=True)
+    _record_subject_profile(conn, row.subject_id, now=now)
+    return True
+
+
+def _record_subject_profile(conn: Connection, user_id: str, *, now: datetime) -> None:
+    from jiedan_cli.server.services.profiles import profile_view
+
+    try:
+        view = profile_view(conn, user_id, viewer_id=user_id)
+    except NotFound:  # a deleted account keeps its reviews but has no profile to sync
+        return
+    record_change(conn, "profile", user_id, view, now=now, audience=(user_id,))
+
+
+def reveal_due_reviews(conn: Connection, *, now: datetime, blind_days: int) -> int:
+    """Reveal the reviews whose blind period is over; the number revealed."""
+    cutoff = now - timedelta(days=blind_days)
+    due = conn.execute(
+        select(reviews)
+        .where(reviews.c.revealed_at.is_(None), reviews.c.created_at <= cutoff)
+        .order_by(reviews.c.created_at)
+        .limit(500)
+    ).all()
+    return sum(reveal_review(conn, row, now=now) for row in due)
+
+
+def reviews_of_user(
+    conn: Connection, user_id: str, *, now: datetime, blind_days: int, limit: int = 50
+) -> dict[str, Any]:
+    """The revealed reviews about `user_id`, newest first; blind ones stay hidden even
+    before the reveal job has run."""
+    if conn.execute(select(users.c.id).where(users.c.id == user_id)).first() is None:
+        raise NotFound(f"no user {user_id}")
+    cutoff = now - timedelta(days=blind_days)
+    rows = conn.execute(
+        select(reviews)
+        .where(
+            reviews.c.subject_id == user_id,
+            or_(reviews.c.revealed_at.is_not(None), reviews.c.created_at <= cutoff),
+        )
+        .order_by(reviews.c.created_at.desc(), reviews.c.id.desc())
+        .limit(min(max(limit, 1), USER_REVIEWS_MAX))
+    )
+    return {"items": [review_view(row) for row in rows]}

@@ -1,0 +1,219 @@
+"""Money leaving escrow: release (less the platform fee), refund, a dispute's split — and
+what follows when the last milestone of an order settles.
+
+Transfer ids are fixed per milestone (`release:<m>`, `fee:<m>`, `refund:<m>`), whatever path
+pays: accept, auto-release and dispute resolution all use `release:<m>` for the freelancer's
+money. Besides the state check made under the order's row lock, the ledger itself therefore
+refuses to pay a milestone out twice (a second `release:<m>` with other fields is a Conflict,
+with the same fields a no-op)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+
+from jiedan_cli.domain.errors import NotFound
+from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY
+from jiedan_cli.domain.ledger import (
+    PLATFORM_FEES,
+    Transfer,
+    escrow,
+    external,
+    freelancer_available,
+    split_release,
+    split_resolution,
+)
+from jiedan_cli.domain.points import points_for_completion
+from jiedan_cli.domain.states import MILESTONE_HOLDING, MilestoneStatus, OrderStatus
+from jiedan_cli.domain.tiers import tier_for
+from jiedan_cli.server.db.tables import ledger_transfers, milestones, orders, profiles
+from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.escrow_state import set_milestone, set_order_status
+from jiedan_cli.server.services.ledger import post_transfers
+from jiedan_cli.server.services.points import EARNING_KINDS, award_points, completed_volume
+
+PROVIDER = "sandbox"
+MS = MilestoneStatus
+
+
+def fee_for(
+    conn: Connection, freelancer_id: str, order_id: str, amount_fen: int, now: datetime
+) -> int:
+    """The commission on paying `amount_fen` to the freelancer: their tier (trailing 12
+    months) discounts it; their first order on the platform is free."""
+    volume, count = completed_volume(conn, freelancer_id, now=now)
+    earlier = conn.execute(
+        select(ledger_transfers.c.id)
+        .where(
+            ledger_transfers.c.destination == freelancer_available(freelancer_id),
+            ledger_transfers.c.kind.in_(EARNING_KINDS),
+            ledger_transfers.c.order_id != order_id,
+        )
+        .limit(1)
+    ).first()
+    return DEFAULT_FEE_POLICY.fee_for(
+        amount_fen, tier=tier_for(volume, count), first_order=earlier is None
+    )
+
+
+def _payout(
+    milestone: Row[Any], order: Row[Any], amount_fen: int, fee_fen: int, kind: str
+) -> list[Transfer]:
+    """The freelancer's share less the fee, and the fee (zero amounts are not posted)."""
+    to_freelancer, fee = split_release(amount_fen, fee_fen)
+    moves = [
+        Transfer(
+            f"release:{milestone.id}",
+            escrow(milestone.id),
+            freelancer_available(order.freelancer_id),
+            to_freelancer,
+            kind,
+            order.id,
+            milestone.id,
+        ),
+        Transfer(
+            f"fee:{milestone.id}",
+            escrow(milestone.id),
+            PLATFORM_FEES,
+            fee,
+            "fee",
+            order.id,
+            milestone.id,
+        ),
+    ]
+    return [m for m in moves if m.amount_fen > 0]
+
+
+def _refund(milestone: Row[Any], order: Row[Any], amount_fen: int) -> list[Transfer]:
+    if amount_fen <= 0:
+        return []
+    return [
+        Transfer(
+            f"refund:{milestone.id}",
+            escrow(milestone.id),
+            external(PROVIDER),
+            amount_fen,
+            "refund",
+            order.id,
+            milestone.id,
+        )
+    ]
+
+
+def release_milestone(
+    conn: Connection,
+    order: Row[Any],
+    milestone: Row[Any],
+    *,
+    status: MilestoneStatus,
+    now: datetime,
+    actor_id: str | None,
+) -> None:
+    """Pay a held milestone to the freelancer less the fee (status released/auto_released)."""
+    fee = fee_for(conn, order.freelancer_id, order.id, milestone.amount_fen, now)
+    moves = _payout(milestone, order, milestone.amount_fen, fee, "release")
+    post_transfers(conn, moves, now=now, actor_id=actor_id)
+    set_milestone(conn, order, milestone.id, now=now, status=status, settled_at=now)
+
+
+def refund_milestone(
+    conn: Connection, order: Row[Any], milestone: Row[Any], *, now: datetime, actor_id: str | None
+) -> None:
+    post_transfers(
+        conn, _refund(milestone, order, milestone.amount_fen), now=now, actor_id=actor_id
+    )
+    set_milestone(conn, order, milestone.id, now=now, status=MS.REFUNDED, settled_at=now)
+
+
+def resolve_milestone(
+    conn: Connection,
+    order: Row[Any],
+    milestone: Row[Any],
+    to_freelancer_pct: int,
+    *,
+    now: datetime,
+    actor_id: str | None,
+) -> int:
+    """Split a disputed milestone: the client's part back out to the provider, the
+    freelancer's part to them less the usual fee (charged on their share only). The refund
+    is posted first so the accounts lock in sorted order (escrow, external, freelancer, fees)."""
+    to_freelancer, to_client = split_resolution(milestone.amount_fen, to_freelancer_pct)
+    fee = fee_for(conn, order.freelancer_id, order.id, to_freelancer, now) if to_freelancer else 0
+    moves = _refund(milestone, order, to_client) + _payout(
+        milestone, order, to_freelancer, fee, "resolve"
+    )
+    post_transfers(conn, moves, now=now, actor_id=actor_id)
+    set_milestone(conn, order, milestone.id, now=now, status=MS.RESOLVED, settled_at=now)
+    return to_freelancer
+
+
+def lock_profile(conn: Connection, user_id: str | None) -> None:
+    """Lock the freelancer's profile row up front, with the other rows: completion bumps it
+    after the first change-log append, when taking a new row lock could deadlock."""
+    if user_id and conn.dialect.name == "postgresql":
+        conn.execute(
+            select(profiles.c.user_id).where(profiles.c.user_id == user_id).with_for_update()
+        )
+
+
+def paid_to_freelancer(conn: Connection, order: Row[Any]) -> int:
+    """Gross fen that went to the order's freelancer (their share plus the fee on it)."""
+    t = ledger_transfers.c
+    rows = conn.execute(
+        select(t.kind, t.amount_fen).where(
+            t.order_id == order.id, t.kind.in_((*EARNING_KINDS, "fee"))
+        )
+    )
+    return sum(r.amount_fen for r in rows)
+
+
+def settle_order(conn: Connection, order: Row[Any], *, now: datetime) -> dict[str, Any]:
+    """After money left escrow: the order stays `delivered` while a delivery awaits review,
+    goes back to `in_progress` while milestones remain, else it is finished — `completed` if
+    the freelancer was paid anything, `cancelled` if everything went back to the client."""
+    statuses = set(
+        conn.execute(select(milestones.c.status).where(milestones.c.order_id == order.id)).scalars()
+    )
+    current = conn.scalar(select(orders.c.status).where(orders.c.id == order.id))
+    if MS.SUBMITTED in statuses and current == OrderStatus.DELIVERED:
+        return set_order_status(conn, order, OrderStatus.DELIVERED, now=now)
+    if statuses & (MILESTONE_HOLDING | {MS.CREATED}):
+        return set_order_status(conn, order, OrderStatus.IN_PROGRESS, now=now)
+    paid = paid_to_freelancer(conn, order)
+    if paid == 0:
+        return set_order_status(conn, order, OrderStatus.CANCELLED, now=now)
+    view = set_order_status(conn, order, OrderStatus.COMPLETED, now=now)
+    _reward_completion(conn, order, paid, now=now)
+    return view
+
+
+def _reward_completion(conn: Connection, order: Row[Any], paid_fen: int, *, now: datetime) -> None:
+    from jiedan_cli.server.services.profiles import profile_view
+
+    conn.execute(
+        update(profiles)
+        .where(profiles.c.user_id == order.freelancer_id)
+        .values(completed_count=profiles.c.completed_count + 1, updated_at=now)
+    )
+    try:
+        view = profile_view(conn, order.freelancer_id, viewer_id=order.freelancer_id)
+    except NotFound:  # a closed account keeps its money records, not a public profile
+        view = None
+    if view is not None:
+        record_change(
+            conn, "profile", order.freelancer_id, view, now=now, audience=[order.freelancer_id]
+        )
+    points = points_for_completion(paid_fen)
+    if points > 0:
+        for user_id in (order.client_id, order.freelancer_id):
+            award_points(
+                conn,
+                user_id=user_id,
+                amount=points,
+                kind="completion",
+                entry_id=f"completion:{order.id}:{user_id}",
+                order_id=order.id,
+                now=now,
+            )

@@ -1,0 +1,249 @@
+"""Push (sync.md, docs/sync-protocol.md): a client's queued operations, applied exactly once
+and in the client's order.
+
+Each operation runs in its own transaction that locks the client's `sync_clients` row, then
+either answers from what is stored (an op_id seen before), refuses (a seq out of order), or
+applies the intent inside a savepoint and stores its outcome while advancing `last_seq` — all
+in that one transaction, so an outcome is never stored without its effects, nor the reverse.
+A domain error is a permanent rejection (stored, and `last_seq` moves on); a temporary failure
+escapes as TemporaryFailure (HTTP 503), leaving the operation for the client to send again."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
+from jiedan_cli.domain.errors import JiedanError, NotFound, TemporaryFailure
+from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.config import Settings
+from jiedan_cli.server.db import Database
+from jiedan_cli.server.db.engine import is_transient
+from jiedan_cli.server.db.tables import sync_clients, sync_ops
+from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.intents import apply_intent
+
+log = logging.getLogger("jiedan.sync")
+
+APPLIED, REJECTED, DUPLICATE, GAP, CONFLICT = "applied", "rejected", "duplicate", "gap", "conflict"
+
+# Built once: making a statement costs several times more than running it, and these run for
+# every pushed operation.
+_CLIENT = select(sync_clients).where(sync_clients.c.client_id == bindparam("client_id"))
+_CLIENT_LOCKED = _CLIENT.with_for_update()
+_STORED_OP = (
+    select(sync_ops.c.status, sync_ops.c.result, sync_clients.c.user_id)
+    .join(sync_clients, sync_clients.c.client_id == sync_ops.c.client_id)
+    .where(sync_ops.c.op_id == bindparam("op_id"))
+)
+_STORE_OP = insert(sync_ops)
+_ADVANCE = (
+    update(sync_clients)
+    .where(sync_clients.c.client_id == bindparam("the_client"))
+    .values(last_seq=bindparam("the_seq"))
+)
+
+
+@dataclass(frozen=True)
+class PushedOp:
+    seq: int
+    op_id: str
+    intent: str
+    args: Any
+
+
+def push_ops(
+    db: Database,
+    actor: Actor,
+    client_id: str,
+    ops: Sequence[PushedOp],
+    *,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Apply `ops` in the order given; stop at the first one out of sequence."""
+    results: list[dict[str, Any]] = []
+    for index, op in enumerate(ops):
+        with db.write() as conn:
+            result = push_one(conn, actor, client_id, op, now=now, settings=settings)
+        results.append(result)
+        if result["status"] in (GAP, CONFLICT):
+            expected = result["expected_seq"]
+            results.extend(_unprocessed(rest, expected) for rest in ops[index + 1 :])
+            break
+    with db.read() as conn:
+        last_seq = client_last_seq(conn, actor, client_id)
+    return {"results": results, "last_seq": last_seq}
+
+
+def push_one(
+    conn: Connection,
+    actor: Actor,
+    client_id: str,
+    op: PushedOp,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> dict[str, Any]:
+    client = _lock_client(conn, actor, client_id, now=now)
+    expected = client.last_seq + 1
+    known = _stored_op(conn, op.op_id)
+    if known is not None:
+        # Seen before, perhaps under another seq (a client that renumbered its queue after a
+        # gap, e.g. once the server was restored from a backup): answer, never re-apply.
+        if op.seq == expected:
+            _advance(conn, client_id, op.seq)
+        return {**_head(op), **_replay(known, actor)}
+    if op.seq < expected:
+        return {
+            **_head(op),
+            "status": CONFLICT,
+            "code": "seq_conflict",
+            "reason": f"seq {op.seq} was used by another operation; send it as {expected}",
+            "expected_seq": expected,
+        }
+    if op.seq > expected:
+        return _unprocessed(op, expected)
+    status, result = _apply(conn, actor, op, now=now, settings=settings)
+    try:
+        conn.execute(
+            _STORE_OP,
+            {
+                "client_id": client_id,
+                "seq": op.seq,
+                "op_id": op.op_id,
+                "intent": op.intent[:40],
+                "status": status,
+                "result": result,
+                "created_at": now,
+            },
+        )
+    except IntegrityError as exc:
+        # Another client stored this op_id a moment ago: answer from it on the retry.
+        raise TemporaryFailure("this operation is being stored by another request") from exc
+    _advance(conn, client_id, op.seq)
+    return {**_head(op), **_outcome(status, result)}
+
+
+def client_last_seq(conn: Connection, actor: Actor, client_id: str | None) -> int:
+    """The last seq the server has settled for the caller's `client_id` (0 if none yet)."""
+    if not client_id:
+        return 0
+    row = conn.execute(_CLIENT, {"client_id": client_id}).first()
+    if row is None:
+        return 0
+    if row.user_id != actor.id:
+        raise NotFound(f"no sync client {client_id} of yours")
+    return int(row.last_seq)
+
+
+# ---- steps --------------------------------------------------------------------------------
+
+
+def _lock_client(conn: Connection, actor: Actor, client_id: str, *, now: datetime) -> Row[Any]:
+    """The client's row, locked for this transaction; made on first use, bound to its user."""
+    query = _CLIENT_LOCKED if conn.dialect.name == "postgresql" else _CLIENT
+    row = conn.execute(query, {"client_id": client_id}).first()
+    if row is None:
+        conn.execute(
+            _insert_ignoring_conflict(conn).values(
+                client_id=client_id, user_id=actor.id, last_seq=0, created_at=now
+            )
+        )
+        row = conn.execute(query, {"client_id": client_id}).one()
+    if row.user_id != actor.id:
+        raise NotFound(f"no sync client {client_id} of yours")
+    return row
+
+
+def _insert_ignoring_conflict(conn: Connection) -> Any:
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(sync_clients).on_conflict_do_nothing(index_elements=["client_id"])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(sync_clients).on_conflict_do_nothing(index_elements=["client_id"])
+
+
+def _stored_op(conn: Connection, op_id: str) -> Any:
+    return conn.execute(_STORED_OP, {"op_id": op_id}).first()
+
+
+def _advance(conn: Connection, client_id: str, seq: int) -> None:
+    conn.execute(_ADVANCE, {"the_client": client_id, "the_seq": seq})
+
+
+def _apply(
+    conn: Connection, actor: Actor, op: PushedOp, *, now: datetime, settings: Settings
+) -> tuple[str, dict[str, Any]]:
+    """Run the intent in a savepoint: ('applied', result) or ('rejected', {code, reason})."""
+    try:
+        with conn.begin_nested():
+            result = apply_intent(conn, actor, op.intent, op.args, now=now, settings=settings)
+            # Checked inside the savepoint: an outcome that cannot be stored undoes its effects.
+            return APPLIED, json.loads(json.dumps(result, default=_json_value))
+    except TemporaryFailure:
+        raise
+    except JiedanError as exc:
+        return REJECTED, {"code": exc.code, "reason": exc.message}
+    except DBAPIError as exc:
+        if is_transient(exc) or exc.connection_invalidated:
+            raise TemporaryFailure("the database is busy; try again shortly") from exc
+        if isinstance(exc, IntegrityError):
+            return REJECTED, {"code": "conflict", "reason": "conflicts with existing data"}
+        if isinstance(exc, DataError):
+            return REJECTED, {"code": "invalid_input", "reason": "a value is out of range"}
+        raise
+    except Exception:
+        # A bug in one intent must not hold the client's queue behind it forever.
+        log.exception("intent %s failed (op %s)", op.intent, op.op_id)
+        return REJECTED, {"code": "internal_error", "reason": "the server failed on this operation"}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+# ---- result items -------------------------------------------------------------------------
+
+
+def _head(op: PushedOp) -> dict[str, Any]:
+    return {"seq": op.seq, "op_id": op.op_id}
+
+
+def _outcome(status: str, stored: dict[str, Any]) -> dict[str, Any]:
+    if status == APPLIED:
+        return {"status": APPLIED, "result": stored}
+    return {"status": REJECTED, "code": stored.get("code"), "reason": stored.get("reason")}
+
+
+def _replay(known: Row[Any], actor: Actor) -> dict[str, Any]:
+    if known.user_id != actor.id:
+        # op_ids are UUIDs: a collision across users is a bad client, never a shared result.
+        return {
+            "status": REJECTED,
+            "code": "op_id_conflict",
+            "reason": "this op_id is taken by another operation; make a new one",
+        }
+    outcome = _outcome(known.status, known.result)
+    return {**outcome, "status": DUPLICATE, "outcome": outcome["status"]}
+
+
+def _unprocessed(op: PushedOp, expected: int) -> dict[str, Any]:
+    return {
+        **_head(op),
+        "status": GAP,
+        "reason": f"not processed: the server expects seq {expected} next",
+        "expected_seq": expected,
+    }

@@ -1,0 +1,305 @@
+"""Local-first actions: what a user does, checked by the same domain rules the server uses,
+written to the outbox in one transaction, and answered with the object as the user now sees
+it. The command line and the dashboard both call these; neither touches the outbox itself.
+
+Where the replica knows the object, an impossible action is refused here, offline, with the
+reason the server would give (an order that is no longer open, a bid on one's own order…).
+Where it does not know the object, the operation is queued and the server decides."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from jiedan_cli.domain import order_rules
+from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
+from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused, Unauthenticated
+from jiedan_cli.domain.ids import new_id
+from jiedan_cli.domain.states import OrderStatus, require_order
+from jiedan_cli.store import queries
+from jiedan_cli.store.db import transaction
+from jiedan_cli.store.outbox import enqueue
+from jiedan_cli.store.state import current_user_id
+
+LIVE = ("submitted", "awarded")
+
+
+def _me(conn: sqlite3.Connection) -> str:
+    user_id = current_user_id(conn)
+    if user_id is None:
+        raise Unauthenticated("not signed in: run `jiedan auth login` first")
+    return user_id
+
+
+def _order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:
+    return queries.get_order(conn, order_id)
+
+
+def _bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
+    for bid in queries.list_bids(conn):
+        if bid["id"] == bid_id:
+            return bid
+    raise NotFound(f"no bid {bid_id} in the local replica (run `jiedan sync`)")
+
+
+def _require_changeable(conn: sqlite3.Connection, bid: dict[str, Any]) -> None:
+    order = _order(conn, bid["order_id"])
+    require_bid_changeable(bid["status"], order["status"] if order else OrderStatus.OPEN)
+
+
+def _queue(
+    conn: sqlite3.Connection, intent: str, args: dict[str, Any], kind: str, object_id: str
+) -> None:
+    with transaction(conn):
+        enqueue(conn, intent, args, kind, object_id)
+
+
+# ---- freelancer ------------------------------------------------------------------------------
+
+
+def place_bid(
+    conn: sqlite3.Connection, *, order_id: str, amount_fen: int, days: int, message: str = ""
+) -> dict[str, Any]:
+    me = _me(conn)
+    amount_fen, days, message = order_rules.check_bid_terms(amount_fen, days, message)
+    order = _order(conn, order_id)
+    if order is not None:
+        require_open_for_bidding(order["status"], order["client_id"], me)
+        mine = order.get("my_bid")
+        if mine and mine.get("status") in LIVE and mine.get("sync_state") != "rejected":
+            raise Conflict(
+                "you already have a live bid on this order; update it instead", code="bid_exists"
+            )
+    bid_id = new_id()
+    _queue(
+        conn,
+        "place_bid",
+        {
+            "id": bid_id,
+            "order_id": order_id,
+            "amount_fen": amount_fen,
+            "days": days,
+            "message": message,
+        },
+        "bid",
+        bid_id,
+    )
+    return _bid(conn, bid_id)
+
+
+def update_bid(
+    conn: sqlite3.Connection,
+    bid_id: str,
+    *,
+    amount_fen: int | None = None,
+    days: int | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    _me(conn)
+    bid = _bid(conn, bid_id)
+    _require_changeable(conn, bid)
+    if amount_fen is None and days is None and message is None:
+        raise InvalidInput("give at least one of --amount, --days, --message")
+    order_rules.check_bid_terms(
+        amount_fen if amount_fen is not None else bid["amount_fen"],
+        days if days is not None else bid["days"],
+        message if message is not None else bid.get("message") or "",
+    )
+    args: dict[str, Any] = {"bid_id": bid_id}
+    args.update(
+        {
+            k: v
+            for k, v in (("amount_fen", amount_fen), ("days", days), ("message", message))
+            if v is not None
+        }
+    )
+    _queue(conn, "update_bid", args, "bid", bid_id)
+    return _bid(conn, bid_id)
+
+
+def withdraw_bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
+    _me(conn)
+    _require_changeable(conn, _bid(conn, bid_id))
+    _queue(conn, "withdraw_bid", {"bid_id": bid_id}, "bid", bid_id)
+    return _bid(conn, bid_id)
+
+
+def deliver(
+    conn: sqlite3.Connection, *, order_id: str, note: str, files: list[dict[str, Any]]
+) -> dict[str, Any]:
+    me = _me(conn)
+    note = order_rules.check_text(note, field="note", max_len=10_000, required=True)
+    order = _order(conn, order_id)
+    if order is not None:
+        if order.get("freelancer_id") != me:
+            raise Refused("only the awarded freelancer delivers this order", code="not_awarded")
+        if order["status"] not in ("in_progress",):
+            raise Conflict(
+                f"order is {order['status']}; deliver needs it in_progress",
+                code=f"order_{order['status']}",
+            )
+    delivery_id = new_id()
+    _queue(
+        conn,
+        "deliver",
+        {"id": delivery_id, "order_id": order_id, "note": note, "files": files},
+        "order",
+        order_id,
+    )
+    return {
+        "id": delivery_id,
+        "order_id": order_id,
+        "note": note,
+        "files": files,
+        "sync_state": "pending",
+        "reject_reason": None,
+    }
+
+
+# ---- messages, reviews, disputes --------------------------------------------------------------
+
+
+def send_message(
+    conn: sqlite3.Connection, *, order_id: str, text: str, to: str | None = None
+) -> dict[str, Any]:
+    _me(conn)
+    text = order_rules.check_message_text(text)
+    message_id = new_id()
+    args: dict[str, Any] = {"id": message_id, "order_id": order_id, "text": text}
+    if to:
+        args["to"] = to
+    _queue(conn, "send_message", args, "message", message_id)
+    return next(m for m in queries.list_messages(conn, order_id) if m["id"] == message_id)
+
+
+def write_review(
+    conn: sqlite3.Connection, *, order_id: str, stars: int, text: str = ""
+) -> dict[str, Any]:
+    _me(conn)
+    stars, text = order_rules.check_review(stars, text)
+    order = _order(conn, order_id)
+    if order is not None and order["status"] != "completed":
+        raise Conflict(
+            f"order is {order['status']}; reviews come after completion",
+            code=f"order_{order['status']}",
+        )
+    review_id = new_id()
+    _queue(
+        conn,
+        "write_review",
+        {"id": review_id, "order_id": order_id, "stars": stars, "text": text},
+        "order",
+        order_id,
+    )
+    return {
+        "id": review_id,
+        "order_id": order_id,
+        "stars": stars,
+        "text": text,
+        "sync_state": "pending",
+        "reject_reason": None,
+    }
+
+
+def open_dispute(conn: sqlite3.Connection, *, order_id: str, reason: str) -> dict[str, Any]:
+    _me(conn)
+    reason = order_rules.check_text(reason, field="reason", max_len=5_000, required=True)
+    order = _order(conn, order_id)
+    if order is not None:
+        require_order(order["status"], OrderStatus.DISPUTED)
+    _queue(conn, "open_dispute", {"order_id": order_id, "reason": reason}, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
+# ---- client ----------------------------------------------------------------------------------
+
+
+def post_order(
+    conn: sqlite3.Connection,
+    *,
+    title: str,
+    description: str,
+    category: str,
+    tags: list[str],
+    budget_min_fen: int,
+    budget_max_fen: int,
+    deadline: str | None = None,
+) -> dict[str, Any]:
+    from jiedan_cli.domain.categories import check_category
+
+    _me(conn)
+    args: dict[str, Any] = {
+        "title": order_rules.check_title(title),
+        "description": order_rules.check_description(description),
+        "category": check_category(category),
+        "tags": order_rules.check_tags(tags),
+    }
+    args["budget_min_fen"], args["budget_max_fen"] = order_rules.check_budget(
+        budget_min_fen, budget_max_fen
+    )
+    if deadline is not None:
+        today = datetime.now(UTC).date()
+        args["deadline"] = order_rules.check_deadline(deadline, today=today).isoformat()  # type: ignore[union-attr]
+    order_id = new_id()
+    args["id"] = order_id
+    _queue(conn, "post_order", args, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
+def _client_order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:
+    me = _me(conn)
+    order = _order(conn, order_id)
+    if order is not None and order["client_id"] != me:
+        raise NotFound(f"no order {order_id} of yours")
+    return order
+
+
+def award(conn: sqlite3.Connection, *, order_id: str, bid_id: str) -> dict[str, Any]:
+    order = _client_order(conn, order_id)
+    if order is not None:
+        require_order(order["status"], OrderStatus.AWARDED)
+    _queue(conn, "award_bid", {"order_id": order_id, "bid_id": bid_id}, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
+def fund(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
+    order = _client_order(conn, order_id)
+    if order is not None:
+        require_order(order["status"], OrderStatus.IN_PROGRESS)
+    _queue(conn, "fund_order", {"order_id": order_id}, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
+def accept(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
+    order = _client_order(conn, order_id)
+    if order is not None and order["status"] != "delivered":
+        raise Conflict(
+            f"order is {order['status']}; accept needs a delivery", code=f"order_{order['status']}"
+        )
+    _queue(conn, "accept_order", {"order_id": order_id}, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
+def revise(conn: sqlite3.Connection, *, order_id: str, note: str) -> dict[str, Any]:
+    order = _client_order(conn, order_id)
+    note = order_rules.check_text(note, field="note", max_len=5_000, required=True)
+    if order is not None:
+        require_order(order["status"], OrderStatus.IN_PROGRESS)
+    _queue(conn, "request_revision", {"order_id": order_id, "note": note}, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
+def cancel(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
+    order = _client_order(conn, order_id)
+    if order is not None:
+        require_order(order["status"], OrderStatus.CANCELLED)
+    _queue(conn, "cancel_order", {"order_id": order_id}, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
+def _order_or_stub(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
+    order = _order(conn, order_id)
+    if order is not None:
+        return order
+    return {"id": order_id, "sync_state": "pending", "reject_reason": None}

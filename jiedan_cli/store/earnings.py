@@ -1,0 +1,126 @@
+"""The signed-in user's money as the replica knows it: ledger lines, the earnings summary,
+points and tier — for `jiedan earnings …`, `jiedan points …` and the dashboard, offline.
+
+The pull delivers the user's own ledger lines (the server's `entry_view`: signed amounts on
+their accounts; a payout carries the fee withheld from it in `fee_fen`, as the fee itself goes
+to platform:fees, which the user never sees), their points entries, and the milestones of
+orders they work on. Everything here is computed from those, with the server's rules
+(services/earnings.py, services/points.py), so online and offline answers agree."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from jiedan_cli.domain.errors import Unauthenticated
+from jiedan_cli.domain.ledger import freelancer_available
+from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.states import MILESTONE_HOLDING
+from jiedan_cli.domain.tiers import next_rule, rule_for, tier_for
+from jiedan_cli.domain.timefmt import rfc3339
+
+PAYOUT_KINDS = ("release", "resolve")  # what pays a freelancer (server: points.EARNING_KINDS)
+TIER_WINDOW = timedelta(days=365)
+
+
+def _me(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT user_id FROM sync_state WHERE id = 1").fetchone()
+    if row is None or row[0] is None:
+        raise Unauthenticated("not signed in: run `jiedan auth login` first")
+    return str(row[0])
+
+
+def _payloads(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    return [json.loads(row[0]) for row in conn.execute(sql, params)]
+
+
+def ledger_entries(conn: sqlite3.Connection, since: date | None = None) -> list[dict[str, Any]]:
+    """The user's ledger lines, oldest first; from the start (UTC) of `since` when given."""
+    _me(conn)
+    start = f"{since.isoformat()}T00:00:00Z" if since is not None else ""
+    entries = _payloads(
+        conn,
+        "SELECT data FROM ledger_entries WHERE created_at >= ? ORDER BY created_at, id",
+        (start,),
+    )
+    for entry in entries:
+        entry.setdefault("fee_fen", 0)  # lines pulled before the server sent fees
+    return entries
+
+
+def _held_for(conn: sqlite3.Connection, user_id: str) -> int:
+    """Escrow held for the user's work: milestones still holding money on their orders."""
+    milestones = _payloads(
+        conn,
+        "SELECT m.data FROM milestones m JOIN orders o ON o.id = m.order_id"
+        " WHERE o.freelancer_id = ?",
+        (user_id,),
+    )
+    holding = {str(s) for s in MILESTONE_HOLDING}
+    return sum(int(m.get("amount_fen") or 0) for m in milestones if m.get("status") in holding)
+
+
+def earnings_summary(conn: sqlite3.Connection) -> dict[str, Any]:
+    """{available_fen, pending_fen, lifetime_fen, fees_fen, currency} (cli.md)."""
+    me = _me(conn)
+    available = freelancer_available(me)
+    own = [e for e in ledger_entries(conn) if e.get("account") == available]
+    payouts = [e for e in own if e.get("kind") in PAYOUT_KINDS and e["amount_fen"] > 0]
+    return {
+        "available_fen": sum(int(e["amount_fen"]) for e in own),
+        "pending_fen": _held_for(conn, me),
+        "lifetime_fen": sum(int(e["amount_fen"]) for e in payouts),
+        "fees_fen": sum(int(e.get("fee_fen") or 0) for e in payouts),
+        "currency": CURRENCY,
+    }
+
+
+# ---- points and tier ---------------------------------------------------------------------------
+
+
+def points_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The user's points entries, newest first."""
+    _me(conn)
+    return _payloads(conn, "SELECT data FROM points_entries ORDER BY created_at DESC, id DESC")
+
+
+def completed_volume(conn: sqlite3.Connection, *, now: datetime | None = None) -> tuple[int, int]:
+    """(gross fen paid for the user's work, orders paid) over the trailing year before `now`
+    (all time when None). Gross = paid out plus the fee withheld, as the server counts it."""
+    me = _me(conn)
+    cutoff = rfc3339(now - TIER_WINDOW) if now is not None else None
+    volume, orders = 0, set()
+    for entry in ledger_entries(conn):
+        if (
+            entry.get("account") != freelancer_available(me)
+            or entry.get("kind") not in PAYOUT_KINDS
+        ):
+            continue
+        if cutoff is not None and str(entry.get("created_at") or "") < cutoff:
+            continue
+        volume += int(entry["amount_fen"]) + int(entry.get("fee_fen") or 0)
+        orders.add(entry.get("order_id"))
+    return volume, len(orders)
+
+
+def points_balance(conn: sqlite3.Connection, *, now: datetime | None = None) -> dict[str, Any]:
+    """{balance, tier, tier_label, next_tier, progress} as GET /v1/points gives it."""
+    balance = sum(int(e.get("amount") or 0) for e in points_history(conn))
+    volume, orders = completed_volume(conn, now=now or datetime.now(UTC))
+    tier = tier_for(volume, orders)
+    following = next_rule(tier)
+    progress: dict[str, Any] = {"volume_fen": volume, "completed_orders": orders}
+    if following is not None:
+        progress |= {
+            "next_min_volume_fen": following.min_volume_fen,
+            "next_min_orders": following.min_orders,
+        }
+    return {
+        "balance": balance,
+        "tier": str(tier),
+        "tier_label": rule_for(tier).label,
+        "next_tier": str(following.tier) if following else None,
+        "progress": progress,
+    }

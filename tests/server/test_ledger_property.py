@@ -1,0 +1,286 @@
+"""The ledger's invariants under random sequences of money operations (money.md), driven
+through the services on SQLite and on PostgreSQL, and checked after every step:
+
+- the sum of all balances is zero;
+- no account but external:* is negative;
+- an escrow account holds its milestone's amount while the milestone holds money and is
+  zero otherwise (in particular once it is released, refunded or resolved);
+- a milestone is paid out at most once, and never more leaves escrow than came in;
+- every balance is the sum of its transfers (a freelancer's available balance is what they
+  were paid less what they withdrew)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+from sqlalchemy import select
+
+from jiedan_cli.domain.errors import JiedanError
+from jiedan_cli.domain.ledger import may_go_negative
+from jiedan_cli.domain.states import MILESTONE_HOLDING
+from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers, milestones
+from jiedan_cli.server.db.tables import orders as orders_table
+from jiedan_cli.server.services import bids, earnings, escrow, funding, orders
+from jiedan_cli.server.services.actors import Actor
+from tests.server.conftest import Server
+from tests.server.escrow_flow import SHA, staff
+
+PAYOUT_KINDS = ("release", "resolve")
+
+
+def actor(user: dict[str, Any]) -> Actor:
+    return Actor(user["id"], user["email"], user["name"], frozenset(user["roles"]))
+
+
+class MoneyMachine(RuleBasedStateMachine):
+    server: Server
+    clients: list[Actor]
+    freelancers: list[Actor]
+    support: Actor
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders: list[str] = []
+
+    # ---- helpers ----------------------------------------------------------------------------
+
+    def attempt(self, operation: Callable[[Any], object]) -> None:
+        """Run one operation in its own transaction; a refusal is a fine outcome."""
+        try:
+            with self.server.db.write() as conn:
+                operation(conn)
+        except JiedanError:
+            pass
+
+    def now(self) -> Any:
+        return self.server.clock.now
+
+    def order(self, pick: int) -> dict[str, Any]:
+        order_id = self.orders[pick % len(self.orders)]
+        with self.server.db.read() as conn:
+            row = conn.execute(select(orders_table).where(orders_table.c.id == order_id)).one()
+        return dict(row._mapping)
+
+    def party(self, order: dict[str, Any], client_side: bool) -> Actor:
+        wanted = order["client_id"] if client_side else order["freelancer_id"]
+        return next(a for a in self.clients + self.freelancers if a.id == wanted)
+
+    # ---- rules ------------------------------------------------------------------------------
+
+    @initialize(c=st.integers(0, 1), f=st.integers(0, 1), amount=st.integers(1, 300_000))
+    def start_with_a_funded_order(self, c: int, f: int, amount: int) -> None:
+        self.award_a_new_order(c, f, amount)
+        self.fund(len(self.orders) - 1, notify=True)
+
+    @precondition(lambda self: len(self.orders) < 3)  # depth over breadth
+    @rule(c=st.integers(0, 1), f=st.integers(0, 1), amount=st.integers(1, 300_000))
+    def award_a_new_order(self, c: int, f: int, amount: int) -> None:
+        client, freelancer = self.clients[c], self.freelancers[f]
+        with self.server.db.write() as conn:
+            order = orders.post_order(
+                conn,
+                client,
+                title="修水管",
+                description="厨房漏水",
+                category="repair",
+                tags=[],
+                budget_min_fen=1,
+                budget_max_fen=300_000,
+                now=self.now(),
+            )
+            bid = bids.place_bid(
+                conn, freelancer, order_id=order["id"], amount_fen=amount, days=3, now=self.now()
+            )
+            bids.award_bid(conn, client, order_id=order["id"], bid_id=bid["id"], now=self.now())
+        self.orders.append(order["id"])
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99), notify=st.sampled_from([True, True, False]))
+    def fund(self, pick: int, notify: bool) -> None:
+        order = self.order(pick)
+        client = self.party(order, True)
+        self.attempt(lambda c: escrow.fund_order(c, client, order_id=order["id"], now=self.now()))
+        if notify:
+            funding.deliver_pending_notifications(self.server.db, self.server.settings, self.now())
+
+    @rule()
+    def notify_pending_payments(self) -> None:
+        funding.deliver_pending_notifications(self.server.db, self.server.settings, self.now())
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99), amount=st.integers(1, 100_000))
+    def add_milestone(self, pick: int, amount: int) -> None:
+        order = self.order(pick)
+        client = self.party(order, True)
+        self.attempt(
+            lambda c: escrow.add_milestone(
+                c, client, order_id=order["id"], title="追加", amount_fen=amount, now=self.now()
+            )
+        )
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99))
+    def deliver(self, pick: int) -> None:
+        order = self.order(pick)
+        files = [{"name": "a.jpg", "size": 1, "sha256": SHA}]
+        self.attempt(
+            lambda c: escrow.deliver(
+                c,
+                self.party(order, False),
+                order_id=order["id"],
+                note="好了",
+                files=files,
+                now=self.now(),
+            )
+        )
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99))
+    def request_revision(self, pick: int) -> None:
+        order = self.order(pick)
+        self.attempt(
+            lambda c: escrow.request_revision(
+                c, self.party(order, True), order_id=order["id"], note="再改改", now=self.now()
+            )
+        )
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99))
+    def accept(self, pick: int) -> None:
+        order = self.order(pick)
+        self.attempt(
+            lambda c: escrow.accept_order(
+                c, self.party(order, True), order_id=order["id"], now=self.now()
+            )
+        )
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99))
+    def request_refund(self, pick: int) -> None:
+        order = self.order(pick)
+        self.attempt(
+            lambda c: escrow.request_refund(
+                c, self.party(order, True), order_id=order["id"], reason="不需要了", now=self.now()
+            )
+        )
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99))
+    def approve_refund(self, pick: int) -> None:
+        order = self.order(pick)
+        self.attempt(
+            lambda c: escrow.approve_refund(
+                c, self.party(order, False), order_id=order["id"], now=self.now()
+            )
+        )
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99), by_client=st.booleans())
+    def open_dispute(self, pick: int, by_client: bool) -> None:
+        order = self.order(pick)
+        self.attempt(
+            lambda c: escrow.open_dispute(
+                c,
+                self.party(order, by_client),
+                order_id=order["id"],
+                reason="质量问题",
+                now=self.now(),
+            )
+        )
+
+    @precondition(lambda self: self.orders)
+    @rule(pick=st.integers(0, 99), pct=st.integers(0, 100))
+    def resolve(self, pick: int, pct: int) -> None:
+        order = self.order(pick)
+        self.attempt(
+            lambda c: escrow.resolve_dispute(
+                c, self.support, order_id=order["id"], to_freelancer_pct=pct, now=self.now()
+            )
+        )
+
+    @rule(days=st.integers(0, 16))
+    def time_passes_and_auto_release_runs(self, days: int) -> None:
+        self.server.clock.advance(days=days)
+        escrow.auto_release_due(self.server.db, self.server.settings, self.now())
+
+    @rule(f=st.integers(0, 1), amount=st.integers(1, 150_000))
+    def withdraw(self, f: int, amount: int) -> None:
+        freelancer = self.freelancers[f]
+        self.attempt(
+            lambda c: earnings.withdraw(c, freelancer, amount_fen=amount, otp=None, now=self.now())
+        )
+
+    # ---- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def the_books_balance(self) -> None:
+        with self.server.db.read() as conn:
+            accounts = dict(
+                conn.execute(select(ledger_accounts.c.id, ledger_accounts.c.balance_fen)).all()
+            )
+            moves = conn.execute(select(ledger_transfers)).all()
+            rows = conn.execute(
+                select(milestones.c.id, milestones.c.status, milestones.c.amount_fen)
+            ).all()
+        assert sum(accounts.values()) == 0
+        negative = {a: b for a, b in accounts.items() if b < 0 and not may_go_negative(a)}
+        assert negative == {}
+        for milestone_id, status, amount in rows:
+            held = accounts.get(f"escrow:{milestone_id}", 0)
+            assert held == (amount if status in MILESTONE_HOLDING else 0), (status, held, amount)
+        payouts: dict[str, int] = defaultdict(int)
+        flows: dict[str, int] = defaultdict(int)
+        for move in moves:
+            if move.kind in PAYOUT_KINDS:
+                payouts[move.source] += 1
+            flows[move.source] -= move.amount_fen
+            flows[move.destination] += move.amount_fen
+        assert all(count == 1 for count in payouts.values())
+        # Every balance is exactly the sum of its transfers (no movement outside the ledger).
+        assert {a: flows.get(a, 0) for a in accounts} == accounts
+
+
+def run_machine(server: Server, *, examples: int, steps: int) -> None:
+    def state(user: dict[str, Any]) -> Actor:
+        return actor(user)
+
+    machine = type(
+        "BoundMoneyMachine",
+        (MoneyMachine,),
+        {
+            "server": server,
+            "clients": [state(server.register("client")) for _ in range(2)],
+            "freelancers": [state(server.register("freelancer")) for _ in range(2)],
+            "support": state(staff(server, "support")),
+        },
+    )
+    test_case = machine.TestCase
+    test_case.settings = settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    test_case().runTest()
+
+
+def test_random_money_operations_keep_the_ledger_sound(server: Server) -> None:
+    # PostgreSQL round trips cost more: fewer examples keep both under a minute on a busy box.
+    run_machine(server, examples=30 if server.db.is_sqlite else 20, steps=30)
+
+
+@pytest.mark.slow
+def test_many_random_money_operations_keep_the_ledger_sound(server: Server) -> None:
+    run_machine(server, examples=100, steps=50)

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jiedan_cli.store.apply import apply_page
+from jiedan_cli.store.db import open_db
+from jiedan_cli.store.fts import index_tokens, match_expression, matches, query_terms
+from jiedan_cli.store.queries import search_orders
+from tests.store.factories import order, page, put
+
+# ---- the splitter, without a database -------------------------------------------------
+
+
+def test_cjk_runs_become_bigrams_then_their_last_character() -> None:
+    assert index_tokens("企业官网") == ["企业", "业官", "官网", "网"]
+    assert index_tokens("网") == ["网"]
+
+
+def test_latin_words_are_case_folded_words_beside_cjk() -> None:
+    assert index_tokens("LOGO设计") == ["logo", "设计", "计"]
+    assert index_tokens("Python 爬虫, Web-App") == ["python", "爬虫", "虫", "web", "app"]
+
+
+def test_full_width_forms_and_diacritics_are_normalised() -> None:
+    assert index_tokens("Ｌｏｇｏ ３Ｄ café") == ["logo", "3d", "cafe"]
+
+
+def test_punctuation_splits_cjk_runs() -> None:
+    assert index_tokens("网站，设计") == ["网站", "站", "设计", "计"]
+    assert index_tokens("カタカナ・テスト")[:4] == ["カタ", "タカ", "カナ", "ナ"]
+
+
+def test_queries_become_quoted_terms_and_bigram_phrases() -> None:
+    assert query_terms("网站") == ['"网站"']
+    assert query_terms("小程序") == ['"小程 程序"']
+    assert query_terms("网") == ['"网"*']
+    assert match_expression("LOGO 设计") == '"logo" AND "设计"'
+
+
+@pytest.mark.parametrize("query", ["", "   ", "，。！", '"', "*", "-", "()"])
+def test_a_query_without_letters_searches_for_nothing(query: str) -> None:
+    assert match_expression(query) is None
+
+
+def test_fts5_syntax_in_a_query_is_only_text() -> None:
+    assert match_expression('logo OR "x" NEAR(a b) -c*') == (
+        '"logo" AND "or" AND "x" AND "near" AND "a" AND "b" AND "c"'
+    )
+
+
+# ---- through the index -------------------------------------------------------------------
+
+TITLES = {
+    "o-site": "企业官网网站建设",
+    "o-logo": "LOGO设计",
+    "o-mini": "微信小程序开发",
+    "o-prog": "程序员招聘",
+    "o-net": "网络站点维护",
+    "o-py": "Python 数据分析",
+}
+
+
+@pytest.fixture
+def indexed(store: sqlite3.Connection) -> sqlite3.Connection:
+    apply_page(store, page(*(put("order", order(i, t)) for i, t in TITLES.items())))
+    return store
+
+
+def _found(conn: sqlite3.Connection, query: str) -> set[str]:
+    return {o["id"] for o in search_orders(conn, query, status="all")}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("网站", {"o-site"}),
+        ("官网", {"o-site"}),
+        ("网站建设", {"o-site"}),
+        ("logo", {"o-logo"}),
+        ("Logo 设计", {"o-logo"}),
+        ("小程序", {"o-mini"}),
+        ("程序", {"o-mini", "o-prog"}),
+        ("网", {"o-site", "o-net"}),
+        ("设", {"o-site", "o-logo"}),  # last character of a run, and inside one
+        ("python", {"o-py"}),
+        ("pyth", set()),  # words are whole words
+        ("建站", set()),
+        ("网站 logo", set()),  # every term is required
+    ],
+)
+def test_search_finds_chinese_and_english(
+    indexed: sqlite3.Connection, query: str, expected: set[str]
+) -> None:
+    assert _found(indexed, query) == expected
+
+
+def test_a_three_character_query_keeps_its_characters_adjacent(
+    indexed: sqlite3.Connection,
+) -> None:
+    assert _found(indexed, "小程序") == {"o-mini"}  # not 程序员招聘
+    assert _found(indexed, "网站") == {"o-site"}  # not 网络站点
+
+
+def test_description_tags_and_category_are_searched_too(store: sqlite3.Connection) -> None:
+    store_order = order("o-1", "帮忙", description="需要做一个电商网站", tags=["Vue"])
+    apply_page(store, page(put("order", store_order)))
+    assert _found(store, "电商") == {"o-1"}
+    assert _found(store, "vue") == {"o-1"}
+    assert _found(store, "web") == {"o-1"}  # the category
+
+
+def test_title_matches_come_first_then_newest_first(store: sqlite3.Connection) -> None:
+    apply_page(
+        store,
+        page(
+            put("order", order("old-title", "网站", created_at=_t(1))),
+            put("order", order("old-body", "帮忙", description="网站", created_at=_t(2))),
+            put("order", order("new-title", "做网站", created_at=_t(3))),
+            put("order", order("new-body", "急", description="网站 logo", created_at=_t(4))),
+        ),
+    )
+    assert [o["id"] for o in search_orders(store, "网站")] == [
+        "new-title",
+        "old-title",
+        "new-body",
+        "old-body",
+    ]
+    assert [o["id"] for o in search_orders(store, "网站", limit=3)] == [
+        "new-title",
+        "old-title",
+        "new-body",
+    ]
+
+
+def test_search_walks_the_index_newest_first_without_sorting(store: sqlite3.Connection) -> None:
+    statements: list[str] = []
+    store.set_trace_callback(statements.append)
+    search_orders(store, "网站")
+    store.set_trace_callback(None)
+    for sql in [s for s in statements if "MATCH" in s]:
+        plan = " | ".join(r["detail"] for r in store.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "TEMP B-TREE" not in plan
+
+
+def _t(second: int) -> str:
+    return f"2026-03-01T00:00:{second:02d}Z"
+
+
+# ---- the pure matcher and the index agree ----------------------------------------------
+
+ALPHABET = "网站建设计小程序开发官企业"
+texts = st.lists(
+    st.text(alphabet=ALPHABET + " logoAPP", min_size=1, max_size=12), min_size=1, max_size=8
+)
+queries = st.text(alphabet=ALPHABET + " logoAPP", min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=texts, query=queries)
+def test_the_index_finds_exactly_what_the_pure_matcher_accepts(
+    texts: list[str], query: str
+) -> None:
+    conn = open_db(":memory:")
+    changes = [put("order", order(f"o{i}", text)) for i, text in enumerate(texts)]
+    apply_page(conn, page(*changes))
+    expected = {f"o{i}" for i, text in enumerate(texts) if matches(query, text)}
+    assert _found(conn, query) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet=ALPHABET, min_size=1, max_size=20), data=st.data())
+def test_every_substring_of_chinese_text_finds_it(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    assert matches(text[start:end], text)
