@@ -255,47 +255,44 @@ def _client_order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | N
     return order
 
 
-def award(conn: sqlite3.Connection, *, order_id: str, bid_id: str) -> dict[str, Any]:
+def _client_step(
+    conn: sqlite3.Connection, order_id: str, intent: str, args: dict[str, Any], target: OrderStatus
+) -> dict[str, Any]:
+    """A client's move on their own order, refused offline when the order cannot reach
+    `target` from where the replica last saw it."""
     order = _client_order(conn, order_id)
     if order is not None:
-        require_order(order["status"], OrderStatus.AWARDED)
-    _queue(conn, "award_bid", {"order_id": order_id, "bid_id": bid_id}, "order", order_id)
+        require_order(order["status"], target)
+    _queue(conn, intent, {"order_id": order_id, **args}, "order", order_id)
     return _order_or_stub(conn, order_id)
+
+
+def award(conn: sqlite3.Connection, *, order_id: str, bid_id: str) -> dict[str, Any]:
+    return _client_step(conn, order_id, "award_bid", {"bid_id": bid_id}, OrderStatus.AWARDED)
 
 
 def fund(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    order = _client_order(conn, order_id)
-    if order is not None:
-        require_order(order["status"], OrderStatus.IN_PROGRESS)
-    _queue(conn, "fund_order", {"order_id": order_id}, "order", order_id)
-    return _order_or_stub(conn, order_id)
+    return _client_step(conn, order_id, "fund_order", {}, OrderStatus.IN_PROGRESS)
 
 
 def accept(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
     order = _client_order(conn, order_id)
     if order is not None and order["status"] != "delivered":
         raise Conflict(
-            f"order is {order['status']}; accept needs a delivery", code=f"order_{order['status']}"
+            f"order is {order['status']}; accept needs a delivery",
+            code=f"order_{order['status']}",
         )
     _queue(conn, "accept_order", {"order_id": order_id}, "order", order_id)
     return _order_or_stub(conn, order_id)
 
 
 def revise(conn: sqlite3.Connection, *, order_id: str, note: str) -> dict[str, Any]:
-    order = _client_order(conn, order_id)
     note = order_rules.check_text(note, field="note", max_len=5_000, required=True)
-    if order is not None:
-        require_order(order["status"], OrderStatus.IN_PROGRESS)
-    _queue(conn, "request_revision", {"order_id": order_id, "note": note}, "order", order_id)
-    return _order_or_stub(conn, order_id)
+    return _client_step(conn, order_id, "request_revision", {"note": note}, OrderStatus.IN_PROGRESS)
 
 
 def cancel(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    order = _client_order(conn, order_id)
-    if order is not None:
-        require_order(order["status"], OrderStatus.CANCELLED)
-    _queue(conn, "cancel_order", {"order_id": order_id}, "order", order_id)
-    return _order_or_stub(conn, order_id)
+    return _client_step(conn, order_id, "cancel_order", {}, OrderStatus.CANCELLED)
 
 
 def _order_or_stub(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:

@@ -1,0 +1,91 @@
+"""Local-first actions: queued with the local change, and refused offline with the reason and
+code the server would give (the same domain rules)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused, Unauthenticated
+from jiedan_cli.store import actions, outbox
+from jiedan_cli.store.apply import apply_page
+from tests.store.factories import bid, order, page, put
+
+
+def _with(store: sqlite3.Connection, *changes: dict) -> None:  # type: ignore[type-arg]
+    apply_page(store, page(*changes))
+
+
+def test_a_bid_is_queued_and_shown_pending(store: sqlite3.Connection) -> None:
+    _with(store, put("order", order("o1")))
+    shown = actions.place_bid(store, order_id="o1", amount_fen=80_000, days=3, message="可以做")
+    assert shown["sync_state"] == "pending" and shown["amount_fen"] == 80_000
+    [op] = outbox.pending(store)
+    assert op.intent == "place_bid" and op.args["id"] == shown["id"] and op.object_id == shown["id"]
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [("awarded", "order_awarded"), ("cancelled", "order_cancelled")]
+)
+def test_bidding_on_an_order_no_longer_open_is_refused_offline(
+    store: sqlite3.Connection, status: str, code: str
+) -> None:
+    _with(store, put("order", order("o1", status=status)))
+    with pytest.raises(Conflict) as caught:
+        actions.place_bid(store, order_id="o1", amount_fen=80_000, days=3)
+    assert caught.value.code == code
+    assert outbox.pending(store) == []
+
+
+def test_bidding_on_ones_own_order_is_refused(store: sqlite3.Connection) -> None:
+    _with(store, put("order", order("o1", client_id="me")))
+    with pytest.raises(Refused) as caught:
+        actions.place_bid(store, order_id="o1", amount_fen=80_000, days=3)
+    assert caught.value.code == "own_order"
+
+
+def test_a_second_live_bid_is_refused(store: sqlite3.Connection) -> None:
+    _with(store, put("order", order("o1")), put("bid", bid("b1", "o1")))
+    with pytest.raises(Conflict) as caught:
+        actions.place_bid(store, order_id="o1", amount_fen=90_000, days=3)
+    assert caught.value.code == "bid_exists"
+
+
+def test_an_unknown_order_is_left_to_the_server(store: sqlite3.Connection) -> None:
+    shown = actions.place_bid(store, order_id="not-pulled-yet", amount_fen=1, days=1)
+    assert shown["sync_state"] == "pending"
+
+
+@pytest.mark.parametrize(("amount", "days"), [(0, 3), (-5, 3), (100, 0), (100, 366)])
+def test_malformed_terms_write_nothing(store: sqlite3.Connection, amount: int, days: int) -> None:
+    with pytest.raises(InvalidInput):
+        actions.place_bid(store, order_id="o1", amount_fen=amount, days=days)
+    assert outbox.pending(store) == []
+
+
+def test_withdrawing_then_updating_is_refused(store: sqlite3.Connection) -> None:
+    _with(store, put("order", order("o1")), put("bid", bid("b1", "o1")))
+    assert actions.withdraw_bid(store, "b1")["status"] == "withdrawn"
+    with pytest.raises(Conflict) as caught:
+        actions.update_bid(store, "b1", amount_fen=1)
+    assert caught.value.code == "bid_withdrawn"
+
+
+def test_a_client_cannot_act_on_another_clients_order(store: sqlite3.Connection) -> None:
+    _with(store, put("order", order("o1", client_id="someone-else")))
+    with pytest.raises(NotFound):
+        actions.award(store, order_id="o1", bid_id="b1")
+
+
+def test_accept_before_delivery_is_refused(store: sqlite3.Connection) -> None:
+    _with(store, put("order", order("o1", client_id="me", status="in_progress")))
+    with pytest.raises(Conflict) as caught:
+        actions.accept(store, order_id="o1")
+    assert caught.value.code == "order_in_progress"
+
+
+def test_nothing_works_before_sign_in(store: sqlite3.Connection) -> None:
+    store.execute("UPDATE sync_state SET user_id = NULL")
+    with pytest.raises(Unauthenticated):
+        actions.place_bid(store, order_id="o1", amount_fen=1, days=1)
