@@ -45,7 +45,7 @@ class MessageOut(BaseModel):
     "/orders/{order_id}/messages",
     status_code=201,
     response_model=MessageOut,
-    responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID},
+    responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID, 409: {"description": "The id is taken"}},
 )
 def send_message(
     order_id: str, body: MessageBody, ctx: Ctx = Depends(authed_ctx)

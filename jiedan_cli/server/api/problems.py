@@ -155,10 +155,20 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "run this POST at most once; a retry with the same key gets the same answer",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
 def document_problems(document: dict[str, Any]) -> None:
     """Declare, for every operation, the errors any of them can give — 401 where a token is
-    read, 413 where a body may be, 422 and 503 everywhere under /v1 — and that every error
-    body is problem+json (FastAPI would document its own 422 shape, which we do not send)."""
+    read, 413 where a body may be, 422 and 503 everywhere under /v1, the Idempotency-Key
+    header on POST — and that every error body is problem+json (FastAPI would document its
+    own 422 shape, which we do not send)."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas.pop("HTTPValidationError", None)
@@ -171,6 +181,9 @@ def document_problems(document: dict[str, Any]) -> None:
                 responses.setdefault("401", {"description": "Not signed in, or a bad token"})
             if method in ("post", "put", "patch"):
                 responses.setdefault("413", {"description": "The request body is too large"})
+            if method == "post":  # api/idempotency.py
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+                responses.setdefault("409", {"description": "Idempotency-Key: still running"})
             if path.startswith("/v1/"):
                 responses.setdefault("422", {"description": "Invalid request"})
                 responses.setdefault("503", {"description": "Busy: retry after Retry-After"})

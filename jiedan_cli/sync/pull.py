@@ -1,0 +1,126 @@
+"""Pull: `GET /v1/sync/pull` page after page, each page applied together with its cursor in
+one local transaction (store/apply.py), so an interrupted pull resumes from the last page it
+committed and memory stays bounded by one page.
+
+A page answered with `reset` (the server's epoch changed: a restored or replaced database)
+clears the server copy; the pull then starts again from the beginning. The outbox is kept —
+the engine pushes what is still pending afterwards."""
+
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from jiedan_cli.store.apply import apply_page
+from jiedan_cli.store.db import transaction
+from jiedan_cli.store.state import sync_state
+from jiedan_cli.sync.http import ServerError, request
+from jiedan_cli.sync.progress import ProgressCallback, report
+from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
+
+PULL_PATH = "/v1/sync/pull"
+PAGE_LIMIT = 2_000  # the server allows up to 5,000
+
+
+@dataclass
+class PullTally:
+    pulled: int = 0
+    pages: int = 0
+    requests: int = 0
+    reset: bool = False
+    last_seq: int | None = None  # the server's last settled seq for this client
+    stopped_early: bool = False
+
+
+def pull_changes(
+    conn: sqlite3.Connection,
+    client: httpx.Client,
+    *,
+    deadline: Deadline,
+    policy: RetryPolicy,
+    limit: int = PAGE_LIMIT,
+    progress: ProgressCallback | None = None,
+) -> PullTally:
+    """Pull and apply pages until the server has no more.
+
+    The next page is fetched (in a worker thread: HTTP only, never the database) while this
+    one is applied, so the network and the local writes overlap on a large initial sync;
+    at most two pages are held at once."""
+    tally = PullTally()
+    client_id = sync_state(conn).client_id
+    cursor = sync_state(conn).cursor
+
+    def fetch(after: str | None) -> dict[str, Any]:
+        return _fetch(client, after, client_id, limit, deadline, policy, tally)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiedan-pull")
+    try:
+        coming: Future[dict[str, Any]] = pool.submit(fetch, cursor)
+        while True:
+            page = coming.result()
+            last_page = not page["has_more"] or (
+                page["next_cursor"] == cursor and not page["changes"] and not page.get("reset")
+            )
+            if not last_page:
+                coming = pool.submit(fetch, page["next_cursor"])
+            if not _apply_if_current(conn, page, cursor):
+                # another writer moved the cursor meanwhile: pull from where it is now
+                coming.cancel()
+                cursor = sync_state(conn).cursor
+                coming = pool.submit(fetch, cursor)
+                continue
+            cursor = page["next_cursor"]
+            tally.pages += 1
+            tally.pulled += len(page["changes"])
+            tally.reset = tally.reset or bool(page.get("reset"))
+            if isinstance(page.get("last_seq"), int):
+                tally.last_seq = page["last_seq"]
+            report(progress, "pull", tally.pulled, None)
+            if last_page:
+                return tally
+            if deadline.expired():
+                tally.stopped_early = True
+                return tally
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _fetch(
+    client: httpx.Client,
+    cursor: str | None,
+    client_id: str,
+    limit: int,
+    deadline: Deadline,
+    policy: RetryPolicy,
+    tally: PullTally,
+) -> dict[str, Any]:
+    params = {"cursor": cursor or "", "limit": limit, "client_id": client_id}
+
+    def attempt(seconds_left: float | None) -> Any:
+        tally.requests += 1
+        return request(client, "GET", PULL_PATH, params=params, timeout=seconds_left)
+
+    page = retrying(attempt, deadline, policy)
+    if not (
+        isinstance(page, dict)
+        and isinstance(page.get("changes"), list)
+        and isinstance(page.get("next_cursor"), str)
+        and isinstance(page.get("has_more"), bool)
+    ):
+        raise ServerError("the server's pull answer is not a page of changes")
+    return page
+
+
+def _apply_if_current(conn: sqlite3.Connection, page: dict[str, Any], cursor: str | None) -> bool:
+    """Apply `page` (pulled after `cursor`) unless the stored cursor has moved since: then the
+    page may be older than what is stored, and writing it would go back in time."""
+    with transaction(conn):
+        now = conn.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()[0]
+        if now != cursor:
+            return False
+        apply_page(conn, page)
+    return True
