@@ -14,6 +14,21 @@ from jiedan_cli import __version__
 
 # name → (module, attribute holding a Typer app, one-line help)
 GROUPS: dict[str, tuple[str, str, str]] = {
+    "auth": ("jiedan_cli.commands.auth", "app", "Sign up, sign in and out."),
+    "orders": ("jiedan_cli.commands.orders", "app", "Browse and search orders (local replica)."),
+    "bid": ("jiedan_cli.commands.bid", "app", "Bid on orders (freelancer)."),
+    "deliver": ("jiedan_cli.commands.deliver", "app", "Deliver the work of an order."),
+    "messages": ("jiedan_cli.commands.messages", "app", "Messages about an order."),
+    "client": ("jiedan_cli.commands.client", "app", "Post orders, award, fund, accept (client)."),
+    "review": ("jiedan_cli.commands.review", "app", "Review the other side of a completed order."),
+    "dispute": ("jiedan_cli.commands.dispute", "app", "Disputes over an order."),
+    "earnings": ("jiedan_cli.commands.earnings", "app", "Earnings, ledger export, withdrawals."),
+    "points": ("jiedan_cli.commands.points", "app", "Your points and membership tier."),
+    "profile": ("jiedan_cli.commands.profile", "app", "Your public profile, and others'."),
+    "sync": ("jiedan_cli.commands.sync_cmd", "app", "Send queued changes and fetch new ones."),
+    "demo": ("jiedan_cli.commands.demo", "app", "Try jiedan against a throw-away local server."),
+    "tui": ("jiedan_cli.commands.tui", "app", "Open the dashboard (terminal UI)."),
+    "dashboard": ("jiedan_cli.commands.tui", "app", "The same as `jiedan tui`."),
     "server": ("jiedan_cli.commands.server", "app", "Run and manage the bundled platform server."),
 }
 
@@ -25,6 +40,14 @@ class LazyGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(GROUPS)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # Typer would import pydantic to coerce even the root's --help (commands/common.py)
+        from jiedan_cli.commands.common import use_plain_coercion
+
+        use_plain_coercion(self, ctx)
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         spec = GROUPS.get(cmd_name)

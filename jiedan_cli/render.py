@@ -28,6 +28,8 @@ def emit_json_line(value: Any) -> None:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as in the JSON, for scripts reading TSV
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
     if isinstance(value, dict):
@@ -48,8 +50,10 @@ def emit_rows(
     from rich.table import Table
 
     table = Table(title=title, header_style="bold", show_lines=False)
-    for _field, header in columns:
-        table.add_column(header)
+    for field, header in columns:
+        # ids are what a user copies into the next command: never cut them short
+        is_id = field == "id" or field.endswith("_id")
+        table.add_column(header, min_width=36 if is_id else None, no_wrap=is_id)
     for row in rows:
         table.add_row(*(_cell(row.get(field)) for field, _ in columns))
     Console(no_color="NO_COLOR" in os.environ).print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import IntEnum
 from typing import Any, NoReturn
@@ -52,4 +53,13 @@ def run_cli(command: Any, argv: list[str]) -> NoReturn:
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("JIEDAN_DEBUG"):
+            raise
+        print(
+            f"error: internal error ({type(exc).__name__}: {exc}); this is a bug — "
+            "run again with JIEDAN_DEBUG=1 for the traceback",
+            file=sys.stderr,
+        )
+        sys.exit(ExitCode.BUG)
     sys.exit(ExitCode.OK)

@@ -568,9 +568,17 @@ def _change(
 def _changes(batch: Batch, now: datetime) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
     """The change-log entries of a batch with their audiences (empty: public), in the
     order the live flow would append them: orders, then bids, milestones and reviews."""
-    entries: list[tuple[dict[str, Any], tuple[str, ...]]] = [
-        (_change("order", o, order_view(_as_row(o)), now, public=True), ()) for o in batch.orders
-    ]
+    bidders: dict[str, list[str]] = {}
+    for b in batch.bids:
+        bidders.setdefault(b["order_id"], []).append(b["freelancer_id"])
+    entries: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+    for o in batch.orders:
+        # Open orders are public; any other order only its parties see (orders.record_order).
+        public = o["status"] == "open"
+        parties_ = (o["client_id"], o["freelancer_id"], *bidders.get(o["id"], []))
+        readers = () if public else tuple(user for user in parties_ if user)
+        view = order_view(_as_row(o))
+        entries.append((_change("order", o, view, now, public=public), readers))
     parties = {o["id"]: (o["client_id"], o["freelancer_id"]) for o in batch.orders}
     for b in batch.bids:
         view = bid_view(_as_row(b))

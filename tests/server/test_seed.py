@@ -62,20 +62,23 @@ def _all(db: Database, table: Any) -> list[Any]:
         return list(conn.execute(select(table)).all())
 
 
-def test_seeding_n_orders_gives_n_orders_each_in_the_public_change_log(seeded: Database) -> None:
+def test_seeding_n_orders_logs_each_once_public_only_while_open(seeded: Database) -> None:
     rows = _all(seeded, orders)
     assert len(rows) == N
     with seeded.read() as conn:
         logged = conn.execute(
-            select(change_log.c.entity_id, change_log.c.payload).where(
-                change_log.c.entity == "order", change_log.c.public.is_(True)
+            select(change_log.c.entity_id, change_log.c.payload, change_log.c.public).where(
+                change_log.c.entity == "order"
             )
         ).all()
     assert len(logged) == N
-    # the payload is exactly what the live service would have recorded for the row
+    # the payload is exactly what the live service would have recorded for the row, and only
+    # open orders are public (another user's awarded order is not theirs to see)
     assert {entry.entity_id: entry.payload for entry in logged} == {
         row.id: order_view(row) for row in rows
     }
+    status_of = {row.id: row.status for row in rows}
+    assert all(entry.public == (status_of[entry.entity_id] == "open") for entry in logged)
 
 
 def test_every_bid_is_logged_for_its_author_and_the_orders_client(seeded: Database) -> None:
@@ -214,7 +217,15 @@ def test_a_seeded_clients_first_sync_pulls_the_market_and_its_bids(server: Serve
             .where(orders.c.client_id == client.id)
         ).scalars()
         expected_bids = set(bids_on_mine)
-    assert len({c["id"] for c in pulled if c["entity"] == "order"}) == N
+        visible = conn.execute(
+            select(orders.c.id).where(
+                (orders.c.status == "open")
+                | (orders.c.client_id == client.id)
+                | orders.c.id.in_(select(bids.c.order_id).where(bids.c.freelancer_id == client.id))
+            )
+        ).scalars()
+        expected_orders = set(visible)
+    assert {c["id"] for c in pulled if c["entity"] == "order"} == expected_orders
     assert {c["id"] for c in pulled if c["entity"] == "bid"} == expected_bids
     seqs = [c["seq"] for c in pulled]
     assert seqs == sorted(seqs)

@@ -71,10 +71,25 @@ def order_view(row: Row[Any], *, my_bid: dict[str, Any] | None = None) -> dict[s
 
 
 def record_order(conn: Connection, order_id: str, *, now: datetime) -> Row[Any]:
-    """Re-read an order after a write and append it to the (public) change log."""
+    """Re-read an order after a write and append it to the change log — public while open,
+    to its parties after."""
     row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
-    record_change(conn, "order", order_id, order_view(row), now=now, public=True)
+    view = order_view(row)
+    if row.status == OrderStatus.OPEN:
+        record_change(conn, "order", order_id, view, now=now, public=True)
+        return row
+    # Only open orders are public (GET answers 404 to strangers once an order is awarded):
+    # every replica drops the order, then its parties get it back and keep following it.
+    record_change(conn, "order", order_id, None, now=now, public=True, op="delete")
+    record_change(conn, "order", order_id, view, now=now, audience=order_parties(conn, row))
     return row
+
+
+def order_parties(conn: Connection, row: Row[Any]) -> list[str]:
+    """Who may still read an order that is no longer open: its client, the awarded
+    freelancer and every freelancer who bid on it."""
+    bidders = conn.scalars(select(bids.c.freelancer_id).where(bids.c.order_id == row.id))
+    return [row.client_id, *([row.freelancer_id] if row.freelancer_id else []), *bidders]
 
 
 # ---- who may see what ---------------------------------------------------------------------

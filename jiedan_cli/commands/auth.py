@@ -1,0 +1,217 @@
+"""`jiedan auth register|login|logout|status|token|2fa`: accounts. Online-only (exit 6 when the
+server cannot be reached), except `token`, which prints what is stored.
+
+Signing in stores the token (sync/credentials.py: keyring, else a 0600 file), binds the local
+replica to the user (store.state.set_user: another user's replica is cleared, never mixed)
+and runs a first sync."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from jiedan_cli.commands.common import JsonOption, replica, show
+from jiedan_cli.domain.errors import InvalidInput, JiedanError, Unauthenticated
+from jiedan_cli.render import say
+
+app = typer.Typer(help="Sign up, sign in and out.", no_args_is_help=True, add_completion=False)
+two_factor = typer.Typer(help="Two-factor sign-in (TOTP).", no_args_is_help=True)
+app.add_typer(two_factor, name="2fa")
+
+Email = Annotated[str, typer.Option("--email", help="Your e-mail address.")]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
+]
+Otp = Annotated[str | None, typer.Option("--otp", help="A code from your authenticator app.")]
+STATUS_FIELDS = [
+    ("logged_in", "Signed in"),
+    ("email", "E-mail"),
+    ("name", "Name"),
+    ("user_id", "User id"),
+    ("roles", "Roles"),
+    ("server", "Server"),
+]
+
+
+def _password(from_stdin: bool, *, confirm: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=confirm)
+    else:
+        raise InvalidInput("no terminal to ask the password on: use --password-stdin")
+    if not password:
+        raise InvalidInput("the password is empty")
+    return password
+
+
+def _server() -> str:
+    from jiedan_cli.sync.config import server_url
+
+    return server_url()
+
+
+def sign_in(server: str, session: dict[str, Any]) -> None:
+    """After register/login: bind the replica to the user, keep the token, first sync."""
+    from jiedan_cli.store.state import set_user
+    from jiedan_cli.sync.credentials import store_token
+
+    user, token = session["user"], session["token"]
+    with replica() as conn:
+        set_user(conn, user["id"])  # Conflict (exit 4) if another user's work is unsynced
+        store_token(server, user["email"], token)
+        say(f"signed in as {user['email']} ({user['name']}) on {server}")
+        _first_sync(conn, server, token)
+
+
+def _first_sync(conn: Any, server: str, token: str) -> None:
+    from jiedan_cli.commands.sync_cmd import progress_bar
+    from jiedan_cli.sync.engine import sync
+    from jiedan_cli.sync.http import connect
+
+    try:
+        with connect(server, token) as client, progress_bar() as progress:
+            report = sync(conn, client, progress=progress)
+    except JiedanError as exc:
+        say(f"warning: the first sync did not finish ({exc.message}); run `jiedan sync`")
+        return
+    say(f"synced: {report.pulled} change(s) pulled")
+
+
+@app.command()
+def register(
+    email: Email,
+    name: Annotated[str, typer.Option("--name", help="Your display name.")],
+    role: Annotated[str, typer.Option("--role", help="freelancer, client or both.")] = "both",
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Create an account and sign in."""
+    from jiedan_cli.sync.http import api_call
+
+    if role not in ("freelancer", "client", "both"):
+        raise InvalidInput(f"--role: {role!r} is not one of freelancer, client, both")
+    password = _password(password_stdin, confirm=True)
+    server = _server()
+    body = {"email": email, "name": name, "password": password, "role": role}
+    session = api_call("POST", "/v1/auth/register", json=body, authenticated=False, server=server)
+    sign_in(server, session)
+
+
+@app.command()
+def login(email: Email, password_stdin: PasswordStdin = False, otp: Otp = None) -> None:
+    """Sign in (asks for a one-time code on a terminal when 2FA is on)."""
+    from jiedan_cli.sync.http import api_call
+
+    password = _password(password_stdin, confirm=False)
+    server = _server()
+
+    def attempt(code: str | None) -> Any:
+        body = {"email": email, "password": password, **({"otp": code} if code else {})}
+        return api_call("POST", "/v1/auth/login", json=body, authenticated=False, server=server)
+
+    try:
+        session = attempt(otp)
+    except Unauthenticated as exc:
+        if exc.code != "otp_required" or otp is not None or not sys.stdin.isatty():
+            raise
+        session = attempt(typer.prompt("one-time code"))
+    sign_in(server, session)
+
+
+@app.command()
+def logout() -> None:
+    """Sign out here and end the session on the server."""
+    from jiedan_cli.sync.credentials import forget_token, load_token
+    from jiedan_cli.sync.http import api_call
+
+    server = _server()
+    token = load_token(server)
+    if token is None:
+        say("not signed in")
+        return
+    try:
+        api_call("POST", "/v1/auth/logout", token=token, server=server)
+    except JiedanError as exc:  # the token goes anyway: signing out must always work here
+        say(f"warning: the server did not end the session ({exc.message})")
+    forget_token(server)
+    say(f"signed out of {server}")
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """Who is signed in, checked with the server. Exit 5 when nobody is."""
+    from jiedan_cli.sync.credentials import load_token, signed_in_email
+    from jiedan_cli.sync.http import api_call
+
+    server = _server()
+    state: dict[str, Any] = {
+        "logged_in": False,
+        "email": signed_in_email(server),
+        "user_id": None,
+        "name": None,
+        "roles": [],
+        "server": server,
+    }
+    token = load_token(server)
+    problem = "not signed in: run `jiedan auth login`"
+    if token is not None:
+        try:
+            me = api_call("GET", "/v1/me", token=token, server=server)
+        except Unauthenticated as exc:
+            problem = f"the stored token was refused ({exc.message}): run `jiedan auth login`"
+        else:
+            state.update(
+                logged_in=True,
+                email=me["email"],
+                user_id=me["id"],
+                name=me["name"],
+                roles=me["roles"],
+            )
+    show(state, as_json=as_json, columns=STATUS_FIELDS)
+    if not state["logged_in"]:
+        say(f"error: {problem}")
+        raise typer.Exit(5)
+
+
+@app.command()
+def token() -> None:
+    """Print the current token (for scripts calling the API directly)."""
+    from jiedan_cli.sync.credentials import require_token
+
+    print(require_token(_server()))
+
+
+@two_factor.command("enable")
+def enable_2fa(as_json: JsonOption = False) -> None:
+    """Start 2FA: prints the secret for an authenticator app; on a terminal, asks for a code
+    to confirm it (otherwise run `jiedan auth 2fa confirm --otp CODE`)."""
+    from jiedan_cli.sync.http import api_call
+
+    secret = api_call("POST", "/v1/auth/2fa/enable")
+    show(secret, as_json=as_json, columns=[("secret", "Secret"), ("otpauth_uri", "URI")])
+    if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
+        code = typer.prompt("code from the app (to confirm)")
+        api_call("POST", "/v1/auth/2fa/confirm", json={"otp": code})
+        say("two-factor sign-in is on")
+    else:
+        say("confirm with `jiedan auth 2fa confirm --otp CODE`")
+
+
+@two_factor.command("confirm")
+def confirm_2fa(otp: Annotated[str, typer.Option("--otp", help="A code from the app.")]) -> None:
+    """Turn 2FA on with a first code from the authenticator app."""
+    from jiedan_cli.sync.http import api_call
+
+    api_call("POST", "/v1/auth/2fa/confirm", json={"otp": otp})
+    say("two-factor sign-in is on")
+
+
+@two_factor.command("disable")
+def disable_2fa(otp: Annotated[str, typer.Option("--otp", help="A code from the app.")]) -> None:
+    """Turn 2FA off (needs a current code)."""
+    from jiedan_cli.sync.http import api_call
+
+    api_call("POST", "/v1/auth/2fa/disable", json={"otp": otp})
+    say("two-factor sign-in is off")

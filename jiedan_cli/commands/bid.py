@@ -1,0 +1,284 @@
+"""`jiedan bid create|update|withdraw|list`: a freelancer's bids, local-first.
+
+`bid list` reads the replica only and stays as cheap to start as `orders list`."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from jiedan_cli.commands.common import (
+    BID_COLUMNS,
+    ColdCommand,
+    ColdGroup,
+    JsonOption,
+    OfflineOption,
+    current_user_id,
+    optional_yuan,
+    replica,
+    run_action,
+    show,
+    yuan,
+)
+from jiedan_cli.domain.errors import InvalidInput
+
+app = typer.Typer(
+    cls=ColdGroup, help="Bid on orders (freelancer).", no_args_is_help=True, add_completion=False
+)
+
+Days = Annotated[int | None, typer.Option("--days", min=1, help="Days to deliver.")]
+Message = Annotated[str | None, typer.Option("--message", help="A note to the client.")]
+
+
+@app.command()
+def create(
+    order_id: Annotated[str | None, typer.Argument(help="The order to bid on.")] = None,
+    amount: Annotated[str | None, typer.Option("--amount", help="Yuan, e.g. 800.50.")] = None,
+    days: Days = None,
+    message: Message = None,
+    from_file: Annotated[
+        str | None,
+        typer.Option(
+            "--from-file",
+            help='JSON Lines of {"order_id", "amount", "days", "message"}; - for stdin.',
+        ),
+    ] = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Bid on an order; saved locally first, synced at once unless --offline."""
+    if from_file is not None:
+        if order_id is not None or amount is not None or days is not None or message is not None:
+            raise InvalidInput("--from-file takes no ORDER_ID, --amount, --days or --message")
+        raise typer.Exit(
+            _create_from_lines(_read_lines(from_file), offline=offline, as_json=as_json)
+        )
+    if order_id is None:
+        raise InvalidInput("give ORDER_ID with --amount and --days, or --from-file PATH")
+    if amount is None or days is None:
+        raise InvalidInput("bid create needs --amount YUAN and --days N")
+    from jiedan_cli.store import actions
+
+    amount_fen = yuan(amount, field="--amount")
+    with replica() as conn:
+        run_action(
+            conn,
+            lambda: actions.place_bid(
+                conn, order_id=order_id, amount_fen=amount_fen, days=days, message=message or ""
+            ),
+            kind="bid",
+            offline=offline,
+            as_json=as_json,
+            columns=BID_COLUMNS,
+        )
+
+
+def _read_lines(source: str) -> list[str]:
+    import sys
+
+    if source == "-":
+        return sys.stdin.read().splitlines()
+    try:
+        return Path(source).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"--from-file: cannot read {source}: {exc}") from None
+
+
+# ---- bid create --from-file -----------------------------------------------------------------
+
+BATCH_COLUMNS = [
+    ("line", "Line"),
+    ("order_id", "Order"),
+    ("ok", "OK"),
+    ("bid_id", "Bid"),
+    ("status", "Status"),
+    ("sync_state", "Sync"),
+    ("error", "Error"),
+]
+
+
+def _parse_line(text: str) -> dict[str, Any]:
+    """One JSON Lines entry → place_bid's arguments, or InvalidInput."""
+    import json
+
+    try:
+        entry = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"not JSON ({exc.msg})") from None
+    if not isinstance(entry, dict):
+        raise InvalidInput("expected a JSON object")
+    unknown = set(entry) - {"order_id", "amount", "days", "message"}
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}")
+    order_id, days, message = entry.get("order_id"), entry.get("days"), entry.get("message", "")
+    if not isinstance(order_id, str) or not order_id:
+        raise InvalidInput("order_id must be a string")
+    if "amount" not in entry:
+        raise InvalidInput("amount (yuan) is missing")
+    try:
+        amount_fen = yuan(entry["amount"], field="amount")
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message) from None
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise InvalidInput("days must be a whole number of days")
+    if message is None:
+        message = ""
+    if not isinstance(message, str):
+        raise InvalidInput("message must be a string")
+    return {"order_id": order_id, "amount_fen": amount_fen, "days": days, "message": message}
+
+
+def _create_from_lines(lines: list[str], *, offline: bool, as_json: bool) -> int:
+    """Place one bid per line; print one result per line. Exit 2 if any line was malformed,
+    4 if any bid was refused (here or by the server), else 0."""
+    from jiedan_cli.commands.common import perform_each
+    from jiedan_cli.commands.exit_codes import ExitCode
+    from jiedan_cli.domain.errors import JiedanError
+    from jiedan_cli.render import say
+
+    entries: list[tuple[int, dict[str, Any] | InvalidInput]] = []
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue  # blank lines (a trailing newline, spacing) are not entries
+        try:
+            entries.append((number, _parse_line(text)))
+        except InvalidInput as exc:
+            entries.append((number, exc))
+    valid = [(n, args) for n, args in entries if isinstance(args, dict)]
+    with replica() as conn:
+        if valid:
+            _require_signed_in(conn)
+        outcomes = perform_each(
+            conn,
+            [_placing(conn, args) for _n, args in valid],
+            kind="bid",
+            offline=offline,
+        )
+    by_line: dict[int, dict[str, Any] | JiedanError] = dict(
+        zip([n for n, _ in valid], outcomes, strict=True)
+    )
+    results, malformed, refused = [], False, False
+    for number, parsed in entries:
+        outcome = parsed if isinstance(parsed, InvalidInput) else by_line[number]
+        result = _result(number, parsed, outcome)
+        malformed = malformed or isinstance(outcome, InvalidInput)
+        refused = refused or (not result["ok"] and not isinstance(outcome, InvalidInput))
+        if result["error"] is not None:
+            say(f"error: line {number}: {result['error']}")
+        results.append(result)
+    show(results, as_json=as_json, columns=BATCH_COLUMNS)
+    if malformed:
+        return ExitCode.USAGE
+    return ExitCode.REFUSED if refused else ExitCode.OK
+
+
+def _placing(conn: sqlite3.Connection, args: dict[str, Any]) -> Any:
+    from jiedan_cli.store import actions
+
+    return lambda: actions.place_bid(conn, **args)
+
+
+def _require_signed_in(conn: sqlite3.Connection) -> None:
+    from jiedan_cli.domain.errors import Unauthenticated
+
+    if current_user_id(conn) is None:
+        raise Unauthenticated("not signed in: run `jiedan auth login` first")
+
+
+def _result(number: int, parsed: Any, outcome: Any) -> dict[str, Any]:
+    """One line's result: {line, order_id, ok, bid_id, status, sync_state, error, bid}."""
+    from jiedan_cli.domain.errors import JiedanError
+
+    order_id = parsed.get("order_id") if isinstance(parsed, dict) else None
+    if isinstance(outcome, JiedanError):
+        return {
+            "line": number,
+            "order_id": order_id,
+            "ok": False,
+            "bid_id": None,
+            "status": None,
+            "sync_state": None,
+            "error": outcome.message,
+            "bid": None,
+        }
+    rejected = outcome.get("sync_state") == "rejected"
+    return {
+        "line": number,
+        "order_id": order_id,
+        "ok": not rejected,
+        "bid_id": outcome["id"],
+        "status": outcome.get("status"),
+        "sync_state": outcome.get("sync_state"),
+        "error": outcome.get("reject_reason") if rejected else None,
+        "bid": outcome,
+    }
+
+
+@app.command()
+def update(
+    bid_id: str,
+    amount: Annotated[str | None, typer.Option("--amount", help="Yuan.")] = None,
+    days: Days = None,
+    message: Message = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change the amount, days or message of a live bid."""
+    from jiedan_cli.store import actions
+
+    amount_fen = optional_yuan(amount, field="--amount")
+    with replica() as conn:
+        run_action(
+            conn,
+            lambda: actions.update_bid(
+                conn, bid_id, amount_fen=amount_fen, days=days, message=message
+            ),
+            kind="bid",
+            offline=offline,
+            as_json=as_json,
+            columns=BID_COLUMNS,
+        )
+
+
+@app.command()
+def withdraw(bid_id: str, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
+    """Withdraw a bid that has not been awarded."""
+    from jiedan_cli.store import actions
+
+    with replica() as conn:
+        run_action(
+            conn,
+            lambda: actions.withdraw_bid(conn, bid_id),
+            kind="bid",
+            offline=offline,
+            as_json=as_json,
+            columns=BID_COLUMNS,
+        )
+
+
+@app.command("list", cls=ColdCommand)
+def list_bids(
+    order: Annotated[str | None, typer.Option("--order", help="Only bids on this order.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="submitted, withdrawn, awarded, …")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """My bids, newest first, from the local replica."""
+    from jiedan_cli.store.queries import list_bids as query_bids
+
+    with replica() as conn:
+        found = _my_bids(conn, query_bids, order, status)
+    show(found, as_json=as_json, columns=BID_COLUMNS)
+
+
+def _my_bids(
+    conn: sqlite3.Connection, query: Any, order: str | None, status: str | None
+) -> list[dict[str, Any]]:
+    # Before the first sign-in only queued bids (no freelancer yet) are the user's: "".
+    me = current_user_id(conn) or ""
+    found: list[dict[str, Any]] = query(conn, order, status, freelancer_id=me)
+    return found

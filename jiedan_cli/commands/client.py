@@ -1,0 +1,166 @@
+"""`jiedan client post|bids|award|fund|accept|revise|cancel`: the side that posts orders.
+
+Every mutating command is local-first (store/actions.py): saved with its outbox operation,
+then one quick sync unless --offline; exit 4 with the server's reason when it was refused.
+`client bids` reads the replica only."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from jiedan_cli.commands.common import (
+    BID_COLUMNS,
+    ORDER_COLUMNS,
+    JsonOption,
+    OfflineOption,
+    current_user_id,
+    finish,
+    perform,
+    replica,
+    require_found,
+    show,
+    yuan,
+)
+from jiedan_cli.domain.errors import NotFound
+
+app = typer.Typer(
+    help="Post orders, award bids, fund, accept (client).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+OrderId = Annotated[str, typer.Argument(help="One of your orders.")]
+
+
+@app.command()
+def post(
+    title: Annotated[str, typer.Option("--title", help="What you need, in a line.")],
+    description: Annotated[str, typer.Option("--description", help="The details.")],
+    category: Annotated[str, typer.Option("--category", help="e.g. design, development.")],
+    budget_min: Annotated[str, typer.Option("--budget-min", help="Yuan, e.g. 500.")],
+    budget_max: Annotated[str, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")],
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD.")] = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Post an order; freelancers can bid on it once it syncs."""
+    from jiedan_cli.store import actions
+
+    low, high = yuan(budget_min, field="--budget-min"), yuan(budget_max, field="--budget-max")
+    _on_order(
+        lambda conn: actions.post_order(
+            conn,
+            title=title,
+            description=description,
+            category=category,
+            tags=list(tag or []),
+            budget_min_fen=low,
+            budget_max_fen=high,
+            deadline=deadline,
+        ),
+        offline=offline,
+        as_json=as_json,
+    )
+
+
+@app.command()
+def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
+    """Every bid on one of your orders (from the local replica)."""
+    from jiedan_cli.store import queries
+
+    with replica() as conn:
+        order = require_found(queries.get_order(conn, order_id), f"no order {order_id}")
+        if order.get("client_id") != current_user_id(conn):
+            raise NotFound(f"no order {order_id} of yours")
+        show(queries.list_bids(conn, order_id), as_json=as_json, columns=BID_COLUMNS)
+
+
+Act = Callable[[sqlite3.Connection], dict[str, Any]]
+
+
+def _on_order(act: Act, *, offline: bool, as_json: bool) -> None:
+    """Run one local-first action on an order and print the order (as run_action does)."""
+    with replica() as conn:
+        shown = perform(conn, lambda: act(conn), kind="order", offline=offline)
+        if shown.get("sync_state") == "rejected":
+            raise_if_unknown_to_server(conn, shown["id"])
+    finish(shown, as_json=as_json, columns=ORDER_COLUMNS)
+
+
+def raise_if_unknown_to_server(conn: sqlite3.Connection, order_id: str) -> None:
+    """An operation on an order the replica did not know was queued, and the server answered
+    that there is no such order (of the caller's): that is cli.md's exit 3, not a refusal."""
+    row = conn.execute(
+        "SELECT reject_code, reject_reason FROM outbox WHERE object_kind = 'order'"
+        " AND object_id = ? AND state = 'rejected' ORDER BY seq DESC LIMIT 1",
+        (order_id,),
+    ).fetchone()
+    if row is not None and row["reject_code"] == NotFound.code:
+        raise NotFound(row["reject_reason"] or f"no order {order_id}")
+
+
+@app.command()
+def award(
+    order_id: OrderId,
+    bid_id: Annotated[str, typer.Argument(help="The bid you choose.")],
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Award the order to one bid; every other bid is declined."""
+    from jiedan_cli.store import actions
+
+    _on_order(
+        lambda conn: actions.award(conn, order_id=order_id, bid_id=bid_id),
+        offline=offline,
+        as_json=as_json,
+    )
+
+
+@app.command()
+def fund(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
+    """Pay the awarded amount into escrow (the sandbox provider by default)."""
+    from jiedan_cli.store import actions
+
+    _on_order(lambda conn: actions.fund(conn, order_id=order_id), offline=offline, as_json=as_json)
+
+
+@app.command()
+def accept(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
+    """Accept the delivery: escrow goes to the freelancer, less the platform fee."""
+    from jiedan_cli.store import actions
+
+    _on_order(
+        lambda conn: actions.accept(conn, order_id=order_id), offline=offline, as_json=as_json
+    )
+
+
+@app.command()
+def revise(
+    order_id: OrderId,
+    note: Annotated[str, typer.Option("--note", help="What to change.")],
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Send the delivery back for a revision."""
+    from jiedan_cli.store import actions
+
+    _on_order(
+        lambda conn: actions.revise(conn, order_id=order_id, note=note),
+        offline=offline,
+        as_json=as_json,
+    )
+
+
+@app.command()
+def cancel(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
+    """Cancel an order that is open or awarded."""
+    from jiedan_cli.store import actions
+
+    _on_order(
+        lambda conn: actions.cancel(conn, order_id=order_id), offline=offline, as_json=as_json
+    )

@@ -1,0 +1,395 @@
+"""What every command group shares: the common options, the local replica, and the
+local-first action pattern of cli.md ("Local-first behaviour").
+
+A read command:
+
+    from jiedan_cli.commands.common import JsonOption, ORDER_COLUMNS, replica, show
+
+    @app.command()
+    def show_order(order_id: str, as_json: JsonOption = False) -> None:
+        from jiedan_cli.store.queries import get_order
+
+        with replica() as conn:
+            show(require_found(get_order(conn, order_id), f"no order {order_id}"),
+                 as_json=as_json, columns=ORDER_COLUMNS)
+
+A mutating command (saved locally + outbox, then one quick sync unless --offline, then the
+object re-read; exit 4 with `error: <reject_reason>` when the server refused it — the object
+is still printed, with "sync_state": "rejected"):
+
+    @app.command()
+    def award(order_id: str, bid_id: str, offline: OfflineOption = False,
+              as_json: JsonOption = False) -> None:
+        from jiedan_cli.store import actions
+
+        with replica() as conn:
+            run_action(conn, lambda: actions.award(conn, order_id=order_id, bid_id=bid_id),
+                       kind="order", offline=offline, as_json=as_json, columns=ORDER_COLUMNS)
+
+`perform` does the same without printing or exiting, `finish` prints and exits;
+`perform_each` runs a batch with one quick sync for all (`bid create --from-file`).
+`kind` says how to re-read the object after the sync: "order", "bid", "message", or anything
+else (a delivery, a review) to keep the action's own answer.
+`yuan("800.5", field="--amount")` → fen (InvalidInput → exit 2).
+Expected failures are raised as domain errors (jiedan_cli/domain/errors.py); the root turns
+them into one `error: …` line and the exit code of the contract (commands/exit_codes.py).
+
+Online-only commands call `jiedan_cli.sync.http.api_call` (Offline → exit 6).
+
+Cold read commands (performance.md P1): `typer.Typer(cls=ColdGroup)` and
+`@app.command(cls=ColdCommand)` keep Typer from importing pydantic to coerce parameters;
+import store/sync modules inside the command function, never at the top of the module.
+This module imports neither httpx, rich nor pydantic."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand, TyperGroup
+
+from jiedan_cli.domain.errors import InvalidInput, JiedanError, NotFound
+from jiedan_cli.render import Column, is_terminal, output, say
+
+# ---- options every group uses ----------------------------------------------------------------
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")
+]
+OfflineOption = Annotated[
+    bool,
+    typer.Option("--offline", help="Save locally and queue for sync; do not contact the server."),
+]
+
+REJECTED_EXIT = 4
+
+# ---- cold-start commands ----------------------------------------------------------------------
+
+
+class _PlainCoercion:
+    """str/int/float/Path conversion with Typer's min/max checks, in the standard library."""
+
+    def __init__(self, kind: type, minimum: Any, maximum: Any) -> None:
+        self.kind, self.minimum, self.maximum = kind, minimum, maximum
+
+    def coerce(self, value: Any, param: Any = None, ctx: Any = None) -> Any:
+        if value is None or (self.kind is bool and isinstance(value, bool)):
+            return value
+        try:
+            converted = self.kind(value)
+        except (TypeError, ValueError):
+            raise typer.BadParameter(
+                f"{value!r} is not a valid {self.kind.__name__}.", ctx=ctx, param=param
+            ) from None
+        if (self.minimum is not None and converted < self.minimum) or (
+            self.maximum is not None and converted > self.maximum
+        ):
+            low = "" if self.minimum is None else f" >= {self.minimum}"
+            high = "" if self.maximum is None else f" <= {self.maximum}"
+            raise typer.BadParameter(
+                f"{value} is not in the range{low}{high}.", ctx=ctx, param=param
+            )
+        return converted
+
+
+def use_plain_coercion(command: Any, ctx: Any) -> None:
+    """Convert `command`'s plain parameters (str, int, float, Path, bool; single-valued)
+    with the standard library instead of Typer's pydantic TypeAdapters.
+
+    Typer (0.2x) coerces every parameter whose value is not already a bool — the implicit
+    --help option included — through pydantic, and importing pydantic costs a cold command
+    several times its floor (performance.md P1). Should Typer's internals change, this
+    quietly does nothing and Typer's own coercion applies (tests/cli/test_import_hygiene.py
+    then reports the import)."""
+    from pathlib import Path
+
+    for param in command.get_params(ctx):
+        descriptor = getattr(param, "type_descriptor", None)
+        kind = getattr(descriptor, "annotation", None)
+        single = not getattr(param, "multiple", True) and getattr(param, "nargs", 0) == 1
+        if descriptor is None or kind not in (str, int, float, Path, bool) or not single:
+            continue
+        if getattr(param, "_runtime_param", None) is None:
+            info = descriptor.parameter_info
+            param._runtime_param = _PlainCoercion(
+                kind, getattr(info, "min", None), getattr(info, "max", None)
+            )
+
+
+class ColdCommand(TyperCommand):
+    """A command of the cold read path: `@app.command(cls=ColdCommand)` (see above)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        use_plain_coercion(self, ctx)
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
+
+
+class ColdGroup(TyperGroup):
+    """The group of cold read commands: `typer.Typer(cls=ColdGroup)` (its --help option)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        use_plain_coercion(self, ctx)
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
+
+
+# ---- columns for tables (terminal) and TSV rows (pipes); JSON always has every field ----------
+
+ORDER_COLUMNS: list[Column] = [
+    ("id", "ID"),
+    ("status", "Status"),
+    ("title", "Title"),
+    ("category", "Category"),
+    ("budget", "Budget ¥"),
+    ("bid_count", "Bids"),
+    ("created_at", "Posted"),
+    ("sync_state", "Sync"),
+]
+# on a terminal, fewer: an 80-column screen must still show whole ids and titles
+ORDER_TABLE: list[Column] = [
+    ("id", "ID"),
+    ("title", "Title"),
+    ("budget", "Budget ¥"),
+    ("bid_count", "Bids"),
+    ("status", "Status"),
+    ("sync_state", "Sync"),
+]
+BID_COLUMNS: list[Column] = [
+    ("id", "ID"),
+    ("order_id", "Order"),
+    ("amount", "Amount ¥"),
+    ("days", "Days"),
+    ("status", "Status"),
+    ("sync_state", "Sync"),
+    ("reject_reason", "Rejected because"),
+    ("created_at", "Created"),
+]
+MESSAGE_COLUMNS: list[Column] = [
+    ("id", "ID"),
+    ("created_at", "Sent"),
+    ("sender_id", "From"),
+    ("recipient_id", "To"),
+    ("text", "Text"),
+    ("sync_state", "Sync"),
+]
+
+
+def _yuan_text(fen: Any) -> str | None:
+    if isinstance(fen, int) and not isinstance(fen, bool):
+        from jiedan_cli.domain.money import format_yuan
+
+        return format_yuan(fen)
+    return None
+
+
+def for_display(item: dict[str, Any]) -> dict[str, Any]:
+    """A copy with yuan columns added for humans (`budget`, `amount`); JSON never uses it."""
+    shown = dict(item)
+    low, high = _yuan_text(item.get("budget_min_fen")), _yuan_text(item.get("budget_max_fen"))
+    if low is not None or high is not None:
+        shown["budget"] = f"{low or '?'}–{high or '?'}"
+    if "amount_fen" in item:
+        shown["amount"] = _yuan_text(item.get("amount_fen"))
+    return shown
+
+
+TABLES_ON_A_TERMINAL = {id(ORDER_COLUMNS): ORDER_TABLE}
+
+
+def show(value: Any, *, as_json: bool, columns: Sequence[Column] | None = None) -> None:
+    """Print a list (rows) or an object: one JSON document with --json; else a table on a
+    terminal, TSV otherwise (render.output)."""
+    if as_json:
+        output(value, as_json=True)
+    elif isinstance(value, list):
+        if columns is not None and is_terminal():
+            columns = TABLES_ON_A_TERMINAL.get(id(columns), columns)
+        output([for_display(v) for v in value], as_json=False, columns=columns)
+    else:
+        output(for_display(value), as_json=False, columns=columns)
+
+
+# ---- parsing helpers --------------------------------------------------------------------------
+
+
+def yuan(text: str | int | float, *, field: str = "--amount") -> int:
+    """An amount typed in yuan → fen; a usage error (exit 2) when it is not a valid amount."""
+    from jiedan_cli.domain.money import parse_yuan
+
+    return parse_yuan(text, field=field)
+
+
+def optional_yuan(text: str | None, *, field: str) -> int | None:
+    return None if text is None else yuan(text, field=field)
+
+
+def lat_lon(text: str, *, field: str = "--near") -> tuple[float, float]:
+    """'31.23,121.47' → (31.23, 121.47); a usage error otherwise."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput(f"{field}: expected LAT,LON (e.g. 31.23,121.47), got {text!r}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput(f"{field}: {text!r} is not a place on Earth")
+    return lat, lon
+
+
+def require_found(value: dict[str, Any] | None, message: str) -> dict[str, Any]:
+    """`value`, or NotFound (exit 3) with `message`."""
+    if value is None:
+        raise NotFound(message)
+    return value
+
+
+# ---- the local replica ------------------------------------------------------------------------
+
+
+@contextmanager
+def replica() -> Iterator[sqlite3.Connection]:
+    """The signed-in user's local database (migrated), closed afterwards."""
+    from jiedan_cli.store.db import open_db
+
+    conn = open_db()
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def current_user_id(conn: sqlite3.Connection) -> str | None:
+    from jiedan_cli.store.state import current_user_id as user_of_replica
+
+    return user_of_replica(conn)
+
+
+# ---- local-first actions ----------------------------------------------------------------------
+
+Action = Callable[[], dict[str, Any]]
+
+
+def _last_seq(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0])
+
+
+def _queued_since(conn: sqlite3.Connection, after_seq: int) -> list[str]:
+    """The op_ids queued after `after_seq` (by this command). By op_id, not seq: a sync that
+    resets the replica may renumber pending operations."""
+    rows = conn.execute("SELECT op_id FROM outbox WHERE seq > ? ORDER BY seq", (after_seq,))
+    return [row[0] for row in rows]
+
+
+def _verdict(conn: sqlite3.Connection, op_ids: list[str]) -> tuple[str, str | None]:
+    """The sync state of this command's operations: rejected when any was refused, pending
+    while any waits, else synced."""
+    states = []
+    for op_id in op_ids:
+        row = conn.execute(
+            "SELECT state, reject_reason FROM outbox WHERE op_id = ?", (op_id,)
+        ).fetchone()
+        if row is None:
+            continue
+        if row["state"] == "rejected":
+            return "rejected", row["reject_reason"] or "refused by the server"
+        states.append(row["state"])
+    return ("pending", None) if "pending" in states else ("synced", None)
+
+
+def reread(conn: sqlite3.Connection, kind: str, shown: dict[str, Any]) -> dict[str, Any]:
+    """The object as the replica shows it now (after a sync): kind "order", "bid" or
+    "message"; any other kind (a delivery, a review) is returned as the action gave it."""
+    from jiedan_cli.store import queries
+
+    found: dict[str, Any] | None = None
+    if kind == "order":
+        found = queries.get_order(conn, shown["id"])
+    elif kind == "bid":
+        found = next((b for b in queries.list_bids(conn) if b["id"] == shown["id"]), None)
+    elif kind == "message":
+        messages = queries.list_messages(conn, shown["order_id"])
+        found = next((m for m in messages if m["id"] == shown["id"]), None)
+    return dict(found if found is not None else shown)
+
+
+def perform(
+    conn: sqlite3.Connection, action: Action, *, kind: str, offline: bool = False
+) -> dict[str, Any]:
+    """Run a local-first action (store/actions.py), then one quick sync unless `offline`,
+    and return the object re-read, its `sync_state`/`reject_reason` those of the operations
+    this action queued. Never exits; refusals made locally (domain errors) propagate."""
+    before = _last_seq(conn)
+    shown = action()
+    queued = _queued_since(conn, before)
+    _quick_sync_or_note(conn, offline)
+    shown = reread(conn, kind, shown)
+    shown["sync_state"], shown["reject_reason"] = _verdict(conn, queued)
+    return shown
+
+
+def _quick_sync_or_note(conn: sqlite3.Connection, offline: bool) -> None:
+    if offline:
+        say("saved locally (--offline); `jiedan sync` sends it")
+        return
+    from jiedan_cli.sync.engine import quick_sync
+
+    report = quick_sync(conn)
+    if report.error is not None:
+        say(f"saved locally; queued for sync ({report.error})")
+
+
+def perform_each(
+    conn: sqlite3.Connection, actions: Sequence[Action], *, kind: str, offline: bool = False
+) -> list[dict[str, Any] | JiedanError]:
+    """`perform` for a batch: every action first (each one's domain error is kept as its
+    result, the others go on), then ONE quick sync for all, then each object re-read."""
+    done: list[tuple[dict[str, Any], list[str]] | JiedanError] = []
+    for action in actions:
+        before = _last_seq(conn)
+        try:
+            shown = action()
+        except JiedanError as exc:
+            done.append(exc)
+            continue
+        done.append((shown, _queued_since(conn, before)))
+    if any(not isinstance(item, JiedanError) for item in done):
+        _quick_sync_or_note(conn, offline)
+    results: list[dict[str, Any] | JiedanError] = []
+    for item in done:
+        if isinstance(item, JiedanError):
+            results.append(item)
+            continue
+        shown = reread(conn, kind, item[0])
+        shown["sync_state"], shown["reject_reason"] = _verdict(conn, item[1])
+        results.append(shown)
+    return results
+
+
+def finish(
+    shown: dict[str, Any], *, as_json: bool, columns: Sequence[Column] | None = None
+) -> None:
+    """Print the object; exit 4 with `error: <reject_reason>` when the server refused it."""
+    show(shown, as_json=as_json, columns=columns)
+    if shown.get("sync_state") == "rejected":
+        sys.stdout.flush()
+        say(f"error: {shown.get('reject_reason') or 'refused by the server'}")
+        raise typer.Exit(REJECTED_EXIT)
+
+
+def run_action(
+    conn: sqlite3.Connection,
+    action: Action,
+    *,
+    kind: str,
+    offline: bool,
+    as_json: bool,
+    columns: Sequence[Column] | None = None,
+) -> dict[str, Any]:
+    """`perform` then `finish`: the whole of a mutating command after parsing."""
+    shown = perform(conn, action, kind=kind, offline=offline)
+    finish(shown, as_json=as_json, columns=columns)
+    return shown

@@ -1,0 +1,69 @@
+"""`jiedan deliver ORDER_ID --note TEXT [--file PATH …]`: hand in the work (freelancer).
+
+Files are recorded by name, size and SHA-256, computed here; the metadata syncs offline and
+the content upload may come later (cli.md). One command, so `jiedan deliver ORDER_ID` runs it
+directly (a Typer app with a single command is that command)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from jiedan_cli.commands.common import JsonOption, OfflineOption, replica, run_action
+from jiedan_cli.domain.errors import InvalidInput
+
+app = typer.Typer(help="Deliver the work of an order.", add_completion=False)
+
+CHUNK = 1 << 20
+DELIVERY_COLUMNS = [
+    ("id", "ID"),
+    ("order_id", "Order"),
+    ("note", "Note"),
+    ("files", "Files"),
+    ("sync_state", "Sync"),
+    ("reject_reason", "Rejected because"),
+]
+
+
+def describe_file(path: Path) -> dict[str, Any]:
+    """{name, size, sha256} of a regular file; a usage error (exit 2) when there is none."""
+    if not path.is_file():
+        raise InvalidInput(f"--file: {path} is not a readable file", field="file")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise InvalidInput(f"--file: cannot read {path}: {exc.strerror}", field="file") from None
+    return {"name": path.name, "size": size, "sha256": digest.hexdigest()}
+
+
+@app.command()
+def deliver(
+    order_id: Annotated[str, typer.Argument(help="The order you were awarded.")],
+    note: Annotated[str, typer.Option("--note", help="What you deliver.")],
+    file: Annotated[
+        list[Path] | None, typer.Option("--file", help="A delivered file (repeatable).")
+    ] = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Deliver an order in progress: a note and files (name, size, SHA-256)."""
+    from jiedan_cli.store import actions
+
+    files = [describe_file(path) for path in file or []]
+    with replica() as conn:
+        run_action(
+            conn,
+            lambda: actions.deliver(conn, order_id=order_id, note=note, files=files),
+            kind="delivery",
+            offline=offline,
+            as_json=as_json,
+            columns=DELIVERY_COLUMNS,
+        )

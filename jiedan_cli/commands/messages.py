@@ -1,0 +1,62 @@
+"""`jiedan messages send|list`: the per-order conversation between a client and a bidder.
+
+`list` reads the replica; `send` is local-first (queued, then a quick sync)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jiedan_cli.commands.common import (
+    MESSAGE_COLUMNS,
+    ColdCommand,
+    ColdGroup,
+    JsonOption,
+    OfflineOption,
+    replica,
+    run_action,
+    show,
+)
+from jiedan_cli.domain.errors import NotFound
+
+app = typer.Typer(
+    cls=ColdGroup, help="Messages about an order.", no_args_is_help=True, add_completion=False
+)
+
+
+@app.command()
+def send(
+    order_id: str,
+    text: Annotated[str, typer.Option("--text", help="The message.")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="The freelancer's user id (clients only).")
+    ] = None,
+    offline: OfflineOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Send a message on an order (to its client, or --to a freelancer who bid)."""
+    from jiedan_cli.store import actions
+
+    with replica() as conn:
+        run_action(
+            conn,
+            lambda: actions.send_message(conn, order_id=order_id, text=text, to=to),
+            kind="message",
+            offline=offline,
+            as_json=as_json,
+            columns=MESSAGE_COLUMNS,
+        )
+
+
+@app.command("list", cls=ColdCommand)
+def list_messages(order_id: str, as_json: JsonOption = False) -> None:
+    """The order's messages I can see, oldest first."""
+    from jiedan_cli.store.queries import get_order
+    from jiedan_cli.store.queries import list_messages as query_messages
+
+    with replica() as conn:
+        found = query_messages(conn, order_id)
+        if not found and get_order(conn, order_id) is None:
+            raise NotFound(f"no order {order_id} in the local replica (run `jiedan sync`?)")
+    show(found, as_json=as_json, columns=MESSAGE_COLUMNS)

@@ -1,0 +1,130 @@
+"""`jiedan orders list|search|show`: the marketplace as the local replica holds it.
+
+No network, and nothing heavy imported (performance.md P1/P2): typer, our small store
+modules and the standard library only (tests/cli/test_import_hygiene.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from jiedan_cli.commands.common import (
+    ORDER_COLUMNS,
+    ColdCommand,
+    ColdGroup,
+    JsonOption,
+    current_user_id,
+    lat_lon,
+    optional_yuan,
+    replica,
+    require_found,
+    show,
+)
+from jiedan_cli.domain.errors import InvalidInput, Unauthenticated
+
+app = typer.Typer(
+    cls=ColdGroup,
+    help="Browse orders in the local replica (run `jiedan sync` to refresh).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+LimitOption = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most N orders.")]
+
+ORDER_FIELDS = [
+    ("id", "ID"),
+    ("title", "Title"),
+    ("status", "Status"),
+    ("category", "Category"),
+    ("tags", "Tags"),
+    ("budget", "Budget ¥"),
+    ("deadline", "Deadline"),
+    ("bid_count", "Bids"),
+    ("client_id", "Client"),
+    ("awarded_bid_id", "Awarded bid"),
+    ("created_at", "Posted"),
+    ("sync_state", "Sync"),
+    ("description", "Description"),
+    ("my_bid", "My bid"),
+]
+
+
+@app.command("list", cls=ColdCommand)
+def list_orders(
+    status: Annotated[
+        str | None, typer.Option("--status", help="open (default), awarded, … or all.")
+    ] = None,
+    category: Annotated[str | None, typer.Option("--category")] = None,
+    tag: Annotated[str | None, typer.Option("--tag")] = None,
+    budget_min: Annotated[
+        str | None, typer.Option("--budget-min", help="Yuan: budgets reaching at least this.")
+    ] = None,
+    budget_max: Annotated[
+        str | None, typer.Option("--budget-max", help="Yuan: budgets starting at most this.")
+    ] = None,
+    near: Annotated[str | None, typer.Option("--near", help="LAT,LON")] = None,
+    radius_km: Annotated[
+        float | None, typer.Option("--radius-km", min=0.1, max=20_000, help="With --near.")
+    ] = None,
+    mine: Annotated[
+        bool, typer.Option("--mine", help="Orders I posted, work on or bid on.")
+    ] = False,
+    limit: LimitOption = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Orders, newest first (open ones unless --status)."""
+    from jiedan_cli.store.queries import list_orders as query_orders
+
+    low = optional_yuan(budget_min, field="--budget-min")
+    high = optional_yuan(budget_max, field="--budget-max")
+    if radius_km is not None and near is None:
+        raise InvalidInput("--radius-km needs --near LAT,LON")
+    place = lat_lon(near) if near is not None else None
+    with replica() as conn:
+        me = current_user_id(conn) if mine else None
+        if mine and me is None:
+            raise Unauthenticated("--mine: not signed in: run `jiedan auth login` first")
+        found = query_orders(
+            conn,
+            status=status,
+            category=category,
+            tag=tag,
+            budget_min_fen=low,
+            budget_max_fen=high,
+            near=place,
+            radius_km=radius_km,
+            mine_user_id=me,
+            limit=limit,
+        )
+    show(found, as_json=as_json, columns=ORDER_COLUMNS)
+
+
+@app.command(cls=ColdCommand)
+def search(
+    query: Annotated[str, typer.Argument(help="Words, Chinese or English; all must match.")],
+    status: Annotated[
+        str | None, typer.Option("--status", help="open (default), awarded, … or all.")
+    ] = None,
+    limit: LimitOption = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Full-text search: title matches first, newest first."""
+    from jiedan_cli.store.queries import search_orders
+
+    with replica() as conn:
+        found = search_orders(conn, query, limit, status=status)
+    show(found, as_json=as_json, columns=ORDER_COLUMNS)
+
+
+@app.command("show", cls=ColdCommand)
+def show_order(order_id: str, as_json: JsonOption = False) -> None:
+    """One order, with my bid on it."""
+    from jiedan_cli.store.queries import get_order
+
+    with replica() as conn:
+        order = require_found(
+            get_order(conn, order_id),
+            f"no order {order_id} in the local replica (run `jiedan sync`?)",
+        )
+    show(order, as_json=as_json, columns=ORDER_FIELDS)

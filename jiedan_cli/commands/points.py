@@ -1,0 +1,65 @@
+"""`jiedan points balance|history`: points (积分) and the membership tier, from the local
+replica (store/earnings.py computes them with the server's rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from jiedan_cli.commands.common import JsonOption, replica
+from jiedan_cli.render import Column, output
+
+app = typer.Typer(
+    help="Your points and membership tier.", no_args_is_help=True, add_completion=False
+)
+
+BALANCE_COLUMNS: list[Column] = [
+    ("balance", "Points"),
+    ("tier", "Tier"),
+    ("tier_label", "等级"),
+    ("next_tier", "Next tier"),
+    ("volume", "12-month volume ¥"),
+    ("completed_orders", "Completed orders"),
+]
+HISTORY_COLUMNS: list[Column] = [
+    ("created_at", "When"),
+    ("kind", "Kind"),
+    ("amount", "Points"),
+    ("order_id", "Order"),
+    ("id", "ID"),
+]
+
+
+@app.command()
+def balance(as_json: JsonOption = False) -> None:
+    """Your points balance and membership tier."""
+    from jiedan_cli.store.earnings import points_balance
+
+    with replica() as conn:
+        points = points_balance(conn)
+    if as_json:
+        output(points, as_json=True)
+        return
+    output(_for_display(points), as_json=False, columns=BALANCE_COLUMNS)
+
+
+def _for_display(points: dict[str, Any]) -> dict[str, Any]:
+    from jiedan_cli.domain.money import format_yuan
+
+    progress = points.get("progress") or {}
+    return {
+        **points,
+        "volume": format_yuan(int(progress.get("volume_fen") or 0)),
+        "completed_orders": progress.get("completed_orders"),
+    }
+
+
+@app.command()
+def history(as_json: JsonOption = False) -> None:
+    """Every points entry, newest first."""
+    from jiedan_cli.store.earnings import points_history
+
+    with replica() as conn:
+        entries = points_history(conn)
+    output(entries, as_json=as_json, columns=HISTORY_COLUMNS)

@@ -1,0 +1,120 @@
+"""`jiedan profile show [USER_ID]|set …`: public profiles (skills, rating, rate, portfolio).
+
+The signed-in user's own profile is read from the local replica when it has been pulled;
+another user's comes from the server (GET /v1/profiles/{id}). `set` is online-only
+(PATCH /v1/me/profile), then syncs so the replica holds the new profile."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from jiedan_cli.commands.common import JsonOption, current_user_id, lat_lon, replica, yuan
+from jiedan_cli.domain.errors import InvalidInput, Unauthenticated
+from jiedan_cli.render import Column, output
+
+app = typer.Typer(
+    help="Your public profile, and others'.", no_args_is_help=True, add_completion=False
+)
+
+PROFILE_COLUMNS: list[Column] = [
+    ("user_id", "User"),
+    ("name", "Name"),
+    ("skills", "Skills"),
+    ("city", "City"),
+    ("hourly_rate", "Rate ¥/h"),
+    ("stars", "Rating"),
+    ("completed_count", "Completed"),
+    ("bio", "Bio"),
+]
+
+
+def _own_profile(user_id: str) -> dict[str, Any] | None:
+    with replica() as conn:
+        row = conn.execute("SELECT data FROM profiles WHERE id = ?", (user_id,)).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
+def _fetch_profile(user_id: str) -> dict[str, Any]:
+    """From the server; with the stored token when there is one (the owner sees more)."""
+    from urllib.parse import quote
+
+    from jiedan_cli.sync.credentials import load_token
+    from jiedan_cli.sync.http import api_call
+
+    token = load_token()
+    path = f"/v1/profiles/{quote(user_id, safe='')}"
+    return dict(api_call("GET", path, authenticated=token is not None, token=token))
+
+
+@app.command("show")
+def show_profile(
+    user_id: Annotated[str | None, typer.Argument(help="Whose; yours when left out.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A profile: yours from the local replica, another user's from the server."""
+    with replica() as conn:
+        me = current_user_id(conn)
+    target = user_id or me
+    if target is None:
+        raise Unauthenticated("not signed in: give a USER_ID, or run `jiedan auth login`")
+    profile = _own_profile(target) if target == me else None
+    _print(profile if profile is not None else _fetch_profile(target), as_json=as_json)
+
+
+def _print(profile: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        output(profile, as_json=True)
+        return
+    from jiedan_cli.domain.money import format_yuan
+
+    rating = profile.get("rating") or {}
+    rate = profile.get("hourly_rate_fen")
+    shown = {
+        **profile,
+        "hourly_rate": format_yuan(rate) if isinstance(rate, int) else None,
+        "stars": f"{rating['average']} ({rating.get('count', 0)})" if rating.get("average") else "",
+    }
+    output(shown, as_json=False, columns=PROFILE_COLUMNS)
+
+
+def _skills(text: str) -> list[str]:
+    return [s.strip() for s in text.replace("，", ",").split(",") if s.strip()]
+
+
+@app.command("set")
+def set_profile(
+    skills: Annotated[str | None, typer.Option("--skills", help="Comma-separated: a,b.")] = None,
+    bio: Annotated[str | None, typer.Option("--bio", help="A few lines about you.")] = None,
+    city: Annotated[str | None, typer.Option("--city", help="e.g. 上海.")] = None,
+    location: Annotated[
+        str | None, typer.Option("--location", help="LAT,LON (shown to you only).")
+    ] = None,
+    hourly_rate: Annotated[str | None, typer.Option("--hourly-rate", help="Yuan.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change your profile (online only); prints it."""
+    from jiedan_cli.sync.engine import quick_sync
+    from jiedan_cli.sync.http import api_call
+
+    changes: dict[str, Any] = {}
+    if skills is not None:
+        changes["skills"] = _skills(skills)
+    if bio is not None:
+        changes["bio"] = bio
+    if city is not None:
+        changes["city"] = city
+    if location is not None:
+        changes["lat"], changes["lon"] = lat_lon(location, field="--location")
+    if hourly_rate is not None:
+        changes["hourly_rate_fen"] = yuan(hourly_rate, field="--hourly-rate")
+    if not changes:
+        raise InvalidInput(
+            "give at least one of --skills, --bio, --city, --location, --hourly-rate"
+        )
+    profile = api_call("PATCH", "/v1/me/profile", json=changes)
+    with replica() as conn:
+        quick_sync(conn)  # the new profile, into the replica
+    _print(dict(profile), as_json=as_json)

@@ -1,0 +1,196 @@
+"""The dashboard application: its sections (Textual modes), the key bindings and command
+palette, and the state every screen shares — the sync line, fed by a background sync."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.signal import Signal
+
+from jiedan_cli.store.db import open_db
+from jiedan_cli.tui.background import SYNC_DEADLINE, read_sync_state, run_background_sync
+from jiedan_cli.tui.formatting import intent_label
+from jiedan_cli.tui.messages import SyncStateRead
+from jiedan_cli.tui.screens.orders_board import OrdersBoard
+from jiedan_cli.tui.widgets.sync_indicator import SyncView
+
+SYNC_INTERVAL = 5.0
+SECTIONS = {  # mode → (key, label)
+    "orders": ("1", "Orders"),
+    "work": ("2", "My work"),
+    "earnings": ("3", "Earnings"),
+    "points": ("4", "Points"),
+    "client": ("5", "Client"),
+}
+
+
+def _screen(module: str, name: str) -> Screen[Any]:
+    """A section's screen, imported when first opened: the first paint needs the board only."""
+    import importlib
+
+    screen_class = getattr(importlib.import_module(f"jiedan_cli.tui.screens.{module}"), name)
+    return screen_class()  # type: ignore[no-any-return]
+
+
+class JiedanApp(App[None]):
+    TITLE = "接单 jiedan"
+    SUB_TITLE = "freelancer workstation"
+    CSS_PATH = "jiedan.tcss"
+    MODES: ClassVar[dict[str, Any]] = {
+        "orders": OrdersBoard,
+        "work": lambda: _screen("my_work", "MyWork"),
+        "earnings": lambda: _screen("earnings", "Earnings"),
+        "points": lambda: _screen("points", "Points"),
+        "client": lambda: _screen("client_mode", "ClientMode"),
+    }
+    DEFAULT_MODE = "orders"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"switch_mode('{mode}')", label) for mode, (key, label) in SECTIONS.items()),
+        Binding("s", "sync_now", "Sync"),
+        Binding("r", "show_rejected", "Rejected", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        db_path: Path | str | None = None,
+        server: str | None = None,
+        background_sync: bool = True,
+        sync_interval: float = SYNC_INTERVAL,
+        sync_deadline: float = SYNC_DEADLINE,
+        tz: tzinfo | None = None,
+        clock: Callable[[], datetime] | None = None,
+        remember_last_look: bool = True,
+    ) -> None:
+        """`db_path` None: the signed-in user's replica. `background_sync` False: offline
+        mode — nothing is sent until the next sync. `tz` None: the machine's time zone.
+        `clock` (tests): what time it is, for the tier's trailing year."""
+        super().__init__()
+        self.db_path = Path(db_path) if db_path is not None else None
+        self.server = server
+        self.background_sync = background_sync
+        self.sync_interval = sync_interval
+        self.sync_deadline = sync_deadline
+        self.tz = tz
+        self.now = clock or (lambda: datetime.now(UTC))
+        self.remember_last_look = remember_last_look
+        self.sync_view = SyncView(connection="starting" if background_sync else "disabled")
+        self.sync_changed: Signal[SyncView] = Signal(self, "sync-changed")
+        self.replica_changed: Signal[None] = Signal(self, "replica-changed")
+        self._seen_rejected: set[str] = set()
+        self._stop_sync = threading.Event()
+
+    @contextmanager
+    def replica(self) -> Iterator[sqlite3.Connection]:
+        """A connection of the calling thread's own (sqlite3 connections are single-thread)."""
+        conn = open_db(self.db_path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # ---- sync ----------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.read_outbox()
+        if self.background_sync:
+            self.start_sync()
+
+    def on_unmount(self) -> None:
+        self._stop_sync.set()
+
+    @work(thread=True, group="outbox")
+    def read_outbox(self) -> None:
+        read_sync_state(self.db_path, self.post_message)
+
+    def start_sync(self) -> None:
+        """(Re)start the background sync: a new loop syncs at once."""
+        self._stop_sync.set()
+        self._stop_sync = threading.Event()
+        self._run_sync(self._stop_sync)
+
+    @work(thread=True, group="sync", name="background sync")
+    def _run_sync(self, stop: threading.Event) -> None:
+        run_background_sync(
+            self.db_path,
+            stop,
+            self.post_message,
+            interval=self.sync_interval,
+            deadline=self.sync_deadline,
+            server=self.server,
+        )
+
+    def action_sync_now(self) -> None:
+        if not self.background_sync:
+            self.notify("Offline mode: changes wait in the outbox until you sync.", timeout=4)
+            return
+        self.notify("Syncing…", timeout=2)
+        self.start_sync()
+
+    def on_sync_state_read(self, message: SyncStateRead) -> None:
+        connection = self.sync_view.connection
+        if message.outcome == "synced":
+            connection = "online"
+        elif message.outcome in ("offline", "signed_out"):
+            connection = message.outcome
+        self.sync_view = SyncView(message.outbox, connection, message.error)
+        self.sync_changed.publish(self.sync_view)
+        if message.changed:
+            self.replica_changed.publish(None)
+        self._announce_rejections(message.outbox.rejected)
+
+    def _announce_rejections(self, rejected: Iterable[dict[str, Any]]) -> None:
+        fresh = [op for op in rejected if op["op_id"] not in self._seen_rejected]
+        self._seen_rejected.update(op["op_id"] for op in fresh)
+        if not fresh:
+            return
+        first = fresh[0]
+        what = intent_label(first["kind"])
+        more = f" (and {len(fresh) - 1} more)" if len(fresh) > 1 else ""
+        self.notify(
+            f"{what}: {first.get('reason') or 'refused'}{more} — press r to review",
+            title="Refused by the server",
+            severity="error",
+            timeout=10,
+            markup=False,  # the server's words, not markup
+        )
+
+    def action_show_rejected(self) -> None:
+        from jiedan_cli.tui.screens.rejected import RejectedOperations
+
+        self.push_screen(RejectedOperations(self.sync_view.outbox.rejected))
+
+    def saved_locally(self) -> None:
+        """An action queued an operation: the sync line counts it at once (the background
+        loop sees it within a tick and sends it), and the screens reread the replica."""
+        self.read_outbox()
+        self.replica_changed.publish(None)
+
+    # ---- the command palette -------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, (key, label) in SECTIONS.items():
+            yield SystemCommand(
+                f"Go to {label}", f"Switch to the {label} section ({key})", self._goto(mode)
+            )
+        yield SystemCommand(
+            "Sync now", "Send queued changes and fetch new ones (s)", self.action_sync_now
+        )
+        yield SystemCommand(
+            "Rejected operations", "What the server refused, and why (r)", self.action_show_rejected
+        )
+
+    def _goto(self, mode: str) -> Any:
+        return lambda: self.switch_mode(mode)

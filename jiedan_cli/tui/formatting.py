@@ -1,0 +1,96 @@
+"""How values read on screen: yuan, budgets, times, distances, sync states. Display only —
+amounts stay integer fen everywhere else (domain/money.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from jiedan_cli.domain.money import format_yuan
+
+# Rich styles of mid tones, legible on the dark and the light themes alike.
+PENDING = "dark_orange"
+REJECTED = "bold red3"
+GOOD = "green3"
+ACCENT = "deep_sky_blue3"
+SYNC_STYLES = {"pending": PENDING, "rejected": REJECTED, "synced": GOOD}
+
+SYNC_MARKS = {"pending": "⇡ pending", "rejected": "✗ rejected", "synced": "✓ synced"}
+
+
+def yuan(fen: Any) -> str:
+    """12345 → '¥123.45' with thousands separators; '' when unknown."""
+    if not isinstance(fen, int) or isinstance(fen, bool):
+        return ""
+    whole, _, cents = format_yuan(fen).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}¥{int(whole.lstrip('-')):,}.{cents}"
+
+
+def budget(order: dict[str, Any]) -> str:
+    """'¥1,000–2,000' (whole yuan: a budget is a range, cents only add noise)."""
+    low, high = order.get("budget_min_fen"), order.get("budget_max_fen")
+    if not isinstance(low, int) or not isinstance(high, int):
+        return ""
+    if low == high:
+        return f"¥{low // 100:,}"
+    return f"¥{low // 100:,}–{high // 100:,}"
+
+
+def when(text: Any, tz: tzinfo | None = None, *, with_year: bool = False) -> str:
+    """An RFC 3339 time as 'MM-DD HH:MM' in `tz` (None: the machine's zone)."""
+    if not isinstance(text, str) or not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(tz)
+    except ValueError:
+        return text
+    return moment.strftime("%Y-%m-%d %H:%M" if with_year else "%m-%d %H:%M")
+
+
+def day(text: Any) -> str:
+    """A deadline ('2026-03-01' or a full time) as its date; '—' when there is none."""
+    if not isinstance(text, str) or not text:
+        return "—"
+    return text[:10]
+
+
+def distance(km: float | None) -> str:
+    if km is None:
+        return ""
+    return f"{km:.1f} km" if km < 10 else f"{km:.0f} km"
+
+
+def sync_mark(item: dict[str, Any]) -> str:
+    state = str(item.get("sync_state") or "synced")
+    mark = SYNC_MARKS.get(state, state)
+    reason = item.get("reject_reason")
+    return f"{mark}: {reason}" if state == "rejected" and reason else mark
+
+
+def sync_symbol(item: dict[str, Any]) -> str:
+    """The sync state in one cell: ⇡ pending, ✗ rejected, ✓ synced."""
+    return SYNC_MARKS.get(str(item.get("sync_state") or "synced"), "?")[0]
+
+
+INTENT_LABELS = {  # outbox intents, as the user thinks of them
+    "place_bid": "Your bid",
+    "update_bid": "Your bid change",
+    "withdraw_bid": "Withdrawing your bid",
+    "send_message": "Your message",
+    "deliver": "Your delivery",
+    "post_order": "Your new order",
+    "award_bid": "The award",
+    "fund_order": "Funding",
+    "accept_order": "Accepting the delivery",
+}
+
+
+def intent_label(intent: str) -> str:
+    return INTENT_LABELS.get(intent, intent.replace("_", " "))
+
+
+def short_id(value: Any) -> str:
+    """The last 8 characters of an id (UUIDv7s share their leading, time-ordered part)."""
+    text = str(value or "")
+    return text[-8:] if len(text) > 8 else text

@@ -1,0 +1,112 @@
+"""What workers tell the app: small dataclass messages (Textual runs Message.__post_init__
+for dataclasses), each posted once with everything a handler needs — workers never touch
+widgets or app state themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+Item = dict[str, Any]
+
+
+# ---- sync --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxSnapshot:
+    """engine.sync_status(): what waits to be sent, what was refused, when we last pulled."""
+
+    pending: int = 0
+    rejected: tuple[Item, ...] = ()
+    last_sync_at: str | None = None
+
+    @classmethod
+    def of(cls, status: dict[str, Any]) -> OutboxSnapshot:
+        return cls(status["pending"], tuple(status["rejected"]), status["last_sync_at"])
+
+
+@dataclass
+class SyncStateRead(Message):
+    """The outbox as it is now, and how the last attempt to sync went.
+
+    `outcome`: "read" (no sync tried: after a local action or at start), "synced",
+    "offline" (the server could not be reached or failed) or "signed_out"."""
+
+    outbox: OutboxSnapshot
+    outcome: str = "read"
+    error: str | None = None
+    changed: bool = False  # a sync pushed, pulled or had something refused
+
+
+# ---- reads ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class OrdersLoaded(Message):
+    serial: int  # which request this answers: stale answers are dropped
+    query: str
+    orders: list[Item]
+    limit: int
+    seconds: float  # time spent in the query
+    place: tuple[float, float] | None = None  # where the user is (their profile), if set
+
+
+@dataclass
+class OrderLoaded(Message):
+    order_id: str
+    order: Item | None
+    bids: list[Item]
+    messages: list[Item]
+    me: str | None
+    client_profile: Item | None = None
+
+
+@dataclass
+class WorkLoaded(Message):
+    bids: list[Item]  # mine, newest first
+    orders: dict[str, Item]  # the orders those bids are on, by id
+    awarded: list[Item]  # orders awarded to me
+
+
+@dataclass
+class EarningsLoaded(Message):
+    summary: Item | None
+    ledger: list[Item]  # oldest first
+    error: str | None = None
+    me: str | None = None
+
+
+@dataclass
+class PointsLoaded(Message):
+    points: Item | None
+    history: list[Item]
+    error: str | None = None
+
+
+@dataclass
+class ClientLoaded(Message):
+    orders: list[Item]  # orders I posted, newest first
+    bids: dict[str, list[Item]] = field(default_factory=dict)  # by order id
+
+
+# ---- actions -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ActionDone(Message):
+    """A store.actions call saved its change (and queued it for sync)."""
+
+    action: str
+    shown: Item
+
+
+@dataclass
+class ActionRefused(Message):
+    """A store.actions call refused (a domain error): `field` names the input at fault."""
+
+    action: str
+    message: str
+    field: str | None = None

@@ -1,0 +1,79 @@
+"""What every dashboard screen has: the header, the sync line and the footer, and a reload
+when the replica changes (a sync pulled, or an action saved something)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
+
+from textual import work
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header
+
+from jiedan_cli.domain.errors import JiedanError
+from jiedan_cli.tui.messages import ActionDone, ActionRefused
+from jiedan_cli.tui.widgets.sync_indicator import SyncIndicator
+
+if TYPE_CHECKING:
+    from jiedan_cli.tui.app import JiedanApp
+
+Act = Callable[[sqlite3.Connection], dict[str, Any]]
+
+
+class DashboardScreen(Screen[Any]):
+    """Subclasses yield their body from `compose_body` and start a read worker in `reload`."""
+
+    _stale = True
+
+    @property
+    def dashboard(self) -> JiedanApp:
+        return cast("JiedanApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield from self.compose_body()
+        yield SyncIndicator(id="sync-indicator")
+        yield Footer(compact=True)
+
+    def compose_body(self) -> Iterable[Widget]:
+        return ()
+
+    def on_mount(self) -> None:
+        self.dashboard.replica_changed.subscribe(self, self._replica_changed)
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.reload()
+
+    def _replica_changed(self, _: object) -> None:
+        if self.is_current:
+            self.reload()
+        else:
+            self._stale = True  # reloaded when shown again
+
+    def reload(self) -> None:
+        """Read what the screen shows (in a worker) and post it."""
+
+    @work(thread=True, group="actions")
+    def perform(self, action: str, act: Act) -> None:
+        """Run one store.actions call (`act`) on this thread's own connection; the answer
+        comes back as ActionDone, or ActionRefused with the domain's reason."""
+        try:
+            with self.dashboard.replica() as conn:
+                shown = act(conn)
+        except JiedanError as exc:
+            self.post_message(ActionRefused(action, exc.message, exc.field))
+        else:
+            self.post_message(ActionDone(action, shown))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.dashboard.saved_locally()
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        self.notify(
+            message.message, title=f"{message.action}: refused", severity="error", markup=False
+        )

@@ -1,0 +1,294 @@
+"""One order: what is asked, my bid (or the form to make one), delivery when the work is
+mine, and the message thread. Every change goes through store.actions and shows at once as
+pending; the background sync turns it into synced or rejected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Input, Static
+
+from jiedan_cli.domain.categories import label_for
+from jiedan_cli.tui import formatting
+from jiedan_cli.tui.messages import ActionDone, ActionRefused, OrderLoaded
+from jiedan_cli.tui.screens.base import DashboardScreen
+from jiedan_cli.tui.widgets.bid_form import BidForm
+from jiedan_cli.tui.widgets.deliver_form import DeliverForm
+from jiedan_cli.tui.widgets.message_thread import MessageThread
+
+LIVE = ("submitted", "awarded")
+WIDE = 120  # columns from which the message thread goes beside the order
+
+
+class OrderDetail(DashboardScreen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("b", "focus_bid", "Bid"),
+        Binding("m", "focus_compose", "Message"),
+    ]
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__()
+        self.order_id = order_id
+        self.loaded: OrderLoaded | None = None
+        self._form_for: tuple[str | None, str | None] | None = None  # what the form is built for
+
+    def compose_body(self) -> Iterable[Widget]:
+        # One column that scrolls; from WIDE columns on, the thread sits beside the order.
+        with VerticalScroll(id="detail"):
+            with Vertical(id="detail-main"):
+                yield Static("Loading…", id="detail-head")
+                yield Static("", id="detail-description")
+                yield Static("My bid", classes="section-title", id="bid-title")
+                yield Static("", id="my-bid")
+                with Horizontal(id="bid-actions"):
+                    yield Button("Withdraw bid", id="withdraw", variant="error", compact=True)
+                yield Static("", id="bid-form-slot")
+            with Vertical(id="detail-thread"):
+                yield Static("Messages", classes="section-title")
+                yield MessageThread(id="thread")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDE, "-wide")
+
+    def reload(self) -> None:
+        self.read_order(self.order_id)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def read_order(self, order_id: str) -> None:
+        from jiedan_cli.store.queries import get_order, list_bids, list_messages
+        from jiedan_cli.store.state import current_user_id
+
+        with self.dashboard.replica() as conn:
+            me = current_user_id(conn)
+            order = get_order(conn, order_id)
+            bids = list_bids(conn, order_id)  # a client sees them all, a freelancer their own
+            messages = list_messages(conn, order_id)
+            client = _profile(conn, order.get("client_id")) if order else None
+        self.post_message(OrderLoaded(order_id, order, bids, messages, me, client))
+
+    # ---- drawing -------------------------------------------------------------------------------
+
+    async def on_order_loaded(self, message: OrderLoaded) -> None:
+        self.loaded = message
+        order = message.order
+        if order is None:
+            await self._show_gone(message)
+            return
+        self.sub_title = order.get("title") or ""
+        self.query_one("#detail-head", Static).update(
+            _head(order, message.client_profile, self.dashboard.tz)
+        )
+        self.query_one("#detail-description", Static).update(Text(order.get("description") or ""))
+        await self._show_my_side(order, message.me)
+        self.query_one(MessageThread).show(message.messages, message.me, order)
+
+    async def _show_gone(self, message: OrderLoaded) -> None:
+        """The order left the replica (cancelled, or awarded to someone else, it is no longer
+        public): what is left to see is my bid on it, and why it was refused if it was."""
+        self.query_one("#detail-head", Static).update(
+            Text("This order is no longer listed: it was cancelled or given to someone else.")
+        )
+        self.query_one("#detail-description", Static).update("")
+        mine = [b for b in message.bids if b.get("freelancer_id") in (message.me, None)]
+        bid = mine[0] if mine else None
+        self.query_one("#my-bid", Static).update(
+            _my_bid_text({"status": "gone"}, bid, message.me) if bid else Text("")
+        )
+        self.query_one("#bid-actions").display = False
+        await self._place_form(None, None)
+        self.query_one(MessageThread).show(message.messages, message.me, {})
+
+    async def _show_my_side(self, order: dict[str, Any], me: str | None) -> None:
+        bid = order.get("my_bid")
+        mine_as_client = order.get("client_id") == me
+        works_on_it = order.get("freelancer_id") == me and me is not None
+        live = bool(bid and bid.get("status") in LIVE and bid.get("sync_state") != "rejected")
+        self.query_one("#bid-title", Static).update(
+            "Delivery" if works_on_it else ("My order" if mine_as_client else "My bid")
+        )
+        self.query_one("#my-bid", Static).update(_my_bid_text(order, bid, me))
+        self.query_one("#bid-actions").display = (
+            live and bid is not None and bid.get("status") == "submitted"
+        )
+        if works_on_it and order.get("status") == "in_progress":
+            await self._place_form("deliver", None)
+        elif order.get("status") == "open" and not mine_as_client:
+            await self._place_form(
+                "bid", bid["id"] if live and bid else None, bid if live else None
+            )
+        else:
+            await self._place_form(None, None)
+
+    async def _place_form(
+        self, kind: str | None, bid_id: str | None, bid: dict[str, Any] | None = None
+    ) -> None:
+        """Mount the form this order needs; keep the one shown (and what is typed in it)
+        when it is still the right one."""
+        if self._form_for == (kind, bid_id):
+            return
+        self._form_for = (kind, bid_id)
+        await self.query("BidForm, DeliverForm").remove()
+        slot, body = self.query_one("#bid-form-slot"), self.query_one("#detail-main")
+        if kind == "bid":
+            await body.mount(BidForm(bid, id="bid-form"), after=slot)
+        elif kind == "deliver":
+            await body.mount(DeliverForm(id="deliver-form"), after=slot)
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    @on(BidForm.Submitted)
+    def bid_submitted(self, event: BidForm.Submitted) -> None:
+        from jiedan_cli.store import actions
+
+        if event.bid_id is None:
+            act = partial(
+                _place_bid,
+                order_id=self.order_id,
+                amount_fen=event.amount_fen,
+                days=event.days,
+                message=event.message,
+            )
+            self.perform("place bid", act)
+        else:
+            act = partial(
+                actions.update_bid,
+                bid_id=event.bid_id,
+                amount_fen=event.amount_fen,
+                days=event.days,
+                message=event.message,
+            )
+            self.perform("update bid", act)
+
+    @on(Button.Pressed, "#withdraw")
+    def withdraw(self) -> None:
+        from jiedan_cli.store import actions
+
+        bid = (self.loaded.order or {}).get("my_bid") if self.loaded else None
+        if bid:
+            self.perform("withdraw bid", partial(actions.withdraw_bid, bid_id=bid["id"]))
+
+    @on(MessageThread.Send)
+    def send(self, event: MessageThread.Send) -> None:
+        from jiedan_cli.store import actions
+
+        self.perform(
+            "send message", partial(actions.send_message, order_id=self.order_id, text=event.text)
+        )
+
+    @on(DeliverForm.Submitted)
+    def deliver(self, event: DeliverForm.Submitted) -> None:
+        self.perform(
+            "deliver", partial(_deliver, order_id=self.order_id, note=event.note, paths=event.files)
+        )
+
+    def on_action_done(self, message: ActionDone) -> None:
+        if message.action == "send message":
+            self.query_one(MessageThread).sent()
+        elif message.action in ("place bid", "update bid"):
+            self._form_for = None  # rebuilt from the saved bid
+        elif message.action == "deliver":
+            self.notify("Delivered: the client is asked to accept.", timeout=4)
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        message.prevent_default()  # shown beside the field, not as a toast
+        if message.action == "send message":
+            self.query_one(MessageThread).show_error(message.message)
+        elif message.action == "deliver":
+            self.query_one(DeliverForm).show_error(message.message)
+        elif self.query(BidForm):
+            self.query_one(BidForm).show_error(message.field, message.message)
+        else:
+            self.notify(
+                message.message, title=f"{message.action}: refused", severity="error", markup=False
+            )
+
+    def action_focus_bid(self) -> None:
+        for selector in ("#bid-amount", "#deliver-note"):
+            found = self.query(selector)
+            if found:
+                found.first().focus()
+                return
+
+    def action_focus_compose(self) -> None:
+        self.query_one("#compose", Input).focus()
+
+
+def _place_bid(
+    conn: Any, *, order_id: str, amount_fen: int, days: int, message: str
+) -> dict[str, Any]:
+    from jiedan_cli.store import actions
+
+    return actions.place_bid(
+        conn, order_id=order_id, amount_fen=amount_fen, days=days, message=message
+    )
+
+
+def _deliver(conn: Any, *, order_id: str, note: str, paths: list[Path]) -> dict[str, Any]:
+    from jiedan_cli.commands.deliver import describe_file
+    from jiedan_cli.store import actions
+
+    files = [describe_file(path) for path in paths]
+    return actions.deliver(conn, order_id=order_id, note=note, files=files)
+
+
+def _profile(conn: Any, user_id: str | None) -> dict[str, Any] | None:
+    row = conn.execute("SELECT data FROM profiles WHERE id = ?", (user_id,)).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
+def _head(order: dict[str, Any], client: dict[str, Any] | None, tz: Any) -> Text:
+    text = Text(order.get("title") or "", style="bold")
+    text.append(f"\n{order.get('status')}", style="reverse")
+    text.append(f"  {formatting.budget(order)}  ·  {label_for(order.get('category') or '')}")
+    text.append(f"  ·  deadline {formatting.day(order.get('deadline'))}")
+    posted = formatting.when(order.get("created_at"), tz)
+    text.append(f"  ·  {order.get('bid_count') or 0} bids  ·  posted {posted}")
+    tags = order.get("tags") or []
+    if tags:
+        text.append("\n" + "  ".join(f"#{t}" for t in tags), style=formatting.ACCENT)
+    text.append("\nclient ")
+    text.append(_client_line(order, client), style="dim")
+    if order.get("sync_state") != "synced":
+        text.append(f"\n{formatting.sync_mark(order)}", style=formatting.PENDING)
+    return text
+
+
+def _client_line(order: dict[str, Any], client: dict[str, Any] | None) -> str:
+    if client is None:
+        return formatting.short_id(order.get("client_id"))
+    rating = client.get("rating") or {}
+    stars = (
+        f"★ {rating['average']:.1f} ({rating.get('count', 0)} reviews)"
+        if rating.get("average")
+        else "no reviews yet"
+    )
+    return f"{client.get('name') or formatting.short_id(order.get('client_id'))} · {stars}"
+
+
+def _my_bid_text(order: dict[str, Any], bid: dict[str, Any] | None, me: str | None) -> Text:
+    if order.get("client_id") == me and me is not None:
+        return Text(
+            "You posted this order: award, fund and accept in Client mode (5).", style="dim"
+        )
+    if bid is None:
+        if order.get("status") != "open":
+            return Text(f"The order is {order.get('status')}: bids are closed.", style="dim")
+        return Text("No bid yet.", style="dim")
+    text = Text(f"{formatting.yuan(bid.get('amount_fen'))} in {bid.get('days')} days", style="bold")
+    text.append(f"  ·  {bid.get('status')}  ·  ")
+    state = bid.get("sync_state")
+    style = formatting.SYNC_STYLES.get(str(state), formatting.GOOD)
+    text.append(formatting.sync_mark(bid), style=style)
+    if bid.get("message"):
+        text.append(f"\n“{bid['message']}”", style="italic")
+    return text

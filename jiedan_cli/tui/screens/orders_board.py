@@ -1,0 +1,190 @@
+"""The orders board: open orders from the local replica, newest first, with the command
+line's search (store.queries.search_orders: the same Chinese bigram search). One page of
+rows is read at a time; the next is read when the cursor nears the end."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+from jiedan_cli.tui.messages import OrdersLoaded
+from jiedan_cli.tui.screens.base import DashboardScreen
+from jiedan_cli.tui.widgets.orders_table import BoardRows, OrdersTable
+
+PAGE = 100  # a tall terminal shows ~45 rows; more are read as the cursor goes down
+NEAR_END = 10  # rows from the end at which the next page is read
+
+
+class OrdersBoard(DashboardScreen):
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("escape", "clear_search", "Clear", show=False),
+        Binding("m", "more", "More rows", show=False),
+    ]
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.query_text = ""
+        self.limit = PAGE
+        self.serial = 0  # the latest request; older answers are dropped
+        self.shown: OrdersLoaded | None = None
+        self.shown_count = 0  # answers drawn (tests and the P7 bench wait on it)
+        self.last_look: str | None = None
+        self._last_look_read = False
+        self._newest = ""  # the newest posting time seen, saved as the next last look
+
+    def compose_body(self) -> Iterable[Widget]:
+        with Horizontal(id="board-bar"):
+            yield Input(placeholder="搜索 search: 网站 logo …  (/)", id="board-search")
+            yield Static("", id="board-status")
+        yield OrdersTable(id="orders-table")
+
+    def on_mount(self) -> None:  # DashboardScreen.on_mount runs too (Textual walks the MRO)
+        self.query_one(OrdersTable).focus()
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.serial += 1
+        self.read_orders(self.serial, self.query_text, self.limit)
+
+    @work(thread=True, exclusive=True, group="board")
+    def read_orders(self, serial: int, query: str, limit: int) -> None:
+        from jiedan_cli.store.queries import list_orders, search_orders
+
+        with self.dashboard.replica() as conn:
+            began = time.perf_counter()
+            if query.strip():
+                orders = search_orders(conn, query, limit)
+            else:
+                orders = list_orders(conn, limit=limit)
+            seconds = time.perf_counter() - began
+            place = _my_place(conn)
+        self.post_message(OrdersLoaded(serial, query, orders, limit, seconds, place))
+
+    def on_orders_loaded(self, message: OrdersLoaded) -> None:
+        if message.serial != self.serial:
+            return  # a newer keystroke's answer is on its way
+        self._remember_last_look(message.orders)
+        table = self.query_one(OrdersTable)
+        table.show(
+            BoardRows(
+                message.orders,
+                distances=_distances(message.orders, message.place),
+                new_ids=self._new_ids(message.orders),
+                tz=self.dashboard.tz,
+            )
+        )
+        self.shown = message
+        self.shown_count += 1
+        self._show_status(message)
+
+    def _show_status(self, message: OrdersLoaded) -> None:
+        count = len(message.orders)
+        more = "+" if count >= message.limit else ""
+        what = f"“{message.query.strip()}”: {count}{more} found" if message.query.strip() else ""
+        what = what or f"{count}{more} open orders"
+        self.query_one("#board-status", Static).update(Text(what))
+
+    # ---- new since the last look ---------------------------------------------------
+
+    def _remember_last_look(self, orders: list[dict[str, Any]]) -> None:
+        from jiedan_cli.tui.last_look import load_last_look, save_last_look
+
+        if not self._last_look_read:
+            self._last_look_read = True
+            self.last_look = load_last_look() if self.dashboard.remember_last_look else None
+            self._newest = self.last_look or ""
+        newest = max((o.get("created_at") or "" for o in orders), default="")
+        if newest > self._newest and self.dashboard.remember_last_look:
+            self._newest = newest
+            save_last_look(newest)
+
+    def _new_ids(self, orders: list[dict[str, Any]]) -> frozenset[str]:
+        if self.last_look is None:
+            return frozenset()
+        return frozenset(o["id"] for o in orders if (o.get("created_at") or "") > self.last_look)
+
+    # ---- events ------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#board-search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.limit = PAGE
+        self.reload()
+
+    @on(Input.Submitted, "#board-search")
+    def search_done(self) -> None:
+        self.query_one(OrdersTable).focus()
+
+    @on(OrdersTable.RowHighlighted)
+    def near_the_end(self, event: OrdersTable.RowHighlighted) -> None:
+        table = self.query_one(OrdersTable)
+        if event.cursor_row >= table.row_count - NEAR_END:
+            self.action_more()
+
+    @on(OrdersTable.RowSelected)
+    def open_order(self, event: OrdersTable.RowSelected) -> None:
+        from jiedan_cli.tui.screens.order_detail import OrderDetail
+
+        self.app.push_screen(OrderDetail(event.order_id))
+
+    @on(OrdersTable.Relayout)
+    def redraw(self) -> None:
+        if self.shown is not None:
+            self.on_orders_loaded(self.shown)
+
+    def action_more(self) -> None:
+        shown = self.shown
+        if shown is None or len(shown.orders) < shown.limit or self.limit > shown.limit:
+            return  # everything is shown, or the next page is being read
+        self.limit = shown.limit + PAGE
+        self.reload()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#board-search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#board-search", Input)
+        if search.value:
+            search.value = ""
+        self.query_one(OrdersTable).focus()
+
+
+def _my_place(conn: sqlite3.Connection) -> tuple[float, float] | None:
+    """Where the signed-in user is, from their profile in the replica (None: not set)."""
+    from jiedan_cli.store.state import current_user_id
+
+    me = current_user_id(conn)
+    row = conn.execute("SELECT data FROM profiles WHERE id = ?", (me,)).fetchone()
+    if row is None:
+        return None
+    profile = json.loads(row[0])
+    lat, lon = profile.get("lat"), profile.get("lon")
+    return None if lat is None or lon is None else (float(lat), float(lon))
+
+
+def _distances(orders: list[dict[str, Any]], place: tuple[float, float] | None) -> dict[str, float]:
+    """Order id → km from `place`, for the orders that have a location."""
+    from jiedan_cli.domain.geo import haversine_km
+
+    if place is None:
+        return {}
+    found = {}
+    for order in orders:
+        location = order.get("location") or {}
+        if location.get("lat") is not None and location.get("lon") is not None:
+            found[order["id"]] = haversine_km(
+                float(location["lat"]), float(location["lon"]), *place
+            )
+    return found

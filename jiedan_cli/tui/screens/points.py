@@ -1,0 +1,100 @@
+"""Points and membership: the balance, the tier with progress bars to the next one (both
+thresholds of domain/tiers.py must be met: volume and completed orders), and the history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import DataTable, Label, ProgressBar, Static
+
+from jiedan_cli.domain.errors import JiedanError
+from jiedan_cli.domain.tiers import rule_for
+from jiedan_cli.tui import formatting
+from jiedan_cli.tui.messages import PointsLoaded
+from jiedan_cli.tui.screens.base import DashboardScreen
+
+
+class Points(DashboardScreen):
+    def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="points-head")
+        with Horizontal(classes="progress-row"):
+            yield Label("Volume", classes="form-label")
+            yield ProgressBar(id="tier-volume", show_eta=False, show_percentage=False)
+            yield Label("", id="tier-volume-text")
+        with Horizontal(classes="progress-row"):
+            yield Label("Orders", classes="form-label")
+            yield ProgressBar(id="tier-orders", show_eta=False, show_percentage=False)
+            yield Label("", id="tier-orders-text")
+        yield Static("History", classes="section-title")
+        history: DataTable[Any] = DataTable(
+            id="points-table", cursor_type="row", zebra_stripes=True
+        )
+        history.add_columns("When", "Kind", "Points", "Order")
+        yield history
+
+    def reload(self) -> None:
+        self.read_points()
+
+    @work(thread=True, exclusive=True, group="points")
+    def read_points(self) -> None:
+        from jiedan_cli.store.earnings import points_balance, points_history
+
+        with self.dashboard.replica() as conn:
+            try:
+                points = points_balance(conn, now=self.dashboard.now())
+                history = points_history(conn)
+            except JiedanError as exc:
+                self.post_message(PointsLoaded(None, [], exc.message))
+                return
+        self.post_message(PointsLoaded(points, history))
+
+    def on_points_loaded(self, message: PointsLoaded) -> None:
+        points = message.points
+        head = self.query_one("#points-head", Static)
+        if points is None:
+            head.update(Text(message.error or "No points yet.", style="dim"))
+            return
+        head.update(_head(points))
+        progress = points["progress"]
+        self._bar(
+            "volume", progress["volume_fen"], progress.get("next_min_volume_fen"), formatting.yuan
+        )
+        self._bar("orders", progress["completed_orders"], progress.get("next_min_orders"), str)
+        table: DataTable[Any] = self.query_one("#points-table", DataTable)
+        table.clear()
+        for entry in message.history:
+            table.add_row(
+                formatting.when(entry.get("created_at"), self.dashboard.tz, with_year=True),
+                entry.get("kind") or "",
+                Text(f"{int(entry.get('amount') or 0):+,}", justify="right"),
+                formatting.short_id(entry.get("order_id")),
+                key=entry["id"],
+            )
+
+    def _bar(self, name: str, have: int, need: int | None, shown: Any) -> None:
+        bar = self.query_one(f"#tier-{name}", ProgressBar)
+        label = self.query_one(f"#tier-{name}-text", Label)
+        if need is None:  # the top tier
+            bar.update(total=1, progress=1)
+            label.update(f"{shown(have)}")
+            return
+        bar.update(total=need, progress=min(have, need))
+        done = "  ✓" if have >= need else f"  {100 * have // max(need, 1)}%"
+        label.update(f"{shown(have)} of {shown(need)}{done}")
+
+
+def _head(points: dict[str, Any]) -> Text:
+    text = Text(f"{points['balance']:,}", style="bold")
+    text.append(" points   ·   tier ")
+    text.append(f"{points['tier_label']} {points['tier']}", style="bold")
+    following = points.get("next_tier")
+    if following:
+        text.append(f"   ·   next: {rule_for(following).label} {following} — both bars full")
+    else:
+        text.append("   ·   the top tier")
+    return text

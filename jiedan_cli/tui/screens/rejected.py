@@ -1,0 +1,50 @@
+"""What the server refused for good (engine.sync_status()["rejected"]), and why."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from jiedan_cli.tui.formatting import REJECTED, intent_label, short_id, when
+
+
+class RejectedOperations(ModalScreen[None]):
+    BINDINGS = [Binding("escape,r,q", "dismiss", "Close")]
+
+    def __init__(self, rejected: Sequence[dict[str, Any]]) -> None:
+        super().__init__()
+        self.rejected = list(rejected)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="rejected-box"):
+            count = len(self.rejected)
+            yield Static(
+                f"[b]Refused by the server[/b] — {count} operation{'s' * (count != 1)}",
+                id="rejected-title",
+            )
+            with VerticalScroll(id="rejected-list"):
+                yield Static(_listing(self.rejected, getattr(self.app, "tz", None)))
+            yield Static(
+                "Nothing was lost: the rest of your work synced. Esc closes.", classes="hint"
+            )
+
+
+def _listing(rejected: Sequence[dict[str, Any]], tz: tzinfo | None) -> Text:
+    """Each operation on a line, its reason wrapped below it."""
+    text = Text()
+    for n, op in enumerate(rejected):
+        if n:
+            text.append("\n\n")
+        text.append(f"{when(op.get('created_at'), tz)}  ", style="dim")
+        text.append(intent_label(str(op.get("kind") or "")), style="bold")
+        text.append(f"  {short_id(op.get('object_id'))}\n", style="dim")
+        text.append(str(op.get("reason") or op.get("code") or "refused"), style=REJECTED)
+    return text

@@ -1,0 +1,60 @@
+"""The always-visible sync line: online or offline, pending and rejected counts, last sync."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+from rich.text import Text
+from textual.widgets import Static
+
+from jiedan_cli.tui.formatting import GOOD, PENDING, REJECTED, when
+from jiedan_cli.tui.messages import OutboxSnapshot
+
+CONNECTION_LABELS = {
+    "starting": ("◌ connecting…", "dim"),
+    "online": ("● online", GOOD),
+    "offline": ("○ offline", PENDING),
+    "signed_out": ("○ signed out", PENDING),
+    "disabled": ("○ offline mode", "dim"),
+}
+
+
+@dataclass(frozen=True)
+class SyncView:
+    """What the indicator shows; the app owns the current one."""
+
+    outbox: OutboxSnapshot = field(default_factory=OutboxSnapshot)
+    connection: str = "starting"  # a key of CONNECTION_LABELS
+    error: str | None = None
+
+
+class SyncIndicator(Static):
+    """Redrawn from the app's `sync_changed` signal."""
+
+    def on_mount(self) -> None:
+        dashboard = self.app
+        self.show(getattr(dashboard, "sync_view", SyncView()))
+        signal = getattr(dashboard, "sync_changed", None)
+        if signal is not None:
+            signal.subscribe(self, self.show)
+
+    def show(self, view: SyncView) -> None:
+        self.update(describe(view, getattr(self.app, "tz", None)))
+
+
+def describe(view: SyncView, tz: tzinfo | None) -> Text:
+    label, style = CONNECTION_LABELS.get(view.connection, (view.connection, ""))
+    line = Text(label, style=style)
+    outbox = view.outbox
+    line.append("  ⇡ ")
+    line.append(f"{outbox.pending} pending", style="bold" if outbox.pending else "dim")
+    line.append("  ✗ ")
+    line.append(f"{len(outbox.rejected)} rejected", style=REJECTED if outbox.rejected else "dim")
+    last = when(outbox.last_sync_at, tz) if outbox.last_sync_at else "never"
+    line.append(f"  last sync {last}", style="dim")
+    if view.connection == "signed_out":
+        line.append("  — sign in: jiedan auth login", style="italic")
+    elif view.error and view.connection == "offline":
+        line.append(f"  ({view.error})", style="dim italic")
+    return line

@@ -1,0 +1,59 @@
+"""Dashboard fixtures: a replica holding the fixed market of market.py (no network), the app
+over it with fixed time zone and clock, and a way to wait for what workers post."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from jiedan_cli.tui.app import JiedanApp
+from tests.tui.market import build_market
+
+NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot tests run on asyncio (Textual's loop), through anyio's pytest plugin."""
+    return "asyncio"
+
+
+@pytest.fixture
+def market_db(tmp_path: Path) -> Path:
+    return build_market(tmp_path / "market.db")
+
+
+def offline_app(db_path: Path, **options: Any) -> JiedanApp:
+    """The dashboard over `db_path` as tests need it: no background sync unless asked, times
+    shown in UTC, a fixed clock, no last-look file."""
+    options.setdefault("background_sync", False)
+    options.setdefault("remember_last_look", False)
+    return JiedanApp(db_path=db_path, tz=UTC, clock=lambda: NOW, **options)
+
+
+@pytest.fixture
+def make_app(market_db: Path) -> Callable[..., JiedanApp]:
+    return lambda **options: offline_app(market_db, **options)
+
+
+async def wait_for(
+    pilot: Pilot[Any], ready: Callable[[], Any], *, timeout: float = 15.0, what: str = ""
+) -> Any:
+    """Let the app run until `ready()` is truthy (workers post their answers meanwhile)."""
+    give_up = time.monotonic() + timeout
+    while True:
+        value = ready()
+        if value:
+            return value
+        if time.monotonic() > give_up:
+            raise AssertionError(f"timed out waiting for {what or ready}")
+        await pilot.pause(0.05)
+        await asyncio.sleep(0)

@@ -1,0 +1,135 @@
+"""My work, Earnings, Points and Client mode over the fixed market, offline: each shows what
+the store's functions say, and Client mode's keys queue award / fund / accept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from jiedan_cli.store import outbox
+from jiedan_cli.store.db import open_db
+from jiedan_cli.store.earnings import earnings_summary
+from jiedan_cli.tui.app import JiedanApp
+from jiedan_cli.tui.formatting import yuan
+from jiedan_cli.tui.screens.client_mode import ClientMode
+from jiedan_cli.tui.screens.order_detail import OrderDetail
+from jiedan_cli.tui.widgets.earnings_chart import earnings_by_month
+from tests.tui.conftest import SIZE, wait_for
+from tests.tui.helpers import screen_text
+
+pytestmark = pytest.mark.anyio
+
+
+def pending_intents(db: Path) -> list[tuple[str, dict[str, object]]]:
+    conn = open_db(db)
+    try:
+        return [(op.intent, op.args) for op in outbox.pending(conn)]
+    finally:
+        conn.close()
+
+
+async def test_my_work_lists_awarded_orders_and_my_bids_by_status(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        bids: DataTable[object] = app.screen.query_one("#bids-table", DataTable)
+        await wait_for(pilot, lambda: bids.row_count == 3)
+        order_of_rows = [bids.coordinate_to_cell_key((n, 0)).row_key.value for n in range(3)]
+        assert order_of_rows == ["b2", "b1", "b3"]  # awarded, submitted, declined
+        text = screen_text(app)
+        assert "电商详情页设计" in text and "in escrow" in text  # its milestone is funded
+        await pilot.press("enter")  # the awarded order, to deliver it
+        detail = await wait_for(pilot, lambda: isinstance(app.screen, OrderDetail) and app.screen)
+        assert detail.order_id == "o05"
+
+
+async def test_earnings_shows_the_store_summary_and_earnings_by_month(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    conn = open_db(market_db)
+    summary = earnings_summary(conn)
+    conn.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "2026-02" in screen_text(app))
+        text = screen_text(app)
+    for key in ("available_fen", "pending_fen", "lifetime_fen", "fees_fen"):
+        assert yuan(summary[key]) in text
+    assert "-¥3,000.00" in text  # the withdrawal, in the ledger
+
+
+def test_earnings_by_month_counts_payouts_only_and_fills_empty_months() -> None:
+    mine = "freelancer:me:available"
+    entries = [
+        {"account": account, "kind": kind, "amount_fen": fen, "created_at": f"{day}T00:00:00Z"}
+        for account, kind, fen, day in [
+            (mine, "release", 100, "2025-11-02"),
+            (mine, "withdraw", -50, "2025-12-01"),
+            (mine, "resolve", 300, "2026-01-09"),
+            ("client:me:wallet", "refund", 900, "2026-01-10"),
+        ]
+    ]
+    assert earnings_by_month(entries, "me") == [("2025-11", 100), ("2025-12", 0), ("2026-01", 300)]
+
+
+async def test_points_shows_the_balance_and_the_way_to_the_next_tier(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await wait_for(pilot, lambda: "1,210 points" in screen_text(app))
+        text = screen_text(app)
+    assert "普通 regular" in text and "next: 银牌 silver" in text
+    assert "4 of 5  80%" in text  # completed orders: one short of silver
+
+
+async def client_mode(app: JiedanApp, pilot: object) -> ClientMode:
+    await app.switch_mode("client")
+    screen = app.screen
+    assert isinstance(screen, ClientMode)
+    await wait_for(pilot, lambda: screen.loaded is not None)  # type: ignore[arg-type]
+    return screen
+
+
+async def test_client_mode_awards_the_highlighted_bid(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await client_mode(app, pilot)
+        assert screen.order_id == "o20"
+        assert "专业扫描仪" in screen_text(app)  # its bids, beside it
+        await pilot.press("tab", "down", "a")  # the second bid: f-1's
+        await wait_for(pilot, lambda: pending_intents(market_db))
+    assert pending_intents(market_db) == [("award_bid", {"order_id": "o20", "bid_id": "b20a"})]
+
+
+async def test_client_mode_accepts_a_delivery(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await client_mode(app, pilot)
+        await pilot.press("down")  # o21, delivered
+        await wait_for(pilot, lambda: "accepts the delivery" in screen_text(app))
+        await pilot.press("c")
+        await wait_for(pilot, lambda: pending_intents(market_db))
+    assert pending_intents(market_db) == [("accept_order", {"order_id": "o21"})]
+
+
+async def test_client_mode_refuses_to_fund_an_open_order_offline(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await client_mode(app, pilot)
+        await pilot.press("f")  # o20 is open: nothing to fund yet
+        await wait_for(pilot, lambda: any(n.severity == "error" for n in app._notifications))
+    assert pending_intents(market_db) == []

@@ -1,0 +1,95 @@
+"""The app shell: sections on keys and in the command palette, the sync line, and the
+notice when the server refused an operation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+
+from jiedan_cli.store import outbox
+from jiedan_cli.store.db import open_db, transaction
+from jiedan_cli.tui.app import JiedanApp
+from jiedan_cli.tui.screens.earnings import Earnings
+from jiedan_cli.tui.screens.my_work import MyWork
+from jiedan_cli.tui.screens.orders_board import OrdersBoard
+from jiedan_cli.tui.screens.rejected import RejectedOperations
+from tests.tui.conftest import SIZE, offline_app, wait_for
+from tests.tui.helpers import screen_text
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_number_keys_switch_sections_and_the_sync_line_stays(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, OrdersBoard)
+        await pilot.press("2")
+        assert isinstance(app.screen, MyWork)
+        await pilot.press("3")
+        assert isinstance(app.screen, Earnings)
+        await wait_for(pilot, lambda: "last sync 03-20 09:30" in screen_text(app))
+        assert "offline mode" in screen_text(app)
+        await pilot.press("1")
+        assert isinstance(app.screen, OrdersBoard)
+
+
+async def test_the_command_palette_offers_every_section(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"earnings")
+        await wait_for(pilot, lambda: "Go to Earnings" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, Earnings))
+
+
+def _queue_and_refuse(db: Path, reason: str) -> None:
+    conn = open_db(db)
+    with transaction(conn):
+        op = outbox.enqueue(
+            conn, "place_bid", {"id": "bx", "order_id": "o09", "amount_fen": 100, "days": 1},
+            "bid", "bx",
+        )  # fmt: skip
+    outbox.mark_rejected(conn, op.seq, code="order_awarded", reason=reason)
+    conn.close()
+
+
+async def test_a_refused_operation_is_announced_and_can_be_reviewed(market_db: Path) -> None:
+    _queue_and_refuse(market_db, "order is awarded; bids are taken only while it is open")
+    app = offline_app(market_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_view.outbox.rejected)
+        notes = [n for n in app._notifications if n.severity == "error"]
+        assert len(notes) == 1 and "order is awarded" in notes[0].message
+        assert "1 rejected" in screen_text(app)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RejectedOperations))
+        await wait_for(pilot, lambda: "taken only while it is open" in screen_text(app))
+        await pilot.press("escape")
+        assert isinstance(app.screen, OrdersBoard)
+
+
+async def test_s_in_offline_mode_says_nothing_is_sent(make_app: Callable[..., JiedanApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert any("Offline mode" in n.message for n in app._notifications)
+
+
+async def test_without_a_sign_in_the_sync_line_says_so_and_the_replica_still_works(
+    market_db: Path,
+) -> None:
+    app = offline_app(market_db, background_sync=True)  # JIEDAN_HOME is empty: no token
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_view.connection == "signed_out")
+        assert "signed out" in screen_text(app) and "jiedan auth login" in screen_text(app)
+        assert isinstance(app.screen, OrdersBoard)
+        await wait_for(pilot, lambda: app.screen.shown_count)  # type: ignore[attr-defined]

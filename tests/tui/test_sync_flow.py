@@ -1,0 +1,196 @@
+"""The dashboard against a REAL server (uvicorn on loopback, tests/sync/conftest.py): a bid
+made while the server is down waits as pending, and turns synced once the server is back;
+a client awards a bid from Client mode. Nothing of ours is mocked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from jiedan_cli.store.db import open_db
+from jiedan_cli.store.state import set_user
+from jiedan_cli.sync.engine import sync
+from jiedan_cli.sync.http import connect
+from jiedan_cli.tui.screens.client_mode import ClientMode
+from jiedan_cli.tui.screens.order_detail import OrderDetail
+from jiedan_cli.tui.screens.orders_board import OrdersBoard
+from jiedan_cli.tui.widgets.bid_form import BidForm
+from tests.sync.conftest import FAST_RETRIES, LiveServer
+from tests.tui.conftest import SIZE, offline_app, wait_for
+from tests.tui.helpers import screen_text
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    running = LiveServer(f"sqlite:///{tmp_path / 'server.db'}")
+    yield running
+    running.stop()
+
+
+def api(server: LiveServer, user: dict[str, Any], method: str, path: str, **body: Any) -> Any:
+    response = httpx.request(
+        method,
+        f"{server.url}{path}",
+        json=body or None,
+        headers={"Authorization": f"Bearer {user['token']}"},
+        timeout=30,
+    )
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def post_order(server: LiveServer, client: dict[str, Any], title: str) -> dict[str, Any]:
+    body = {
+        "title": title,
+        "description": "响应式官网，含设计与前端。",
+        "category": "development",
+        "tags": ["网站"],
+        "budget_min_fen": 200_000,
+        "budget_max_fen": 400_000,
+    }
+    return dict(api(server, client, "POST", "/v1/orders", **body))
+
+
+def replica_of(
+    path: Path, server: LiveServer, user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """`user`'s replica, pulled once; the dashboard will sign in with their token."""
+    conn = open_db(path)
+    set_user(conn, user["id"])
+    with connect(server.url, user["token"]) as client:
+        sync(conn, client, deadline=30, policy=FAST_RETRIES)
+    conn.close()
+    monkeypatch.setenv("JIEDAN_TOKEN", user["token"])
+    monkeypatch.setenv("JIEDAN_SERVER", server.url)
+    return path
+
+
+async def test_a_bid_made_while_offline_is_pending_then_synced_when_the_server_is_back(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, freelancer = server.register("client"), server.register("freelancer")
+    order = post_order(server, client, "企业网站改版")
+    db = replica_of(tmp_path / "freelancer.db", server, freelancer, monkeypatch)
+    port, database_url = server.port, server.database_url
+    server.stop()  # the network goes away
+
+    app = offline_app(db, background_sync=True, sync_interval=1.0, sync_deadline=2.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_view.connection == "offline", what="offline")
+        detail = OrderDetail(order["id"])
+        await app.push_screen(detail)
+        await wait_for(pilot, lambda: detail.query(BidForm))
+        detail.query_one("#bid-amount").value = "3000"  # type: ignore[attr-defined]
+        detail.query_one("#bid-days").value = "10"  # type: ignore[attr-defined]
+        detail.query_one("#bid-submit").press()  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: "⇡ pending" in screen_text(app), what="pending bid")
+        await wait_for(pilot, lambda: app.sync_view.outbox.pending == 1)
+        assert "offline" in screen_text(app)
+
+        back = LiveServer(database_url, port=port)  # the same server comes back
+        try:
+            await pilot.press("s")
+            await wait_for(
+                pilot, lambda: "✓ synced" in screen_text(app), timeout=30, what="synced bid"
+            )
+            await wait_for(pilot, lambda: app.sync_view.connection == "online")
+            assert app.sync_view.outbox.pending == 0
+            assert "● online  ⇡ 0 pending" in screen_text(app)
+            bids = api(back, client, "GET", f"/v1/orders/{order['id']}/bids")
+            assert [(b["amount_fen"], b["days"]) for b in bids] == [(300_000, 10)]
+        finally:
+            back.stop()
+
+
+async def test_a_client_awards_a_bid_from_client_mode(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, freelancer = server.register("client"), server.register("freelancer")
+    order = post_order(server, client, "品牌 LOGO 设计")
+    bid = api(
+        server, freelancer, "POST", f"/v1/orders/{order['id']}/bids",
+        amount_fen=150_000, days=5, message="十年品牌设计",
+    )  # fmt: skip
+    db = replica_of(tmp_path / "client.db", server, client, monkeypatch)
+
+    app = offline_app(db, background_sync=True, sync_interval=1.0, sync_deadline=2.0)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, OrdersBoard)
+        await pilot.press("5")
+        screen = app.screen
+        assert isinstance(screen, ClientMode)
+        await wait_for(pilot, lambda: screen.loaded and screen.order_id == order["id"])
+        await wait_for(pilot, lambda: "十年品牌设计" in screen_text(app))
+        await pilot.press("tab", "a")
+        await wait_for(
+            pilot,
+            lambda: screen._order() and screen._order()["status"] == "awarded",  # type: ignore[index]
+            timeout=30,
+            what="the order awarded after the sync",
+        )
+    assert api(server, client, "GET", f"/v1/orders/{order['id']}")["awarded_bid_id"] == bid["id"]
+
+
+async def test_the_awarded_freelancer_delivers_and_the_server_has_it(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, freelancer = server.register("client"), server.register("freelancer")
+    order = post_order(server, client, "公众号文章代写")
+    bid = api(
+        server, freelancer, "POST", f"/v1/orders/{order['id']}/bids", amount_fen=50_000, days=3
+    )
+    api(server, client, "POST", f"/v1/orders/{order['id']}/award", bid_id=bid["id"])
+    api(server, client, "POST", f"/v1/orders/{order['id']}/fund")
+    assert api(server, client, "GET", f"/v1/orders/{order['id']}")["status"] == "in_progress"
+    db = replica_of(tmp_path / "freelancer.db", server, freelancer, monkeypatch)
+
+    app = offline_app(db, background_sync=True, sync_interval=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")  # My work: the order awarded to me
+        await wait_for(pilot, lambda: "公众号文章代写" in screen_text(app))
+        await pilot.press("enter")
+        detail = await wait_for(pilot, lambda: isinstance(app.screen, OrderDetail) and app.screen)
+        await wait_for(pilot, lambda: detail.query("#deliver-note"))
+        detail.query_one("#deliver-note").value = "三篇文章，已排版"  # type: ignore[attr-defined]
+        detail.query_one("#deliver-submit").press()  # type: ignore[attr-defined]
+        await wait_for(
+            pilot,
+            lambda: detail.loaded and (detail.loaded.order or {}).get("status") == "delivered",
+            timeout=30,
+            what="the order delivered, as pulled back from the server",
+        )
+        assert app.sync_view.outbox.pending == 0
+    assert api(server, client, "GET", f"/v1/orders/{order['id']}")["status"] == "delivered"
+
+
+async def test_a_bid_the_server_refuses_is_announced_and_shown_rejected(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, freelancer = server.register("client"), server.register("freelancer")
+    order = post_order(server, client, "英文合同翻译")
+    db = replica_of(tmp_path / "freelancer.db", server, freelancer, monkeypatch)
+    api(server, client, "POST", f"/v1/orders/{order['id']}/cancel")  # the replica has not seen it
+
+    app = offline_app(db, background_sync=False)  # bid first, sync after: as on a train
+    async with app.run_test(size=SIZE) as pilot:
+        detail = OrderDetail(order["id"])
+        await app.push_screen(detail)
+        await wait_for(pilot, lambda: detail.query(BidForm))
+        detail.query_one("#bid-amount").value = "2000"  # type: ignore[attr-defined]
+        detail.query_one("#bid-days").value = "4"  # type: ignore[attr-defined]
+        detail.query_one("#bid-submit").press()  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: "⇡ pending" in screen_text(app), what="pending bid")
+        app.background_sync = True
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.sync_view.outbox.rejected, timeout=30, what="refusal")
+        await wait_for(pilot, lambda: "✗ rejected" in screen_text(app), what="the refused bid")
+        notes = [n for n in app._notifications if n.severity == "error"]
+        assert notes and notes[0].message.startswith(f"Your bid: no order {order['id']}")
+        assert "1 rejected" in screen_text(app)
+        assert "no longer listed" in screen_text(app)  # the cancel, pulled
