@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.servers import app_server, serving  # noqa: E402
+from benchmarks.servers import Served, app_server, serving  # noqa: E402
 
 TARGETS = {
     "P3 changes/s": (">=", 10_000),
@@ -40,6 +40,11 @@ TARGETS = {
     "P4 ops/s": (">=", 500),
     "P4 requests per 100 ops": ("<=", 1.0),
 }
+DIAGNOSTICS = (
+    "P3 changes per client CPU-s",
+    "P3 changes per server CPU-s",
+    "P4 ops per server CPU-s",
+)
 BIDS = 500
 
 # One sync in a process of its own: what `jiedan sync` does, timed, with its peak RSS.
@@ -54,12 +59,22 @@ sent = Counter()
 conn = open_db(sys.argv[1])
 client = connect(sys.argv[2], os.environ["JIEDAN_TOKEN"], read_timeout=300,
                  event_hooks={"request": [lambda r: sent.update([r.url.path])]})
-started = time.perf_counter()
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+def peak_rss_mb():
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's over fork+exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+started, cpu_before = time.perf_counter(), cpu()
 report = sync(conn, client, deadline=None)
 seconds = time.perf_counter() - started
 print(json.dumps({
-    "seconds": seconds, **report.as_dict(), "requests": dict(sent),
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "seconds": seconds, "cpu_seconds": cpu() - cpu_before, **report.as_dict(),
+    "requests": dict(sent), "peak_rss_mb": peak_rss_mb(),
 }))
 """
 
@@ -105,10 +120,11 @@ def sign_up_verified_freelancer(base: str, database_url: str, n: int) -> dict[st
     return user
 
 
-def run_client(replica: Path, base: str, token: str) -> dict[str, Any]:
+def run_client(replica: Path, served: Served, token: str) -> dict[str, Any]:
     env = {**os.environ, "JIEDAN_TOKEN": token, "PYTHONPATH": str(ROOT)}
+    server_cpu = served.cpu_seconds() or 0.0
     done = subprocess.run(
-        [sys.executable, "-c", CLIENT, str(replica), base],
+        [sys.executable, "-c", CLIENT, str(replica), served.base],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -117,7 +133,9 @@ def run_client(replica: Path, base: str, token: str) -> dict[str, Any]:
     )
     if done.returncode != 0:
         raise RuntimeError(f"the client sync failed:\n{done.stderr}")
-    return dict(json.loads(done.stdout))
+    measured = dict(json.loads(done.stdout))
+    measured["server_cpu_seconds"] = (served.cpu_seconds() or 0.0) - server_cpu
+    return measured
 
 
 def queue_operations(replica: Path, user_id: str) -> int:
@@ -151,7 +169,8 @@ def queue_operations(replica: Path, user_id: str) -> int:
         conn.close()
 
 
-def one_run(base: str, database_url: str, folder: Path, n: int) -> dict[str, Any]:
+def one_run(served: Served, database_url: str, folder: Path, n: int) -> dict[str, Any]:
+    base = served.base
     user = sign_up_verified_freelancer(base, database_url, n)
     replica = folder / f"replica-{n}.db"
     from jiedan_cli.store.db import open_db
@@ -160,16 +179,19 @@ def one_run(base: str, database_url: str, folder: Path, n: int) -> dict[str, Any
     conn = open_db(replica)
     set_user(conn, user["id"])
     conn.close()
-    initial = run_client(replica, base, user["token"])
+    initial = run_client(replica, served, user["token"])
     say(
         f"  P3: {initial['pulled']} changes in {initial['seconds']:.2f} s, "
-        f"peak RSS {initial['peak_rss_mb']:.0f} MB, requests {initial['requests']}"
+        f"peak RSS {initial['peak_rss_mb']:.0f} MB, requests {initial['requests']}; CPU s: "
+        f"client {initial['cpu_seconds']:.1f}, server {initial['server_cpu_seconds']:.1f}"
     )
     queued = queue_operations(replica, user["id"])
-    drain = run_client(replica, base, user["token"])
+    drain = run_client(replica, served, user["token"])
     say(
         f"  P4: {queued} ops ({drain['pushed']} applied, {drain['rejected']} rejected) in "
-        f"{drain['seconds']:.2f} s, {drain['pulled']} changes pulled, requests {drain['requests']}"
+        f"{drain['seconds']:.2f} s, {drain['pulled']} changes pulled, requests "
+        f"{drain['requests']}; CPU s: client {drain['cpu_seconds']:.1f}, "
+        f"server {drain['server_cpu_seconds']:.1f}"
     )
     requests = sum(drain["requests"].values())
     return {
@@ -177,6 +199,11 @@ def one_run(base: str, database_url: str, folder: Path, n: int) -> dict[str, Any
         "P3 peak RSS MB": initial["peak_rss_mb"],
         "P4 ops/s": queued / drain["seconds"],
         "P4 requests per 100 ops": requests / (queued / 100),
+        # Diagnostics that a busy machine disturbs less than wall time: per CPU-second of
+        # the client process, and of the server process, during the same sync.
+        "P3 changes per client CPU-s": initial["pulled"] / initial["cpu_seconds"],
+        "P3 changes per server CPU-s": initial["pulled"] / initial["server_cpu_seconds"],
+        "P4 ops per server CPU-s": queued / drain["server_cpu_seconds"],
         "raw": {"initial": initial, "drain": drain, "queued": queued},
     }
 
@@ -191,46 +218,62 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/p3_p4.json")
+    parser.add_argument(
+        "--seeded-database-url",
+        help="an already seeded database to use (no seeding; it gains users)",
+    )
     args = parser.parse_args()
+    load_before = os.getloadavg()  # others' work on a shared machine moves every figure
     with tempfile.TemporaryDirectory(prefix="jiedan-p3p4-") as temporary:
         folder = Path(temporary)
         home = folder / "home"
         home.mkdir()
         os.environ["JIEDAN_HOME"] = str(home)
-        database_url = f"sqlite:///{folder / 'server.db'}"
-        started = time.perf_counter()
-        seed(database_url, args.orders)
-        say(f"seeded in {time.perf_counter() - started:.0f} s")
+        database_url = args.seeded_database_url or f"sqlite:///{folder / 'server.db'}"
+        if not args.seeded_database_url:
+            started = time.perf_counter()
+            seed(database_url, args.orders)
+            say(f"seeded in {time.perf_counter() - started:.0f} s")
         server_args, port = app_server(database_url)
         runs = []
         with serving(server_args, env={"JIEDAN_HOME": str(home)}, port=port) as served:
             for n in range(1, args.runs + 1):
                 say(f"run {n}/{args.runs}")
-                runs.append(one_run(served.base, database_url, folder, n))
+                runs.append(one_run(served, database_url, folder, n))
     figures = {name: statistics.median(run[name] for run in runs) for name in TARGETS}
-    print(f"{'figure':<26} {'median':>10} {'target':>10}  pass")
+    diagnostics = {name: statistics.median(run[name] for run in runs) for name in DIAGNOSTICS}
+    print(f"{'figure':<30} {'median':>10} {'target':>10}  pass")
     for name, value in figures.items():
         op, bound = TARGETS[name]
         ok = "PASS" if verdict(name, value) else "FAIL"
-        print(f"{name:<26} {value:>10.2f} {op + str(bound):>10}  {ok}")
+        print(f"{name:<30} {value:>10.2f} {op + str(bound):>10}  {ok}")
+    for name, value in diagnostics.items():
+        print(f"{name:<30} {value:>10.0f} {'':>10}  (diagnostic)")
     document = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
             "cpus": os.cpu_count(),
+            "load_average_before": load_before,
             "load_average": os.getloadavg(),
             "python": platform.python_version(),
         },
-        "settings": {"orders": args.orders, "runs": args.runs, "operations": 2 * BIDS},
+        "settings": {
+            "orders": "as seeded" if args.seeded_database_url else args.orders,
+            "runs": args.runs,
+            "operations": 2 * BIDS,
+        },
         "figures": {
             name: {"median": round(value, 3), "target": "".join(map(str, TARGETS[name]))}
             | {"pass": verdict(name, value)}
             for name, value in figures.items()
         },
+        "diagnostics": {name: round(value, 1) for name, value in diagnostics.items()},
         "runs": runs,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    say(f"written {args.out}")
+    loads = f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}"
+    say(f"written {args.out} ({loads})")
 
 
 if __name__ == "__main__":

@@ -6,14 +6,17 @@ large initial sync. Orders keep their full-text rows (store/fts.py) in step in t
 transaction. Plain sqlite3 statements are used rather than sqlite_utils' upserts: the FTS
 bookkeeping needs the old row anyway, and a quick sync after each command should not pay
 sqlite_utils' import.
+
+`prepare_page` does the database-free part of a page (order rows, search text) ahead, so
+the pull engine can run it in another thread while SQLite writes the page before.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -52,53 +55,132 @@ class PageResult:
 
 
 def apply_page(
-    conn: sqlite3.Connection, page: Mapping[str, Any], *, now: datetime | None = None
+    conn: sqlite3.Connection,
+    page: Mapping[str, Any] | PreparedPage,
+    *,
+    now: datetime | None = None,
 ) -> PageResult:
-    """Apply one pull page {changes, next_cursor, has_more, last_seq, epoch, reset}.
+    """Apply one pull page {changes, next_cursor, has_more, last_seq, epoch, reset} (or the
+    same page from `prepare_page`) in one transaction.
 
     With `reset` (the server's epoch changed: a restored or replaced database) the server
     copy and the cursor are cleared first; the outbox is kept, so pending operations are
     pushed again — see outbox.renumber."""
-    reset = bool(page.get("reset"))
     with transaction(conn):
-        if reset:
-            clear_server_copy(conn)
-        applied = apply_changes(conn, page.get("changes") or ())
-        conn.execute(
-            "UPDATE sync_state SET cursor = ?, epoch = coalesce(?, epoch),"
-            " last_seq = coalesce(?, last_seq), last_sync_at = ? WHERE id = 1",
-            (
-                page.get("next_cursor"),
-                page.get("epoch"),
-                page.get("last_seq"),
-                rfc3339(now or utcnow()),
-            ),
-        )
-    return PageResult(applied, bool(page.get("has_more")), reset, page.get("next_cursor"))
+        return write_page(conn, page, now=now)
 
 
-def apply_changes(conn: sqlite3.Connection, changes: Iterable[Mapping[str, Any]]) -> int:
+def write_page(
+    conn: sqlite3.Connection,
+    page: Mapping[str, Any] | PreparedPage,
+    *,
+    now: datetime | None = None,
+) -> PageResult:
+    """`apply_page` inside the caller's transaction."""
+    prepared = page if isinstance(page, PreparedPage) else PreparedPage(page)
+    body = prepared.page
+    reset = bool(body.get("reset"))
+    if reset:
+        clear_server_copy(conn)
+    applied = apply_changes(conn, body.get("changes") or (), prepared.orders)
+    conn.execute(
+        "UPDATE sync_state SET cursor = ?, epoch = coalesce(?, epoch),"
+        " last_seq = coalesce(?, last_seq), last_sync_at = ? WHERE id = 1",
+        (
+            body.get("next_cursor"),
+            body.get("epoch"),
+            body.get("last_seq"),
+            rfc3339(now or utcnow()),
+        ),
+    )
+    return PageResult(applied, bool(body.get("has_more")), reset, body.get("next_cursor"))
+
+
+@dataclass
+class OrderRow:
+    """An order put made ready to write: its orders row (values in _ORDER_COLUMNS order), its
+    tags, and the (title, body) texts it is indexed under once computed."""
+
+    values: tuple[Any, ...]
+    tags: list[str]
+    text: tuple[str, str] | None = None
+
+    def index_text(self) -> tuple[str, str]:
+        if self.text is None:
+            _id, title, description, category = self.values[:4]
+            self.text = order_fts_text(title, description, self.tags, category)
+        return self.text
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """A pull page with the order rows of its order puts made ahead (by change index)."""
+
+    page: Mapping[str, Any]
+    orders: dict[int, OrderRow] = field(default_factory=dict)
+
+
+PREPARE_SLICE = 200  # orders between two calls of prepare_page's `pause`
+
+
+def prepare_page(
+    page: Mapping[str, Any], *, pause: Callable[[], object] | None = None
+) -> PreparedPage:
+    """The part of applying `page` that needs no database and most of the CPU: each order
+    put's row, tags and search text (tokenising is the larger half of a large initial sync).
+    Pure, so the pull engine runs it in its fetch thread for the next page while the current
+    one is written; `pause` is called every PREPARE_SLICE orders (the engine waits there
+    while the writer needs the GIL).
+
+    A change this cannot make ready is left to `apply_changes`, which refuses it exactly
+    as it would have without preparing."""
+    orders: dict[int, OrderRow] = {}
+    for at, change in enumerate(page.get("changes") or ()):
+        try:
+            if change["entity"] != "order" or change["op"] != "put":
+                continue
+            row = _order_row(change["data"])
+            row.index_text()
+        except (KeyError, TypeError, AttributeError, ValueError):
+            continue
+        orders[at] = row
+        if pause is not None and len(orders) % PREPARE_SLICE == 0:
+            pause()
+    return PreparedPage(page, orders)
+
+
+def apply_changes(
+    conn: sqlite3.Connection,
+    changes: Iterable[Mapping[str, Any]],
+    prepared: Mapping[int, OrderRow] | None = None,
+) -> int:
     """Write changes in order inside the caller's transaction; returns how many.
+    `prepared`: order rows already made for some of them (by index; see prepare_page).
 
     Consecutive puts of one entity are written together (executemany): the same final state
     as one by one, at a fraction of the per-statement cost of a large initial sync."""
+    prepared = prepared or {}
     applied = 0
-    run: list[Mapping[str, Any]] = []
+    run: list[Any] = []  # OrderRows for orders, payloads for the others
     run_entity = None
-    for change in changes:
+    for at, change in enumerate(changes):
         entity, op, entity_id = change["entity"], change["op"], str(change["id"])
         if op not in ("put", "delete"):
             raise ValueError(f"change {change.get('seq')}: unknown op {op!r}")
         applied += 1
+        if op == "put" and entity == "order":
+            item: Any = prepared.get(at) or _order_row(change["data"])
+        elif op == "put":
+            item = change["data"]
         if op == "put" and entity == run_entity:
-            run.append(change["data"])
+            run.append(item)
             continue
         _put_run(conn, run_entity, run)
         run, run_entity = [], None
         if entity != "order" and entity not in ENTITY_TABLES:
             _keep_extra(conn, entity, entity_id, change.get("data") if op == "put" else None)
         elif op == "put":
-            run, run_entity = [change["data"]], entity
+            run, run_entity = [item], entity
         elif entity == "order":
             delete_order(conn, entity_id)
         else:
@@ -119,9 +201,9 @@ def _keep_extra(conn: sqlite3.Connection, entity: str, entity_id: str, data: Any
     )
 
 
-def _put_run(conn: sqlite3.Connection, entity: str | None, run: list[Mapping[str, Any]]) -> None:
+def _put_run(conn: sqlite3.Connection, entity: str | None, run: list[Any]) -> None:
     if entity == "order":
-        put_orders(conn, run)
+        _put_order_rows(conn, run)
     elif entity is not None:
         _put_payloads(conn, ENTITY_TABLES[entity], run)
 
@@ -146,8 +228,8 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # ---- orders ---------------------------------------------------------------------------
 
-OrderText = tuple[int, str, str, list[str], str]  # num, title, description, tags, category
 _CHUNK = 500  # ids per IN (…) lookup
+Indexed = tuple[int, tuple[str, str], list[str]]  # num, (title, body) index texts, tags
 
 
 def order_fts_text(title: str, description: str, tags: list[str], category: str) -> tuple[str, str]:
@@ -157,7 +239,7 @@ def order_fts_text(title: str, description: str, tags: list[str], category: str)
     return index_text(title or ""), index_text(body)
 
 
-def _order_values(data: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[str]]:
+def _order_row(data: Mapping[str, Any]) -> OrderRow:
     """The orders row for a payload, and its tags."""
     if data.get("my_bid") is not None:  # per viewer: computed when read, never stored
         data = {**data, "my_bid": None}
@@ -181,11 +263,7 @@ def _order_values(data: Mapping[str, Any]) -> tuple[tuple[Any, ...], list[str]]:
         location.get("lon"),
         _dumps(data),
     )
-    return values, tags
-
-
-def _text_of(num: int, values: tuple[Any, ...], tags: list[str]) -> OrderText:
-    return (num, values[1], values[2], tags, values[3])
+    return OrderRow(values, tags)
 
 
 def put_order(conn: sqlite3.Connection, data: Mapping[str, Any]) -> None:
@@ -195,7 +273,11 @@ def put_order(conn: sqlite3.Connection, data: Mapping[str, Any]) -> None:
 def put_orders(conn: sqlite3.Connection, batch: Iterable[Mapping[str, Any]]) -> None:
     """Insert or update orders (the last put of an id wins, as one by one), keeping their
     tags and full-text rows in step."""
-    rows = {row[0][0]: row for row in map(_order_values, batch)}
+    _put_order_rows(conn, [_order_row(data) for data in batch])
+
+
+def _put_order_rows(conn: sqlite3.Connection, batch: list[OrderRow]) -> None:
+    rows = {row.values[0]: row for row in batch}
     ids = list(rows)
     old: dict[str, sqlite3.Row] = {}
     for at in range(0, len(ids), _CHUNK):
@@ -207,44 +289,46 @@ def put_orders(conn: sqlite3.Connection, batch: Iterable[Mapping[str, Any]]) -> 
         )
         old.update((row["id"], row) for row in found)
     _insert_orders(conn, [row for oid, row in rows.items() if oid not in old])
-    _update_orders(conn, [(old[oid], *row) for oid, row in rows.items() if oid in old])
+    _update_orders(conn, [(old[oid], row) for oid, row in rows.items() if oid in old])
 
 
-Values = tuple[tuple[Any, ...], list[str]]  # an orders row, and its tags
-
-
-def _insert_orders(conn: sqlite3.Connection, new: list[Values]) -> None:
+def _insert_orders(conn: sqlite3.Connection, new: list[OrderRow]) -> None:
     if not new:
         return
     # We hold the write lock, so numbering from max(num) cannot collide; a reused num of a
     # deleted order is safe, its index entry left with it.
     first = conn.execute("SELECT coalesce(max(num), 0) + 1 FROM orders").fetchone()[0]
-    marks = ", ".join("?" * (len(new[0][0]) + 1))
+    marks = ", ".join("?" * (len(new[0].values) + 1))
     conn.executemany(
         f"INSERT INTO orders (num, {_ORDER_COLUMNS}) VALUES ({marks})",
-        [(first + k, *values) for k, (values, _tags) in enumerate(new)],
+        [(first + k, *row.values) for k, row in enumerate(new)],
     )
-    _index_orders(conn, [_text_of(first + k, *row) for k, row in enumerate(new)])
+    _index_orders(conn, [(first + k, row.index_text(), row.tags) for k, row in enumerate(new)])
 
 
-def _update_orders(
-    conn: sqlite3.Connection, changed: list[tuple[sqlite3.Row, tuple[Any, ...], list[str]]]
-) -> None:
+def _update_orders(conn: sqlite3.Connection, changed: list[tuple[sqlite3.Row, OrderRow]]) -> None:
     if not changed:
         return
     conn.executemany(
         f"UPDATE orders SET {_ORDER_UPDATE} WHERE num = ?",
-        [(*values[1:], old["num"]) for old, values, _tags in changed],
+        [(*row.values[1:], old["num"]) for old, row in changed],
     )
-    before = [
-        (old["num"], old["title"], old["description"], json.loads(old["tags"]), old["category"])
-        for old, _values, _tags in changed
-    ]
-    after = [_text_of(old["num"], values, tags) for old, values, tags in changed]
     # Most updates (bid_count, status) leave the text alone: the index is not touched then.
-    moved = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
-    _unindex_orders(conn, [b for b, _a in moved])
-    _index_orders(conn, [a for _b, a in moved])
+    moved = [
+        (old, row)
+        for old, row in changed
+        if (old["title"], old["description"], json.loads(old["tags"]), old["category"])
+        != (row.values[1], row.values[2], row.tags, row.values[3])
+    ]
+    _unindex_orders(conn, [_indexed(old) for old, _row in moved])
+    _index_orders(conn, [(old["num"], row.index_text(), row.tags) for old, row in moved])
+
+
+def _indexed(old: sqlite3.Row) -> Indexed:
+    """What a stored order was indexed under, to take it out of the index again."""
+    tags = json.loads(old["tags"] or "[]")
+    text = order_fts_text(old["title"], old["description"], tags, old["category"])
+    return old["num"], text, tags
 
 
 def delete_order(conn: sqlite3.Connection, order_id: str) -> None:
@@ -253,31 +337,30 @@ def delete_order(conn: sqlite3.Connection, order_id: str) -> None:
     ).fetchone()
     if old is None:
         return
-    tags = json.loads(old["tags"] or "[]")
-    _unindex_orders(conn, [(old["num"], old["title"], old["description"], tags, old["category"])])
+    _unindex_orders(conn, [_indexed(old)])
     conn.execute("DELETE FROM orders WHERE num = ?", (old["num"],))
 
 
-def _index_orders(conn: sqlite3.Connection, orders: list[OrderText]) -> None:
+def _index_orders(conn: sqlite3.Connection, orders: list[Indexed]) -> None:
     conn.executemany(
         "INSERT INTO orders_fts (rowid, title, body) VALUES (?, ?, ?)",
-        [(num, *order_fts_text(t, d, tags, c)) for num, t, d, tags, c in orders],
+        [(num, title, body) for num, (title, body), _tags in orders],
     )
     conn.executemany(
         "INSERT OR IGNORE INTO order_tags (tag, order_num) VALUES (?, ?)",
-        [(tag.casefold(), num) for num, _t, _d, tags, _c in orders for tag in tags],
+        [(tag.casefold(), num) for num, _text, tags in orders for tag in tags],
     )
 
 
-def _unindex_orders(conn: sqlite3.Connection, orders: list[OrderText]) -> None:
+def _unindex_orders(conn: sqlite3.Connection, orders: list[Indexed]) -> None:
     # A contentless FTS5 table forgets a row only when given the exact text it indexed.
     conn.executemany(
         "INSERT INTO orders_fts (orders_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-        [(num, *order_fts_text(t, d, tags, c)) for num, t, d, tags, c in orders],
+        [(num, title, body) for num, (title, body), _tags in orders],
     )
     conn.executemany(
         "DELETE FROM order_tags WHERE tag = ? AND order_num = ?",
-        [(tag.casefold(), num) for num, _t, _d, tags, _c in orders for tag in tags],
+        [(tag.casefold(), num) for num, _text, tags in orders for tag in tags],
     )
 
 

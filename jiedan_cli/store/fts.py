@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+from operator import add
 
 # Han (CJK unified + extension A + compatibility + supplementary planes), 々 〇, kana without
 # its punctuation (゠ ・), Hangul syllables. Every character here is a letter or number to
@@ -38,6 +40,26 @@ _CJK = (
     "\U00020000-\U0003134f"
 )
 _RUNS = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")  # findall → (cjk run, word) pairs
+
+# The fast path of `index_text`, for text made only of ASCII, CJK unified ideographs and the
+# punctuation of Chinese text below — nearly every order. On such text NFKC can only turn
+# punctuation into other punctuation (a separator stays a separator; tests/store/test_fts.py
+# checks every character), so normalising is skipped and the tokens are unchanged.
+_FAST_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+_FAST_PUNCT = (
+    "\u00b7\u00d7\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u3000-\u3003\u3008-\u3011"
+    "\u3014-\u301f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\uffe5"
+)
+
+
+@cache
+def fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(text the fast path takes, its runs after lower(): CJK runs and words) — compiled on
+    first use: only syncing indexes text, and a cold search should not pay ≈5 ms for them."""
+    return (
+        re.compile(f"[\\x00-\\x7f{_FAST_CJK}{_FAST_PUNCT}]*"),
+        re.compile(f"[{_FAST_CJK}]+|[a-z0-9]+"),
+    )
 
 
 def _plain(word: str) -> str:
@@ -66,7 +88,7 @@ def _runs(text: str) -> list[tuple[bool, str]]:
 
 def index_tokens(text: str) -> list[str]:
     """The tokens to index for `text`, in order (bigram runs stay adjacent for phrases)."""
-    # The hot loop of a large initial sync (two texts per order): kept flat on purpose.
+    # The general path (index_text takes a shortcut for common text): kept flat on purpose.
     tokens: list[str] = []
     for cjk, word in _RUNS.findall(_normal(text)):
         if cjk:
@@ -79,8 +101,21 @@ def index_tokens(text: str) -> list[str]:
 
 
 def index_text(text: str) -> str:
-    """`index_tokens` joined by spaces: what goes into the FTS5 column."""
-    return " ".join(index_tokens(text))
+    """`index_tokens` joined by spaces: what goes into the FTS5 column.
+
+    The hot path of a large initial sync (two texts per order), so common text takes a
+    shortcut with the same result: no normalisation (see _FAST_CJK), and each CJK run's
+    bigrams made by map() rather than a loop per character."""
+    fast, fast_runs = fast_patterns()
+    if fast.fullmatch(text) is None:
+        return " ".join(index_tokens(text))
+    parts = []
+    for run in fast_runs.findall(text.lower()):
+        if run < "\x80" or len(run) == 1:  # a word, or a lone CJK character
+            parts.append(run)
+        else:
+            parts.append(" ".join(map(add, run, run[1:])) + " " + run[-1])
+    return " ".join(parts)
 
 
 def query_terms(query: str) -> list[str]:

@@ -9,13 +9,14 @@ the engine pushes what is still pending afterwards."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from jiedan_cli.store.apply import apply_page
+from jiedan_cli.store.apply import PreparedPage, prepare_page, write_page
 from jiedan_cli.store.db import transaction
 from jiedan_cli.store.state import sync_state
 from jiedan_cli.sync.http import ServerError, request
@@ -47,27 +48,34 @@ def pull_changes(
 ) -> PullTally:
     """Pull and apply pages until the server has no more.
 
-    The next page is fetched (in a worker thread: HTTP only, never the database) while this
-    one is applied, so the network and the local writes overlap on a large initial sync;
-    at most two pages are held at once."""
+    The next page is fetched and prepared (store/apply.prepare_page: rows and search text,
+    no database) in a worker thread while this one is written, so the network, the Python
+    work and SQLite's work overlap on a large initial sync; at most two pages are held."""
     tally = PullTally()
     client_id = sync_state(conn).client_id
     cursor = sync_state(conn).cursor
+    # Set while this thread needs no GIL (committing: SQLite's own work; waiting). The worker
+    # prepares only then: a writer that binds thousands of rows one by one would otherwise
+    # wait up to a GIL switch interval (5 ms) for each of them.
+    writer_idle = threading.Event()
+    writer_idle.set()
 
-    def fetch(after: str | None) -> dict[str, Any]:
-        return _fetch(client, after, client_id, limit, deadline, policy, tally)
+    def fetch(after: str | None) -> PreparedPage:
+        page = _fetch(client, after, client_id, limit, deadline, policy, tally)
+        return prepare_page(page, pause=lambda: writer_idle.wait(_PAUSE_SECONDS))
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiedan-pull")
     try:
-        coming: Future[dict[str, Any]] = pool.submit(fetch, cursor)
+        coming: Future[PreparedPage] = pool.submit(fetch, cursor)
         while True:
-            page = coming.result()
+            prepared = coming.result()
+            page = prepared.page
             last_page = not page["has_more"] or (
                 page["next_cursor"] == cursor and not page["changes"] and not page.get("reset")
             )
             if not last_page:
                 coming = pool.submit(fetch, page["next_cursor"])
-            if not _apply_if_current(conn, page, cursor):
+            if not _apply_if_current(conn, prepared, cursor, writer_idle):
                 # another writer moved the cursor meanwhile: pull from where it is now
                 coming.cancel()
                 cursor = sync_state(conn).cursor
@@ -86,7 +94,11 @@ def pull_changes(
                 tally.stopped_early = True
                 return tally
     finally:
+        writer_idle.set()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+_PAUSE_SECONDS = 0.5  # at most, should the writer hold on to the GIL that long
 
 
 def _fetch(
@@ -115,12 +127,24 @@ def _fetch(
     return page
 
 
-def _apply_if_current(conn: sqlite3.Connection, page: dict[str, Any], cursor: str | None) -> bool:
+def _apply_if_current(
+    conn: sqlite3.Connection,
+    prepared: PreparedPage,
+    cursor: str | None,
+    writer_idle: threading.Event,
+) -> bool:
     """Apply `page` (pulled after `cursor`) unless the stored cursor has moved since: then the
     page may be older than what is stored, and writing it would go back in time."""
-    with transaction(conn):
-        now = conn.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()[0]
-        if now != cursor:
-            return False
-        apply_page(conn, page)
+    writer_idle.clear()
+    try:
+        with transaction(conn):
+            now = conn.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()[0]
+            if now != cursor:
+                return False
+            write_page(conn, prepared)
+            # What is left is the commit — FTS5 flushing its terms, the WAL written — which
+            # SQLite does without the GIL: the worker may prepare the next page meanwhile.
+            writer_idle.set()
+    finally:
+        writer_idle.set()
     return True

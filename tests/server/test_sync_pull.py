@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from jiedan_cli.commands.server import app as server_cli
 from jiedan_cli.server.db.tables import messages
+from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import epoch as current_epoch
-from jiedan_cli.server.services.sync_pull import visible_changes
+from jiedan_cli.server.services.sync_pull import pull_changes, visible_changes
 from tests.server.conftest import Server, make_server
 from tests.server.devices import Device, order_args
 
@@ -49,6 +50,36 @@ def test_pages_follow_next_cursor_until_has_more_is_false(server: Server) -> Non
     last = client.pull(limit=2)
     assert (last["changes"], last["has_more"], last["next_cursor"]) == ([], False, client.cursor)
     assert last["last_seq"] == 5 and last["reset"] is False
+
+
+def test_the_encoded_page_is_the_page_and_large_ones_are_gzipped(server: Server) -> None:
+    """The route encodes pages around the stored payload text; what a client decodes is what
+    the service computes, with or without gzip (which only answers of 1 KB or more get)."""
+    device = Device(server, server.register("client"))
+    for n in range(30):
+        device.apply("post_order", **order_args(title=f'网站 \\“{n}" ＬＯＧＯ\t设计'))
+    user, token = device.user, device.user["token"]
+    actor = Actor(user["id"], user["email"], user["name"], frozenset(user["roles"]))
+
+    def expected(cursor: str, limit: int) -> dict[str, Any]:
+        with server.db.read() as conn:
+            return pull_changes(conn, actor, cursor=cursor, limit=limit, client_id=device.client_id)
+
+    large = expected("", 25)
+    assert large["last_seq"] == 30 and large["has_more"]
+    assert any("\\“" in c["data"].get("title", "") for c in large["changes"])
+    params = {"cursor": "", "client_id": device.client_id, "limit": 25}
+    for encoding, gzipped in [("gzip", True), ("identity", False), ("gzip;q=0, *", False)]:
+        headers = {"Accept-Encoding": encoding}
+        answer = server.request("GET", "/v1/sync/pull", token, params=params, headers=headers)
+        assert answer.status_code == 200
+        assert (answer.headers.get("content-encoding") == "gzip") is gzipped, encoding
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json() == large
+    small = {**params, "cursor": large["next_cursor"], "limit": 1}
+    answer = server.request("GET", "/v1/sync/pull", token, params=small)
+    assert "content-encoding" not in answer.headers
+    assert answer.json() == expected(large["next_cursor"], 1)
 
 
 def test_other_users_bids_and_messages_never_reach_my_pull(server: Server) -> None:

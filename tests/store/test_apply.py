@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 
-from jiedan_cli.store.apply import apply_page
+from jiedan_cli.store.apply import apply_page, prepare_page
+from jiedan_cli.store.db import open_db
 from jiedan_cli.store.outbox import enqueue, pending
 from jiedan_cli.store.queries import get_order, list_orders, search_orders
 from jiedan_cli.store.state import sync_state
 from tests.store.factories import assert_index_in_step, bid, delete, message, order, page, put
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def _count(conn: sqlite3.Connection, table: str) -> int:
@@ -173,3 +177,49 @@ def test_an_interrupted_pull_resumes_from_the_last_committed_page(
     apply_page(store, pages[2])
     assert sorted(o["id"] for o in list_orders(store)) == ["o0", "o1", "o2"]
     assert_index_in_step(store)
+
+
+def _dump(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
+    tables = ("orders", "order_tags", "bids", "extra_entities")
+    dumped = {
+        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in tables
+    }
+    state = "SELECT cursor, epoch, last_seq, last_sync_at FROM sync_state"
+    dumped["sync_state"] = [tuple(r) for r in conn.execute(state)]
+    dumped["terms"] = [
+        tuple(r) for r in conn.execute("SELECT term, doc, col FROM temp.fts_terms ORDER BY 1, 2, 3")
+    ]
+    return dumped
+
+
+def test_a_prepared_page_is_applied_exactly_as_the_page(store: sqlite3.Connection) -> None:
+    """prepare_page (the pull's worker thread) only moves work earlier: same rows, same index,
+    and a change it cannot make ready fails where it always did."""
+    plain = open_db(":memory:")
+    first = page(
+        put("order", order("o1", "网站建设", created_at="2026-01-01T00:00:00Z", tags=["Vue"])),
+        put("bid", bid("b1", "o1")),
+        cursor="c1",
+    )
+    second = page(
+        put("order", order("o2", "ＬＯＧＯ设计 café", my_bid={"id": "b9"})),
+        put("order", order("o1", "小程序", created_at="2026-01-01T00:00:00Z", tags=["a", "B"])),
+        put("order_event", {"id": "e1"}),
+        delete("order", "o2"),
+        put("order", order("o3", "第三")),
+        put("order", order("o3", "第三改")),
+        cursor="c2",
+    )
+    for body in (first, second):
+        apply_page(plain, body, now=NOW)
+        apply_page(store, prepare_page(body, pause=lambda: None), now=NOW)
+    for conn in (plain, store):
+        assert_index_in_step(conn)
+    assert _dump(store) == _dump(plain)
+    broken = order("o4", "坏的")
+    del broken["status"]
+    prepared = prepare_page(page(put("order", order("o5")), put("order", broken), cursor="c3"))
+    assert set(prepared.orders) == {0}
+    with pytest.raises(KeyError):
+        apply_page(store, prepared)
+    assert sync_state(store).cursor == "c2"

@@ -6,9 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jiedan_cli.store import fts
 from jiedan_cli.store.apply import apply_page
 from jiedan_cli.store.db import open_db
-from jiedan_cli.store.fts import index_tokens, match_expression, matches, query_terms
+from jiedan_cli.store.fts import (
+    index_text,
+    index_tokens,
+    match_expression,
+    matches,
+    query_terms,
+)
 from jiedan_cli.store.queries import search_orders
 from tests.store.factories import order, page, put
 
@@ -32,6 +39,45 @@ def test_full_width_forms_and_diacritics_are_normalised() -> None:
 def test_punctuation_splits_cjk_runs() -> None:
     assert index_tokens("网站，设计") == ["网站", "站", "设计", "计"]
     assert index_tokens("カタカナ・テスト")[:4] == ["カタ", "タカ", "カナ", "ナ"]
+
+
+# index_text's fast path must give exactly the tokens of the general one (index_tokens):
+# the index is corrected by replaying them, so a difference would need a rebuild.
+FAST = fts.fast_patterns()[0]
+FAST_PUNCTUATION = [chr(c) for c in range(0x80, 0x10000) if FAST.fullmatch(chr(c))]
+FAST_PUNCTUATION = [c for c in FAST_PUNCTUATION if not "\u3400" <= c <= "\u9fff"]
+
+
+def test_fast_path_punctuation_normalises_to_separators_only() -> None:
+    import re
+    import unicodedata
+
+    token_char = re.compile(f"[{fts._CJK}]|[^\\W_]")
+    assert "，" in FAST_PUNCTUATION and "（" in FAST_PUNCTUATION
+    for char in FAST_PUNCTUATION:
+        assert not token_char.search(unicodedata.normalize("NFKC", char)), hex(ord(char))
+        assert not token_char.match(char) and char.casefold() == char, hex(ord(char))
+        assert unicodedata.combining(char) == 0, hex(ord(char))
+
+
+def test_fast_path_ideographs_are_stable_under_nfkc_and_casefold() -> None:
+    import unicodedata
+
+    for code in [*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000)]:
+        char = chr(code)
+        assert unicodedata.normalize("NFKC", char) == char == char.casefold(), hex(code)
+        assert index_tokens(char) == [char]
+
+
+MIXED = "网站建设计小程序官企业 logoAPP3dé_-\u0301Ｌ３㎡①ｶﾞ々〇カナ가" + "".join(
+    FAST_PUNCTUATION[::7]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=MIXED, max_size=40) | st.text(max_size=20))
+def test_index_text_is_index_tokens_joined(text: str) -> None:
+    assert index_text(text) == " ".join(index_tokens(text))
 
 
 def test_queries_become_quoted_terms_and_bigram_phrases() -> None:

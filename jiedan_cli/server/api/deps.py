@@ -7,12 +7,13 @@ from datetime import datetime
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from jiedan_cli.domain.errors import Unauthenticated
 from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
-from jiedan_cli.server.services.actors import Actor, actor_for_token
+from jiedan_cli.server.services.actors import Actor, TokenCache
 
 bearer = HTTPBearer(auto_error=False, description="a session token from POST /v1/auth/login")
 
@@ -47,22 +48,31 @@ def _ctx(request: Request, actor: Actor | None) -> Ctx:
     return Ctx(request, state.db, state.clock, state.settings, actor)
 
 
-def optional_ctx(
+async def optional_ctx(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Ctx:
-    """Anonymous callers allowed; a token, when given, must be valid."""
+    """Anonymous callers allowed; a token, when given, must be valid.
+
+    `async` so a cached token costs no trip to the threadpool; a miss reads in the pool."""
     if credentials is None:
         return _ctx(request, None)
     state = request.app.state
-    with state.db.read() as conn:
-        actor = actor_for_token(conn, credentials.credentials, state.clock())
+    token, now = credentials.credentials, state.clock()
+    actor = state.tokens.get(token, now)
+    if actor is None:
+        actor = await run_in_threadpool(_resolve, state.db, state.tokens, token, now)
     return _ctx(request, actor)
 
 
-def authed_ctx(
+def _resolve(db: Database, tokens: TokenCache, token: str, now: datetime) -> Actor:
+    with db.read() as conn:
+        return tokens.resolve(conn, token, now)
+
+
+async def authed_ctx(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Ctx:
     """A signed-in caller is required."""
     if credentials is None:
         raise Unauthenticated("sign in first: this needs a bearer token")
-    return optional_ctx(request, credentials)
+    return await optional_ctx(request, credentials)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Body, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
 from jiedan_cli.domain.categories import CATEGORIES
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
@@ -125,8 +128,11 @@ class OrderPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
 
+ORDER_PAGE = TypeAdapter(OrderPage)
+
+
 @router.get("/orders", response_model=OrderPage, responses={**UNAUTHORIZED, **INVALID})
-def list_orders(
+async def list_orders(
     ctx: Ctx = Depends(optional_ctx),
     status: StatusFilter = "open",
     category: str | None = Query(default=None, max_length=50, description=CATEGORY_HELP),
@@ -139,25 +145,92 @@ def list_orders(
     mine: bool = Query(default=False, description="orders I posted, bid on or was awarded"),
     limit: int = Query(default=20, ge=1, le=100),
     cursor: str | None = Query(default=None, max_length=500),
-) -> dict[str, Any]:
+) -> Response:
     """Newest first; anonymous callers see open orders. `status=all` lists every status
     the caller may see; `lat`, `lon` and `radius_km` go together."""
+    filters = {
+        "status": status,
+        "category": category,
+        "tag": tag,
+        "budget_min_fen": budget_min_fen,
+        "budget_max_fen": budget_max_fen,
+        "lat": lat,
+        "lon": lon,
+        "radius_km": radius_km,
+        "mine": mine,
+        "limit": limit,
+        "cursor": cursor,
+    }
+    # The busiest read of the API (P5 in performance.md): a page the same caller asked for
+    # since the last commit is served as it was rendered, without a thread or a query.
+    pages: PageCache = ctx.request.app.state.order_pages
+    key = (ctx.actor.id if ctx.actor else None, *filters.values())
+    version = ctx.db.data_version()
+    found = pages.get(key, version)
+    if found is not None:
+        return Response(found.body, media_type="application/json")
+    page = await run_in_threadpool(_render_orders, ctx, filters, version)
+    pages.put(key, page)
+    return Response(page.body, media_type="application/json")
+
+
+def _render_orders(ctx: Ctx, filters: dict[str, Any], version: int | None) -> Page:
+    viewer = ctx.actor
     with ctx.db.read() as conn:
-        return orders.list_orders(
-            conn,
-            ctx.actor,
-            status=status,
-            category=category,
-            tag=tag,
-            budget_min_fen=budget_min_fen,
-            budget_max_fen=budget_max_fen,
-            lat=lat,
-            lon=lon,
-            radius_km=radius_km,
-            mine=mine,
-            limit=limit,
-            cursor=cursor,
-        )
+        if viewer is None or filters["mine"] or filters["status"] != OrderStatus.OPEN:
+            return Page.of(orders.list_orders(conn, viewer, **filters), version)
+        # Open orders look the same to everyone but for `my_bid`: take the anonymous page
+        # (rendered already, as a rule) and merge in the viewer's own bids.
+        pages: PageCache = ctx.request.app.state.order_pages
+        anonymous_key = (None, *filters.values())
+        public = pages.get(anonymous_key, version)
+        if public is None:
+            public = Page.of(orders.list_orders(conn, None, **filters), version)
+            pages.put(anonymous_key, public)
+        items = public.content["items"]
+        mine = orders.live_bid_views(conn, viewer, [item["id"] for item in items])
+    if not mine:
+        return public
+    merged = [{**item, "my_bid": mine.get(item["id"])} for item in items]
+    return Page.of({**public.content, "items": merged}, version)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One GET /v1/orders answer, as content and as rendered JSON, with the database's data
+    version (Database.data_version) it was read under; None: not to be kept."""
+
+    content: dict[str, Any]
+    body: bytes
+    version: int | None
+
+    @classmethod
+    def of(cls, content: dict[str, Any], version: int | None) -> Page:
+        body = ORDER_PAGE.dump_json(ORDER_PAGE.validate_python(content))
+        return cls(content, body, version)
+
+
+class PageCache:
+    """Pages served only while the database's data version is the one they were read under:
+    any commit, by anyone, retires them all. The version is taken before the read, so a page
+    never outlives a change it did not see. Bounded: when full it starts afresh."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._pages: dict[Hashable, Page] = {}
+
+    def get(self, key: Hashable, version: int | None) -> Page | None:
+        found = self._pages.get(key)
+        if found is None or version is None or found.version != version:
+            return None
+        return found
+
+    def put(self, key: Hashable, page: Page) -> None:
+        if page.version is None:
+            return
+        if len(self._pages) >= self.size:
+            self._pages.clear()
+        self._pages[key] = page
 
 
 @router.post(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, Pool, event, select
 
 from jiedan_cli.domain.errors import Forbidden, Unauthenticated
 from jiedan_cli.server.db.tables import sessions, users
@@ -48,6 +52,10 @@ def parse_roles(text: str) -> frozenset[str]:
 
 
 def actor_for_token(conn: Connection, token: str, now: datetime) -> Actor:
+    return _actor_and_expiry(conn, token, now)[0]
+
+
+def _actor_and_expiry(conn: Connection, token: str, now: datetime) -> tuple[Actor, datetime]:
     token_hash = hash_token(token)
     row = conn.execute(
         select(
@@ -66,4 +74,80 @@ def actor_for_token(conn: Connection, token: str, now: datetime) -> Actor:
         raise Unauthenticated("the token is invalid or has expired; sign in again")
     if row.status != "active":
         raise Unauthenticated("this account is closed")
-    return Actor(row.id, row.email, row.name, parse_roles(row.roles), token_hash)
+    actor = Actor(row.id, row.email, row.name, parse_roles(row.roles), token_hash)
+    return actor, row.expires_at
+
+
+# ---- a small in-process cache of token → Actor ------------------------------------------
+#
+# Every signed-in request starts by resolving its token; a cache saves that transaction.
+# A cached actor is used only while (a) nothing in this process has changed `users` or
+# `sessions` since it was read — any UPDATE/DELETE of either table, through any engine,
+# empties every cache (logout, revocation, roles, account closure) — (b) its session has not
+# expired by the request's clock, and (c) it is younger than TOKEN_CACHE_SECONDS, which
+# bounds how late a revocation made by ANOTHER process is seen (docs/decisions.md).
+
+TOKEN_CACHE_SECONDS = 10.0
+TOKEN_CACHE_MAX = 10_000
+
+_AUTH_WRITE = re.compile(
+    r'\s*(?:UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(?:users|sessions)"?(?:\s|$)', re.IGNORECASE
+)
+_generation = itertools.count(1)
+_current = [0]  # the generation cached entries must carry to be used
+
+
+def forget_cached_actors() -> None:
+    """Invalidate every cached actor in this process."""
+    _current[0] = next(_generation)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _watch_auth_writes(
+    conn: Connection, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+) -> None:
+    if _AUTH_WRITE.match(statement):
+        conn.info["auth_written"] = True
+        forget_cached_actors()
+
+
+@event.listens_for(Pool, "checkin")
+def _after_auth_write(_dbapi_conn: Any, record: Any) -> None:
+    # The connection is back in the pool, so its transaction has ended: a reader that began
+    # before the commit may have cached what it changed, so invalidate once more.
+    if record is not None and record.info.pop("auth_written", False):
+        forget_cached_actors()
+
+
+@dataclass(frozen=True)
+class _Cached:
+    actor: Actor
+    expires_at: datetime
+    generation: int
+    read_at: float
+
+
+class TokenCache:
+    """token hash → Actor for one database; see the comment above for when it is trusted."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Cached] = {}
+
+    def get(self, token: str, now: datetime) -> Actor | None:
+        found = self._entries.get(hash_token(token))
+        if found is None:
+            return None
+        fresh = time.monotonic() - found.read_at < TOKEN_CACHE_SECONDS
+        if found.generation != _current[0] or not fresh or found.expires_at <= now:
+            return None
+        return found.actor
+
+    def resolve(self, conn: Connection, token: str, now: datetime) -> Actor:
+        """`actor_for_token`, remembered. `conn`: a transaction that has read nothing yet."""
+        generation, read_at = _current[0], time.monotonic()
+        actor, expires_at = _actor_and_expiry(conn, token, now)
+        if generation == _current[0]:  # nothing changed users/sessions while we read
+            if len(self._entries) >= TOKEN_CACHE_MAX:
+                self._entries.clear()
+            self._entries[actor.token_hash] = _Cached(actor, expires_at, generation, read_at)
+        return actor

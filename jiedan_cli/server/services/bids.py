@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
@@ -23,7 +33,13 @@ from jiedan_cli.server.db.tables import bids, orders, users
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.milestones import create_milestone
-from jiedan_cli.server.services.orders import order_view, own_order, readable_order, record_order
+from jiedan_cli.server.services.orders import (
+    can_read,
+    order_view,
+    own_order,
+    readable_order,
+    record_order,
+)
 from jiedan_cli.server.services.rows import fetch_for_update
 
 LIVE = [str(status) for status in LIVE_BID]
@@ -45,32 +61,64 @@ def bid_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def record_bid(conn: Connection, bid_id: str, client_id: str, *, now: datetime) -> Row[Any]:
-    """Re-read a bid after a write and append it to the change log for its two readers."""
-    row = conn.execute(select(bids).where(bids.c.id == bid_id)).one()
+def record_bid(
+    conn: Connection, bid_id: str, client_id: str, *, now: datetime, row: Row[Any] | None = None
+) -> Row[Any]:
+    """Append a bid to the change log for its two readers: `row` as the write RETURNING gave
+    it, or re-read after the write."""
+    if row is None:
+        row = conn.execute(select(bids).where(bids.c.id == bid_id)).one()
     record_change(
         conn, "bid", bid_id, bid_view(row), now=now, audience=(row.freelancer_id, client_id)
     )
     return row
 
 
-def live_bid_count(conn: Connection, order_id: str) -> int:
-    return int(
-        conn.scalar(
-            select(func.count()).where(bids.c.order_id == order_id, bids.c.status.in_(LIVE))
-        )
-        or 0
+# The statements of the bid writes, built once (building them per call cost more CPU than
+# running them). Bound names avoid the column names, which UPDATE … SET reserves. The live
+# statuses are written out, not bound: so the SQL says what uq_bids_live's WHERE says, and
+# SQLite may answer from that partial index.
+_IS_LIVE = bids.c.status.in_([literal_column(f"'{s}'") for s in LIVE])
+_LIVE_BIDS = (
+    select(func.count()).where(bids.c.order_id == bindparam("of_order"), _IS_LIVE).scalar_subquery()
+)
+_COUNT_LIVE_BIDS = select(_LIVE_BIDS)
+_STORE_BID_COUNT = (
+    update(orders)
+    .where(orders.c.id == bindparam("of_order"))
+    .values(bid_count=_LIVE_BIDS, updated_at=bindparam("now"))
+    .returning(*orders.c)
+)
+_INSERT_BID = insert(bids).returning(*bids.c)
+_BID_EXISTS = select(bids.c.id).where(bids.c.id == bindparam("bid_id"))
+# An order to bid on, with what the bid needs to know from the same read: whether the
+# bidder has a live bid on it, and the bidder's verification (the daily limit).
+_ORDER_TO_BID_ON = select(
+    orders,
+    exists()
+    .where(
+        bids.c.order_id == orders.c.id,
+        bids.c.freelancer_id == bindparam("freelancer_id"),
+        _IS_LIVE,
     )
+    .label("has_live_bid"),
+    select(users.c.verification)
+    .where(users.c.id == bindparam("freelancer_id"))
+    .scalar_subquery()
+    .label("verification"),
+).where(orders.c.id == bindparam("of_order"))
+_ORDER_TO_BID_ON_LOCKED = _ORDER_TO_BID_ON.with_for_update(of=orders)
+
+
+def live_bid_count(conn: Connection, order_id: str) -> int:
+    return int(conn.scalar(_COUNT_LIVE_BIDS, {"of_order": order_id}) or 0)
 
 
 def refresh_bid_count(conn: Connection, order_id: str, *, now: datetime) -> None:
-    """Store the live-bid count on the order and re-record the order (it is public)."""
-    conn.execute(
-        update(orders)
-        .where(orders.c.id == order_id)
-        .values(bid_count=live_bid_count(conn, order_id), updated_at=now)
-    )
-    record_order(conn, order_id, now=now)
+    """Store the live-bid count on the order and re-record the order (it is public). One
+    statement: the count is taken in the UPDATE, which returns the row to record."""
+    row = conn.execute(_STORE_BID_COUNT, {"of_order": order_id, "now": now}).one()
+    record_order(conn, order_id, now=now, row=row)
 
 
 def decline_bids(
@@ -101,12 +149,11 @@ def _bids_in_last_day(conn: Connection, user_id: str, now: datetime) -> int:
     )
 
 
-def _check_daily_limit(conn: Connection, actor: Actor, limit: int | None, now: datetime) -> None:
+def _check_daily_limit(
+    conn: Connection, actor: Actor, limit: int | None, now: datetime, verification: str | None
+) -> None:
     """Unverified freelancers place at most `limit` bids per rolling day (security.md)."""
-    if limit is None:
-        return
-    verification = conn.scalar(select(users.c.verification).where(users.c.id == actor.id))
-    if verification == "approved":
+    if limit is None or verification == "approved":
         return
     if _bids_in_last_day(conn, actor.id, now) >= limit:
         raise Refused(
@@ -116,7 +163,13 @@ def _check_daily_limit(conn: Connection, actor: Actor, limit: int | None, now: d
 
 
 def _open_for_bidding(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
-    order = readable_order(conn, actor, order_id, lock=True)
+    """The order (locked on PostgreSQL), when the actor may see it and bid on it, with its
+    `has_live_bid` and the actor's `verification`; NotFound or Conflict otherwise."""
+    locked = conn.dialect.name == "postgresql"
+    query = _ORDER_TO_BID_ON_LOCKED if locked else _ORDER_TO_BID_ON
+    order = conn.execute(query, {"of_order": order_id, "freelancer_id": actor.id}).first()
+    if order is None or not can_read(conn, actor, order):
+        raise NotFound(f"no order {order_id}")
     require_open_for_bidding(order.status, order.client_id, actor.id)
     return order
 
@@ -138,31 +191,28 @@ def place_bid(
     amount_fen, days, message = check_bid_terms(amount_fen, days, message)
     new = check_id(bid_id) if bid_id is not None else new_id()
     order = _open_for_bidding(conn, actor, order_id)
-    if conn.execute(select(bids.c.id).where(bids.c.id == new)).first() is not None:
+    # an id we made is new; one a client made (offline) may be a replay
+    if bid_id is not None and conn.execute(_BID_EXISTS, {"bid_id": new}).first() is not None:
         raise Conflict(f"bid {new} exists already", code="bid_exists")
-    mine = select(bids.c.id).where(
-        bids.c.order_id == order_id, bids.c.freelancer_id == actor.id, bids.c.status.in_(LIVE)
-    )
-    if conn.execute(mine).first() is not None:
+    if order.has_live_bid:
         raise Conflict("you already have a live bid on this order; update it", code="bid_exists")
-    _check_daily_limit(conn, actor, unverified_bids_per_day, now)
+    _check_daily_limit(conn, actor, unverified_bids_per_day, now, order.verification)
+    bid = {
+        "id": new,
+        "order_id": order_id,
+        "freelancer_id": actor.id,
+        "amount_fen": amount_fen,
+        "days": days,
+        "message": message,
+        "status": BidStatus.SUBMITTED,
+        "created_at": now,
+        "updated_at": now,
+    }
     try:
-        conn.execute(
-            insert(bids).values(
-                id=new,
-                order_id=order_id,
-                freelancer_id=actor.id,
-                amount_fen=amount_fen,
-                days=days,
-                message=message,
-                status=BidStatus.SUBMITTED,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        row = conn.execute(_INSERT_BID, bid).one()
     except IntegrityError as exc:  # uq_bids_live or the id: a racing twin got there first
         raise Conflict("you already have a live bid on this order", code="bid_exists") from exc
-    view = bid_view(record_bid(conn, new, order.client_id, now=now))
+    view = bid_view(record_bid(conn, new, order.client_id, now=now, row=row))
     refresh_bid_count(conn, order_id, now=now)
     return view
 
@@ -196,20 +246,24 @@ def update_bid(
         bid.days if days is None else days,
         bid.message if message is None else message,
     )
-    conn.execute(
+    row = conn.execute(
         update(bids)
         .where(bids.c.id == bid_id)
         .values(amount_fen=amount_fen, days=days, message=message, updated_at=now)
-    )
-    return bid_view(record_bid(conn, bid_id, order.client_id, now=now))
+        .returning(*bids.c)
+    ).one()
+    return bid_view(record_bid(conn, bid_id, order.client_id, now=now, row=row))
 
 
 def withdraw_bid(conn: Connection, actor: Actor, bid_id: str, *, now: datetime) -> dict[str, Any]:
     order, _bid = _own_live_bid(conn, actor, bid_id)
-    conn.execute(
-        update(bids).where(bids.c.id == bid_id).values(status=BidStatus.WITHDRAWN, updated_at=now)
-    )
-    view = bid_view(record_bid(conn, bid_id, order.client_id, now=now))
+    row = conn.execute(
+        update(bids)
+        .where(bids.c.id == bid_id)
+        .values(status=BidStatus.WITHDRAWN, updated_at=now)
+        .returning(*bids.c)
+    ).one()
+    view = bid_view(record_bid(conn, bid_id, order.client_id, now=now, row=row))
     refresh_bid_count(conn, order.id, now=now)
     return view
 

@@ -32,24 +32,27 @@ def record_change(
 ) -> int:
     """Append one change visible to everyone (`public`) or to the users in `audience`."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
-    seq = conn.execute(
-        insert(change_log)
-        .values(
-            entity=entity,
-            entity_id=entity_id,
-            op=op,
-            payload=payload,
-            public=public,
-            created_at=now,
-        )
-        .returning(change_log.c.seq)
-    ).scalar_one()
+        conn.execute(_LOCK, {"key": CHANGE_LOG_LOCK})
+    change = {
+        "entity": entity,
+        "entity_id": entity_id,
+        "op": op,
+        "payload": payload,
+        "public": public,
+        "created_at": now,
+    }
+    seq = conn.execute(_APPEND, change).scalar_one()
     if not public:
         users = sorted({u for u in audience if u})
         if users:
-            conn.execute(insert(change_audience), [{"user_id": u, "seq": seq} for u in users])
+            conn.execute(_ADDRESS, [{"user_id": u, "seq": seq} for u in users])
     return int(seq)
+
+
+# Built once: every write appends, so building them per call was a good part of a write's CPU.
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_APPEND = insert(change_log).returning(change_log.c.seq)
+_ADDRESS = insert(change_audience)
 
 
 def epoch(conn: Connection) -> str:

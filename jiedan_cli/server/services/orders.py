@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, exists, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    bindparam,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from jiedan_cli.domain.categories import check_category
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
@@ -27,7 +37,6 @@ from jiedan_cli.server.db.tables import bids, milestones, order_events, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.order_listing import find_orders
-from jiedan_cli.server.services.rows import fetch_for_update
 
 EDITABLE = frozenset(
     {
@@ -70,10 +79,13 @@ def order_view(row: Row[Any], *, my_bid: dict[str, Any] | None = None) -> dict[s
     }
 
 
-def record_order(conn: Connection, order_id: str, *, now: datetime) -> Row[Any]:
-    """Re-read an order after a write and append it to the change log — public while open,
-    to its parties after."""
-    row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
+def record_order(
+    conn: Connection, order_id: str, *, now: datetime, row: Row[Any] | None = None
+) -> Row[Any]:
+    """Append an order to the change log — public while open, to its parties after — from
+    `row` as the write RETURNING gave it, or re-read after the write."""
+    if row is None:
+        row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
     view = order_view(row)
     if row.status == OrderStatus.OPEN:
         record_change(conn, "order", order_id, view, now=now, public=True)
@@ -121,18 +133,19 @@ def can_read(conn: Connection, viewer: Actor | None, order: Row[Any]) -> bool:
     return has_bid_on(conn, order.id, viewer.id)
 
 
+_ORDER = select(orders).where(orders.c.id == bindparam("order_id"))
+_ORDER_FOR_UPDATE = _ORDER.with_for_update()
+
+
 def readable_order(
     conn: Connection, viewer: Actor | None, order_id: str, *, lock: bool = False
 ) -> Row[Any]:
     """The order if `viewer` may see it; NotFound otherwise (never a hint that it exists)."""
-    row: Row[Any] | None
-    if lock:
-        try:
-            row = fetch_for_update(conn, orders, order_id)
-        except NotFound:
-            row = None
-    else:
-        row = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+    # `lock` takes the row lock on PostgreSQL, as rows.fetch_for_update does (SQLite write
+    # transactions are exclusive already); the statements are built once (hot path).
+    locking = lock and conn.dialect.name == "postgresql"
+    query = _ORDER_FOR_UPDATE if locking else _ORDER
+    row = conn.execute(query, {"order_id": order_id}).first()
     if row is None or not can_read(conn, viewer, row):
         raise NotFound(f"no order {order_id}")
     return row
