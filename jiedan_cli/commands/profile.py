@@ -6,7 +6,6 @@ another user's comes from the server (GET /v1/profiles/{id}). `set` is online-on
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -32,9 +31,10 @@ PROFILE_COLUMNS: list[Column] = [
 
 
 def _own_profile(user_id: str) -> dict[str, Any] | None:
+    from jiedan_cli.store.queries import get_profile
+
     with replica() as conn:
-        row = conn.execute("SELECT data FROM profiles WHERE id = ?", (user_id,)).fetchone()
-    return None if row is None else dict(json.loads(row[0]))
+        return get_profile(conn, user_id)
 
 
 def _fetch_profile(user_id: str) -> dict[str, Any]:

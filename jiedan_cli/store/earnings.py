@@ -50,6 +50,40 @@ def ledger_entries(conn: sqlite3.Connection, since: date | None = None) -> list[
     return entries
 
 
+def _is_payout(entry: dict[str, Any]) -> bool:
+    """A line that pays the user for work: what counts as earned (server: points.EARNING_KINDS)."""
+    return entry.get("kind") in PAYOUT_KINDS and int(entry.get("amount_fen") or 0) > 0
+
+
+def payouts(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The lines that paid the user for work, oldest first."""
+    available = freelancer_available(_me(conn))
+    return [e for e in ledger_entries(conn) if e.get("account") == available and _is_payout(e)]
+
+
+def earnings_by_month(conn: sqlite3.Connection, *, months: int = 12) -> list[tuple[str, int]]:
+    """(YYYY-MM, fen earned) for the last `months` months from the first payout to the last;
+    months without earnings in between are there with 0 (the chart shows the gap)."""
+    totals: dict[str, int] = {}
+    for entry in payouts(conn):
+        month = str(entry.get("created_at") or "")[:7]
+        totals[month] = totals.get(month, 0) + int(entry["amount_fen"])
+    if not totals:
+        return []
+    return [(month, totals.get(month, 0)) for month in _months_between(min(totals), max(totals))][
+        -months:
+    ]
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    found = []
+    while f"{year:04d}-{month:02d}" <= last:
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
 def _held_for(conn: sqlite3.Connection, user_id: str) -> int:
     """Escrow held for the user's work: milestones still holding money on their orders."""
     milestones = _payloads(
@@ -67,7 +101,7 @@ def earnings_summary(conn: sqlite3.Connection) -> dict[str, Any]:
     me = _me(conn)
     available = freelancer_available(me)
     own = [e for e in ledger_entries(conn) if e.get("account") == available]
-    payouts = [e for e in own if e.get("kind") in PAYOUT_KINDS and e["amount_fen"] > 0]
+    payouts = [e for e in own if _is_payout(e)]
     return {
         "available_fen": sum(int(e["amount_fen"]) for e in own),
         "pending_fen": _held_for(conn, me),
@@ -89,15 +123,9 @@ def points_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 def completed_volume(conn: sqlite3.Connection, *, now: datetime | None = None) -> tuple[int, int]:
     """(gross fen paid for the user's work, orders paid) over the trailing year before `now`
     (all time when None). Gross = paid out plus the fee withheld, as the server counts it."""
-    me = _me(conn)
     cutoff = rfc3339(now - TIER_WINDOW) if now is not None else None
     volume, orders = 0, set()
-    for entry in ledger_entries(conn):
-        if (
-            entry.get("account") != freelancer_available(me)
-            or entry.get("kind") not in PAYOUT_KINDS
-        ):
-            continue
+    for entry in payouts(conn):
         if cutoff is not None and str(entry.get("created_at") or "") < cutoff:
             continue
         volume += int(entry["amount_fen"]) + int(entry.get("fee_fen") or 0)

@@ -301,3 +301,32 @@ def _address_to_client(conn: sqlite3.Connection, order_id: str, messages: list[O
     for message in messages:
         if message.get("recipient_id") is None and row is not None:
             message["recipient_id"] = row["client_id"]
+
+
+# ---- the work on an order, and profiles -----------------------------------------------
+
+
+def list_milestones(conn: sqlite3.Connection, order_id: str) -> list[Order]:
+    """The order's milestones in their order (the replica holds them for orders the user
+    works on or posted)."""
+    rows = conn.execute("SELECT data FROM milestones WHERE order_id = ?", (order_id,))
+    found = [json.loads(row[0]) for row in rows]
+    return sorted(found, key=lambda m: (m.get("position") or 0, m.get("created_at") or "", m["id"]))
+
+
+def order_history(conn: sqlite3.Connection, order_id: str) -> list[Order]:
+    """What happened to the order that its parties see (revision requests with the client's
+    note, cancellation…), oldest first. The replica keeps these events as pulled."""
+    rows = conn.execute(
+        "SELECT data FROM extra_entities WHERE entity = 'order_event'"
+        " AND json_extract(data, '$.order_id') = ?",
+        (order_id,),
+    )
+    events = [json.loads(row[0]) for row in rows]
+    return sorted(events, key=lambda e: (e.get("created_at") or "", e["id"]))
+
+
+def get_profile(conn: sqlite3.Connection, user_id: str) -> Order | None:
+    """A profile as pulled (the user's own, and those of people they work with)."""
+    row = conn.execute("SELECT data FROM profiles WHERE id = ?", (user_id,)).fetchone()
+    return None if row is None else dict(json.loads(row[0]))

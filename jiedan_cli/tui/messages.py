@@ -76,7 +76,7 @@ class EarningsLoaded(Message):
     summary: Item | None
     ledger: list[Item]  # oldest first
     error: str | None = None
-    me: str | None = None
+    by_month: list[tuple[str, int]] = field(default_factory=list)  # (YYYY-MM, fen earned)
 
 
 @dataclass

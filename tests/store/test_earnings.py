@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from jiedan_cli.domain.errors import Unauthenticated
 from jiedan_cli.store.apply import apply_page
 from jiedan_cli.store.earnings import (
+    earnings_by_month,
     earnings_summary,
     ledger_entries,
     points_balance,
@@ -91,6 +92,38 @@ def test_ledger_since_a_day_and_oldest_first(store: sqlite3.Connection) -> None:
     )
     assert [e["amount_fen"] for e in ledger_entries(store)] == [1, 2]
     assert [e["amount_fen"] for e in ledger_entries(store, since=date(2026, 3, 2))] == [2]
+
+
+def test_earnings_by_month_counts_payouts_only_and_fills_empty_months(
+    store: sqlite3.Connection,
+) -> None:
+    apply_page(
+        store,
+        page(
+            put("ledger_entry", entry("release:a:cr", 100, created_at="2025-11-02T00:00:00Z")),
+            put("ledger_entry", entry("release:b:cr", 20, created_at="2025-11-30T23:00:00Z")),
+            put(
+                "ledger_entry",
+                entry("withdraw:p:dr", -50, kind="withdraw", created_at="2025-12-01T00:00:00Z"),
+            ),
+            put(
+                "ledger_entry",
+                entry("resolve:c:cr", 300, kind="resolve", created_at="2026-01-09T00:00:00Z"),
+            ),
+            put(
+                "ledger_entry",
+                entry(
+                    "refund:d:cr",
+                    900,
+                    kind="refund",
+                    account="client:me:wallet",
+                    created_at="2026-02-10T00:00:00Z",
+                ),
+            ),
+        ),
+    )
+    assert earnings_by_month(store) == [("2025-11", 120), ("2025-12", 0), ("2026-01", 300)]
+    assert earnings_by_month(store, months=2) == [("2025-12", 0), ("2026-01", 300)]
 
 
 def test_points_balance_and_tier_come_from_the_replica(store: sqlite3.Connection) -> None:

@@ -16,7 +16,6 @@ from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.formatting import yuan
 from jiedan_cli.tui.screens.client_mode import ClientMode
 from jiedan_cli.tui.screens.order_detail import OrderDetail
-from jiedan_cli.tui.widgets.earnings_chart import earnings_by_month
 from tests.tui.conftest import SIZE, wait_for
 from tests.tui.helpers import screen_text
 
@@ -62,20 +61,6 @@ async def test_earnings_shows_the_store_summary_and_earnings_by_month(
     for key in ("available_fen", "pending_fen", "lifetime_fen", "fees_fen"):
         assert yuan(summary[key]) in text
     assert "-¥3,000.00" in text  # the withdrawal, in the ledger
-
-
-def test_earnings_by_month_counts_payouts_only_and_fills_empty_months() -> None:
-    mine = "freelancer:me:available"
-    entries = [
-        {"account": account, "kind": kind, "amount_fen": fen, "created_at": f"{day}T00:00:00Z"}
-        for account, kind, fen, day in [
-            (mine, "release", 100, "2025-11-02"),
-            (mine, "withdraw", -50, "2025-12-01"),
-            (mine, "resolve", 300, "2026-01-09"),
-            ("client:me:wallet", "refund", 900, "2026-01-10"),
-        ]
-    ]
-    assert earnings_by_month(entries, "me") == [("2025-11", 100), ("2025-12", 0), ("2026-01", 300)]
 
 
 async def test_points_shows_the_balance_and_the_way_to_the_next_tier(

@@ -16,7 +16,7 @@ from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import EarningsLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
-from jiedan_cli.tui.widgets.earnings_chart import EarningsChart, earnings_by_month
+from jiedan_cli.tui.widgets.earnings_chart import EarningsChart
 
 FIGURES = (
     ("available_fen", "Available"),
@@ -43,17 +43,16 @@ class Earnings(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="earnings")
     def read_earnings(self) -> None:
-        from jiedan_cli.store.earnings import earnings_summary, ledger_entries
-        from jiedan_cli.store.state import current_user_id
+        from jiedan_cli.store.earnings import earnings_by_month, earnings_summary, ledger_entries
 
         with self.dashboard.replica() as conn:
             try:
                 summary, ledger = earnings_summary(conn), ledger_entries(conn)
-                me = current_user_id(conn)
+                by_month = earnings_by_month(conn)
             except JiedanError as exc:
                 self.post_message(EarningsLoaded(None, [], exc.message))
                 return
-        self.post_message(EarningsLoaded(summary, ledger, None, me))
+        self.post_message(EarningsLoaded(summary, ledger, None, by_month))
 
     def on_earnings_loaded(self, message: EarningsLoaded) -> None:
         summary = message.summary or {}
@@ -61,7 +60,7 @@ class Earnings(DashboardScreen):
             figure = Text(f"{label}\n", style="dim")
             figure.append(formatting.yuan(summary.get(key, 0)) if summary else "—", style="bold")
             self.query_one(f"#figure-{key}", Static).update(figure)
-        self.query_one(EarningsChart).show(earnings_by_month(message.ledger, message.me or ""))
+        self.query_one(EarningsChart).show(message.by_month)
         table: DataTable[Any] = self.query_one("#ledger-table", DataTable)
         table.clear()
         for entry in reversed(message.ledger):  # newest first

@@ -3,8 +3,6 @@ Enter opens an order (to deliver, update a bid or write to the client)."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -49,7 +47,7 @@ class MyWork(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="work")
     def read_work(self) -> None:
-        from jiedan_cli.store.queries import get_order, list_bids, list_orders
+        from jiedan_cli.store.queries import get_order, list_bids, list_milestones, list_orders
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -63,7 +61,7 @@ class MyWork(DashboardScreen):
             mine = list_orders(conn, status="all", mine_user_id=me, limit=1000) if me else []
             awarded = [o for o in mine if o.get("freelancer_id") == me]
             for order in awarded:
-                order["milestones"] = _milestones(conn, order["id"])
+                order["milestones"] = list_milestones(conn, order["id"])
         self.post_message(WorkLoaded(bids, orders, awarded))
 
     def on_work_loaded(self, message: WorkLoaded) -> None:
@@ -110,15 +108,6 @@ class MyWork(DashboardScreen):
         key = str(event.row_key.value)
         order_id = self._bid_orders.get(key, key) if event.data_table.id == "bids-table" else key
         self.app.push_screen(OrderDetail(order_id))
-
-
-def _milestones(conn: sqlite3.Connection, order_id: str) -> list[dict[str, Any]]:
-    """The order's milestones as pulled (the replica keeps them for orders I work on)."""
-    rows = conn.execute(
-        "SELECT data FROM milestones WHERE order_id = ? ORDER BY created_at, id", (order_id,)
-    )
-    found = [json.loads(row[0]) for row in rows]
-    return sorted(found, key=lambda m: m.get("position") or 0)
 
 
 # A milestone's status, as where the money is (domain/states.py MilestoneStatus).

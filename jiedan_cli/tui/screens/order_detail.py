@@ -4,7 +4,6 @@ pending; the background sync turns it into synced or rejected."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -65,7 +64,7 @@ class OrderDetail(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="detail")
     def read_order(self, order_id: str) -> None:
-        from jiedan_cli.store.queries import get_order, list_bids, list_messages
+        from jiedan_cli.store.queries import get_order, get_profile, list_bids, list_messages
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -73,7 +72,7 @@ class OrderDetail(DashboardScreen):
             order = get_order(conn, order_id)
             bids = list_bids(conn, order_id)  # a client sees them all, a freelancer their own
             messages = list_messages(conn, order_id)
-            client = _profile(conn, order.get("client_id")) if order else None
+            client = get_profile(conn, order["client_id"]) if order else None
         self.post_message(OrderLoaded(order_id, order, bids, messages, me, client))
 
     # ---- drawing -------------------------------------------------------------------------------
@@ -239,11 +238,6 @@ def _deliver(conn: Any, *, order_id: str, note: str, paths: list[Path]) -> dict[
 
     files = [describe_file(path) for path in paths]
     return actions.deliver(conn, order_id=order_id, note=note, files=files)
-
-
-def _profile(conn: Any, user_id: str | None) -> dict[str, Any] | None:
-    row = conn.execute("SELECT data FROM profiles WHERE id = ?", (user_id,)).fetchone()
-    return None if row is None else dict(json.loads(row[0]))
 
 
 def _head(order: dict[str, Any], client: dict[str, Any] | None, tz: Any) -> Text:

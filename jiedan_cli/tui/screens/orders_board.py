@@ -4,7 +4,6 @@ rows is read at a time; the next is read when the cursor nears the end."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -163,13 +162,13 @@ class OrdersBoard(DashboardScreen):
 
 def _my_place(conn: sqlite3.Connection) -> tuple[float, float] | None:
     """Where the signed-in user is, from their profile in the replica (None: not set)."""
+    from jiedan_cli.store.queries import get_profile
     from jiedan_cli.store.state import current_user_id
 
     me = current_user_id(conn)
-    row = conn.execute("SELECT data FROM profiles WHERE id = ?", (me,)).fetchone()
-    if row is None:
+    profile = get_profile(conn, me) if me else None
+    if profile is None:
         return None
-    profile = json.loads(row[0])
     lat, lon = profile.get("lat"), profile.get("lon")
     return None if lat is None or lon is None else (float(lat), float(lon))
 
