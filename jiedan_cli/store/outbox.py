@@ -147,36 +147,68 @@ def mark_rejected(conn: sqlite3.Connection, seq: int, code: str, reason: str) ->
         )
 
 
-def renumber(conn: sqlite3.Connection, from_seq: int) -> int:
-    """Renumber pending operations from `from_seq` on, contiguously and in their order, for a
-    server that knows this client only up to `from_seq - 1` (a reset to an older database).
-    Returns how many were renumbered.
+# ---- renumbering after a server reset ---------------------------------------------------
 
-    Done and rejected operations are history, and the server no longer knows those at or
-    above `from_seq`: all history moves below every current key, in its order, out of the
-    range of seqs that go on the wire. Pending operations below `from_seq` keep their seq:
-    the server has them and answers a re-push with the stored result."""
+
+def resequence(conn: sqlite3.Connection, first: int) -> int:
+    """For a server that expects another seq than ours next: `gap` (our seq is ahead of
+    what it knows: it was restored from an older backup) or `conflict` (our seq was taken by
+    another operation: a copied replica sharing our client_id), with the seq it accepts next.
+
+    Give the pending operations the seqs first, first+1, … in their current order, and
+    make next_seq follow them. Done and rejected rows in the way move below every seq, in
+    their order (they are history; their seq never goes on the wire again). Returns how
+    many moved.
+
+    op_ids do not change, so an operation the server already holds under another seq is
+    answered from storage, never applied twice (server/services/sync_push.py)."""
     with transaction(conn):
-        history = [
+        pending = [
             row[0]
-            for row in conn.execute(
-                "SELECT seq FROM outbox WHERE state != ? ORDER BY seq", (PENDING,)
-            )
+            for row in conn.execute("SELECT seq FROM outbox WHERE state = 'pending' ORDER BY seq")
         ]
-        waiting = [
-            row[0]
-            for row in conn.execute(
-                "SELECT seq FROM outbox WHERE state = ? AND seq >= ? ORDER BY seq",
-                (PENDING, from_seq),
-            )
-        ]
-        if history:
-            lowest = conn.execute("SELECT min(seq) FROM outbox").fetchone()[0]
-            base = min(lowest, 1) - len(history)  # every target is below every current key
-            for offset, seq in enumerate(history):
-                conn.execute("UPDATE outbox SET seq = ? WHERE seq = ?", (base + offset, seq))
-        for offset, seq in enumerate(waiting):  # ascending, so each target is already free
-            if seq != from_seq + offset:
-                conn.execute("UPDATE outbox SET seq = ? WHERE seq = ?", (from_seq + offset, seq))
-        conn.execute("UPDATE sync_state SET next_seq = ? WHERE id = 1", (from_seq + len(waiting),))
-    return len(waiting)
+        wanted = list(range(first, first + len(pending)))
+        _park(conn, pending)
+        _move_history_out_of(conn, first)
+        conn.executemany(
+            "UPDATE outbox SET seq = ? WHERE seq = ?",
+            [(target, -parked) for target, parked in zip(wanted, _parked(pending), strict=True)],
+        )
+        conn.execute("UPDATE sync_state SET next_seq = ? WHERE id = 1", (first + len(pending),))
+    return sum(1 for old, new in zip(pending, wanted, strict=True) if old != new)
+
+
+_PARK = 1 << 40  # far below any seq a row can hold, so parked rows collide with nothing
+
+
+def _parked(seqs: list[int]) -> list[int]:
+    return [_PARK + index for index in range(len(seqs))]
+
+
+def _park(conn: sqlite3.Connection, seqs: list[int]) -> None:
+    conn.executemany(
+        "UPDATE outbox SET seq = ? WHERE seq = ?",
+        [(-parked, seq) for parked, seq in zip(_parked(seqs), seqs, strict=True)],
+    )
+
+
+def _move_history_out_of(conn: sqlite3.Connection, first: int) -> None:
+    """When history sits at or above `first`, all of it moves below every other row, keeping
+    its order (`jiedan sync status` and the outbox listing show it oldest first)."""
+    in_the_way = conn.execute(
+        "SELECT 1 FROM outbox WHERE seq >= ? AND state != 'pending' LIMIT 1", (first,)
+    ).fetchone()
+    if in_the_way is None:
+        return
+    history = [
+        r[0]
+        for r in conn.execute(
+            "SELECT seq FROM outbox WHERE seq > ? AND state != 'pending' ORDER BY seq", (-_PARK,)
+        )
+    ]
+    lowest = conn.execute("SELECT min(seq) FROM outbox WHERE seq > ?", (-_PARK,)).fetchone()[0]
+    base = min(lowest, first, 1) - len(history)
+    conn.executemany(
+        "UPDATE outbox SET seq = ? WHERE seq = ?",
+        [(base + offset, seq) for offset, seq in enumerate(history)],
+    )

@@ -19,6 +19,7 @@ import httpx
 
 from jiedan_cli.domain.errors import JiedanError, NotFound, Refused
 from jiedan_cli.store import outbox
+from jiedan_cli.store.outbox import resequence
 from jiedan_cli.store.state import sync_state
 from jiedan_cli.sync.http import request
 from jiedan_cli.sync.lock import sync_lock
@@ -26,7 +27,6 @@ from jiedan_cli.sync.progress import ProgressCallback
 from jiedan_cli.sync.pull import PAGE_LIMIT, pull_changes
 from jiedan_cli.sync.push import BatchLimits, push_outbox
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
-from jiedan_cli.sync.sequence import resequence
 
 # `jiedan sync` keeps going while it makes progress (a first sync of a big market takes a
 # while); waiting on a server that does not answer is bounded by RetryPolicy.give_up_after.

@@ -18,12 +18,11 @@ import httpx
 from jiedan_cli.domain.errors import Conflict, InvalidInput
 from jiedan_cli.store import outbox
 from jiedan_cli.store.db import transaction
-from jiedan_cli.store.outbox import OutboxOperation
+from jiedan_cli.store.outbox import OutboxOperation, resequence
 from jiedan_cli.store.state import sync_state
 from jiedan_cli.sync.http import BodyTooLarge, ServerError, encode_json, request
 from jiedan_cli.sync.progress import ProgressCallback, report
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
-from jiedan_cli.sync.sequence import resequence
 
 PUSH_PATH = "/v1/sync/push"
 MAX_RESEQUENCES = 5  # per sync; more means something else is wrong

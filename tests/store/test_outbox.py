@@ -19,7 +19,7 @@ from jiedan_cli.store.outbox import (
     mark_rejected,
     pending,
     rejected,
-    renumber,
+    resequence,
 )
 from jiedan_cli.store.state import current_user_id, set_user, sync_state
 from tests.store.factories import order, page, put
@@ -84,7 +84,7 @@ def test_done_and_rejected_operations_leave_the_queue(store: sqlite3.Connection)
     assert get_operation(store, seqs[0]).result == {"id": "b0", "status": "submitted"}  # type: ignore[union-attr]
 
 
-def test_renumber_makes_pending_operations_contiguous_from_the_servers_next_seq(
+def test_resequence_makes_pending_operations_contiguous_from_the_servers_next_seq(
     store: sqlite3.Connection,
 ) -> None:
     seqs = [_bid(store, n) for n in range(1, 6)]  # 1..5
@@ -92,7 +92,7 @@ def test_renumber_makes_pending_operations_contiguous_from_the_servers_next_seq(
     mark_done(store, 2, None)
     mark_rejected(store, 4, "conflict", "no")
     # The server was restored to a backup that knows this client up to seq 1.
-    assert renumber(store, 2) == 2
+    assert resequence(store, 2) == 2
     assert [(op.seq, op.object_id) for op in pending(store)] == [(2, "b3"), (3, "b5")]
     assert sync_state(store).next_seq == 4
     assert _bid(store, 6) == 4
@@ -107,7 +107,7 @@ def test_renumber_makes_pending_operations_contiguous_from_the_servers_next_seq(
     states=st.lists(st.sampled_from(["pending", "done", "rejected"]), min_size=1, max_size=12),
     data=st.data(),
 )
-def test_renumber_keeps_every_operation_and_the_order_of_pending_ones(
+def test_resequence_keeps_every_operation_and_the_order_of_pending_and_history(
     states: list[str], data: st.DataObject
 ) -> None:
     conn = open_db(":memory:")
@@ -119,14 +119,25 @@ def test_renumber_keeps_every_operation_and_the_order_of_pending_ones(
             mark_rejected(conn, n, "c", "r")
     from_seq = data.draw(st.integers(1, len(states) + 2))
     before = [op.object_id for op in pending(conn)]
-    renumber(conn, from_seq)
+    history_before = _history(conn)
+    resequence(conn, from_seq)
     after = pending(conn)
     assert [op.object_id for op in after] == before
-    high = [op.seq for op in after if op.seq >= from_seq]
-    assert high == list(range(from_seq, from_seq + len(high)))
-    assert sync_state(conn).next_seq == from_seq + len(high)
+    assert [op.seq for op in after] == list(range(from_seq, from_seq + len(after)))
+    assert sync_state(conn).next_seq == from_seq + len(after)
+    assert _history(conn) == history_before
+    assert all(seq < from_seq for seq, _ in _history_seqs(conn))
     total = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
     assert total == len(states)
+
+
+def _history_seqs(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    rows = conn.execute("SELECT seq, object_id FROM outbox WHERE state != 'pending' ORDER BY seq")
+    return [(row[0], row[1]) for row in rows]
+
+
+def _history(conn: sqlite3.Connection) -> list[str]:
+    return [object_id for _, object_id in _history_seqs(conn)]
 
 
 # ---- whose replica this is --------------------------------------------------------------

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import bids, messages, sync_clients, sync_ops
 from jiedan_cli.server.services.sync_pull import rotate_epoch
+from jiedan_cli.store.outbox import resequence
 from jiedan_cli.store.state import sync_state
-from jiedan_cli.sync.sequence import resequence
 from tests.sync.conftest import LiveServer, Replica
 
 
