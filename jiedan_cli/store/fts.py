@@ -118,14 +118,20 @@ def index_text(text: str) -> str:
     return " ".join(parts)
 
 
-def query_terms(query: str) -> list[str]:
+def query_terms(query: str, *, prefix: bool = False) -> list[str]:
     """FTS5 query terms for `query`, to be ANDed: a quoted word, a quoted bigram phrase,
     or a one-character prefix query. Only letters, digits and CJK reach the quotes, so user
-    input can never inject FTS5 syntax."""
+    input can never inject FTS5 syntax.
+
+    `prefix` (search as you type): a word at the end of the query may be unfinished, so it
+    is a prefix query — "lo" finds logo. Chinese needs no such rule: a last character alone
+    is already a prefix query, and two characters are a whole bigram."""
     terms: list[str] = []
-    for is_cjk, run in _runs(query):
+    runs = _runs(query)
+    for n, (is_cjk, run) in enumerate(runs):
         if not is_cjk:
-            terms.append(f'"{run}"')
+            last = prefix and n == len(runs) - 1 and not query[-1:].isspace()
+            terms.append(f'"{run}"*' if last else f'"{run}"')
         elif len(run) == 1:
             terms.append(f'"{run}"*')
         else:
@@ -133,13 +139,13 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def match_expression(query: str) -> str | None:
+def match_expression(query: str, *, prefix: bool = False) -> str | None:
     """The FTS5 MATCH expression for `query`, or None when it has nothing to search for."""
-    terms = query_terms(query)
+    terms = query_terms(query, prefix=prefix)
     return " AND ".join(terms) if terms else None
 
 
-def matches(query: str, text: str) -> bool:
+def matches(query: str, text: str, *, prefix: bool = False) -> bool:
     """Whether `text` would be found by `query` — the same rules, without an index (used for
     objects that exist only in the outbox)."""
     runs = _runs(query)
@@ -148,9 +154,12 @@ def matches(query: str, text: str) -> bool:
     target = _runs(text)
     words = {run for is_cjk, run in target if not is_cjk}
     cjk_runs = [run for is_cjk, run in target if is_cjk]
-    for is_cjk, run in runs:
+    for n, (is_cjk, run) in enumerate(runs):
         if is_cjk and not any(run in other for other in cjk_runs):
             return False
-        if not is_cjk and run not in words:
+        unfinished = prefix and n == len(runs) - 1 and not query[-1:].isspace()
+        if not is_cjk and unfinished and not any(word.startswith(run) for word in words):
+            return False
+        if not is_cjk and not unfinished and run not in words:
             return False
     return True

@@ -87,18 +87,24 @@ def list_orders(
 
 
 def search_orders(
-    conn: sqlite3.Connection, query: str, limit: int = DEFAULT_LIMIT, *, status: str | None = None
+    conn: sqlite3.Connection,
+    query: str,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    status: str | None = None,
+    prefix: bool = False,
 ) -> list[Order]:
     """Orders matching `query` (Chinese and/or English, every term required): those whose
     title matches first, then the rest; newest first within each. `status` defaults to
-    "open" ("all" for any).
+    "open" ("all" for any). `prefix`: the query is still being typed, so its last word may
+    be the start of one (the dashboard's search box; store/fts.py).
 
     Not bm25: ranking every match of a common word (网站: 12k of 100k orders) costs ≈100 ms,
     while walking the index newest-first stops after `limit` rows (≈1 ms). Newest is the
     index's rowid order: orders are numbered as they first arrive, i.e. as they were made."""
     from jiedan_cli.store.fts import query_terms  # only searches compile its patterns
 
-    terms = query_terms(query)
+    terms = query_terms(query, prefix=prefix)
     if not terms:
         return []
     me = _me(conn)
@@ -111,7 +117,9 @@ def search_orders(
     bases = _with_touched(conn, rows, order_ops)
     found = {o["id"]: o for o in _with_overlay(conn, bases, order_ops, me)}
     # Orders only the outbox knows (a queued post) are matched by the same rules, unindexed.
-    queued = [o for oid, o in found.items() if oid not in bases and _text_matches(query, o)]
+    queued = [
+        o for oid, o in found.items() if oid not in bases and _text_matches(query, o, prefix=prefix)
+    ]
     hits = _newest_first(queued) + [found[oid] for oid in rows if oid in found]
     hits = [o for o in hits if wanted.accepts(o)][:limit]
     _attach_my_bids(conn, hits, bid_ops, me)
@@ -144,12 +152,12 @@ def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:
     return dict(shown)
 
 
-def _text_matches(query: str, order: Order) -> bool:
+def _text_matches(query: str, order: Order, *, prefix: bool = False) -> bool:
     from jiedan_cli.store.fts import matches
 
     text = " ".join([order.get("title") or "", order.get("description") or ""])
     text += " " + " ".join([*(order.get("tags") or []), order.get("category") or ""])
-    return matches(query, text)
+    return matches(query, text, prefix=prefix)
 
 
 def _with_touched(conn: sqlite3.Connection, bases: dict[str, Order], ops: Ops) -> dict[str, Order]:

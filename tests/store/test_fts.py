@@ -206,15 +206,33 @@ queries = st.text(alphabet=ALPHABET + " logoAPP", min_size=1, max_size=4)
 
 
 @settings(max_examples=60, deadline=None)
-@given(texts=texts, query=queries)
+@given(texts=texts, query=queries, prefix=st.booleans())
 def test_the_index_finds_exactly_what_the_pure_matcher_accepts(
-    texts: list[str], query: str
+    texts: list[str], query: str, prefix: bool
 ) -> None:
     conn = open_db(":memory:")
     changes = [put("order", order(f"o{i}", text)) for i, text in enumerate(texts)]
     apply_page(conn, page(*changes))
-    expected = {f"o{i}" for i, text in enumerate(texts) if matches(query, text)}
-    assert _found(conn, query) == expected
+    expected = {f"o{i}" for i, text in enumerate(texts) if matches(query, text, prefix=prefix)}
+    found = {o["id"] for o in search_orders(conn, query, status="all", prefix=prefix)}
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("py", {"o-py"}),  # the word being typed is the start of one
+        ("pyth", {"o-py"}),
+        ("python", {"o-py"}),
+        ("py ", set()),  # a space ends the word: whole words again
+        ("设计 lo", {"o-logo"}),
+        ("lo 设计", set()),  # only the last word may be unfinished
+    ],
+)
+def test_search_as_you_type_takes_the_last_word_as_a_prefix(
+    indexed: sqlite3.Connection, query: str, expected: set[str]
+) -> None:
+    assert {o["id"] for o in search_orders(indexed, query, status="all", prefix=True)} == expected
 
 
 @settings(max_examples=60, deadline=None)

@@ -63,6 +63,17 @@ async def test_typing_a_chinese_query_filters_with_the_same_search(
         await wait_for(pilot, lambda: table.order_ids == everything, what="every order again")
 
 
+async def test_an_english_word_matches_while_it_is_being_typed(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: board(app).shown_count)
+        await pilot.press("slash", "l", "o")
+        table = app.screen.query_one(OrdersTable)
+        await wait_for(pilot, lambda: table.order_ids == ["o03"], what="品牌 LOGO 设计 for “lo”")
+
+
 async def test_enter_opens_the_highlighted_order(make_app: Callable[..., JiedanApp]) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

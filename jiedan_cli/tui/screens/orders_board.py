@@ -64,7 +64,7 @@ class OrdersBoard(DashboardScreen):
         with self.dashboard.replica() as conn:
             began = time.perf_counter()
             if query.strip():
-                orders = search_orders(conn, query, limit)
+                orders = search_orders(conn, query, limit, prefix=True)  # as you type
             else:
                 orders = list_orders(conn, limit=limit)
             seconds = time.perf_counter() - began
