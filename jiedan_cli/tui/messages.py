@@ -52,6 +52,7 @@ class OrdersLoaded(Message):
     limit: int
     seconds: float  # time spent in the query
     place: tuple[float, float] | None = None  # where the user is (their profile), if set
+    me: str | None = None  # the signed-in user
 
 
 @dataclass

@@ -14,6 +14,7 @@ from jiedan_cli.store.queries import list_orders, search_orders
 from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.screens.order_detail import OrderDetail
 from jiedan_cli.tui.screens.orders_board import PAGE, OrdersBoard
+from jiedan_cli.tui.widgets.order_summary import OrderPreview
 from jiedan_cli.tui.widgets.orders_table import OrdersTable
 from tests.store.factories import order, page, put
 from tests.tui.conftest import SIZE, offline_app, wait_for
@@ -72,6 +73,25 @@ async def test_an_english_word_matches_while_it_is_being_typed(
         await pilot.press("slash", "l", "o")
         table = app.screen.query_one(OrdersTable)
         await wait_for(pilot, lambda: table.order_ids == ["o03"], what="品牌 LOGO 设计 for “lo”")
+
+
+async def test_a_wide_terminal_previews_the_highlighted_order(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: board(app).shown_count)
+        preview = app.screen.query_one(OrderPreview)
+        assert preview.display
+        assert app.screen.query_one(OrdersTable).order_ids[:2] == ["o20", "o12"]
+        await wait_for(pilot, lambda: "You posted this order" in screen_text(app))  # o20
+        await pilot.press("down")
+        await wait_for(pilot, lambda: "Flutter APP 开发：需求详见附件" in screen_text(app))
+        assert "No bid from you yet" in screen_text(app)
+    narrow = make_app()
+    async with narrow.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: board(narrow).shown_count)
+        assert not narrow.screen.query_one(OrderPreview).display
 
 
 async def test_enter_opens_the_highlighted_order(make_app: Callable[..., JiedanApp]) -> None:

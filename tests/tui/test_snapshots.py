@@ -44,6 +44,10 @@ def test_orders_board_at_80x24(snap_compare: Compare, market_db: Path) -> None:
     assert snap_compare(offline_app(market_db), terminal_size=(80, 24), run_before=settle())
 
 
+def test_orders_board_at_200x50_with_the_preview(snap_compare: Compare, market_db: Path) -> None:
+    assert snap_compare(offline_app(market_db), terminal_size=(200, 50), run_before=settle("down"))
+
+
 def test_orders_board_searching(snap_compare: Compare, market_db: Path) -> None:
     async def search(pilot: Pilot[Any]) -> None:
         await settle()(pilot)

@@ -18,8 +18,10 @@ from textual.widgets import Input, Static
 
 from jiedan_cli.tui.messages import OrdersLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
+from jiedan_cli.tui.widgets.order_summary import OrderPreview
 from jiedan_cli.tui.widgets.orders_table import BoardRows, OrdersTable
 
+WIDE = 160  # from this width on, the highlighted order is previewed beside the table
 PAGE = 100  # a tall terminal shows ~45 rows; more are read as the cursor goes down
 NEAR_END = 10  # rows from the end at which the next page is read
 
@@ -46,10 +48,15 @@ class OrdersBoard(DashboardScreen):
         with Horizontal(id="board-bar"):
             yield Input(placeholder="搜索 search: 网站 logo …  (/)", id="board-search")
             yield Static("", id="board-status")
-        yield OrdersTable(id="orders-table")
+        with Horizontal(id="board-main"):
+            yield OrdersTable(id="orders-table")
+            yield OrderPreview(id="board-preview")
 
     def on_mount(self) -> None:  # DashboardScreen.on_mount runs too (Textual walks the MRO)
         self.query_one(OrdersTable).focus()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDE, "-wide")
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -60,6 +67,7 @@ class OrdersBoard(DashboardScreen):
     @work(thread=True, exclusive=True, group="board")
     def read_orders(self, serial: int, query: str, limit: int) -> None:
         from jiedan_cli.store.queries import list_orders, search_orders
+        from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
             began = time.perf_counter()
@@ -68,8 +76,9 @@ class OrdersBoard(DashboardScreen):
             else:
                 orders = list_orders(conn, limit=limit)
             seconds = time.perf_counter() - began
-            place = _my_place(conn)
-        self.post_message(OrdersLoaded(serial, query, orders, limit, seconds, place))
+            me = current_user_id(conn)
+            place = _my_place(conn, me)
+        self.post_message(OrdersLoaded(serial, query, orders, limit, seconds, place, me))
 
     def on_orders_loaded(self, message: OrdersLoaded) -> None:
         if message.serial != self.serial:
@@ -87,6 +96,13 @@ class OrdersBoard(DashboardScreen):
         self.shown = message
         self.shown_count += 1
         self._show_status(message)
+        self._preview(table.cursor_row)
+
+    def _preview(self, row: int) -> None:
+        orders = self.shown.orders if self.shown is not None else []
+        order = orders[row] if 0 <= row < len(orders) else None
+        me = self.shown.me if self.shown is not None else None
+        self.query_one(OrderPreview).show(order, me, self.dashboard.tz)
 
     def _show_status(self, message: OrdersLoaded) -> None:
         count = len(message.orders)
@@ -129,6 +145,8 @@ class OrdersBoard(DashboardScreen):
     @on(OrdersTable.RowHighlighted)
     def near_the_end(self, event: OrdersTable.RowHighlighted) -> None:
         table = self.query_one(OrdersTable)
+        if self.has_class("-wide"):
+            self._preview(event.cursor_row)
         if event.cursor_row >= table.row_count - NEAR_END:
             self.action_more()
 
@@ -160,12 +178,10 @@ class OrdersBoard(DashboardScreen):
         self.query_one(OrdersTable).focus()
 
 
-def _my_place(conn: sqlite3.Connection) -> tuple[float, float] | None:
+def _my_place(conn: sqlite3.Connection, me: str | None) -> tuple[float, float] | None:
     """Where the signed-in user is, from their profile in the replica (None: not set)."""
     from jiedan_cli.store.queries import get_profile
-    from jiedan_cli.store.state import current_user_id
 
-    me = current_user_id(conn)
     profile = get_profile(conn, me) if me else None
     if profile is None:
         return None

@@ -1,0 +1,72 @@
+"""An order in a few lines — title, state, budget, category, deadline, bids, tags, client —
+as the order detail's head and the board's preview (on a wide terminal) both show it."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import Static
+
+from jiedan_cli.domain.categories import label_for
+from jiedan_cli.tui import formatting
+
+
+def order_head(order: dict[str, Any], client: dict[str, Any] | None, tz: tzinfo | None) -> Text:
+    text = Text(order.get("title") or "", style="bold")
+    text.append(f"\n{order.get('status')}", style="reverse")
+    text.append(f"  {formatting.budget(order)}  ·  {label_for(order.get('category') or '')}")
+    text.append(f"  ·  deadline {formatting.day(order.get('deadline'))}")
+    posted = formatting.when(order.get("created_at"), tz)
+    text.append(f"  ·  {order.get('bid_count') or 0} bids  ·  posted {posted}")
+    tags = order.get("tags") or []
+    if tags:
+        text.append("\n" + "  ".join(f"#{t}" for t in tags), style=formatting.ACCENT)
+    text.append("\nclient ")
+    text.append(client_line(order, client), style="dim")
+    if order.get("sync_state") != "synced":
+        text.append(f"\n{formatting.sync_mark(order)}", style=formatting.PENDING)
+    return text
+
+
+def client_line(order: dict[str, Any], client: dict[str, Any] | None) -> str:
+    """The client's name and rating when the replica has their profile, else a short id."""
+    if client is None:
+        return formatting.short_id(order.get("client_id"))
+    rating = client.get("rating") or {}
+    stars = (
+        f"★ {rating['average']:.1f} ({rating.get('count', 0)} reviews)"
+        if rating.get("average")
+        else "no reviews yet"
+    )
+    return f"{client.get('name') or formatting.short_id(order.get('client_id'))} · {stars}"
+
+
+def my_bid_line(order: dict[str, Any], me: str | None) -> Text:
+    if me is not None and order.get("client_id") == me:
+        return Text("You posted this order: its bids are in Client mode (5).", style="dim")
+    bid = order.get("my_bid")
+    if not bid:
+        return Text("No bid from you yet — Enter to open and bid.", style="dim")
+    text = Text("My bid ", style="dim")
+    text.append(f"{formatting.yuan(bid.get('amount_fen'))} in {bid.get('days')} days")
+    text.append(f"  ·  {bid.get('status')}  ·  ")
+    text.append(
+        formatting.sync_mark(bid), style=formatting.SYNC_STYLES.get(bid.get("sync_state") or "", "")
+    )
+    return text
+
+
+class OrderPreview(Static):
+    """The highlighted order of the board, beside it when the terminal is wide."""
+
+    def show(self, order: dict[str, Any] | None, me: str | None, tz: tzinfo | None) -> None:
+        if order is None:
+            self.update(Text("No order highlighted.", style="dim"))
+            return
+        description = Text(order.get("description") or "", overflow="fold")
+        self.update(
+            Group(order_head(order, None, tz), Text(), my_bid_line(order, me), Text(), description)
+        )
