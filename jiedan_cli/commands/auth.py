@@ -55,15 +55,12 @@ def _server() -> str:
 
 def sign_in(server: str, session: dict[str, Any]) -> None:
     """After register/login: bind the replica to the user, keep the token, first sync."""
-    from jiedan_cli.store.state import set_user
-    from jiedan_cli.sync.credentials import store_token
+    from jiedan_cli.sync.session import begin
 
-    user, token = session["user"], session["token"]
     with replica() as conn:
-        set_user(conn, user["id"])  # Conflict (exit 4) if another user's work is unsynced
-        store_token(server, user["email"], token)
+        user = begin(conn, server, session)  # Conflict (exit 4): another user's unsynced work
         say(f"signed in as {user['email']} ({user['name']}) on {server}")
-        _first_sync(conn, server, token)
+        _first_sync(conn, server, session["token"])
 
 
 def _first_sync(conn: Any, server: str, token: str) -> None:
@@ -88,35 +85,29 @@ def register(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create an account and sign in."""
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync import session
 
     if role not in ("freelancer", "client", "both"):
         raise InvalidInput(f"--role: {role!r} is not one of freelancer, client, both")
     password = _password(password_stdin, confirm=True)
     server = _server()
-    body = {"email": email, "name": name, "password": password, "role": role}
-    session = api_call("POST", "/v1/auth/register", json=body, authenticated=False, server=server)
-    sign_in(server, session)
+    answer = session.register(server, email=email, name=name, password=password, role=role)
+    sign_in(server, answer)
 
 
 @app.command()
 def login(email: Email, password_stdin: PasswordStdin = False, otp: Otp = None) -> None:
     """Sign in (asks for a one-time code on a terminal when 2FA is on)."""
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.session import log_in
 
     password = _password(password_stdin, confirm=False)
     server = _server()
-
-    def attempt(code: str | None) -> Any:
-        body = {"email": email, "password": password, **({"otp": code} if code else {})}
-        return api_call("POST", "/v1/auth/login", json=body, authenticated=False, server=server)
-
     try:
-        session = attempt(otp)
+        session = log_in(server, email, password, otp)
     except Unauthenticated as exc:
         if exc.code != "otp_required" or otp is not None or not sys.stdin.isatty():
             raise
-        session = attempt(typer.prompt("one-time code"))
+        session = log_in(server, email, password, typer.prompt("one-time code"))
     sign_in(server, session)
 
 

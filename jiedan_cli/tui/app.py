@@ -20,7 +20,7 @@ from textual.signal import Signal
 from jiedan_cli.store.db import open_db
 from jiedan_cli.tui.background import SYNC_DEADLINE, read_sync_state, run_background_sync
 from jiedan_cli.tui.formatting import intent_label
-from jiedan_cli.tui.messages import SyncStateRead
+from jiedan_cli.tui.messages import SignedIn, SignInFailed, SyncStateRead
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.sync_indicator import SyncView
 
@@ -57,6 +57,7 @@ class JiedanApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(key, f"switch_mode('{mode}')", label) for mode, (key, label) in SECTIONS.items()),
         Binding("s", "sync_now", "Sync"),
+        Binding("l", "sign_in", "Sign in"),  # shown while signed out (check_action)
         Binding("r", "show_rejected", "Rejected", show=False),
         Binding("q", "quit", "Quit"),
     ]
@@ -144,8 +145,11 @@ class JiedanApp(App[None]):
             connection = "online"
         elif message.outcome in ("offline", "signed_out"):
             connection = message.outcome
+        signed_out_before = self.sync_view.connection == "signed_out"
         self.sync_view = SyncView(message.outbox, connection, message.error)
         self.sync_changed.publish(self.sync_view)
+        if signed_out_before != (connection == "signed_out"):
+            self.refresh_bindings()  # the Sign in key shows only while signed out
         if message.changed:
             self.replica_changed.publish(None)
         self._announce_rejections(message.outbox.rejected)
@@ -165,6 +169,47 @@ class JiedanApp(App[None]):
             timeout=10,
             markup=False,  # the server's words, not markup
         )
+
+    # ---- signing in ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_in":
+            return self.sync_view.connection == "signed_out"
+        return True
+
+    def _server_url(self) -> str:
+        from jiedan_cli.sync.config import normalise_server, server_url
+
+        return normalise_server(self.server or server_url())
+
+    def action_sign_in(self, failed: SignInFailed | None = None) -> None:
+        from jiedan_cli.tui.sign_in import sign_in_form
+
+        self.push_screen(sign_in_form(self._server_url(), failed), self._signing_in)
+
+    def _signing_in(self, values: dict[str, Any] | None) -> None:
+        if values is not None:
+            self.notify("Signing in…", timeout=2)
+            self._sign_in(values["email"], values["password"], values["otp"])
+
+    @work(thread=True, exclusive=True, group="sign-in")
+    def _sign_in(self, email: str, password: str, otp: str | None) -> None:
+        from jiedan_cli.tui.sign_in import run_sign_in
+
+        run_sign_in(self.db_path, self._server_url(), email, password, otp, self.post_message)
+
+    def on_signed_in(self, message: SignedIn) -> None:
+        user = message.user
+        self.notify(f"Signed in as {user.get('name') or user['email']}: syncing your work.")
+        self.sync_view = SyncView(self.sync_view.outbox, "starting")
+        self.sync_changed.publish(self.sync_view)
+        self.refresh_bindings()
+        self.replica_changed.publish(None)
+        if self.background_sync:
+            self.start_sync()
+
+    def on_sign_in_failed(self, message: SignInFailed) -> None:
+        self.action_sign_in(message)  # again, with the e-mail kept and the reason shown
 
     def action_show_rejected(self) -> None:
         from jiedan_cli.tui.screens.rejected import RejectedOperations
@@ -191,6 +236,8 @@ class JiedanApp(App[None]):
         yield SystemCommand(
             "Rejected operations", "What the server refused, and why (r)", self.action_show_rejected
         )
+        if self.sync_view.connection == "signed_out":
+            yield SystemCommand("Sign in", "Sign in to sync your work (l)", self.action_sign_in)
 
     def _goto(self, mode: str) -> Any:
         return lambda: self.switch_mode(mode)

@@ -111,3 +111,18 @@ class ActionRefused(Message):
     action: str
     message: str
     field: str | None = None
+
+
+# ---- signing in (tui/sign_in.py) ----------------------------------------------------------------
+
+
+@dataclass
+class SignedIn(Message):
+    user: Item
+
+
+@dataclass
+class SignInFailed(Message):
+    email: str
+    message: str
+    code: str  # the error's code: "unauthenticated", "otp_required", "server_unreachable"…

@@ -52,13 +52,16 @@ class FormModal(ModalScreen[Values | None]):
         submit_label: str = "Save",
         hint: str = "",
         check_all: Callable[[Values], Values] | None = None,
+        errors: dict[str, str] | None = None,
     ) -> None:
+        """`errors`: field → what was wrong last time (a form opened again after a refusal)."""
         super().__init__()
         self.form_title = title
         self.fields = {field.name: field for field in fields}
         self.submit_label = submit_label
         self.hint = hint
         self.check_all = check_all
+        self.errors = errors or {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
@@ -88,6 +91,10 @@ class FormModal(ModalScreen[Values | None]):
             with Horizontal(classes="form-buttons"):
                 yield Button(self.submit_label, id="form-submit", variant="primary", compact=True)
                 yield Button("Cancel", id="form-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        for name, message in self.errors.items():
+            self.show_error(name, message)
 
     def _raw(self, name: str) -> str:
         widget = self.query_one(f"#form-{name}")

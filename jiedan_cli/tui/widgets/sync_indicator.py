@@ -54,7 +54,7 @@ def describe(view: SyncView, tz: tzinfo | None) -> Text:
     last = when(outbox.last_sync_at, tz) if outbox.last_sync_at else "never"
     line.append(f"  last sync {last}", style="dim")
     if view.connection == "signed_out":
-        line.append("  — sign in: jiedan auth login", style="italic")
+        line.append("  — press l to sign in", style="italic")
     elif view.error and view.connection == "offline":
         line.append(f"  ({view.error})", style="dim italic")
     return line

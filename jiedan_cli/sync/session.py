@@ -1,0 +1,37 @@
+"""Signing in, for `jiedan auth login|register` and the dashboard's sign-in dialog: ask the
+server for a session, then bind the local replica to the user and keep the token.
+
+Binding comes first (store.state.set_user): a replica holding another user's unsynced work
+refuses (Conflict), and then no token of the new user is stored."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from jiedan_cli.sync.http import api_call
+
+
+def log_in(server: str, email: str, password: str, otp: str | None = None) -> dict[str, Any]:
+    """A session {user, token} for the account; Unauthenticated with code "otp_required"
+    when 2FA is on and no one-time code was given."""
+    body = {"email": email, "password": password, **({"otp": otp} if otp else {})}
+    return dict(api_call("POST", "/v1/auth/login", json=body, authenticated=False, server=server))
+
+
+def register(server: str, *, email: str, name: str, password: str, role: str) -> dict[str, Any]:
+    body = {"email": email, "name": name, "password": password, "role": role}
+    return dict(
+        api_call("POST", "/v1/auth/register", json=body, authenticated=False, server=server)
+    )
+
+
+def begin(conn: sqlite3.Connection, server: str, session: dict[str, Any]) -> dict[str, Any]:
+    """Make the session's user the replica's and keep the token; returns the user."""
+    from jiedan_cli.store.state import set_user
+    from jiedan_cli.sync.credentials import store_token
+
+    user = dict(session["user"])
+    set_user(conn, user["id"])  # Conflict if another user's work is unsynced
+    store_token(server, user["email"], session["token"])
+    return user

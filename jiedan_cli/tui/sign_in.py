@@ -1,0 +1,72 @@
+"""Signing in from the dashboard (l, when signed out): the same steps as `jiedan auth login`
+(sync/session.py), in a worker; a 2FA account is asked for its one-time code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from jiedan_cli.domain.errors import InvalidInput, JiedanError
+from jiedan_cli.store.db import open_db
+from jiedan_cli.tui.messages import SignedIn, SignInFailed
+from jiedan_cli.tui.widgets.form_modal import Field, FormModal
+
+
+def _email(text: str) -> str:
+    email = text.strip()
+    if "@" not in email.strip("@"):
+        raise InvalidInput("e-mail: an address like name@example.com", field="email")
+    return email
+
+
+def _otp(text: str) -> str | None:
+    code = text.strip().replace(" ", "")
+    if code and not (code.isdigit() and len(code) == 6):
+        raise InvalidInput("one-time code: the 6 digits your authenticator app shows", field="otp")
+    return code or None
+
+
+def sign_in_form(server: str, failed: SignInFailed | None = None) -> FormModal:
+    """The dialog; after a failure, again with the e-mail kept and the reason shown."""
+    fields = [
+        Field(
+            "email",
+            "E-mail",
+            "you@example.com",
+            failed.email if failed else "",
+            _email,
+            required=True,
+        ),
+        Field("password", "Password", password=True, required=True),
+        Field("otp", "2FA code", "only when two-factor sign-in is on", check=_otp),
+    ]
+    errors = {}
+    if failed is not None:
+        errors["otp" if failed.code in ("otp_required", "bad_otp") else "password"] = failed.message
+    return FormModal(
+        f"Sign in to {server}",
+        fields,
+        submit_label="Sign in",
+        hint="Your work stays in this replica; it syncs once you are signed in.",
+        errors=errors,
+    )
+
+
+def run_sign_in(
+    db_path: Path | None, server: str, email: str, password: str, otp: str | None,
+    post: Callable[[SignedIn | SignInFailed], object],
+) -> None:  # fmt: skip
+    """The worker's body: ask the server, bind the replica, keep the token; post the outcome."""
+    from jiedan_cli.sync.session import begin, log_in
+
+    try:
+        session = log_in(server, email, password, otp)
+        conn = open_db(db_path)
+        try:
+            user = begin(conn, server, session)
+        finally:
+            conn.close()
+    except JiedanError as exc:
+        post(SignInFailed(email, exc.message, exc.code))
+        return
+    post(SignedIn(user))
