@@ -43,12 +43,16 @@ def post(
     category: Annotated[str, typer.Option("--category", help="e.g. design, development.")],
     budget_min: Annotated[str, typer.Option("--budget-min", help="Yuan, e.g. 500.")],
     budget_max: Annotated[str, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")],
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag (repeatable).")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="A tag (repeatable), or several comma-separated."),
+    ] = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD.")] = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Post an order; freelancers can bid on it once it syncs."""
+    from jiedan_cli.domain.order_rules import split_tags
     from jiedan_cli.store import actions
 
     low, high = yuan(budget_min, field="--budget-min"), yuan(budget_max, field="--budget-max")
@@ -58,7 +62,7 @@ def post(
             title=title,
             description=description,
             category=category,
-            tags=list(tag or []),
+            tags=split_tags(tag or []),
             budget_min_fen=low,
             budget_max_fen=high,
             deadline=deadline,

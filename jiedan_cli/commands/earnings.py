@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import typer
 
 from jiedan_cli.commands.common import JsonOption, replica, show, yuan
-from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.render import Column, output, say
 
 app = typer.Typer(
@@ -44,7 +43,6 @@ PAYOUT_COLUMNS: list[Column] = [
     ("available", "Left ¥"),
     ("created_at", "When"),
 ]
-FORMATS = ("csv", "ledger")
 
 
 def _yuan(fen: Any) -> str:
@@ -101,19 +99,15 @@ def export(
     since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD (UTC).")] = None,
 ) -> None:
     """Your ledger lines as CSV or as a plain-text-accounting journal."""
-    from jiedan_cli.store.ledger_export import as_csv, as_journal
+    from jiedan_cli.store.ledger_export import check_format, export_text, write_export
 
-    if format_ not in FORMATS:
-        raise InvalidInput(f"--format: {format_!r} is not one of csv, ledger", field="format")
+    check_format(format_, field="--format")
     entries = _entries(since)
-    text = as_csv(entries) if format_ == "csv" else as_journal(entries)
+    text = export_text(entries, format_)
     if output_file is None:
         typer.echo(text, nl=False)
         return
-    try:
-        output_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"-o: cannot write {output_file}: {exc.strerror}") from None
+    write_export(text, output_file, field="-o")
     say(f"wrote {len(entries)} ledger lines to {output_file}")
 
 
@@ -126,16 +120,11 @@ def withdraw(
     as_json: JsonOption = False,
 ) -> None:
     """Withdraw from your available balance (online only)."""
-    from jiedan_cli.domain.ids import new_id
-    from jiedan_cli.sync.engine import quick_sync
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.payouts import withdraw as pay_out
 
-    body: dict[str, Any] = {"id": new_id(), "amount_fen": yuan(amount, field="--amount")}
-    if otp:
-        body["otp"] = otp
-    payout = api_call("POST", "/v1/earnings/withdraw", json=body)
+    amount_fen = yuan(amount, field="--amount")
     with replica() as conn:
-        quick_sync(conn)  # the withdrawal's ledger line, into the replica
+        payout = pay_out(conn, amount_fen, otp)
     if as_json:
         output(payout, as_json=True)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.errors import InvalidInput, Refused
 
 CURRENCY = "CNY"
 FEN_PER_YUAN = 100
@@ -53,3 +53,15 @@ def check_fen(amount: int, *, field: str = "amount_fen") -> int:
     if amount > MAX_AMOUNT_FEN:
         raise InvalidInput(f"{field}: too large", field=field)
     return amount
+
+
+def check_withdrawal(amount_fen: int, available_fen: int) -> int:
+    """A withdrawal never overdraws: `amount_fen` when `available_fen` covers it, else Refused
+    in the user's terms. The server decides with this against the balance it holds; the
+    dashboard says the same before asking, against the balance it shows."""
+    if amount_fen > available_fen:
+        raise Refused(
+            f"you can withdraw at most ¥{format_yuan(available_fen)} (available now)",
+            code="insufficient_funds",
+        )
+    return amount_fen

@@ -4,6 +4,8 @@ client refuses a malformed one with the same message the server gives."""
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
 from datetime import date
 
 from jiedan_cli.domain.errors import InvalidInput
@@ -19,6 +21,7 @@ BID_DAYS_MAX = 365
 BID_MESSAGE_MAX = 5_000
 MESSAGE_TEXT_MAX = 5_000
 REVIEW_TEXT_MAX = 2_000
+NOTE_MAX = 5_000  # a delivery or revision note, a dispute reason
 
 
 def check_text(value: object, *, field: str, max_len: int, required: bool = False) -> str:
@@ -54,6 +57,16 @@ def check_tags(value: object) -> list[str]:
     if len(tags) > TAGS_MAX:
         raise InvalidInput(f"tags: at most {TAGS_MAX}", field="tags")
     return tags
+
+
+# What separates tags typed in one line: commas, ASCII or full-width (，), and the 顿号 (、).
+TAG_SEPARATORS = re.compile(r"[,，、]")
+
+
+def split_tags(texts: Iterable[str]) -> list[str]:
+    """Tags as people type them, several to a text ("网站, UI设计" or "网站，UI设计"), blanks
+    dropped; check_tags still checks what comes out."""
+    return [tag.strip() for text in texts for tag in TAG_SEPARATORS.split(text) if tag.strip()]
 
 
 def check_budget(budget_min_fen: int, budget_max_fen: int) -> tuple[int, int]:
@@ -114,6 +127,12 @@ def check_bid_terms(amount_fen: int, days: int, message: object) -> tuple[int, i
 
 def check_message_text(value: object) -> str:
     return check_text(value, field="text", max_len=MESSAGE_TEXT_MAX, required=True)
+
+
+def check_note(value: object, *, field: str = "note") -> str:
+    """A delivery note or a dispute reason: required, at most NOTE_MAX characters (the
+    server's own limit, so a long note is refused offline rather than after a sync)."""
+    return check_text(value, field=field, max_len=NOTE_MAX, required=True)
 
 
 def check_review(stars: int, text: object) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from jiedan_cli.domain import order_rules
 from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused, Unauthenticated
 from jiedan_cli.domain.ids import new_id
-from jiedan_cli.domain.states import OrderStatus, require_order
+from jiedan_cli.domain.states import OrderStatus, require_client_move, require_order
 from jiedan_cli.store import queries
 from jiedan_cli.store.db import transaction
 from jiedan_cli.store.outbox import enqueue
@@ -129,7 +129,7 @@ def deliver(
     conn: sqlite3.Connection, *, order_id: str, note: str, files: list[dict[str, Any]]
 ) -> dict[str, Any]:
     me = _me(conn)
-    note = order_rules.check_text(note, field="note", max_len=10_000, required=True)
+    note = order_rules.check_note(note)
     order = _order(conn, order_id)
     if order is not None:
         if order.get("freelancer_id") != me:
@@ -176,7 +176,7 @@ def send_message(
 def write_review(
     conn: sqlite3.Connection, *, order_id: str, stars: int, text: str = ""
 ) -> dict[str, Any]:
-    _me(conn)
+    me = _me(conn)
     stars, text = order_rules.check_review(stars, text)
     order = _order(conn, order_id)
     if order is not None and order["status"] != "completed":
@@ -184,6 +184,11 @@ def write_review(
             f"order is {order['status']}; reviews come after completion",
             code=f"order_{order['status']}",
         )
+    if any(
+        review.get("author_id") == me and review.get("sync_state") != "rejected"
+        for review in queries.list_reviews(conn, order_id)
+    ):  # once per order, as the server says (a refused review may be written again)
+        raise Conflict("you have reviewed this order already", code="review_exists")
     review_id = new_id()
     _queue(
         conn,
@@ -204,7 +209,7 @@ def write_review(
 
 def open_dispute(conn: sqlite3.Connection, *, order_id: str, reason: str) -> dict[str, Any]:
     _me(conn)
-    reason = order_rules.check_text(reason, field="reason", max_len=5_000, required=True)
+    reason = order_rules.check_note(reason, field="reason")
     order = _order(conn, order_id)
     if order is not None:
         require_order(order["status"], OrderStatus.DISPUTED)
@@ -286,13 +291,25 @@ def accept(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
     return _order_or_stub(conn, order_id)
 
 
+def _client_move(
+    conn: sqlite3.Connection, order_id: str, move: str, intent: str, args: dict[str, Any]
+) -> dict[str, Any]:
+    """A client's move that the server allows only from some statuses (states.CLIENT_MOVES):
+    refused offline, with the server's reason, when the replica's order is in another."""
+    order = _client_order(conn, order_id)
+    if order is not None:
+        require_client_move(move, order["status"])
+    _queue(conn, intent, {"order_id": order_id, **args}, "order", order_id)
+    return _order_or_stub(conn, order_id)
+
+
 def revise(conn: sqlite3.Connection, *, order_id: str, note: str) -> dict[str, Any]:
     note = order_rules.check_text(note, field="note", max_len=5_000, required=True)
-    return _client_step(conn, order_id, "request_revision", {"note": note}, OrderStatus.IN_PROGRESS)
+    return _client_move(conn, order_id, "revise", "request_revision", {"note": note})
 
 
 def cancel(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    return _client_step(conn, order_id, "cancel_order", {}, OrderStatus.CANCELLED)
+    return _client_move(conn, order_id, "cancel", "cancel_order", {})
 
 
 def _order_or_stub(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:

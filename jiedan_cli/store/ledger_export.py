@@ -3,16 +3,24 @@ CSV for spreadsheets, and a plain-text-accounting journal that hledger and ledge
 
 In the journal every line becomes one balanced transaction from the user's point of view:
 a payout is the gross income, less the fee as an expense, into `assets:jiedan:available`;
-a withdrawal moves money from there to `assets:bank`. Amounts are CNY with two decimals."""
+a withdrawal moves money from there to `assets:bank`. Amounts are CNY with two decimals.
+
+`jiedan earnings export` and the dashboard's Export dialog both go through `check_format`,
+`export_text` and `write_export`, so a file from either is the same."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.money import CURRENCY, format_yuan
+
+FORMATS = ("csv", "ledger")  # ledger: an hledger/ledger journal
+SUFFIXES = {"csv": ".csv", "ledger": ".journal"}  # what a file of each format is called
 
 CSV_FIELDS = (
     "id",
@@ -105,3 +113,26 @@ def as_journal(entries: Iterable[dict[str, Any]]) -> str:
     header = f"; jiedan earnings ledger, amounts in {CURRENCY}"
     body = [_transaction(e) for e in sorted(entries, key=lambda e: (e["created_at"], e["id"]))]
     return "\n\n".join([header, *body]) + "\n"
+
+
+def check_format(format_: str, *, field: str = "format") -> str:
+    """`format_` when it is one we write; `field` names it as the user typed it (--format)."""
+    if format_ not in FORMATS:
+        raise InvalidInput(f"{field}: {format_!r} is not one of csv, ledger", field="format")
+    return format_
+
+
+def export_text(entries: Iterable[dict[str, Any]], format_: str) -> str:
+    """The ledger lines in `format_` (csv or ledger), as the file holds them."""
+    check_format(format_)
+    return as_csv(entries) if format_ == "csv" else as_journal(entries)
+
+
+def write_export(text: str, path: Path, *, field: str = "path") -> None:
+    """Write an export to `path`; a path that cannot be written is InvalidInput with the
+    system's reason (no such directory, permission denied…), never a traceback."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidInput(f"{field}: cannot write {path}: {reason}", field="path") from None

@@ -6,8 +6,9 @@ Every object shown carries `sync_state`:
   creation is still shown so the user sees what failed — a bid with status "rejected");
 - "synced" — otherwise.
 
-Only the user's own intentions are overlaid (a bid's amount, a message, an edit, a cancel);
-marketplace facts such as who won an order or escrow balances come from the server copy only.
+Only the user's own intentions are overlaid (a bid's amount, a message, an edit, a cancel,
+the status an award, funding, delivery, acceptance or dispute moves their order to);
+marketplace facts such as escrow balances and money released come from the server copy only.
 An operation the server has done but whose object is not pulled yet shows the server's answer.
 
 Operations carry the push protocol's intents and args (docs/sync-protocol.md); the object they
@@ -195,6 +196,16 @@ def _send_message(shown: Shown, args: dict[str, Any], op: sqlite3.Row, me: str |
     }
 
 
+def _to_status(status: str) -> Effect:
+    """A move on an order that takes it to `status` (award, fund, deliver, accept…): shown at
+    once, as the user meant it; the server's answer replaces it at the next pull."""
+
+    def effect(shown: Shown, args: dict[str, Any], op: sqlite3.Row, me: str | None) -> Shown:
+        return None if shown is None else {**shown, "status": status}
+
+    return effect
+
+
 EFFECTS: dict[str, Effect] = {
     "place_bid": _place_bid,
     "update_bid": _update_bid,
@@ -203,4 +214,10 @@ EFFECTS: dict[str, Effect] = {
     "edit_order": _edit_order,
     "cancel_order": _cancel_order,
     "send_message": _send_message,
+    "award_bid": _to_status("awarded"),
+    "fund_order": _to_status("in_progress"),
+    "deliver": _to_status("delivered"),
+    "request_revision": _to_status("in_progress"),
+    "accept_order": _to_status("completed"),
+    "open_dispute": _to_status("disputed"),
 }

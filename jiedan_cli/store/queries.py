@@ -338,3 +338,102 @@ def get_profile(conn: sqlite3.Connection, user_id: str) -> Order | None:
     """A profile as pulled (the user's own, and those of people they work with)."""
     row = conn.execute("SELECT data FROM profiles WHERE id = ?", (user_id,)).fetchone()
     return None if row is None else dict(json.loads(row[0]))
+
+
+# ---- what the parties of an order wrote: deliveries, reviews, disputes --------------------------
+
+
+def _queued_on_order(conn: sqlite3.Connection, order_id: str, intent: str) -> list[Any]:
+    """The user's `intent` operations on the order that the server has not taken yet
+    (pending, or refused: shown with the reason), oldest first."""
+    return conn.execute(
+        "SELECT intent, args, created_at, state, reject_reason FROM outbox"
+        " WHERE object_kind = 'order' AND object_id = ? AND intent = ? AND state != 'done'"
+        " ORDER BY seq",
+        (order_id, intent),
+    ).fetchall()
+
+
+def _queued_state(op: Any) -> dict[str, Any]:
+    return {"sync_state": op["state"], "reject_reason": op["reject_reason"]}
+
+
+def _server_copy(conn: sqlite3.Connection, table: str, order_id: str) -> list[Order]:
+    rows = conn.execute(f"SELECT data FROM {table} WHERE order_id = ?", (order_id,))
+    return [synced(json.loads(row[0])) for row in rows]
+
+
+def _oldest_first(items: list[Order]) -> list[Order]:
+    return sorted(items, key=lambda item: (item.get("created_at") or "", item.get("id") or ""))
+
+
+def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
+    """The order's deliveries (note, files), oldest first, a queued one included."""
+    me = _me(conn)
+    found = _server_copy(conn, "deliveries", order_id)
+    known = {d["id"] for d in found}
+    for op in _queued_on_order(conn, order_id, "deliver"):
+        args = json.loads(op["args"])
+        if args.get("id") not in known:
+            found.append(
+                {
+                    "id": args.get("id"),
+                    "order_id": order_id,
+                    "milestone_id": None,
+                    "freelancer_id": me,
+                    "note": args.get("note") or "",
+                    "files": list(args.get("files") or []),
+                    "created_at": op["created_at"],
+                    **_queued_state(op),
+                }
+            )
+    return _oldest_first(found)
+
+
+def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
+    """The order's reviews the user can see, oldest first: their own (a queued one
+    included), and the other side's once revealed — reviews are blind until both sides
+    have written theirs, so the replica holds the other's only from then on."""
+    me = _me(conn)
+    found = _server_copy(conn, "reviews", order_id)
+    known = {r["id"] for r in found}
+    for op in _queued_on_order(conn, order_id, "write_review"):
+        args = json.loads(op["args"])
+        if args.get("id") not in known:
+            found.append(
+                {
+                    "id": args.get("id"),
+                    "order_id": order_id,
+                    "author_id": me,
+                    "subject_id": None,
+                    "stars": args.get("stars"),
+                    "text": args.get("text") or "",
+                    "created_at": op["created_at"],
+                    **_queued_state(op),
+                }
+            )
+    return _oldest_first(found)
+
+
+def get_dispute(conn: sqlite3.Connection, order_id: str) -> Order | None:
+    """The order's latest dispute (status open or resolved), a queued one included; None
+    when there has been none."""
+    me = _me(conn)
+    found = _server_copy(conn, "disputes", order_id)
+    for op in _queued_on_order(conn, order_id, "open_dispute"):
+        args = json.loads(op["args"])
+        found.append(
+            {
+                "id": None,
+                "order_id": order_id,
+                "opened_by": me,
+                "reason": args.get("reason") or "",
+                "status": "open",
+                "to_freelancer_pct": None,
+                "resolved_by": None,
+                "created_at": op["created_at"],
+                "resolved_at": None,
+                **_queued_state(op),
+            }
+        )
+    return _oldest_first(found)[-1] if found else None

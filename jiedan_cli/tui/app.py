@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -25,6 +25,11 @@ from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.sync_indicator import SyncView
 
 SYNC_INTERVAL = 5.0
+CLIENT_COMMANDS = (  # palette title, what it does, ClientMode action
+    ("New order", "Post an order for freelancers to bid on (Client, n)", "new_order"),
+    ("Ask for a revision", "Send the highlighted delivery back with a note (Client, v)", "revise"),
+    ("Cancel order", "Cancel the highlighted open or awarded order (Client, x)", "cancel"),
+)
 SECTIONS = {  # mode → (key, label)
     "orders": ("1", "Orders"),
     "work": ("2", "My work"),
@@ -238,6 +243,46 @@ class JiedanApp(App[None]):
         )
         if self.sync_view.connection == "signed_out":
             yield SystemCommand("Sign in", "Sign in to sync your work (l)", self.action_sign_in)
+        yield SystemCommand(
+            "Withdraw earnings",
+            "Pay out of your available balance; needs the network (Earnings, w)",
+            self._in_earnings("withdraw"),
+        )
+        yield SystemCommand(
+            "Export the ledger",
+            "Your ledger lines as CSV or an hledger journal file (Earnings, e)",
+            self._in_earnings("export"),
+        )
+        for title, help_text, action in CLIENT_COMMANDS:
+            yield SystemCommand(title, help_text, self._in_client(action))
+        offered = getattr(screen, "palette_commands", None)
+        if offered is not None:  # the screen's own moves where they apply (My work, an order)
+            yield from offered()
 
     def _goto(self, mode: str) -> Any:
         return lambda: self.switch_mode(mode)
+
+    def _in_earnings(self, action: str) -> Callable[[], Awaitable[None]]:
+        """Switch to Earnings, then run one of its actions there (it opens its dialog)."""
+
+        async def run() -> None:
+            from jiedan_cli.tui.screens.earnings import Earnings
+
+            await self.switch_mode("earnings")
+            if isinstance(self.screen, Earnings):
+                await self.screen.run_action(action)
+
+        return run
+
+    def _in_client(self, action: str) -> Callable[[], Awaitable[None]]:
+        """Switch to Client, then run one of its actions on the highlighted order. Called
+        directly, not through the key's check: the screen says why when it does not apply."""
+
+        async def run() -> None:
+            from jiedan_cli.tui.screens.client_mode import ClientMode
+
+            await self.switch_mode("client")
+            if isinstance(self.screen, ClientMode):
+                getattr(self.screen, f"action_{action}")()
+
+        return run

@@ -83,6 +83,8 @@ INTENT_LABELS = {  # outbox intents, as the user thinks of them
     "award_bid": "The award",
     "fund_order": "Funding",
     "accept_order": "Accepting the delivery",
+    "write_review": "Your review",
+    "open_dispute": "Your dispute",
 }
 
 

@@ -55,6 +55,17 @@ class OrdersLoaded(Message):
     me: str | None = None  # the signed-in user
 
 
+@dataclass(frozen=True)
+class OrderWork:
+    """What the parties of an order see of the work on it, as store.queries reads it."""
+
+    milestones: list[Item] = field(default_factory=list)  # in their order
+    events: list[Item] = field(default_factory=list)  # order_history, oldest first
+    deliveries: list[Item] = field(default_factory=list)  # oldest first, queued ones included
+    reviews: list[Item] = field(default_factory=list)  # mine, and theirs once revealed
+    dispute: Item | None = None  # the latest
+
+
 @dataclass
 class OrderLoaded(Message):
     order_id: str
@@ -63,6 +74,7 @@ class OrderLoaded(Message):
     messages: list[Item]
     me: str | None
     client_profile: Item | None = None
+    work: OrderWork = field(default_factory=OrderWork)
 
 
 @dataclass
@@ -70,6 +82,8 @@ class WorkLoaded(Message):
     bids: list[Item]  # mine, newest first
     orders: dict[str, Item]  # the orders those bids are on, by id
     awarded: list[Item]  # orders awarded to me
+    work: dict[str, OrderWork] = field(default_factory=dict)  # by awarded order id
+    me: str | None = None
 
 
 @dataclass
@@ -91,6 +105,7 @@ class PointsLoaded(Message):
 class ClientLoaded(Message):
     orders: list[Item]  # orders I posted, newest first
     bids: dict[str, list[Item]] = field(default_factory=dict)  # by order id
+    profiles: dict[str, Item] = field(default_factory=dict)  # the bidders the replica knows
 
 
 # ---- actions -------------------------------------------------------------------------------------
@@ -111,6 +126,33 @@ class ActionRefused(Message):
     action: str
     message: str
     field: str | None = None
+
+
+# ---- earnings: withdraw and export ---------------------------------------------------------------
+
+
+@dataclass
+class WithdrawalDone(Message):
+    payout: Item  # the server's answer: amount_fen, and available_fen left to withdraw
+
+
+@dataclass
+class WithdrawalFailed(Message):
+    amount_fen: int
+    message: str
+    code: str  # the error's code: "offline", "otp_required", "bad_otp", "insufficient_funds"…
+    offline: bool = False  # the server could not be reached
+
+
+@dataclass
+class LedgerExported(Message):
+    path: str
+    lines: int
+
+
+@dataclass
+class LedgerExportFailed(Message):
+    message: str
 
 
 # ---- signing in (tui/sign_in.py) ----------------------------------------------------------------

@@ -4,11 +4,12 @@ code the server would give (the same domain rules)."""
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import pytest
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused, Unauthenticated
-from jiedan_cli.store import actions, outbox
+from jiedan_cli.store import actions, outbox, queries
 from jiedan_cli.store.apply import apply_page
 from tests.store.factories import bid, order, page, put
 
@@ -89,3 +90,39 @@ def test_nothing_works_before_sign_in(store: sqlite3.Connection) -> None:
     store.execute("UPDATE sync_state SET user_id = NULL")
     with pytest.raises(Unauthenticated):
         actions.place_bid(store, order_id="o1", amount_fen=1, days=1)
+
+
+MOVES: list[tuple[str, str, Any, str]] = [
+    ("open", "client", lambda c: actions.award(c, order_id="o1", bid_id="b1"), "awarded"),
+    ("awarded", "client", lambda c: actions.fund(c, order_id="o1"), "in_progress"),
+    (
+        "in_progress",
+        "freelancer",
+        lambda c: actions.deliver(c, order_id="o1", note="done", files=[]),
+        "delivered",
+    ),
+    ("delivered", "client", lambda c: actions.accept(c, order_id="o1"), "completed"),
+    ("delivered", "client", lambda c: actions.revise(c, order_id="o1", note="改"), "in_progress"),
+    (
+        "in_progress",
+        "freelancer",
+        lambda c: actions.open_dispute(c, order_id="o1", reason="没付款"),
+        "disputed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "role", "act", "shown_status"), MOVES)
+def test_a_move_on_an_order_shows_its_new_status_at_once_as_pending(
+    store: sqlite3.Connection, status: str, role: str, act: Any, shown_status: str
+) -> None:
+    parties = {"client_id": "me"} if role == "client" else {"freelancer_id": "me"}
+    _with(
+        store,
+        put("order", order("o1", status=status, **parties)),
+        put("bid", bid("b1", "o1", "f-1")),
+    )
+    act(store)
+    shown = queries.get_order(store, "o1")
+    assert shown is not None
+    assert (shown["status"], shown["sync_state"]) == (shown_status, "pending")

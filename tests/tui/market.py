@@ -237,10 +237,158 @@ def changes() -> list[dict[str, Any]]:
         ),
         _profile(ME, "小王", lat=31.23, lon=121.47),
         _profile("client-1", "李老板", rating={"count": 12, "average": 4.6}),
+        _profile("f-1", "张师傅", rating={"count": 23, "average": 4.8}),  # f-2, f-3: no profile
     ]
     found += [put("ledger_entry", e) for e in _ledger()]
     found += [put("points_entry", e) for e in _points()]
+    found += _work_of_mine()
     return found
+
+
+def _work_of_mine() -> list[dict[str, Any]]:
+    """Orders awarded to me that are no longer open (so the board is unchanged): o30 in
+    progress, sent back by the client for a revision; old2 completed and reviewed both ways
+    (the points entry p3); old4 completed (ledger t5) and not reviewed by me yet."""
+
+    def milestone(oid: str, title: str, fen: int, status: str, **times: str) -> dict[str, Any]:
+        stamps = {"funded_at": None, "submitted_at": None, "settled_at": None, **times}
+        created = times.get("funded_at") or at(1)
+        return {
+            "id": f"ms-{oid}",
+            "order_id": oid,
+            "position": 1,
+            "title": title,
+            "amount_fen": fen,
+            "currency": "CNY",
+            "status": status,
+            **stamps,
+            "created_at": created,
+            "updated_at": created,
+        }
+
+    def delivery(oid: str, note: str, files: list[str], when: str) -> dict[str, Any]:
+        described = [
+            {"name": n, "size": 1024 * (i + 40), "sha256": "ab" * 32} for i, n in enumerate(files)
+        ]
+        return {
+            "id": f"d-{oid}",
+            "order_id": oid,
+            "milestone_id": f"ms-{oid}",
+            "freelancer_id": ME,
+            "note": note,
+            "files": described,
+            "created_at": when,
+        }
+
+    def review(
+        rid: str, oid: str, author: str, subject: str, stars: int, text: str, when: str
+    ) -> dict[str, Any]:
+        return {
+            "id": rid,
+            "order_id": oid,
+            "author_id": author,
+            "subject_id": subject,
+            "stars": stars,
+            "text": text,
+            "created_at": when,
+        }
+
+    def done(oid: str, title: str, category: str, fen: int, created: str) -> dict[str, Any]:
+        return order(
+            oid,
+            title,
+            description=f"{title}：按附件要求完成。",
+            category=category,
+            status="completed",
+            freelancer_id=ME,
+            awarded_bid_id=f"b-{oid}",
+            budget_min_fen=fen,
+            budget_max_fen=fen,
+            created_at=created,
+            bid_count=2,
+        )
+
+    revising = order(
+        "o30",
+        "小程序首页 UI 设计",
+        description="小程序首页和个人中心两屏的 UI 设计，需提供切图。",
+        category="design",
+        status="in_progress",
+        freelancer_id=ME,
+        awarded_bid_id="b-o30",
+        budget_min_fen=100_000,
+        budget_max_fen=200_000,
+        deadline="2026-03-31",
+        created_at=at(2, 11),
+        bid_count=3,
+    )
+    asked = {
+        "id": "e30",
+        "order_id": "o30",
+        "actor_id": "client-1",
+        "kind": "revision_requested",
+        "note": "主色调换成品牌蓝，底部导航加“我的”入口",
+        "created_at": at(16, 10, 30),
+    }
+    return [
+        put("order", revising),
+        put("order", done("old2", "企业宣传册排版", "design", 500_000, "2026-01-20T09:00:00Z")),
+        put(
+            "order", done("old4", "活动海报设计（3 张）", "design", 400_000, "2026-02-26T09:00:00Z")
+        ),
+        put(
+            "milestone",
+            milestone(
+                "o30",
+                "首页与个人中心",
+                150_000,
+                "revision_requested",
+                funded_at=at(3, 9),
+                submitted_at=at(14, 18),
+            ),
+        ),
+        put(
+            "milestone",
+            milestone(
+                "old2",
+                "全部交付",
+                500_000,
+                "released",
+                funded_at="2026-01-21T09:00:00Z",
+                submitted_at="2026-02-01T09:00:00Z",
+                settled_at="2026-02-03T08:00:00Z",
+            ),
+        ),
+        put(
+            "milestone",
+            milestone(
+                "old4",
+                "全部交付",
+                400_000,
+                "released",
+                funded_at="2026-02-27T09:00:00Z",
+                submitted_at="2026-03-08T09:00:00Z",
+                settled_at="2026-03-10T08:00:00Z",
+            ),
+        ),
+        put(
+            "delivery", delivery("o30", "首页初稿与切图", ["home-v1.fig", "slices.zip"], at(14, 18))
+        ),
+        put(
+            "delivery",
+            delivery("old2", "排版定稿（印刷版 PDF）", ["brochure.pdf"], "2026-02-01T09:00:00Z"),
+        ),
+        put("delivery", delivery("old4", "三张海报终稿", ["posters.zip"], "2026-03-08T09:00:00Z")),
+        {"seq": 0, "entity": "order_event", "id": "e30", "op": "put", "data": asked},
+        put(
+            "review",
+            review("r2me", "old2", ME, "client-1", 5, "需求清晰，付款及时", "2026-02-05T08:00:00Z"),
+        ),
+        put(
+            "review",
+            review("r2c", "old2", "client-1", ME, 4, "按时交付，排版精致", "2026-02-06T08:00:00Z"),
+        ),
+    ]
 
 
 def _profile(user_id: str, name: str, **fields: Any) -> dict[str, Any]:

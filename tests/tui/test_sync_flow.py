@@ -130,7 +130,13 @@ async def test_a_client_awards_a_bid_from_client_mode(
         await pilot.press("tab", "a")
         await wait_for(
             pilot,
-            lambda: screen._order() and screen._order()["status"] == "awarded",  # type: ignore[index]
+            lambda: (screen._order() or {}).get("status") == "awarded",
+            what="the award shown at once, as pending",
+        )
+        assert (screen._order() or {}).get("sync_state") == "pending"
+        await wait_for(
+            pilot,
+            lambda: (screen._order() or {}).get("sync_state") == "synced",
             timeout=30,
             what="the order awarded after the sync",
         )
@@ -161,7 +167,11 @@ async def test_the_awarded_freelancer_delivers_and_the_server_has_it(
         detail.query_one("#deliver-submit").press()  # type: ignore[attr-defined]
         await wait_for(
             pilot,
-            lambda: detail.loaded and (detail.loaded.order or {}).get("status") == "delivered",
+            lambda: (
+                detail.loaded
+                and (detail.loaded.order or {}).get("status") == "delivered"
+                and (detail.loaded.order or {}).get("sync_state") == "synced"
+            ),
             timeout=30,
             what="the order delivered, as pulled back from the server",
         )

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, or_, select
 
-from jiedan_cli.domain.errors import InvalidInput, Refused
+from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.ledger import Transfer, external, freelancer_available
-from jiedan_cli.domain.money import CURRENCY, check_fen, format_yuan
+from jiedan_cli.domain.money import CURRENCY, check_fen, check_withdrawal
 from jiedan_cli.domain.states import MILESTONE_HOLDING
 from jiedan_cli.domain.timefmt import parse_date, rfc3339
 from jiedan_cli.server.db.tables import (
@@ -146,13 +146,8 @@ def withdraw(
     # Lock order: the accounts, then the user row (step-up), then the change log.
     lock_accounts(conn, {freelancer_available(actor.id), external(PROVIDER)}, now=now)
     verify_step_up(conn, actor, otp, now=now, address=address)
-    available = balance(conn, freelancer_available(actor.id))
-    if amount_fen > available:
-        # Said in the user's terms; the ledger's conditional debit still guards the race.
-        raise Refused(
-            f"you can withdraw at most ¥{format_yuan(available)} (available now)",
-            code="insufficient_funds",
-        )
+    # Said in the user's terms; the ledger's conditional debit still guards the race.
+    check_withdrawal(amount_fen, balance(conn, freelancer_available(actor.id)))
     post_transfer(
         conn,
         Transfer(

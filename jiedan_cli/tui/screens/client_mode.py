@@ -1,12 +1,16 @@
-"""Client mode: the orders I posted beside the bids on the highlighted one; award a bid,
-fund the escrow, accept a delivery (store.actions.award / fund / accept)."""
+"""Client mode: the orders I posted beside the bids on the highlighted one; post a new order,
+award a bid, fund the escrow, accept a delivery or send it back, cancel (store.actions
+post_order / award / fund / accept / revise / cancel). Only the moves the highlighted
+order's status allows are offered (domain.states.CLIENT_MOVES, as the server checks them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
@@ -14,18 +18,41 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from jiedan_cli.domain.states import CLIENT_MOVES, BidStatus, client_moves
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ClientLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
+from jiedan_cli.tui.widgets.form_modal import Field, FormModal, Values
 
 NARROW = 100  # columns below which the bids go under the orders, not beside them
+FREELANCER_WIDTH = 16  # cells: a name and its rating, or a short id
+
+# What each move's key does, for the hint under the panes (in CLIENT_MOVES' order).
+MOVE_HINTS = {
+    "award": "a awards the highlighted bid (Tab moves to the bids)",
+    "fund": "f funds the escrow so the work can start",
+    "accept": "c accepts the delivery and pays the freelancer",
+    "revise": "v asks for a revision",
+    "cancel": "x cancels the order",
+}
+DONE = {
+    "post": "Order posted",
+    "award": "Awarded",
+    "fund": "Funding requested",
+    "accept": "Accepted",
+    "revise": "Revision asked",
+    "cancel": "Order cancelled",
+}
 
 
 class ClientMode(DashboardScreen):
     BINDINGS = [
+        Binding("n", "new_order", "New order"),
         Binding("a", "award", "Award bid"),
         Binding("f", "fund", "Fund"),
         Binding("c", "accept", "Accept"),
+        Binding("v", "revise", "Ask revision"),
+        Binding("x", "cancel", "Cancel order"),
     ]
 
     def __init__(self, **options: Any) -> None:
@@ -48,7 +75,8 @@ class ClientMode(DashboardScreen):
                 bids: DataTable[Any] = DataTable(
                     id="client-bids", cursor_type="row", zebra_stripes=True
                 )
-                bids.add_columns("Freelancer", "Amount", "Days", "Status", "Note")
+                bids.add_column("Freelancer", width=FREELANCER_WIDTH)
+                bids.add_columns("Amount", "Days", "Status", "Note")
                 yield bids
         yield Static("", id="client-hint", classes="hint")
 
@@ -63,7 +91,7 @@ class ClientMode(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="client")
     def read_client(self) -> None:
-        from jiedan_cli.store.queries import list_bids, list_orders
+        from jiedan_cli.store.queries import get_profile, list_bids, list_orders
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -71,7 +99,13 @@ class ClientMode(DashboardScreen):
             mine = list_orders(conn, status="all", mine_user_id=me, limit=1000) if me else []
             orders = [o for o in mine if o.get("client_id") == me]
             bids = {o["id"]: list_bids(conn, o["id"]) for o in orders}
-        self.post_message(ClientLoaded(orders, bids))
+            bidders = {b["freelancer_id"] for found in bids.values() for b in found}
+            profiles = {
+                user_id: profile
+                for user_id in bidders
+                if user_id and (profile := get_profile(conn, user_id)) is not None
+            }
+        self.post_message(ClientLoaded(orders, bids, profiles))
 
     def on_client_loaded(self, message: ClientLoaded) -> None:
         self.loaded = message
@@ -80,7 +114,7 @@ class ClientMode(DashboardScreen):
         table.clear()
         for order in message.orders:
             table.add_row(
-                Text(order.get("title") or "", overflow="ellipsis"),
+                Text(order.get("title") or "", overflow="ellipsis", no_wrap=True),
                 order.get("status") or "",
                 Text(str(len(message.bids.get(order["id"], []))), justify="right"),
                 formatting.sync_symbol(order),
@@ -97,22 +131,45 @@ class ClientMode(DashboardScreen):
         table.clear()
         order = self._order()
         title = self.query_one("#client-bids-title", Static)
-        title.update(Text(f"Bids on {order.get('title')}" if order else "Bids"))
-        for bid in self.loaded.bids.get(order_id, []) if self.loaded and order_id else []:
+        title.update(Text(f"Bids on {order.get('title')}" if order else "Bids", no_wrap=True))
+        profiles = self.loaded.profiles if self.loaded else {}
+        for bid in self._bids():
             table.add_row(
-                formatting.short_id(bid.get("freelancer_id")),
+                _freelancer(bid.get("freelancer_id"), profiles.get(bid.get("freelancer_id") or "")),
                 Text(formatting.yuan(bid.get("amount_fen")), justify="right"),
                 Text(str(bid.get("days") or ""), justify="right"),
                 bid.get("status") or "",
-                Text(bid.get("message") or "", overflow="ellipsis"),
+                Text(bid.get("message") or "", overflow="ellipsis", no_wrap=True),
                 key=bid["id"],
             )
-        self.query_one("#client-hint", Static).update(_hint(order))
+        self.query_one("#client-hint", Static).update(_hint(order, self.moves()))
+        self.refresh_bindings()  # the footer offers what this order's status allows
 
     def _order(self) -> dict[str, Any] | None:
         if self.loaded is None or self.order_id is None:
             return None
         return next((o for o in self.loaded.orders if o["id"] == self.order_id), None)
+
+    def _bids(self) -> list[dict[str, Any]]:
+        if self.loaded is None or self.order_id is None:
+            return []
+        return self.loaded.bids.get(self.order_id, [])
+
+    def moves(self) -> list[str]:
+        """The client's moves open on the highlighted order: those its status allows, and
+        an award only while a bid waits for one."""
+        order = self._order()
+        if order is None:
+            return []
+        found = client_moves(str(order.get("status")))
+        if not any(b.get("status") == BidStatus.SUBMITTED for b in self._bids()):
+            found = [move for move in found if move != "award"]
+        return found
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CLIENT_MOVES:
+            return action in self.moves()
+        return True
 
     @on(DataTable.RowHighlighted, "#client-orders")
     def order_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -121,9 +178,54 @@ class ClientMode(DashboardScreen):
 
     @on(DataTable.RowSelected, "#client-orders")
     def to_bids(self) -> None:
-        self.query_one("#client-bids").focus()
+        """Enter on an order: to its bids; with none to look at, or a second Enter on a bid,
+        the order itself (its messages with the freelancers)."""
+        bids = self.query_one("#client-bids", DataTable)
+        if bids.row_count:
+            bids.focus()
+        else:
+            self.open_order()
+
+    @on(DataTable.RowSelected, "#client-bids")
+    def open_order(self) -> None:
+        from jiedan_cli.tui.screens.order_detail import OrderDetail
+
+        if self.order_id is not None:
+            self.app.push_screen(OrderDetail(self.order_id))
 
     # ---- actions -------------------------------------------------------------------------------
+
+    def action_new_order(self) -> None:
+        self.app.push_screen(
+            FormModal(
+                "New order",
+                _order_fields(),
+                submit_label="Post",
+                hint="Saved at once; freelancers can bid once it syncs.",
+                check_all=_budget_in_order,
+            ),
+            self._post,
+        )
+
+    def _post(self, values: Values | None) -> None:
+        from jiedan_cli.store import actions
+
+        if values is None:
+            return
+        deadline: date | None = values["deadline"]
+        self.perform(
+            "post",
+            partial(
+                actions.post_order,
+                title=values["title"],
+                description=values["description"],
+                category=values["category"],
+                tags=values["tags"],
+                budget_min_fen=values["budget_min_fen"],
+                budget_max_fen=values["budget_max_fen"],
+                deadline=deadline.isoformat() if deadline is not None else None,
+            ),
+        )
 
     def action_award(self) -> None:
         from jiedan_cli.store import actions
@@ -147,21 +249,139 @@ class ClientMode(DashboardScreen):
         if self.order_id is not None:
             self.perform("accept", partial(actions.accept, order_id=self.order_id))
 
+    def action_revise(self) -> None:
+        """Also run from the command palette, where the key's check did not apply."""
+        order = self._order()
+        if order is None or "revise" not in self.moves():
+            self.notify("Highlight a delivered order to ask for a revision.", timeout=4)
+            return
+        note = Field("note", "Note", placeholder="What to change", required=True)
+        modal = FormModal(
+            f"Ask for a revision: {order.get('title')}",
+            [note],
+            submit_label="Send back",
+            hint="The delivery goes back to the freelancer with your note.",
+        )
+        self.app.push_screen(modal, partial(self._revise, order["id"]))
+
+    def _revise(self, order_id: str, values: Values | None) -> None:
+        from jiedan_cli.store import actions
+
+        if values is not None:
+            act = partial(actions.revise, order_id=order_id, note=values["note"])
+            self.perform("revise", act)
+
+    def action_cancel(self) -> None:
+        """Also run from the command palette, where the key's check did not apply."""
+        from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
+
+        order = self._order()
+        if order is None or "cancel" not in self.moves():
+            self.notify("Highlight an open or awarded order to cancel it.", timeout=4)
+            return
+        modal = ConfirmModal(
+            "Cancel order",
+            f"Cancel {order.get('title')}? Its bids are declined; this cannot be undone.",
+            yes_label="Cancel order",
+            no_label="Keep it",
+        )
+        self.app.push_screen(modal, partial(self._cancel, order["id"]))
+
+    def _cancel(self, order_id: str, yes: bool | None) -> None:
+        from jiedan_cli.store import actions
+
+        if yes:
+            self.perform("cancel", partial(actions.cancel, order_id=order_id))
+
     def on_action_done(self, message: ActionDone) -> None:
-        done = {"award": "Awarded", "fund": "Funding requested", "accept": "Accepted"}
+        if message.action == "post" and message.shown.get("id"):
+            self.order_id = str(message.shown["id"])  # highlighted once the list rereads
         self.notify(
-            f"{done.get(message.action, message.action)}: sent with the next sync.", timeout=3
+            f"{DONE.get(message.action, message.action)}: sent with the next sync.", timeout=3
         )
 
 
-def _hint(order: dict[str, Any] | None) -> str:
+# ---- the new-order form ------------------------------------------------------------------------
+
+
+def _order_fields() -> list[Field]:
+    """The fields of `jiedan client post`, each checked by the rule post_order applies."""
+    from jiedan_cli.domain.categories import CATEGORIES
+    from jiedan_cli.domain.money import parse_yuan
+    from jiedan_cli.domain.order_rules import check_description, check_tags, check_title, split_tags
+
+    return [
+        Field("title", "Title", "What you need, in a line", check=check_title, required=True),
+        Field("description", "Description", "The details", check=check_description),
+        Field(
+            "category",
+            "Category",
+            choices=[(f"{label} {name}", name) for name, label in CATEGORIES.items()],
+        ),
+        Field(
+            "tags", "Tags", "e.g. 网站, UI设计", check=lambda text: check_tags(split_tags([text]))
+        ),
+        Field(
+            "budget_min_fen",
+            "Budget min ¥",
+            "e.g. 500",
+            check=lambda text: parse_yuan(text, field="budget min"),
+            required=True,
+        ),
+        Field(
+            "budget_max_fen",
+            "Budget max ¥",
+            "e.g. 1200.50",
+            check=lambda text: parse_yuan(text, field="budget max"),
+            required=True,
+        ),
+        Field("deadline", "Deadline", "YYYY-MM-DD (optional)", check=_deadline),
+    ]
+
+
+def _deadline(text: str) -> date | None:
+    """A deadline not before today, as post_order sees today (UTC)."""
+    from jiedan_cli.domain.order_rules import check_deadline
+
+    return check_deadline(text.strip() or None, today=datetime.now(UTC).date())
+
+
+def _budget_in_order(values: Values) -> Values:
+    """A minimum above the maximum is refused under the minimum, in the domain's words."""
+    from jiedan_cli.domain.order_rules import check_budget
+
+    check_budget(values["budget_min_fen"], values["budget_max_fen"])
+    return values
+
+
+# ---- what the panes show -----------------------------------------------------------------------
+
+
+def _freelancer(user_id: Any, profile: dict[str, Any] | None) -> Text:
+    """The bidder's name and rating when the replica has their profile, else a short id;
+    a long name gives way before the rating does, in a column FREELANCER_WIDTH cells wide."""
+    if profile is None or not profile.get("name"):
+        return Text(formatting.short_id(user_id), overflow="ellipsis", no_wrap=True)
+    rating = profile.get("rating") or {}
+    stars = ""
+    if rating.get("count") and isinstance(rating.get("average"), int | float):
+        stars = f" ★{rating['average']:.1f} ({rating['count']})"
+    name = Text(str(profile["name"]), no_wrap=True)
+    name.truncate(max(FREELANCER_WIDTH - cell_len(stars), 4), overflow="ellipsis")
+    name.append(stars, style=formatting.ACCENT)
+    return name
+
+
+def _hint(order: dict[str, Any] | None, moves: list[str]) -> Text:
+    """What the keys do for the highlighted order, in its status."""
     if order is None:
-        return "No orders posted yet: `jiedan client post` posts one."
-    status = order.get("status")
-    if status == "open":
-        return "a awards the highlighted bid (Tab moves to the bids)."
-    if status == "awarded":
-        return "f funds the escrow so the work can start."
-    if status == "delivered":
-        return "c accepts the delivery and pays the freelancer."
-    return f"The order is {status}."
+        return Text("No orders posted yet: n posts one.")
+    status = str(order.get("status") or "")
+    parts = [MOVE_HINTS[move] for move in moves]
+    if status == "open" and "award" not in moves:
+        parts.insert(0, "No bids to award yet")
+    if not parts:
+        parts = [f"The order is {status.replace('_', ' ')}; Enter opens it and its messages"]
+    if order.get("sync_state") == "pending":
+        parts.append("⇡ waiting for the next sync")
+    return Text(" · ".join(parts) + ".")

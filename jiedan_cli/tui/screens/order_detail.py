@@ -1,16 +1,18 @@
-"""One order: what is asked, my bid (or the form to make one), delivery when the work is
-mine, and the message thread. Every change goes through store.actions and shows at once as
-pending; the background sync turns it into synced or rejected."""
+"""One order: what is asked, my bid (or the form to make one); for its two parties the
+work — milestones, history, a revision asked, delivery — then reviews (`v`, once completed)
+and a dispute (`x`, while in progress or delivered); and the message thread. Every change
+goes through store.actions and shows at once as pending; the background sync turns it into
+synced or rejected."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import on, work
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
@@ -18,8 +20,9 @@ from textual.widgets import Button, Input, Static
 
 from jiedan_cli.domain.categories import label_for
 from jiedan_cli.tui import formatting
-from jiedan_cli.tui.messages import ActionDone, ActionRefused, OrderLoaded
+from jiedan_cli.tui.messages import ActionDone, ActionRefused, OrderLoaded, OrderWork
 from jiedan_cli.tui.screens.base import DashboardScreen
+from jiedan_cli.tui.widgets import order_progress
 from jiedan_cli.tui.widgets.bid_form import BidForm
 from jiedan_cli.tui.widgets.deliver_form import DeliverForm
 from jiedan_cli.tui.widgets.message_thread import MessageThread
@@ -33,6 +36,8 @@ class OrderDetail(DashboardScreen):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("b", "focus_bid", "Bid"),
         Binding("m", "focus_compose", "Message"),
+        Binding("v", "review", "Review"),  # shown only where it applies (check_action)
+        Binding("x", "dispute", "Dispute"),
     ]
 
     def __init__(self, order_id: str) -> None:
@@ -49,9 +54,11 @@ class OrderDetail(DashboardScreen):
                 yield Static("", id="detail-description")
                 yield Static("My bid", classes="section-title", id="bid-title")
                 yield Static("", id="my-bid")
+                yield Static("", id="order-progress")
                 with Horizontal(id="bid-actions"):
                     yield Button("Withdraw bid", id="withdraw", variant="error", compact=True)
                 yield Static("", id="bid-form-slot")
+                yield Static("", id="order-outcome")
             with Vertical(id="detail-thread"):
                 yield Static("Messages", classes="section-title")
                 yield MessageThread(id="thread")
@@ -73,7 +80,8 @@ class OrderDetail(DashboardScreen):
             bids = list_bids(conn, order_id)  # a client sees them all, a freelancer their own
             messages = list_messages(conn, order_id)
             client = get_profile(conn, order["client_id"]) if order else None
-        self.post_message(OrderLoaded(order_id, order, bids, messages, me, client))
+            work = order_progress.read_order_work(conn, order_id) if order else OrderWork()
+        self.post_message(OrderLoaded(order_id, order, bids, messages, me, client, work))
 
     # ---- drawing -------------------------------------------------------------------------------
 
@@ -89,7 +97,9 @@ class OrderDetail(DashboardScreen):
         )
         self.query_one("#detail-description", Static).update(Text(order.get("description") or ""))
         await self._show_my_side(order, message.me)
+        self._show_work(order, message.work, message.me)
         self.query_one(MessageThread).show(message.messages, message.me, order)
+        self.refresh_bindings()
 
     async def _show_gone(self, message: OrderLoaded) -> None:
         """The order left the replica (cancelled, or awarded to someone else, it is no longer
@@ -105,7 +115,9 @@ class OrderDetail(DashboardScreen):
         )
         self.query_one("#bid-actions").display = False
         await self._place_form(None, None)
+        self._show_work({}, OrderWork(), message.me)
         self.query_one(MessageThread).show(message.messages, message.me, {})
+        self.refresh_bindings()
 
     async def _show_my_side(self, order: dict[str, Any], me: str | None) -> None:
         bid = order.get("my_bid")
@@ -127,6 +139,19 @@ class OrderDetail(DashboardScreen):
             )
         else:
             await self._place_form(None, None)
+
+    def _show_work(self, order: dict[str, Any], work: OrderWork, me: str | None) -> None:
+        """For the order's two parties: the work on it, then its reviews and dispute."""
+        tz = self.dashboard.tz
+        progress = self.query_one("#order-progress", Static)
+        shown = order_progress.is_party(order, me) and order.get("status") != "open"
+        progress.display = shown
+        if shown:
+            progress.update(order_progress.progress(order, work, me, tz))
+        outcome = self.query_one("#order-outcome", Static)
+        said = order_progress.outcome(order, work, me, tz) if shown else None
+        outcome.display = said is not None
+        outcome.update(said or "")
 
     async def _place_form(
         self, kind: str | None, bid_id: str | None, bid: dict[str, Any] | None = None
@@ -186,9 +211,69 @@ class OrderDetail(DashboardScreen):
 
     @on(DeliverForm.Submitted)
     def deliver(self, event: DeliverForm.Submitted) -> None:
-        self.perform(
-            "deliver", partial(_deliver, order_id=self.order_id, note=event.note, paths=event.files)
-        )
+        from jiedan_cli.tui.widgets.work_dialogs import deliver
+
+        act = partial(deliver, order_id=self.order_id, note=event.note, paths=event.files)
+        self.perform("deliver", act)
+
+    # ---- review and dispute: offered only where they apply ------------------------------------
+
+    def _order_and_work(self) -> tuple[dict[str, Any], OrderWork, str | None]:
+        if self.loaded is None or self.loaded.order is None:
+            return {}, OrderWork(), None
+        return self.loaded.order, self.loaded.work, self.loaded.me
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "review":
+            return order_progress.may_review(*self._order_and_work())
+        if action == "dispute":
+            return order_progress.may_dispute(*self._order_and_work())
+        if action == "focus_bid":  # only when there is a form to go to
+            return bool(self.query("#bid-amount, #deliver-note"))
+        return True
+
+    def _other_side(self) -> str:
+        order, _, me = self._order_and_work()
+        return "the client" if order.get("freelancer_id") == me else "the freelancer"
+
+    def action_review(self) -> None:
+        from jiedan_cli.tui.widgets.work_dialogs import review_dialog
+
+        order, _, _ = self._order_and_work()
+        dialog = review_dialog(order.get("title") or "", self._other_side())
+        self.app.push_screen(dialog, self._review)
+
+    def _review(self, values: dict[str, Any] | None) -> None:
+        from jiedan_cli.store import actions
+
+        if values is not None:
+            act = partial(actions.write_review, order_id=self.order_id, **values)
+            self.perform("review", act)
+
+    def action_dispute(self) -> None:
+        from jiedan_cli.tui.widgets.work_dialogs import dispute_dialog
+
+        order, _, _ = self._order_and_work()
+        self.app.push_screen(dispute_dialog(order.get("title") or ""), self._dispute)
+
+    def _dispute(self, values: dict[str, Any] | None) -> None:
+        from jiedan_cli.store import actions
+
+        if values is not None:
+            act = partial(actions.open_dispute, order_id=self.order_id, reason=values["reason"])
+            self.perform("dispute", act)
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """This order's moves for the command palette (JiedanApp.get_system_commands)."""
+        title = self._order_and_work()[0].get("title") or ""
+        if self.check_action("review", ()):
+            yield SystemCommand(
+                "Review", f"Rate {self._other_side()} of “{title}” (v)", self.action_review
+            )
+        if self.check_action("dispute", ()):
+            yield SystemCommand(
+                "Open a dispute", f"Ask staff to decide “{title}” (x)", self.action_dispute
+            )
 
     def on_action_done(self, message: ActionDone) -> None:
         if message.action == "send message":
@@ -197,14 +282,18 @@ class OrderDetail(DashboardScreen):
             self._form_for = None  # rebuilt from the saved bid
         elif message.action == "deliver":
             self.notify("Delivered: the client is asked to accept.", timeout=4)
+        elif message.action == "review":
+            self.notify("Review saved: it shows once you have both reviewed.", timeout=4)
+        elif message.action == "dispute":
+            self.notify("Dispute saved: staff will decide; escrow stays held.", timeout=4)
 
     def on_action_refused(self, message: ActionRefused) -> None:
         message.prevent_default()  # shown beside the field, not as a toast
         if message.action == "send message":
             self.query_one(MessageThread).show_error(message.message)
-        elif message.action == "deliver":
+        elif message.action == "deliver" and self.query(DeliverForm):
             self.query_one(DeliverForm).show_error(message.message)
-        elif self.query(BidForm):
+        elif message.action not in ("review", "dispute") and self.query(BidForm):
             self.query_one(BidForm).show_error(message.field, message.message)
         else:
             self.notify(
@@ -230,14 +319,6 @@ def _place_bid(
     return actions.place_bid(
         conn, order_id=order_id, amount_fen=amount_fen, days=days, message=message
     )
-
-
-def _deliver(conn: Any, *, order_id: str, note: str, paths: list[Path]) -> dict[str, Any]:
-    from jiedan_cli.commands.deliver import describe_file
-    from jiedan_cli.store import actions
-
-    files = [describe_file(path) for path in paths]
-    return actions.deliver(conn, order_id=order_id, note=note, files=files)
 
 
 def _head(order: dict[str, Any], client: dict[str, Any] | None, tz: Any) -> Text:
@@ -274,6 +355,8 @@ def _my_bid_text(order: dict[str, Any], bid: dict[str, Any] | None, me: str | No
         return Text(
             "You posted this order: award, fund and accept in Client mode (5).", style="dim"
         )
+    if bid is None and order.get("freelancer_id") == me and me is not None:
+        return Text(f"Awarded to you: the order is {order.get('status')}.", style="dim")
     if bid is None:
         if order.get("status") != "open":
             return Text(f"The order is {order.get('status')}: bids are closed.", style="dim")
