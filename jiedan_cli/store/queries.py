@@ -17,7 +17,7 @@ from jiedan_cli.store.overlay import load_operations, synced, view
 TYPE_CHECKING = False  # not `from typing import …`: importing typing costs a cold start ≈3 ms
 
 if TYPE_CHECKING:  # `typing` is not imported at run time: this module is the cold read path
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from typing import Any, TypeAlias
 
     from jiedan_cli.store.overlay import Ops
@@ -367,27 +367,40 @@ def _oldest_first(items: list[Order]) -> list[Order]:
     return sorted(items, key=lambda item: (item.get("created_at") or "", item.get("id") or ""))
 
 
+def _written(
+    conn: sqlite3.Connection,
+    table: str,
+    order_id: str,
+    intent: str,
+    queued: Callable[[dict[str, Any]], Order],
+) -> list[Order]:
+    """The server copy's rows of `table` on the order, with the user's queued `intent`
+    operations not in it yet shown as `queued(args)` makes them; oldest first."""
+    found = _server_copy(conn, table, order_id)
+    known = {item["id"] for item in found}
+    for op in _queued_on_order(conn, order_id, intent):
+        args = json.loads(op["args"])
+        if args.get("id") not in known:
+            made = {"id": args.get("id"), "order_id": order_id, "created_at": op["created_at"]}
+            found.append({**made, **queued(args), **_queued_state(op)})
+    return _oldest_first(found)
+
+
 def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     """The order's deliveries (note, files), oldest first, a queued one included."""
     me = _me(conn)
-    found = _server_copy(conn, "deliveries", order_id)
-    known = {d["id"] for d in found}
-    for op in _queued_on_order(conn, order_id, "deliver"):
-        args = json.loads(op["args"])
-        if args.get("id") not in known:
-            found.append(
-                {
-                    "id": args.get("id"),
-                    "order_id": order_id,
-                    "milestone_id": None,
-                    "freelancer_id": me,
-                    "note": args.get("note") or "",
-                    "files": list(args.get("files") or []),
-                    "created_at": op["created_at"],
-                    **_queued_state(op),
-                }
-            )
-    return _oldest_first(found)
+    return _written(
+        conn,
+        "deliveries",
+        order_id,
+        "deliver",
+        lambda args: {
+            "milestone_id": None,
+            "freelancer_id": me,
+            "note": args.get("note") or "",
+            "files": list(args.get("files") or []),
+        },
+    )
 
 
 def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
@@ -395,24 +408,18 @@ def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     included), and the other side's once revealed — reviews are blind until both sides
     have written theirs, so the replica holds the other's only from then on."""
     me = _me(conn)
-    found = _server_copy(conn, "reviews", order_id)
-    known = {r["id"] for r in found}
-    for op in _queued_on_order(conn, order_id, "write_review"):
-        args = json.loads(op["args"])
-        if args.get("id") not in known:
-            found.append(
-                {
-                    "id": args.get("id"),
-                    "order_id": order_id,
-                    "author_id": me,
-                    "subject_id": None,
-                    "stars": args.get("stars"),
-                    "text": args.get("text") or "",
-                    "created_at": op["created_at"],
-                    **_queued_state(op),
-                }
-            )
-    return _oldest_first(found)
+    return _written(
+        conn,
+        "reviews",
+        order_id,
+        "write_review",
+        lambda args: {
+            "author_id": me,
+            "subject_id": None,
+            "stars": args.get("stars"),
+            "text": args.get("text") or "",
+        },
+    )
 
 
 def get_dispute(conn: sqlite3.Connection, order_id: str) -> Order | None:

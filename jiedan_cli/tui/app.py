@@ -3,6 +3,7 @@ palette, and the state every screen shares — the sync line, fed by a backgroun
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -25,10 +26,32 @@ from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.sync_indicator import SyncView
 
 SYNC_INTERVAL = 5.0
-CLIENT_COMMANDS = (  # palette title, what it does, ClientMode action
-    ("New order", "Post an order for freelancers to bid on (Client, n)", "new_order"),
-    ("Ask for a revision", "Send the highlighted delivery back with a note (Client, v)", "revise"),
-    ("Cancel order", "Cancel the highlighted open or awarded order (Client, x)", "cancel"),
+SECTION_COMMANDS = (  # palette title, what it does, section, the action its screen runs
+    (
+        "Withdraw earnings",
+        "Pay out of your available balance; needs the network (Earnings, w)",
+        "earnings",
+        "withdraw",
+    ),
+    (
+        "Export the ledger",
+        "Your ledger lines as CSV or an hledger journal file (Earnings, e)",
+        "earnings",
+        "export",
+    ),
+    ("New order", "Post an order for freelancers to bid on (Client, n)", "client", "new_order"),
+    (
+        "Ask for a revision",
+        "Send the highlighted delivery back with a note (Client, v)",
+        "client",
+        "revise",
+    ),
+    (
+        "Cancel order",
+        "Cancel the highlighted open or awarded order (Client, x)",
+        "client",
+        "cancel",
+    ),
 )
 SECTIONS = {  # mode → (key, label)
     "orders": ("1", "Orders"),
@@ -243,18 +266,8 @@ class JiedanApp(App[None]):
         )
         if self.sync_view.connection == "signed_out":
             yield SystemCommand("Sign in", "Sign in to sync your work (l)", self.action_sign_in)
-        yield SystemCommand(
-            "Withdraw earnings",
-            "Pay out of your available balance; needs the network (Earnings, w)",
-            self._in_earnings("withdraw"),
-        )
-        yield SystemCommand(
-            "Export the ledger",
-            "Your ledger lines as CSV or an hledger journal file (Earnings, e)",
-            self._in_earnings("export"),
-        )
-        for title, help_text, action in CLIENT_COMMANDS:
-            yield SystemCommand(title, help_text, self._in_client(action))
+        for title, help_text, mode, action in SECTION_COMMANDS:
+            yield SystemCommand(title, help_text, self._in_section(mode, action))
         offered = getattr(screen, "palette_commands", None)
         if offered is not None:  # the screen's own moves where they apply (My work, an order)
             yield from offered()
@@ -262,27 +275,15 @@ class JiedanApp(App[None]):
     def _goto(self, mode: str) -> Any:
         return lambda: self.switch_mode(mode)
 
-    def _in_earnings(self, action: str) -> Callable[[], Awaitable[None]]:
-        """Switch to Earnings, then run one of its actions there (it opens its dialog)."""
+    def _in_section(self, mode: str, action: str) -> Callable[[], Awaitable[None]]:
+        """Switch to a section, then run one of its screen's actions there (it opens its
+        dialog). Called directly, not through the key's check: the screen says why when the
+        action does not apply to what is highlighted."""
 
         async def run() -> None:
-            from jiedan_cli.tui.screens.earnings import Earnings
-
-            await self.switch_mode("earnings")
-            if isinstance(self.screen, Earnings):
-                await self.screen.run_action(action)
-
-        return run
-
-    def _in_client(self, action: str) -> Callable[[], Awaitable[None]]:
-        """Switch to Client, then run one of its actions on the highlighted order. Called
-        directly, not through the key's check: the screen says why when it does not apply."""
-
-        async def run() -> None:
-            from jiedan_cli.tui.screens.client_mode import ClientMode
-
-            await self.switch_mode("client")
-            if isinstance(self.screen, ClientMode):
-                getattr(self.screen, f"action_{action}")()
+            await self.switch_mode(mode)
+            done = getattr(self.screen, f"action_{action}")()
+            if inspect.isawaitable(done):
+                await done
 
         return run

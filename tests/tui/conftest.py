@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from jiedan_cli.tui.app import JiedanApp
+from tests.sync.conftest import LiveServer
 from tests.tui.market import build_market
 
 NOW = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
@@ -57,3 +58,11 @@ async def wait_for(
             raise AssertionError(f"timed out waiting for {what or ready}")
         await pilot.pause(0.05)
         await asyncio.sleep(0)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The real server on a free loopback port, over its own SQLite file."""
+    running = LiveServer(f"sqlite:///{tmp_path / 'server.db'}")
+    yield running
+    running.stop()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from textual.app import App
+
+from jiedan_cli.store import outbox
+from jiedan_cli.store.db import open_db
 
 
 def screen_text(app: App[Any]) -> str:
@@ -17,3 +21,12 @@ def screen_text(app: App[Any]) -> str:
     )
     console.print(app.screen._compositor.render_update(full=True, simplify=True))
     return console.export_text(styles=False)
+
+
+def pending_intents(db: Path) -> list[tuple[str, dict[str, Any]]]:
+    """What waits in the replica's outbox: (intent, args), oldest first."""
+    conn = open_db(db)
+    try:
+        return [(op.intent, op.args) for op in outbox.pending(conn)]
+    finally:
+        conn.close()

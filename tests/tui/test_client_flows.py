@@ -14,8 +14,6 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets import DataTable, Input, Select
 
-from jiedan_cli.store import outbox
-from jiedan_cli.store.db import open_db
 from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.screens.client_mode import FREELANCER_WIDTH, ClientMode, _freelancer
 from jiedan_cli.tui.screens.order_detail import OrderDetail
@@ -23,22 +21,13 @@ from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
 from jiedan_cli.tui.widgets.field_error import FieldError
 from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.sync.conftest import LiveServer
-from tests.tui import test_sync_flow
 from tests.tui.conftest import SIZE, offline_app, wait_for
-from tests.tui.helpers import screen_text
-from tests.tui.test_sync_flow import api, replica_of
+from tests.tui.helpers import pending_intents, screen_text
+from tests.tui.live import api, replica_of
 
 pytestmark = pytest.mark.anyio
 
 RATED = {"count": 23, "average": 4.8}
-
-
-def pending_intents(db: Path) -> list[tuple[str, dict[str, Any]]]:
-    conn = open_db(db)
-    try:
-        return [(op.intent, op.args) for op in outbox.pending(conn)]
-    finally:
-        conn.close()
 
 
 async def client_mode(app: JiedanApp, pilot: Any) -> ClientMode:
@@ -277,8 +266,6 @@ async def test_the_palette_asks_for_a_revision_of_the_highlighted_delivery(
 
 
 # ---- against the real server ---------------------------------------------------------------
-
-server = test_sync_flow.server  # the live server fixture, shared
 
 
 async def test_an_order_posted_from_the_dashboard_syncs_and_the_server_lists_it(

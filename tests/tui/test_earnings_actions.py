@@ -6,7 +6,6 @@ the one-time code when 2FA is on. Nothing of ours is mocked."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,16 +27,9 @@ from tests.cli.conftest import closed_port_url
 from tests.sync.conftest import LiveServer
 from tests.tui.conftest import SIZE, offline_app, wait_for
 from tests.tui.helpers import screen_text
-from tests.tui.test_sync_flow import api, post_order, replica_of
+from tests.tui.live import api, post_order, replica_of
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = LiveServer(f"sqlite:///{tmp_path / 'server.db'}")
-    yield running
-    running.stop()
 
 
 async def open_earnings(pilot: Pilot[Any]) -> Earnings:

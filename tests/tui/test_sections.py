@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from jiedan_cli.store import outbox
 from jiedan_cli.store.db import open_db
 from jiedan_cli.store.earnings import earnings_summary
 from jiedan_cli.tui.app import JiedanApp
@@ -17,17 +16,9 @@ from jiedan_cli.tui.formatting import yuan
 from jiedan_cli.tui.screens.client_mode import ClientMode
 from jiedan_cli.tui.screens.order_detail import OrderDetail
 from tests.tui.conftest import SIZE, wait_for
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import pending_intents, screen_text
 
 pytestmark = pytest.mark.anyio
-
-
-def pending_intents(db: Path) -> list[tuple[str, dict[str, object]]]:
-    conn = open_db(db)
-    try:
-        return [(op.intent, op.args) for op in outbox.pending(conn)]
-    finally:
-        conn.close()
 
 
 async def test_my_work_lists_awarded_orders_and_my_bids_by_status(

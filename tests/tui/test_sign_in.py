@@ -4,7 +4,6 @@ binds the replica, keeps the token, and the background sync pulls the market."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,9 @@ from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.sync.conftest import PASSWORD, LiveServer
 from tests.tui.conftest import SIZE, offline_app, wait_for
 from tests.tui.helpers import screen_text
-from tests.tui.test_sync_flow import post_order
+from tests.tui.live import post_order
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = LiveServer(f"sqlite:///{tmp_path / 'server.db'}")
-    yield running
-    running.stop()
 
 
 async def _fill(pilot: Any, app: Any, email: str, password: str) -> None:

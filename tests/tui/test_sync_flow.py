@@ -4,71 +4,20 @@ a client awards a bid from Client mode. Nothing of ours is mocked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
-from jiedan_cli.store.db import open_db
-from jiedan_cli.store.state import set_user
-from jiedan_cli.sync.engine import sync
-from jiedan_cli.sync.http import connect
 from jiedan_cli.tui.screens.client_mode import ClientMode
 from jiedan_cli.tui.screens.order_detail import OrderDetail
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.bid_form import BidForm
-from tests.sync.conftest import FAST_RETRIES, LiveServer
+from tests.sync.conftest import LiveServer
 from tests.tui.conftest import SIZE, offline_app, wait_for
 from tests.tui.helpers import screen_text
+from tests.tui.live import api, post_order, replica_of
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = LiveServer(f"sqlite:///{tmp_path / 'server.db'}")
-    yield running
-    running.stop()
-
-
-def api(server: LiveServer, user: dict[str, Any], method: str, path: str, **body: Any) -> Any:
-    response = httpx.request(
-        method,
-        f"{server.url}{path}",
-        json=body or None,
-        headers={"Authorization": f"Bearer {user['token']}"},
-        timeout=30,
-    )
-    assert response.status_code < 300, response.text
-    return response.json()
-
-
-def post_order(server: LiveServer, client: dict[str, Any], title: str) -> dict[str, Any]:
-    body = {
-        "title": title,
-        "description": "响应式官网，含设计与前端。",
-        "category": "development",
-        "tags": ["网站"],
-        "budget_min_fen": 200_000,
-        "budget_max_fen": 400_000,
-    }
-    return dict(api(server, client, "POST", "/v1/orders", **body))
-
-
-def replica_of(
-    path: Path, server: LiveServer, user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    """`user`'s replica, pulled once; the dashboard will sign in with their token."""
-    conn = open_db(path)
-    set_user(conn, user["id"])
-    with connect(server.url, user["token"]) as client:
-        sync(conn, client, deadline=30, policy=FAST_RETRIES)
-    conn.close()
-    monkeypatch.setenv("JIEDAN_TOKEN", user["token"])
-    monkeypatch.setenv("JIEDAN_SERVER", server.url)
-    return path
 
 
 async def test_a_bid_made_while_offline_is_pending_then_synced_when_the_server_is_back(

@@ -6,7 +6,7 @@ pending; bad input is refused inside the dialog."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.sync.conftest import LiveServer
 from tests.tui.conftest import SIZE, offline_app, wait_for
 from tests.tui.helpers import screen_text
-from tests.tui.test_sync_flow import api, post_order, replica_of
+from tests.tui.live import api, post_order, replica_of
 
 pytestmark = pytest.mark.anyio
 
@@ -256,13 +256,6 @@ async def test_an_order_in_progress_is_disputed_offline_and_shows_pending(
 
 
 # ---- against a real server ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    running = LiveServer(f"sqlite:///{tmp_path / 'server.db'}")
-    yield running
-    running.stop()
 
 
 async def test_a_delivery_made_in_my_work_reaches_the_server(

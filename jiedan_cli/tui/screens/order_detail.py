@@ -18,7 +18,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
-from jiedan_cli.domain.categories import label_for
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ActionRefused, OrderLoaded, OrderWork
 from jiedan_cli.tui.screens.base import DashboardScreen
@@ -26,6 +25,7 @@ from jiedan_cli.tui.widgets import order_progress
 from jiedan_cli.tui.widgets.bid_form import BidForm
 from jiedan_cli.tui.widgets.deliver_form import DeliverForm
 from jiedan_cli.tui.widgets.message_thread import MessageThread
+from jiedan_cli.tui.widgets.order_summary import order_head
 
 LIVE = ("submitted", "awarded")
 WIDE = 120  # columns from which the message thread goes beside the order
@@ -93,7 +93,7 @@ class OrderDetail(DashboardScreen):
             return
         self.sub_title = order.get("title") or ""
         self.query_one("#detail-head", Static).update(
-            _head(order, message.client_profile, self.dashboard.tz)
+            order_head(order, message.client_profile, self.dashboard.tz)
         )
         self.query_one("#detail-description", Static).update(Text(order.get("description") or ""))
         await self._show_my_side(order, message.me)
@@ -319,35 +319,6 @@ def _place_bid(
     return actions.place_bid(
         conn, order_id=order_id, amount_fen=amount_fen, days=days, message=message
     )
-
-
-def _head(order: dict[str, Any], client: dict[str, Any] | None, tz: Any) -> Text:
-    text = Text(order.get("title") or "", style="bold")
-    text.append(f"\n{order.get('status')}", style="reverse")
-    text.append(f"  {formatting.budget(order)}  ·  {label_for(order.get('category') or '')}")
-    text.append(f"  ·  deadline {formatting.day(order.get('deadline'))}")
-    posted = formatting.when(order.get("created_at"), tz)
-    text.append(f"  ·  {order.get('bid_count') or 0} bids  ·  posted {posted}")
-    tags = order.get("tags") or []
-    if tags:
-        text.append("\n" + "  ".join(f"#{t}" for t in tags), style=formatting.ACCENT)
-    text.append("\nclient ")
-    text.append(_client_line(order, client), style="dim")
-    if order.get("sync_state") != "synced":
-        text.append(f"\n{formatting.sync_mark(order)}", style=formatting.PENDING)
-    return text
-
-
-def _client_line(order: dict[str, Any], client: dict[str, Any] | None) -> str:
-    if client is None:
-        return formatting.short_id(order.get("client_id"))
-    rating = client.get("rating") or {}
-    stars = (
-        f"★ {rating['average']:.1f} ({rating.get('count', 0)} reviews)"
-        if rating.get("average")
-        else "no reviews yet"
-    )
-    return f"{client.get('name') or formatting.short_id(order.get('client_id'))} · {stars}"
 
 
 def _my_bid_text(order: dict[str, Any], bid: dict[str, Any] | None, me: str | None) -> Text:
