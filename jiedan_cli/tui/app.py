@@ -23,6 +23,7 @@ from jiedan_cli.tui.background import SYNC_DEADLINE, read_sync_state, run_backgr
 from jiedan_cli.tui.formatting import intent_label
 from jiedan_cli.tui.messages import SignedIn, SignInFailed, SyncStateRead
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
+from jiedan_cli.tui.widgets.section_bar import SECTIONS
 from jiedan_cli.tui.widgets.sync_indicator import SyncView
 
 SYNC_INTERVAL = 5.0
@@ -53,13 +54,6 @@ SECTION_COMMANDS = (  # palette title, what it does, section, the action its scr
         "cancel",
     ),
 )
-SECTIONS = {  # mode → (key, label)
-    "orders": ("1", "Orders"),
-    "work": ("2", "My work"),
-    "earnings": ("3", "Earnings"),
-    "points": ("4", "Points"),
-    "client": ("5", "Client"),
-}
 
 
 def _screen(module: str, name: str) -> Screen[Any]:
@@ -83,7 +77,11 @@ class JiedanApp(App[None]):
     }
     DEFAULT_MODE = "orders"
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, f"switch_mode('{mode}')", label) for mode, (key, label) in SECTIONS.items()),
+        # the sections' keys are on the section bar, not in the footer
+        *(
+            Binding(key, f"switch_mode('{mode}')", label, show=False)
+            for mode, (key, label) in SECTIONS.items()
+        ),
         Binding("s", "sync_now", "Sync"),
         Binding("l", "sign_in", "Sign in"),  # shown while signed out (check_action)
         Binding("r", "show_rejected", "Rejected", show=False),

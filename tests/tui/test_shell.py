@@ -16,10 +16,25 @@ from jiedan_cli.tui.screens.earnings import Earnings
 from jiedan_cli.tui.screens.my_work import MyWork
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.screens.rejected import RejectedOperations
+from jiedan_cli.tui.widgets.section_bar import SectionBar
 from tests.tui.conftest import SIZE, offline_app, wait_for
 from tests.tui.helpers import screen_text
 
 pytestmark = pytest.mark.anyio
+
+
+async def test_the_section_bar_names_every_section_and_a_click_switches(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        bar = screen_text(app).splitlines()[0]
+        assert "1 Orders 2 My work 3 Earnings 4 Points 5 Client" in bar
+        column = bar.index("3 Earnings")
+        await pilot.click(SectionBar, offset=(column + 2, 0))  # 接单 takes two cells a character
+        await wait_for(pilot, lambda: isinstance(app.screen, Earnings), what="Earnings")
+        footer = screen_text(app).splitlines()[-1]
+        assert "Withdraw" in footer and "q Quit" in footer  # the section keys leave room
 
 
 async def test_number_keys_switch_sections_and_the_sync_line_stays(

@@ -11,10 +11,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header
+from textual.widgets import Footer
 
 from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.tui.messages import ActionDone, ActionRefused
+from jiedan_cli.tui.widgets.section_bar import SectionBar
 from jiedan_cli.tui.widgets.sync_indicator import SyncIndicator
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class DashboardScreen(Screen[Any]):
         return cast("JiedanApp", self.app)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield SectionBar()
         yield from self.compose_body()
         yield SyncIndicator(id="sync-indicator")
         yield Footer(compact=True)
