@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -124,3 +125,52 @@ def test_rejected_operations(snap_compare: Compare, market_db: Path) -> None:
     conn.close()
     before = settle("r", ready=lambda s: type(s).__name__ == "RejectedOperations")
     assert snap_compare(offline_app(market_db), terminal_size=SIZE, run_before=before)
+
+
+# ---- every section in the light theme, and on a big terminal -----------------------------------
+
+SECTIONS = {  # key → a table whose rows mean the section has drawn
+    "2": "#bids-table",
+    "3": "#ledger-table",
+    "4": "#points-table",
+    "5": "#client-bids",
+}
+
+
+def _section(key: str) -> Before:
+    return settle(key, ready=lambda s: s.query_one(SECTIONS[key]).row_count)
+
+
+@pytest.mark.parametrize("key", list(SECTIONS))
+def test_sections_light_theme(snap_compare: Compare, market_db: Path, key: str) -> None:
+    app = offline_app(market_db)
+    app.theme = "textual-light"
+    assert snap_compare(app, terminal_size=SIZE, run_before=_section(key))
+
+
+@pytest.mark.parametrize("key", ["3", "4"])  # My work and Client have theirs in their own files
+def test_sections_at_200x50(snap_compare: Compare, market_db: Path, key: str) -> None:
+    assert snap_compare(offline_app(market_db), terminal_size=(200, 50), run_before=_section(key))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_order_detail_small_and_large(
+    snap_compare: Compare, market_db: Path, size: tuple[int, int]
+) -> None:
+    assert snap_compare(offline_app(market_db), terminal_size=size, run_before=_detail("o05"))
+
+
+def test_order_detail_light_theme(snap_compare: Compare, market_db: Path) -> None:
+    app = offline_app(market_db)
+    app.theme = "textual-light"
+    assert snap_compare(app, terminal_size=SIZE, run_before=_detail("o02", "m"))
+
+
+def test_sign_in_dialog(snap_compare: Compare, tmp_path: Path) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle()(pilot)
+        pilot.app.action_sign_in()  # type: ignore[attr-defined]
+        await settle(ready=lambda s: type(s).__name__ == "FormModal")(pilot)
+
+    app = offline_app(tmp_path / "fresh.db", server="http://127.0.0.1:8700")
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)

@@ -34,7 +34,8 @@ WIDE = 120  # columns from which the message thread goes beside the order
 class OrderDetail(DashboardScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("b", "focus_bid", "Bid"),
+        Binding("b", "focus_bid", "Bid"),  # each shown when its form is there
+        Binding("d", "focus_deliver", "Deliver"),
         Binding("m", "focus_compose", "Message"),
         Binding("v", "review", "Review"),  # shown only where it applies (check_action)
         Binding("x", "dispute", "Dispute"),
@@ -229,7 +230,9 @@ class OrderDetail(DashboardScreen):
         if action == "dispute":
             return order_progress.may_dispute(*self._order_and_work())
         if action == "focus_bid":  # only when there is a form to go to
-            return bool(self.query("#bid-amount, #deliver-note"))
+            return bool(self.query("#bid-amount"))
+        if action == "focus_deliver":
+            return bool(self.query("#deliver-note"))
         return True
 
     def _other_side(self) -> str:
@@ -301,11 +304,10 @@ class OrderDetail(DashboardScreen):
             )
 
     def action_focus_bid(self) -> None:
-        for selector in ("#bid-amount", "#deliver-note"):
-            found = self.query(selector)
-            if found:
-                found.first().focus()
-                return
+        self.query_one("#bid-amount").focus()
+
+    def action_focus_deliver(self) -> None:
+        self.query_one("#deliver-note").focus()
 
     def action_focus_compose(self) -> None:
         self.query_one("#compose", Input).focus()
