@@ -39,14 +39,10 @@ def _own_profile(user_id: str) -> dict[str, Any] | None:
 
 def _fetch_profile(user_id: str) -> dict[str, Any]:
     """From the server; with the stored token when there is one (the owner sees more)."""
-    from urllib.parse import quote
+    from jiedan_cli.sync.profiles import fetch_profile
 
-    from jiedan_cli.sync.credentials import load_token
-    from jiedan_cli.sync.http import api_call
-
-    token = load_token()
-    path = f"/v1/profiles/{quote(user_id, safe='')}"
-    return dict(api_call("GET", path, authenticated=token is not None, token=token))
+    with replica() as conn:
+        return fetch_profile(conn, user_id)
 
 
 @app.command("show")

@@ -135,8 +135,16 @@ def _create_outbox(db: Database) -> None:
     outbox.create_index(["object_kind", "object_id"])
 
 
+def m002_profile_cache(db: Database) -> None:
+    """Public profiles fetched on demand (a client's name and rating on an order, a bidder's
+    on the client's screen): the change log sends a profile to its owner only."""
+    db.table("profile_cache").create(
+        {"id": str, "data": str, "fetched_at": str}, pk="id", not_null={"data", "fetched_at"}
+    )
+
+
 Migration = Callable[["Database"], None]
-MIGRATIONS: list[Migration] = [m001_initial]
+MIGRATIONS: list[Migration] = [m001_initial, m002_profile_cache]
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:

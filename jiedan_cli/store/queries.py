@@ -335,8 +335,13 @@ def order_history(conn: sqlite3.Connection, order_id: str) -> list[Order]:
 
 
 def get_profile(conn: sqlite3.Connection, user_id: str) -> Order | None:
-    """A profile as pulled (the user's own, and those of people they work with)."""
-    row = conn.execute("SELECT data FROM profiles WHERE id = ?", (user_id,)).fetchone()
+    """A profile: the user's own as pulled, else another user's public profile as last
+    fetched (store/profile_cache.py); None when neither is here."""
+    row = conn.execute(
+        "SELECT data FROM profiles WHERE id = ?"
+        " UNION ALL SELECT data FROM profile_cache WHERE id = ? LIMIT 1",
+        (user_id, user_id),
+    ).fetchone()
     return None if row is None else dict(json.loads(row[0]))
 
 

@@ -153,3 +153,33 @@ async def test_a_bid_the_server_refuses_is_announced_and_shown_rejected(
         assert notes and notes[0].message.startswith(f"Your bid: no order {order['id']}")
         assert "1 rejected" in screen_text(app)
         assert "no longer listed" in screen_text(app)  # the cancel, pulled
+
+
+async def test_names_and_ratings_of_other_users_are_fetched_when_online(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change log sends a profile to its owner only: the client's name on an order and a
+    bidder's on the client's screen are fetched (sync/profiles.py) and kept for offline."""
+    client, freelancer = server.register("client"), server.register("freelancer")
+    order = post_order(server, client, "品牌 VI 设计")
+    api(server, freelancer, "POST", f"/v1/orders/{order['id']}/bids", amount_fen=90_000, days=6)
+
+    db = replica_of(tmp_path / "freelancer.db", server, freelancer, monkeypatch)
+    app = offline_app(db, background_sync=True, sync_interval=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_view.connection == "online")
+        await app.push_screen(OrderDetail(order["id"]))
+        await wait_for(
+            pilot, lambda: f"client {client['name']} · no reviews yet" in screen_text(app)
+        )
+
+    db = replica_of(tmp_path / "client.db", server, client, monkeypatch)
+    app = offline_app(db, background_sync=True, sync_interval=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_view.connection == "online")
+        await pilot.press("5")
+        await wait_for(pilot, lambda: freelancer["name"] in screen_text(app), what="the bidder")
+    offline = offline_app(db)  # and later, with no network: the kept copy
+    async with offline.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        await wait_for(pilot, lambda: freelancer["name"] in screen_text(offline))

@@ -59,6 +59,19 @@ class DashboardScreen(Screen[Any]):
     def reload(self) -> None:
         """Read what the screen shows (in a worker) and post it."""
 
+    def fetch_profiles(self, conn: sqlite3.Connection, user_ids: Iterable[str | None]) -> bool:
+        """In a read worker, after drawing: fetch the public profiles among `user_ids` the
+        replica lacks (sync/profiles.py), when the sync line says online. True when any
+        arrived (the worker then reads and posts again); offline, nothing is tried."""
+        if self.dashboard.sync_view.connection != "online":
+            return False
+        from jiedan_cli.sync.profiles import fetch_missing
+
+        try:
+            return fetch_missing(conn, user_ids) > 0
+        except JiedanError:
+            return False  # unreachable now: the names wait for the next visit
+
     @work(thread=True, group="actions")
     def perform(self, action: str, act: Act) -> None:
         """Run one store.actions call (`act`) on this thread's own connection; the answer

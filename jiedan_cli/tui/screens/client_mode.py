@@ -91,7 +91,7 @@ class ClientMode(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="client")
     def read_client(self) -> None:
-        from jiedan_cli.store.queries import get_profile, list_bids, list_orders
+        from jiedan_cli.store.queries import list_bids, list_orders
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -100,12 +100,10 @@ class ClientMode(DashboardScreen):
             orders = [o for o in mine if o.get("client_id") == me]
             bids = {o["id"]: list_bids(conn, o["id"]) for o in orders}
             bidders = {b["freelancer_id"] for found in bids.values() for b in found}
-            profiles = {
-                user_id: profile
-                for user_id in bidders
-                if user_id and (profile := get_profile(conn, user_id)) is not None
-            }
-        self.post_message(ClientLoaded(orders, bids, profiles))
+            profiles = _profiles(conn, bidders)
+            self.post_message(ClientLoaded(orders, bids, profiles))
+            if self.fetch_profiles(conn, bidders - set(profiles)):  # names and ratings
+                self.post_message(ClientLoaded(orders, bids, _profiles(conn, bidders)))
 
     def on_client_loaded(self, message: ClientLoaded) -> None:
         self.loaded = message
@@ -385,3 +383,14 @@ def _hint(order: dict[str, Any] | None, moves: list[str]) -> Text:
     if order.get("sync_state") == "pending":
         parts.append("⇡ waiting for the next sync")
     return Text(" · ".join(parts) + ".")
+
+
+def _profiles(conn: Any, user_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The profiles the replica has of `user_ids` (pulled, or fetched before)."""
+    from jiedan_cli.store.queries import get_profile
+
+    return {
+        user_id: profile
+        for user_id in user_ids
+        if user_id and (profile := get_profile(conn, user_id)) is not None
+    }

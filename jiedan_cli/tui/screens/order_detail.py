@@ -82,7 +82,10 @@ class OrderDetail(DashboardScreen):
             messages = list_messages(conn, order_id)
             client = get_profile(conn, order["client_id"]) if order else None
             work = order_progress.read_order_work(conn, order_id) if order else OrderWork()
-        self.post_message(OrderLoaded(order_id, order, bids, messages, me, client, work))
+            self.post_message(OrderLoaded(order_id, order, bids, messages, me, client, work))
+            if order and client is None and self.fetch_profiles(conn, [order["client_id"]]):
+                client = get_profile(conn, order["client_id"])  # their name and rating
+                self.post_message(OrderLoaded(order_id, order, bids, messages, me, client, work))
 
     # ---- drawing -------------------------------------------------------------------------------
 

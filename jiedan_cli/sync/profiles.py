@@ -1,0 +1,42 @@
+"""Fetching other users' public profiles (GET /v1/profiles/{id}) into the replica's cache
+(store/profile_cache.py): for `jiedan profile show USER_ID` and the dashboard (a client's
+rating on an order, the names of bidders)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from jiedan_cli.domain.errors import NotFound
+from jiedan_cli.store import profile_cache
+
+
+def fetch_profile(conn: sqlite3.Connection, user_id: str) -> dict[str, Any]:
+    """One profile from the server (with the stored token when there is one: its owner sees
+    more), kept in the cache when it is someone else's. Offline or NotFound raise."""
+    from jiedan_cli.store.state import current_user_id
+    from jiedan_cli.sync.credentials import load_token
+    from jiedan_cli.sync.http import api_call
+
+    token = load_token()
+    path = f"/v1/profiles/{quote(user_id, safe='')}"
+    profile = dict(api_call("GET", path, authenticated=token is not None, token=token))
+    if user_id != current_user_id(conn):  # one's own comes with the pull, private parts too
+        profile_cache.remember(conn, profile, now=datetime.now(UTC))
+    return profile
+
+
+def fetch_missing(conn: sqlite3.Connection, user_ids: Iterable[str | None]) -> int:
+    """Fetch the profiles among `user_ids` the replica lacks (or has only an old copy of);
+    returns how many arrived. Stops at the first failure to reach the server (Offline)."""
+    fetched = 0
+    for user_id in profile_cache.wanted(conn, user_ids, now=datetime.now(UTC)):
+        try:
+            fetch_profile(conn, user_id)
+        except NotFound:
+            continue  # a closed account: nothing to show
+        fetched += 1
+    return fetched
