@@ -334,6 +334,16 @@ def order_history(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     return sorted(events, key=lambda e: (e.get("created_at") or "", e["id"]))
 
 
+def with_order_titles(conn: sqlite3.Connection, entries: list[Order]) -> list[Order]:
+    """`entries` (ledger or points lines) with `order_title` where the replica knows the order
+    (a party's orders stay in it after they leave the board)."""
+    ids = list({e["order_id"] for e in entries if e.get("order_id")})
+    titles = dict(
+        conn.execute(f"SELECT id, title FROM orders WHERE id IN ({_marks(ids)})", ids).fetchall()
+    )
+    return [{**e, "order_title": titles.get(e.get("order_id"))} for e in entries]
+
+
 def get_profile(conn: sqlite3.Connection, user_id: str) -> Order | None:
     """A profile: the user's own as pulled, else another user's public profile as last
     fetched (store/profile_cache.py); None when neither is here."""

@@ -21,7 +21,8 @@ from textual.signal import Signal
 from jiedan_cli.store.db import open_db
 from jiedan_cli.tui.background import SYNC_DEADLINE, read_sync_state, run_background_sync
 from jiedan_cli.tui.formatting import intent_label
-from jiedan_cli.tui.messages import SignedIn, SignInFailed, SyncStateRead
+from jiedan_cli.tui.messages import NewsArrived, SignedIn, SignInFailed, SyncStateRead
+from jiedan_cli.tui.news import NewsWatch, announce
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.section_bar import SECTIONS
 from jiedan_cli.tui.widgets.sync_indicator import SyncView
@@ -116,6 +117,7 @@ class JiedanApp(App[None]):
         self.sync_changed: Signal[SyncView] = Signal(self, "sync-changed")
         self.replica_changed: Signal[None] = Signal(self, "replica-changed")
         self._seen_rejected: set[str] = set()
+        self._news = NewsWatch()
         self._stop_sync = threading.Event()
 
     @contextmanager
@@ -131,6 +133,7 @@ class JiedanApp(App[None]):
 
     def on_mount(self) -> None:
         self.read_outbox()
+        self.look_for_news()  # the first look: what the replica holds now is not news
         if self.background_sync:
             self.start_sync()
 
@@ -178,7 +181,19 @@ class JiedanApp(App[None]):
             self.refresh_bindings()  # the Sign in key shows only while signed out
         if message.changed:
             self.replica_changed.publish(None)
+        if self._news.due(message):
+            self.look_for_news()
         self._announce_rejections(message.outbox.rejected)
+
+    @work(thread=True, group="news")
+    def look_for_news(self) -> None:
+        with self.replica() as conn:
+            items = self._news.look(conn)
+        if items:
+            self.post_message(NewsArrived(items))
+
+    def on_news_arrived(self, message: NewsArrived) -> None:
+        announce(self, message.items)
 
     def _announce_rejections(self, rejected: Iterable[dict[str, Any]]) -> None:
         fresh = [op for op in rejected if op["op_id"] not in self._seen_rejected]

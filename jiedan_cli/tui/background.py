@@ -62,7 +62,7 @@ def run_background_sync(
 
         def reported(report: SyncReport) -> None:
             changed = bool(report.pushed or report.pulled or report.rejected or report.reset)
-            post(SyncStateRead(outbox_snapshot(conn), "synced", None, changed))
+            post(SyncStateRead(outbox_snapshot(conn), "synced", None, changed, report.complete))
 
         def offline(error: JiedanError) -> None:
             post(SyncStateRead(outbox_snapshot(conn), "offline", error.message))

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from rich.text import Text
+
 from jiedan_cli.domain.money import format_yuan
 
 # Rich styles of mid tones, legible on the dark and the light themes alike.
@@ -96,3 +98,11 @@ def short_id(value: Any) -> str:
     """The last 8 characters of an id (UUIDv7s share their leading, time-ordered part)."""
     text = str(value or "")
     return text[-8:] if len(text) > 8 else text
+
+
+ORDER_WIDTH = 24  # cells of an order's name in a table: twelve Chinese characters
+
+
+def order_name(entry: dict[str, Any]) -> Text:
+    """The order a ledger or points line is about: its title where known, else a short id."""
+    return Text(entry.get("order_title") or short_id(entry.get("order_id")), overflow="ellipsis")

@@ -5,9 +5,12 @@ widgets or app state themselves."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from jiedan_cli.store.news import NewsItem
 
 Item = dict[str, Any]
 
@@ -39,6 +42,14 @@ class SyncStateRead(Message):
     outcome: str = "read"
     error: str | None = None
     changed: bool = False  # a sync pushed, pulled or had something refused
+    complete: bool = True  # False: the sync stopped early (deadline) and resumes next round
+
+
+@dataclass
+class NewsArrived(Message):
+    """What happened to the user since the last look (store/news.py), after a sync."""
+
+    items: list[NewsItem]
 
 
 # ---- reads ---------------------------------------------------------------------------------------

@@ -56,7 +56,8 @@ class Earnings(DashboardScreen):
         yield EarningsChart(id="earnings-chart")
         yield Static("Ledger", classes="section-title")
         ledger: DataTable[Any] = DataTable(id="ledger-table", cursor_type="row", zebra_stripes=True)
-        ledger.add_columns("When", "Kind", "Amount", "Fee", "Order")
+        ledger.add_columns("When", "Kind", "Amount", "Fee")
+        ledger.add_column("Order", width=formatting.ORDER_WIDTH)
         yield ledger
 
     def reload(self) -> None:
@@ -65,10 +66,12 @@ class Earnings(DashboardScreen):
     @work(thread=True, exclusive=True, group="earnings")
     def read_earnings(self) -> None:
         from jiedan_cli.store.earnings import earnings_by_month, earnings_summary, ledger_entries
+        from jiedan_cli.store.queries import with_order_titles
 
         with self.dashboard.replica() as conn:
             try:
-                summary, ledger = earnings_summary(conn), ledger_entries(conn)
+                summary = earnings_summary(conn)
+                ledger = with_order_titles(conn, ledger_entries(conn))
                 by_month = earnings_by_month(conn)
             except JiedanError as exc:
                 self.post_message(EarningsLoaded(None, [], exc.message))
@@ -95,7 +98,7 @@ class Earnings(DashboardScreen):
                     formatting.yuan(entry.get("fee_fen")) if entry.get("fee_fen") else "",
                     justify="right",
                 ),
-                formatting.short_id(entry.get("order_id")),
+                formatting.order_name(entry),
                 key=entry["id"],
             )
         if message.error:

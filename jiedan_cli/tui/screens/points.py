@@ -34,7 +34,8 @@ class Points(DashboardScreen):
         history: DataTable[Any] = DataTable(
             id="points-table", cursor_type="row", zebra_stripes=True
         )
-        history.add_columns("When", "Kind", "Points", "Order")
+        history.add_columns("When", "Kind", "Points")
+        history.add_column("Order", width=formatting.ORDER_WIDTH)
         yield history
 
     def reload(self) -> None:
@@ -43,11 +44,12 @@ class Points(DashboardScreen):
     @work(thread=True, exclusive=True, group="points")
     def read_points(self) -> None:
         from jiedan_cli.store.earnings import points_balance, points_history
+        from jiedan_cli.store.queries import with_order_titles
 
         with self.dashboard.replica() as conn:
             try:
                 points = points_balance(conn, now=self.dashboard.now())
-                history = points_history(conn)
+                history = with_order_titles(conn, points_history(conn))
             except JiedanError as exc:
                 self.post_message(PointsLoaded(None, [], exc.message))
                 return
@@ -72,7 +74,7 @@ class Points(DashboardScreen):
                 formatting.when(entry.get("created_at"), self.dashboard.tz, with_year=True),
                 entry.get("kind") or "",
                 Text(f"{int(entry.get('amount') or 0):+,}", justify="right"),
-                formatting.short_id(entry.get("order_id")),
+                formatting.order_name(entry),
                 key=entry["id"],
             )
 
