@@ -163,8 +163,13 @@ def deliver(
 def send_message(
     conn: sqlite3.Connection, *, order_id: str, text: str, to: str | None = None
 ) -> dict[str, Any]:
-    _me(conn)
+    me = _me(conn)
     text = order_rules.check_message_text(text)
+    order = _order(conn, order_id)
+    if order is not None and order["client_id"] == me and not to:
+        to = order.get("freelancer_id")  # once awarded, the client writes to its freelancer
+        if not to:
+            raise InvalidInput("to: name the freelancer you are writing to", field="to")
     message_id = new_id()
     args: dict[str, Any] = {"id": message_id, "order_id": order_id, "text": text}
     if to:

@@ -109,6 +109,17 @@ def test_the_client_must_name_a_freelancer_who_bid(sqlite_server: Server) -> Non
     assert send(server, client, order["id"], "你好", to=freelancer["id"]).status_code == 201
 
 
+def test_once_awarded_the_client_writes_to_its_freelancer_without_naming_them(
+    server: Server, bidding: dict[str, Any]
+) -> None:
+    client, alice = bidding["client"], bidding["alice"]
+    order_id = bidding["order"]["id"]
+    assert send(server, client, order_id, "开始吧").status_code == 422  # two bidders: which?
+    award(server, client, order_id, bidding["alice_bid"]["id"])
+    sent = send(server, client, order_id, "开始吧")
+    assert sent.status_code == 201 and sent.json()["recipient_id"] == alice["id"]
+
+
 def test_the_client_sees_every_thread_and_a_freelancer_only_theirs(
     server: Server, bidding: dict[str, Any]
 ) -> None:

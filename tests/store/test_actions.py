@@ -126,3 +126,20 @@ def test_a_move_on_an_order_shows_its_new_status_at_once_as_pending(
     shown = queries.get_order(store, "o1")
     assert shown is not None
     assert (shown["status"], shown["sync_state"]) == (shown_status, "pending")
+
+
+def test_a_clients_message_goes_to_the_awarded_freelancer_or_must_name_one(
+    store: sqlite3.Connection,
+) -> None:
+    _with(
+        store, put("order", order("o1", client_id="me")), put("order", order("o2", client_id="me"))
+    )
+    with pytest.raises(InvalidInput) as caught:
+        actions.send_message(store, order_id="o1", text="在吗")  # open: which bidder?
+    assert caught.value.field == "to"
+    _with(
+        store, put("order", order("o2", client_id="me", status="in_progress", freelancer_id="f-1"))
+    )
+    sent = actions.send_message(store, order_id="o2", text="开始吧")
+    assert sent["recipient_id"] == "f-1"
+    assert outbox.pending(store)[0].args["to"] == "f-1"

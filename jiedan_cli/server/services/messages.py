@@ -50,6 +50,8 @@ def _order_for_party(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
 
 def _recipient(conn: Connection, actor: Actor, order: Row[Any], to_user_id: str | None) -> str:
     if actor.id == order.client_id:
+        if to_user_id is None and order.freelancer_id is not None:
+            return str(order.freelancer_id)  # once awarded, the client writes to its freelancer
         if to_user_id is None:
             raise InvalidInput("to: name the freelancer you are writing to", field="to")
         if to_user_id == actor.id or not _is_freelancer_of(conn, order, to_user_id):

@@ -185,11 +185,16 @@ class ClientMode(DashboardScreen):
             self.open_order()
 
     @on(DataTable.RowSelected, "#client-bids")
-    def open_order(self) -> None:
+    def open_order(self, event: DataTable.RowSelected | None = None) -> None:
+        """The order's detail; from a bid, its messages go to that bid's freelancer."""
         from jiedan_cli.tui.screens.order_detail import OrderDetail
 
-        if self.order_id is not None:
-            self.app.push_screen(OrderDetail(self.order_id))
+        if self.order_id is None:
+            return
+        bids = self.loaded.bids.get(self.order_id, []) if self.loaded else []
+        picked = str(event.row_key.value) if event is not None else None
+        to = next((b["freelancer_id"] for b in bids if b["id"] == picked), None)
+        self.app.push_screen(OrderDetail(self.order_id, write_to=to))
 
     # ---- actions -------------------------------------------------------------------------------
 

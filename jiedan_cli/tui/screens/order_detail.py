@@ -41,9 +41,12 @@ class OrderDetail(DashboardScreen):
         Binding("x", "dispute", "Dispute"),
     ]
 
-    def __init__(self, order_id: str) -> None:
+    def __init__(self, order_id: str, *, write_to: str | None = None) -> None:
+        """`write_to`: whom the messages written here go to (a client opening the order from
+        one of its bids); None: the other party (the server's rule)."""
         super().__init__()
         self.order_id = order_id
+        self.write_to = write_to
         self.loaded: OrderLoaded | None = None
         self._form_for: tuple[str | None, str | None] | None = None  # what the form is built for
 
@@ -209,9 +212,8 @@ class OrderDetail(DashboardScreen):
     def send(self, event: MessageThread.Send) -> None:
         from jiedan_cli.store import actions
 
-        self.perform(
-            "send message", partial(actions.send_message, order_id=self.order_id, text=event.text)
-        )
+        act = partial(actions.send_message, order_id=self.order_id, text=event.text)
+        self.perform("send message", partial(act, to=self.write_to))
 
     @on(DeliverForm.Submitted)
     def deliver(self, event: DeliverForm.Submitted) -> None:
