@@ -183,3 +183,36 @@ async def test_names_and_ratings_of_other_users_are_fetched_when_online(
     async with offline.run_test(size=SIZE) as pilot:
         await pilot.press("5")
         await wait_for(pilot, lambda: freelancer["name"] in screen_text(offline))
+
+
+async def test_a_client_awards_funds_and_accepts_from_the_dashboard_and_the_freelancer_is_paid(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, freelancer = server.register("client"), server.register("freelancer")
+    order = post_order(server, client, "产品说明书翻译")
+    path = f"/v1/orders/{order['id']}"
+    bid = api(server, freelancer, "POST", f"{path}/bids", amount_fen=120_000, days=4)
+    db = replica_of(tmp_path / "client.db", server, client, monkeypatch)
+
+    app = offline_app(db, background_sync=True, sync_interval=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        screen = app.screen
+        assert isinstance(screen, ClientMode)
+
+        def shown(status: str) -> bool:
+            found = screen._order() or {}
+            return found.get("status") == status and found.get("sync_state") == "synced"
+
+        await wait_for(pilot, lambda: screen.loaded and screen.order_id == order["id"])
+        await pilot.press("tab", "a")  # award the bid
+        await wait_for(pilot, lambda: shown("awarded"), timeout=30, what="awarded")
+        await pilot.press("f")  # fund the escrow (the sandbox pays at once)
+        await wait_for(pilot, lambda: shown("in_progress"), timeout=30, what="funded")
+        api(server, freelancer, "POST", f"{path}/deliveries", note="译文已交付", files=[])
+        await wait_for(pilot, lambda: shown("delivered"), timeout=30, what="the delivery pulled")
+        await pilot.press("c")  # accept: the escrow is released
+        await wait_for(pilot, lambda: shown("completed"), timeout=30, what="completed")
+    assert api(server, client, "GET", path)["awarded_bid_id"] == bid["id"]
+    earnings = api(server, freelancer, "GET", "/v1/earnings/summary")
+    assert earnings["lifetime_fen"] == 120_000  # a first order is fee-free
