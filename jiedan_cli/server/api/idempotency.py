@@ -28,13 +28,13 @@ from jiedan_cli.server.api.request_bodies import header, read_body, replaying, s
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import idempotency_keys
 from jiedan_cli.server.services.actors import hash_token
+from jiedan_cli.server.services.housekeeping import IDEMPOTENCY_KEY_TTL
 
 log = logging.getLogger("jiedan.idempotency")
 
 HEADER = b"idempotency-key"
 KEY_MAX = 255
-# After this a key may be used again for anything (Stripe keeps keys for 24 hours).
-KEY_TTL = timedelta(hours=24)
+KEY_TTL = IDEMPOTENCY_KEY_TTL  # after this a key may be used again (services/housekeeping.py)
 # A claim this old with no response is taken to be abandoned (a crashed worker).
 IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
 

@@ -24,7 +24,7 @@ def registered_jobs() -> list[Job]:
     return [importlib.import_module(f"jiedan_cli.server.jobs.{name}").run for name in JOB_NAMES]
 
 
-JOB_NAMES: tuple[str, ...] = ("reveal_reviews", "auto_release", "sandbox_payments")
+JOB_NAMES: tuple[str, ...] = ("reveal_reviews", "auto_release", "sandbox_payments", "purge")
 
 
 class JobRunner:
