@@ -104,18 +104,6 @@ class OrdersTable(ScrollView, can_focus=True):
         "orders-table--cursor",
         "orders-table--even",
     }
-    DEFAULT_CSS = """
-    OrdersTable {
-        background: $surface;
-        & > .orders-table--header { text-style: bold; color: $text-accent; }
-        & > .orders-table--even { background: $surface-lighten-1 40%; }
-        & > .orders-table--cursor { background: $block-cursor-blurred-background; }
-        &:focus > .orders-table--cursor {
-            background: $block-cursor-background; color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-    }
-    """
 
     cursor_row: reactive[int] = reactive(0)
 

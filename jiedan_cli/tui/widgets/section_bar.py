@@ -19,16 +19,6 @@ SECTIONS = {  # mode → (key, label), in the order of the keys
 
 
 class SectionBar(Static):
-    DEFAULT_CSS = """
-    SectionBar {
-        height: 1;
-        background: $panel;
-        color: $text-muted;
-        link-style: none;
-        link-style-hover: underline;
-    }
-    """
-
     def on_mount(self) -> None:
         self.watch(self.screen, "sub_title", self._draw)
 
