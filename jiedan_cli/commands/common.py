@@ -52,7 +52,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from jiedan_cli.domain.errors import InvalidInput, JiedanError, NotFound
+from jiedan_cli.domain.errors import JiedanError, NotFound
 from jiedan_cli.render import Column, is_terminal, output, say
 
 # ---- options every group uses ----------------------------------------------------------------
@@ -229,15 +229,10 @@ def optional_yuan(text: str | None, *, field: str) -> int | None:
 
 
 def lat_lon(text: str, *, field: str = "--near") -> tuple[float, float]:
-    """'31.23,121.47' → (31.23, 121.47); a usage error otherwise."""
-    parts = text.replace(" ", "").split(",")
-    try:
-        lat, lon = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidInput(f"{field}: expected LAT,LON (e.g. 31.23,121.47), got {text!r}") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput(f"{field}: {text!r} is not a place on Earth")
-    return lat, lon
+    """'31.23,121.47' → (31.23, 121.47); a usage error otherwise (domain/geo.py)."""
+    from jiedan_cli.domain.geo import parse_lat_lon
+
+    return parse_lat_lon(text, field=field)
 
 
 def require_found(value: dict[str, Any] | None, message: str) -> dict[str, Any]:

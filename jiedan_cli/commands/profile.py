@@ -77,7 +77,9 @@ def _print(profile: dict[str, Any], *, as_json: bool) -> None:
 
 
 def _skills(text: str) -> list[str]:
-    return [s.strip() for s in text.replace("，", ",").split(",") if s.strip()]
+    from jiedan_cli.domain.order_rules import split_tags
+
+    return split_tags([text])  # "a, b", "a，b" or "a、b"
 
 
 @app.command("set")
@@ -92,8 +94,7 @@ def set_profile(
     as_json: JsonOption = False,
 ) -> None:
     """Change your profile (online only); prints it."""
-    from jiedan_cli.sync.engine import quick_sync
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.profiles import update_my_profile
 
     changes: dict[str, Any] = {}
     if skills is not None:
@@ -110,7 +111,6 @@ def set_profile(
         raise InvalidInput(
             "give at least one of --skills, --bio, --city, --location, --hourly-rate"
         )
-    profile = api_call("PATCH", "/v1/me/profile", json=changes)
     with replica() as conn:
-        quick_sync(conn)  # the new profile, into the replica
-    _print(dict(profile), as_json=as_json)
+        profile = update_my_profile(conn, changes)
+    _print(profile, as_json=as_json)

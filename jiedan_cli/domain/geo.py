@@ -5,8 +5,24 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from jiedan_cli.domain.errors import InvalidInput
+
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG)
 KM_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_KM / 180
+
+
+def parse_lat_lon(text: str, *, field: str = "--near") -> tuple[float, float]:
+    """'31.23,121.47' → (31.23, 121.47); InvalidInput naming `field` otherwise."""
+    parts = text.replace(" ", "").replace("，", ",").split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput(
+            f"{field}: expected LAT,LON (e.g. 31.23,121.47), got {text!r}", field=field
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput(f"{field}: {text!r} is not a place on Earth", field=field)
+    return lat, lon
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -1,6 +1,6 @@
-"""Fetching other users' public profiles (GET /v1/profiles/{id}) into the replica's cache
-(store/profile_cache.py): for `jiedan profile show USER_ID` and the dashboard (a client's
-rating on an order, the names of bidders)."""
+"""Profiles over the network: other users' public ones (GET /v1/profiles/{id}) into the
+replica's cache (store/profile_cache.py) — for `jiedan profile show USER_ID` and the
+dashboard (a client's rating on an order, the names of bidders) — and changes to one's own."""
 
 from __future__ import annotations
 
@@ -40,3 +40,14 @@ def fetch_missing(conn: sqlite3.Connection, user_ids: Iterable[str | None]) -> i
             continue  # a closed account: nothing to show
         fetched += 1
     return fetched
+
+
+def update_my_profile(conn: sqlite3.Connection, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change the signed-in user's profile (online only: PATCH /v1/me/profile), then a short
+    sync so the replica holds the new one. `jiedan profile set` and the dashboard call this."""
+    from jiedan_cli.sync.engine import quick_sync
+    from jiedan_cli.sync.http import api_call
+
+    profile = dict(api_call("PATCH", "/v1/me/profile", json=changes))
+    quick_sync(conn)
+    return profile

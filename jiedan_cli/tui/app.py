@@ -41,6 +41,12 @@ SECTION_COMMANDS = (  # palette title, what it does, section, the action its scr
         "earnings",
         "export",
     ),
+    (
+        "Edit my profile",
+        "Skills, about you, city, rate, location; needs the network (Points, p)",
+        "points",
+        "edit_profile",
+    ),
     ("New order", "Post an order for freelancers to bid on (Client, n)", "client", "new_order"),
     (
         "Ask for a revision",

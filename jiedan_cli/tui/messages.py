@@ -110,6 +110,13 @@ class PointsLoaded(Message):
     points: Item | None
     history: list[Item]
     error: str | None = None
+    profile: Item | None = None  # mine, as pulled
+
+
+@dataclass
+class ProfileSaved(Message):
+    profile: Item | None  # None: not saved
+    error: str | None = None
 
 
 @dataclass

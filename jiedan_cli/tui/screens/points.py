@@ -1,5 +1,6 @@
 """Points and membership: the balance, the tier with progress bars to the next one (both
-thresholds of domain/tiers.py must be met: volume and completed orders), and the history."""
+thresholds of domain/tiers.py must be met: volume and completed orders), and the history;
+above them my public profile, which `p` edits (online: sync/profiles.update_my_profile)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar, Static
@@ -15,12 +17,19 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.domain.tiers import rule_for
 from jiedan_cli.tui import formatting
-from jiedan_cli.tui.messages import PointsLoaded
+from jiedan_cli.tui.messages import PointsLoaded, ProfileSaved
 from jiedan_cli.tui.screens.base import DashboardScreen
 
 
 class Points(DashboardScreen):
+    BINDINGS = [Binding("p", "edit_profile", "Edit profile")]
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.profile: dict[str, Any] = {}
+
     def compose_body(self) -> Iterable[Widget]:
+        yield Static("", id="points-profile")
         yield Static("", id="points-head")
         with Horizontal(classes="progress-row"):
             yield Label("Volume", classes="form-label")
@@ -44,7 +53,8 @@ class Points(DashboardScreen):
     @work(thread=True, exclusive=True, group="points")
     def read_points(self) -> None:
         from jiedan_cli.store.earnings import points_balance, points_history
-        from jiedan_cli.store.queries import with_order_titles
+        from jiedan_cli.store.queries import get_profile, with_order_titles
+        from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
             try:
@@ -53,9 +63,13 @@ class Points(DashboardScreen):
             except JiedanError as exc:
                 self.post_message(PointsLoaded(None, [], exc.message))
                 return
-        self.post_message(PointsLoaded(points, history))
+            me = current_user_id(conn)
+            profile = get_profile(conn, me) if me else None
+        self.post_message(PointsLoaded(points, history, None, profile))
 
     def on_points_loaded(self, message: PointsLoaded) -> None:
+        self.profile = message.profile or {}
+        self.query_one("#points-profile", Static).update(_profile_line(message.profile))
         points = message.points
         head = self.query_one("#points-head", Static)
         if points is None:
@@ -89,6 +103,43 @@ class Points(DashboardScreen):
         done = "  ✓" if have >= need else f"  {100 * have // max(need, 1)}%"
         label.update(f"{shown(have)} of {shown(need)}{done}")
 
+    # ---- my profile ----------------------------------------------------------------------------
+
+    def action_edit_profile(self) -> None:
+        from jiedan_cli.tui.widgets.profile_form import profile_form
+
+        self.app.push_screen(profile_form(self.profile), self._edited)
+
+    def _edited(self, values: dict[str, Any] | None) -> None:
+        from jiedan_cli.tui.widgets.profile_form import profile_changes
+
+        changes = profile_changes(self.profile, values) if values is not None else {}
+        if values is not None and not changes:
+            self.notify("Nothing changed.", timeout=3)
+        elif changes:
+            self.save_profile(changes)
+
+    @work(thread=True, exclusive=True, group="profile")
+    def save_profile(self, changes: dict[str, Any]) -> None:
+        from jiedan_cli.sync.profiles import update_my_profile
+
+        try:
+            with self.dashboard.replica() as conn:
+                profile = update_my_profile(conn, changes)
+        except JiedanError as exc:
+            self.post_message(ProfileSaved(None, exc.message))
+        else:
+            self.post_message(ProfileSaved(profile))
+
+    def on_profile_saved(self, message: ProfileSaved) -> None:
+        if message.profile is None:
+            self.notify(
+                f"Profile not saved: {message.error}", severity="error", markup=False, timeout=8
+            )
+            return
+        self.notify("Profile saved.", timeout=3)
+        self.dashboard.replica_changed.publish(None)
+
 
 def _head(points: dict[str, Any]) -> Text:
     text = Text(f"{points['balance']:,}", style="bold")
@@ -99,4 +150,22 @@ def _head(points: dict[str, Any]) -> Text:
         text.append(f"   ·   next: {rule_for(following).label} {following} — both bars full")
     else:
         text.append("   ·   the top tier")
+    return text
+
+
+def _profile_line(profile: dict[str, Any] | None) -> Text:
+    if not profile:
+        return Text("Your profile is not here yet: it arrives with a sync (p edits it).", "dim")
+    text = Text(profile.get("name") or "", style="bold")
+    rating = profile.get("rating") or {}
+    if rating.get("average"):
+        text.append(f"  ★ {rating['average']:.1f} ({rating.get('count', 0)})")
+    details = [
+        " · ".join(profile.get("skills") or []),
+        profile.get("city") or "",
+        f"{formatting.yuan(profile['hourly_rate_fen'])}/h"
+        if profile.get("hourly_rate_fen")
+        else "",
+    ]
+    text.append("   " + "   ".join(d for d in details if d), style="dim")
     return text
