@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.domain.order_rules import BID_DAYS_MAX, BID_MESSAGE_MAX
 from jiedan_cli.domain.states import BidStatus
-from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.deps import Ctx, authed_ctx, in_write_turn
 from jiedan_cli.server.services import bids
 
 Responses = dict[int | str, dict[str, Any]]
@@ -77,20 +77,23 @@ def rendered(model: TypeAdapter[Any], value: Any, *, status_code: int = 200) -> 
     response_model=BidOut,
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
-def place_bid(order_id: str, body: BidBody, ctx: Ctx = Depends(authed_ctx)) -> Response:
-    with ctx.db.write() as conn:
-        bid = bids.place_bid(
-            conn,
-            ctx.user,
-            order_id=order_id,
-            amount_fen=body.amount_fen,
-            days=body.days,
-            message=body.message,
-            bid_id=body.id,
-            now=ctx.now(),
-            unverified_bids_per_day=ctx.settings.unverified_bids_per_day,
-        )
-    return rendered(BID_OUT, bid, status_code=201)
+async def place_bid(order_id: str, body: BidBody, ctx: Ctx = Depends(authed_ctx)) -> Response:
+    def place() -> Response:
+        with ctx.db.write() as conn:
+            bid = bids.place_bid(
+                conn,
+                ctx.user,
+                order_id=order_id,
+                amount_fen=body.amount_fen,
+                days=body.days,
+                message=body.message,
+                bid_id=body.id,
+                now=ctx.now(),
+                unverified_bids_per_day=ctx.settings.unverified_bids_per_day,
+            )
+        return rendered(BID_OUT, bid, status_code=201)
+
+    return await in_write_turn(ctx.db, place)
 
 
 @router.get(
@@ -119,17 +122,20 @@ def my_bids(
     response_model=BidOut,
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
-def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        return bids.update_bid(
-            conn,
-            ctx.user,
-            bid_id,
-            amount_fen=body.amount_fen,
-            days=body.days,
-            message=body.message,
-            now=ctx.now(),
-        )
+async def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    def update() -> dict[str, Any]:
+        with ctx.db.write() as conn:
+            return bids.update_bid(
+                conn,
+                ctx.user,
+                bid_id,
+                amount_fen=body.amount_fen,
+                days=body.days,
+                message=body.message,
+                now=ctx.now(),
+            )
+
+    return await in_write_turn(ctx.db, update)
 
 
 @router.post(
@@ -137,6 +143,9 @@ def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)) -> d
     response_model=BidOut,
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED},
 )
-def withdraw_bid(bid_id: str, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        return bids.withdraw_bid(conn, ctx.user, bid_id, now=ctx.now())
+async def withdraw_bid(bid_id: str, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    def withdraw() -> dict[str, Any]:
+        with ctx.db.write() as conn:
+            return bids.withdraw_bid(conn, ctx.user, bid_id, now=ctx.now())
+
+    return await in_write_turn(ctx.db, withdraw)
