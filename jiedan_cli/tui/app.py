@@ -21,7 +21,13 @@ from textual.signal import Signal
 from jiedan_cli.store.db import open_db
 from jiedan_cli.tui.background import SYNC_DEADLINE, read_sync_state, run_background_sync
 from jiedan_cli.tui.formatting import intent_label
-from jiedan_cli.tui.messages import NewsArrived, SignedIn, SignInFailed, SyncStateRead
+from jiedan_cli.tui.messages import (
+    NewsArrived,
+    SignedIn,
+    SignInFailed,
+    SyncStateRead,
+    SyncWorking,
+)
 from jiedan_cli.tui.news import NewsWatch, announce
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.section_bar import SECTIONS
@@ -173,6 +179,13 @@ class JiedanApp(App[None]):
             return
         self.notify("Syncing…", timeout=2)
         self.start_sync()
+
+    def on_sync_working(self, message: SyncWorking) -> None:
+        """A long pull: say how far it is, and let the screens show what is committed."""
+        view = self.sync_view
+        self.sync_view = SyncView(view.outbox, view.connection, view.error, message.pulled)
+        self.sync_changed.publish(self.sync_view)
+        self.replica_changed.publish(None)
 
     def on_sync_state_read(self, message: SyncStateRead) -> None:
         connection = self.sync_view.connection

@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jiedan_cli.domain.errors import JiedanError, Unauthenticated
 from jiedan_cli.store.db import open_db
-from jiedan_cli.tui.messages import OutboxSnapshot, SyncStateRead
+from jiedan_cli.tui.messages import OutboxSnapshot, SyncStateRead, SyncWorking
 
 if TYPE_CHECKING:  # sync/ imports httpx (≈70 ms): loaded in the worker, after the first paint
     from jiedan_cli.sync.engine import SyncReport
+    from jiedan_cli.sync.progress import ProgressCallback, SyncProgress
 
-Post = Callable[[SyncStateRead], object]
+Post = Callable[[SyncStateRead | SyncWorking], object]
+# While a pull goes on, how often the dashboard hears of it (and rereads what is committed).
+PROGRESS_EVERY = 1.0
 # One background sync: an unreachable server is retried this long before the line says
 # offline; a long pull that is still going well stops here and the next round resumes it.
 SYNC_DEADLINE = 10.0
@@ -76,6 +80,7 @@ def run_background_sync(
                     stop=stop,
                     on_report=reported,
                     on_offline=offline,
+                    progress=pulling(post),
                     sync_deadline=deadline,
                 )
             except Unauthenticated as exc:
@@ -84,3 +89,26 @@ def run_background_sync(
                 post(SyncStateRead(outbox_snapshot(conn), "offline", exc.message))
     finally:
         conn.close()
+
+
+def pulling(
+    post: Post, every: float = PROGRESS_EVERY, clock: Callable[[], float] = time.monotonic
+) -> ProgressCallback:
+    """A progress callback that posts SyncWorking at most once per `every` seconds of a pull,
+    and only once a pull has gone on that long: a quick sync says nothing."""
+    started: list[float] = []
+    last = [0.0]
+
+    def progressed(event: SyncProgress) -> None:
+        if event.phase != "pull":
+            return
+        now = clock()
+        if not started or event.done == 0:
+            started[:] = [now]
+            last[0] = now
+            return
+        if now - last[0] >= every:
+            last[0] = now
+            post(SyncWorking(event.done))
+
+    return progressed

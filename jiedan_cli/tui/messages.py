@@ -46,6 +46,14 @@ class SyncStateRead(Message):
 
 
 @dataclass
+class SyncWorking(Message):
+    """A long sync under way: changes pulled so far in this round (a first sync of a big
+    market takes a while; the board fills as pages commit)."""
+
+    pulled: int
+
+
+@dataclass
 class NewsArrived(Message):
     """What happened to the user since the last look (store/news.py), after a sync."""
 

@@ -108,3 +108,31 @@ async def test_without_a_sign_in_the_sync_line_says_so_and_the_replica_still_wor
         assert "signed out" in screen_text(app) and "press l to sign in" in screen_text(app)
         assert isinstance(app.screen, OrdersBoard)
         await wait_for(pilot, lambda: app.screen.shown_count)  # type: ignore[attr-defined]
+
+
+def test_a_long_pull_is_reported_about_once_a_second_and_a_quick_one_not_at_all() -> None:
+    from jiedan_cli.sync.progress import SyncProgress
+    from jiedan_cli.tui.background import pulling
+    from jiedan_cli.tui.messages import SyncWorking
+    from jiedan_cli.tui.widgets.sync_indicator import SyncView, describe
+
+    posted: list[object] = []
+    now = [0.0]
+    progressed = pulling(posted.append, every=1.0, clock=lambda: now[0])
+    for at, phase, done in [
+        (0.0, "push", 3),  # pushes are not pulls
+        (0.1, "pull", 500),
+        (0.6, "pull", 1000),
+        (1.2, "pull", 1500),
+        (1.7, "pull", 2000),
+        (2.3, "pull", 2500),
+    ]:
+        now[0] = at
+        progressed(SyncProgress(phase, done, None))
+    assert [m.pulled for m in posted if isinstance(m, SyncWorking)] == [1500, 2500]
+    quick: list[object] = []
+    once = pulling(quick.append, every=1.0, clock=lambda: 0.2)
+    once(SyncProgress("pull", 120, None))
+    assert quick == []
+    line = describe(SyncView(connection="online", pulled=12_345), None).plain
+    assert "pulling… 12,345 changes" in line

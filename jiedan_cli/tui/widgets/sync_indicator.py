@@ -27,6 +27,7 @@ class SyncView:
     outbox: OutboxSnapshot = field(default_factory=OutboxSnapshot)
     connection: str = "starting"  # a key of CONNECTION_LABELS
     error: str | None = None
+    pulled: int | None = None  # a long pull under way: changes so far
 
 
 class SyncIndicator(Static):
@@ -53,6 +54,8 @@ def describe(view: SyncView, tz: tzinfo | None) -> Text:
     line.append(f"{len(outbox.rejected)} rejected", style=REJECTED if outbox.rejected else "dim")
     last = when(outbox.last_sync_at, tz) if outbox.last_sync_at else "never"
     line.append(f"  last sync {last}", style="dim")
+    if view.pulled is not None:
+        line.append(f"  ⇣ pulling… {view.pulled:,} changes", style="bold")
     if view.connection == "signed_out":
         line.append("  — press l to sign in", style="italic")
     elif view.error and view.connection == "offline":
