@@ -6,18 +6,15 @@ directly (a Typer app with a single command is that command)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from jiedan_cli.commands.common import JsonOption, OfflineOption, replica, run_action
-from jiedan_cli.domain.errors import InvalidInput
 
 app = typer.Typer(help="Deliver the work of an order.", add_completion=False)
 
-CHUNK = 1 << 20
 DELIVERY_COLUMNS = [
     ("id", "ID"),
     ("order_id", "Order"),
@@ -30,18 +27,9 @@ DELIVERY_COLUMNS = [
 
 def describe_file(path: Path) -> dict[str, Any]:
     """{name, size, sha256} of a regular file; a usage error (exit 2) when there is none."""
-    if not path.is_file():
-        raise InvalidInput(f"--file: {path} is not a readable file", field="file")
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-    except OSError as exc:
-        raise InvalidInput(f"--file: cannot read {path}: {exc.strerror}", field="file") from None
-    return {"name": path.name, "size": size, "sha256": digest.hexdigest()}
+    from jiedan_cli.store.deliverables import describe_file as describe
+
+    return describe(path, label="--file")
 
 
 @app.command()

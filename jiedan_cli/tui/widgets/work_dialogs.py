@@ -44,10 +44,10 @@ def deliver(
     conn: sqlite3.Connection, *, order_id: str, note: str, paths: list[Path]
 ) -> dict[str, Any]:
     """store.actions.deliver with each file described as `jiedan deliver` describes it."""
-    from jiedan_cli.commands.deliver import describe_file
     from jiedan_cli.store import actions
+    from jiedan_cli.store.deliverables import describe_file
 
-    files = [describe_file(path) for path in paths]
+    files = [describe_file(path, label="files") for path in paths]
     return actions.deliver(conn, order_id=order_id, note=note, files=files)
 
 
