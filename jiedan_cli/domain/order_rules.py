@@ -130,7 +130,7 @@ def check_message_text(value: object) -> str:
 
 
 def check_note(value: object, *, field: str = "note") -> str:
-    """A delivery note or a dispute reason: required, at most NOTE_MAX characters (the
+    """A delivery or revision note, a dispute reason: required, at most NOTE_MAX characters (the
     server's own limit, so a long note is refused offline rather than after a sync)."""
     return check_text(value, field=field, max_len=NOTE_MAX, required=True)
 

@@ -309,7 +309,7 @@ def _client_move(
 
 
 def revise(conn: sqlite3.Connection, *, order_id: str, note: str) -> dict[str, Any]:
-    note = order_rules.check_text(note, field="note", max_len=5_000, required=True)
+    note = order_rules.check_note(note)
     return _client_move(conn, order_id, "revise", "request_revision", {"note": note})
 
 

@@ -258,7 +258,9 @@ class ClientMode(DashboardScreen):
         if order is None or "revise" not in self.moves():
             self.notify("Highlight a delivered order to ask for a revision.", timeout=4)
             return
-        note = Field("note", "Note", placeholder="What to change", required=True)
+        from jiedan_cli.domain.order_rules import check_note
+
+        note = Field("note", "Note", "What to change", check=check_note, required=True)
         modal = FormModal(
             f"Ask for a revision: {order.get('title')}",
             [note],
