@@ -73,7 +73,7 @@ def key_event(key):
     return events.Key(key, char)
 
 async def main():
-    app = JiedanApp(background_sync=False, remember_last_look=False)
+    app = JiedanApp(background_sync=False, remember=False)
     async with app.run_test(size=(120, 40)) as pilot:
         board = lambda: app.screen if isinstance(app.screen, OrdersBoard) else None
         await until(lambda: board() is not None and board().shown_count >= 1

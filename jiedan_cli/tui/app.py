@@ -111,11 +111,12 @@ class JiedanApp(App[None]):
         sync_deadline: float = SYNC_DEADLINE,
         tz: tzinfo | None = None,
         clock: Callable[[], datetime] | None = None,
-        remember_last_look: bool = True,
+        remember: bool = True,
     ) -> None:
         """`db_path` None: the signed-in user's replica. `background_sync` False: offline
         mode — nothing is sent until the next sync. `tz` None: the machine's time zone.
-        `clock` (tests): what time it is, for the tier's trailing year."""
+        `clock` (tests): what time it is, for the tier's trailing year. `remember` False
+        (tests): nothing is read from or kept in dashboard.json (tui/remembered.py)."""
         super().__init__()
         self.db_path = Path(db_path) if db_path is not None else None
         self.server = server
@@ -124,7 +125,7 @@ class JiedanApp(App[None]):
         self.sync_deadline = sync_deadline
         self.tz = tz
         self.now = clock or (lambda: datetime.now(UTC))
-        self.remember_last_look = remember_last_look
+        self.remember = remember
         self.sync_view = SyncView(connection="starting" if background_sync else "disabled")
         self.sync_changed: Signal[SyncView] = Signal(self, "sync-changed")
         self.replica_changed: Signal[None] = Signal(self, "replica-changed")
@@ -144,10 +145,21 @@ class JiedanApp(App[None]):
     # ---- sync ----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if self.remember:
+            self._use_remembered_theme()
         self.read_outbox()
         self.look_for_news()  # the first look: what the replica holds now is not news
         if self.background_sync:
             self.start_sync()
+
+    def _use_remembered_theme(self) -> None:
+        """The theme picked last time (ctrl+p → Theme), and keep the next pick."""
+        from jiedan_cli.tui.remembered import load_theme, save_theme
+
+        theme = load_theme()
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, lambda picked: save_theme(picked.name))
 
     def on_unmount(self) -> None:
         self._stop_sync.set()

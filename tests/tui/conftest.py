@@ -36,7 +36,7 @@ def offline_app(db_path: Path, **options: Any) -> JiedanApp:
     """The dashboard over `db_path` as tests need it: no background sync unless asked, times
     shown in UTC, a fixed clock, no last-look file."""
     options.setdefault("background_sync", False)
-    options.setdefault("remember_last_look", False)
+    options.setdefault("remember", False)
     return JiedanApp(db_path=db_path, tz=UTC, clock=lambda: NOW, **options)
 
 

@@ -126,10 +126,10 @@ async def test_the_next_page_is_read_when_the_cursor_nears_the_end(tmp_path: Pat
 
 
 async def test_orders_posted_since_the_last_look_are_marked_new(market_db: Path) -> None:
-    from jiedan_cli.tui.last_look import load_last_look, save_last_look
+    from jiedan_cli.tui.remembered import load_last_look, save_last_look
 
     save_last_look("2026-03-10T12:00:00Z")  # o11, o12 and o20 came after it
-    app = offline_app(market_db, remember_last_look=True)
+    app = offline_app(market_db, remember=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: board(app).shown_count)
         table = app.screen.query_one(OrdersTable)

@@ -136,3 +136,18 @@ def test_a_long_pull_is_reported_about_once_a_second_and_a_quick_one_not_at_all(
     assert quick == []
     line = describe(SyncView(connection="online", pulled=12_345), None).plain
     assert "pulling… 12,345 changes" in line
+
+
+async def test_the_theme_picked_is_kept_for_the_next_run(market_db: Path) -> None:
+    first = offline_app(market_db, remember=True)
+    async with first.run_test(size=SIZE) as pilot:
+        assert first.theme == "textual-dark"
+        first.theme = "textual-light"  # as ctrl+p → Theme does
+        await pilot.pause()
+    again = offline_app(market_db, remember=True)
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.theme == "textual-light"
+    untouched = offline_app(market_db)  # tests remember nothing
+    async with untouched.run_test(size=SIZE) as pilot:
+        assert untouched.theme == "textual-dark"

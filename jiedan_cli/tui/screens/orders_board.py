@@ -114,14 +114,14 @@ class OrdersBoard(DashboardScreen):
     # ---- new since the last look ---------------------------------------------------
 
     def _remember_last_look(self, orders: list[dict[str, Any]]) -> None:
-        from jiedan_cli.tui.last_look import load_last_look, save_last_look
+        from jiedan_cli.tui.remembered import load_last_look, save_last_look
 
         if not self._last_look_read:
             self._last_look_read = True
-            self.last_look = load_last_look() if self.dashboard.remember_last_look else None
+            self.last_look = load_last_look() if self.dashboard.remember else None
             self._newest = self.last_look or ""
         newest = max((o.get("created_at") or "" for o in orders), default="")
-        if newest > self._newest and self.dashboard.remember_last_look:
+        if newest > self._newest and self.dashboard.remember:
             self._newest = newest
             save_last_look(newest)
 
