@@ -3,7 +3,6 @@ SHA-256, as `jiedan deliver --file` does). The screen runs store.actions.deliver
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label
 
+from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.tui.widgets.field_error import FieldError
 
 
@@ -41,14 +41,13 @@ class DeliverForm(Vertical):
     @on(Input.Submitted)
     def submit(self, event: Message) -> None:
         event.stop()
+        from jiedan_cli.tui.widgets.work_dialogs import file_paths
+
         note = self.query_one("#deliver-note", Input).value  # store.actions.deliver checks it
         try:
-            paths = [
-                Path(p).expanduser()
-                for p in shlex.split(self.query_one("#deliver-files", Input).value)
-            ]
-        except ValueError as exc:
-            self.show_error(f"files: {exc}")
+            paths = file_paths(self.query_one("#deliver-files", Input).value)  # as the dialog
+        except InvalidInput as exc:
+            self.show_error(exc.message)
             return
         self.show_error("")
         self.post_message(self.Submitted(note, paths))
