@@ -194,19 +194,26 @@ async def test_keys_are_offered_only_where_the_orders_status_allows_them(
         assert pending_intents(market_db) == []
 
 
-async def test_enter_on_a_bid_opens_the_order_to_message_the_freelancer(
-    make_app: Callable[..., JiedanApp],
+async def test_enter_on_a_bid_opens_the_order_to_message_that_freelancer(
+    make_app: Callable[..., JiedanApp], market_db: Path
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await client_mode(app, pilot)
         bids = screen.query_one("#client-bids", DataTable)
         await wait_for(pilot, lambda: bids.row_count == 2)
-        await pilot.press("enter")  # to the bids
+        await pilot.press("enter")  # to the bids: the first is f-2's
         assert bids.has_focus
         await pilot.press("enter")  # the order itself
         detail = await wait_for(pilot, lambda: isinstance(app.screen, OrderDetail) and app.screen)
         assert detail.order_id == "o20"
+        await wait_for(pilot, lambda: detail.loaded is not None)
+        detail.query_one("#compose", Input).value = "能周末上门取件吗？"
+        detail.query_one("#compose", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pending_intents(market_db), what="the queued message")
+    [(intent, args)] = pending_intents(market_db)
+    assert intent == "send_message" and args["to"] == "f-2"  # the bid's freelancer
 
 
 async def test_bidders_show_by_name_and_rating_when_their_profile_is_known(
@@ -299,23 +306,3 @@ async def test_an_order_posted_from_the_dashboard_syncs_and_the_server_lists_it(
     assert [(o["title"], o["tags"], o["budget_min_fen"]) for o in listed] == [
         ("品牌 VI 手册", ["品牌", "VI"], 300_000)
     ]
-
-
-async def test_a_message_written_from_a_bid_goes_to_that_freelancer(
-    make_app: Callable[..., JiedanApp], market_db: Path
-) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        screen = await client_mode(app, pilot)
-        bids = screen.query_one("#client-bids", DataTable)
-        await wait_for(pilot, lambda: bids.row_count == 2)
-        await pilot.press("enter")  # to the bids: the first is f-2
-        await pilot.press("enter")
-        detail = await wait_for(pilot, lambda: isinstance(app.screen, OrderDetail) and app.screen)
-        await wait_for(pilot, lambda: detail.loaded is not None)
-        detail.query_one("#compose", Input).value = "能周末上门取件吗？"
-        detail.query_one("#compose", Input).focus()
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: pending_intents(market_db), what="the queued message")
-    [(intent, args)] = pending_intents(market_db)
-    assert intent == "send_message" and args["to"] == "f-2"
