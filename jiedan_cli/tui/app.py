@@ -194,8 +194,8 @@ class JiedanApp(App[None]):
 
     def on_sync_working(self, message: SyncWorking) -> None:
         """A long pull: say how far it is, and let the screens show what is committed."""
-        view = self.sync_view
-        self.sync_view = SyncView(view.outbox, view.connection, view.error, message.pulled)
+        view = self.sync_view  # pulling, so the server answers: online
+        self.sync_view = SyncView(view.outbox, "online", None, message.pulled)
         self.sync_changed.publish(self.sync_view)
         self.replica_changed.publish(None)
 

@@ -151,3 +151,20 @@ async def test_the_theme_picked_is_kept_for_the_next_run(market_db: Path) -> Non
     untouched = offline_app(market_db)  # tests remember nothing
     async with untouched.run_test(size=SIZE) as pilot:
         assert untouched.theme == "textual-dark"
+
+
+async def test_a_long_pull_shows_on_the_sync_line_and_the_board_rereads(
+    make_app: Callable[..., JiedanApp],
+) -> None:
+    from jiedan_cli.tui.messages import SyncWorking
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        board = app.screen
+        assert isinstance(board, OrdersBoard)
+        await wait_for(pilot, lambda: board.shown_count)
+        drawn = board.shown_count
+        app.post_message(SyncWorking(12_345))
+        await wait_for(pilot, lambda: "⇣ pulling… 12,345 changes" in screen_text(app))
+        assert "● online" in screen_text(app)
+        await wait_for(pilot, lambda: board.shown_count > drawn, what="the board read again")
