@@ -281,7 +281,27 @@ class JiedanApp(App[None]):
             self.start_sync()
 
     def on_sign_in_failed(self, message: SignInFailed) -> None:
-        self.action_sign_in(message)  # again, with the e-mail kept and the reason shown
+        # the form again, with what was typed and the reason shown
+        if message.registering:
+            self.action_register(message)
+        else:
+            self.action_sign_in(message)
+
+    def action_register(self, failed: SignInFailed | None = None) -> None:
+        from jiedan_cli.tui.sign_in import register_form
+
+        self.push_screen(register_form(self._server_url(), failed), self._registering)
+
+    def _registering(self, values: dict[str, Any] | None) -> None:
+        if values is not None:
+            self.notify("Creating your account…", timeout=2)
+            self._create_account(values)
+
+    @work(thread=True, exclusive=True, group="sign-in")
+    def _create_account(self, values: dict[str, Any]) -> None:
+        from jiedan_cli.tui.sign_in import run_register
+
+        run_register(self.db_path, self._server_url(), values, self.post_message)
 
     def action_show_rejected(self) -> None:
         from jiedan_cli.tui.screens.rejected import RejectedOperations
@@ -310,6 +330,9 @@ class JiedanApp(App[None]):
         )
         if self.sync_view.connection == "signed_out":
             yield SystemCommand("Sign in", "Sign in to sync your work (l)", self.action_sign_in)
+            yield SystemCommand(
+                "Create an account", "Sign up on this server, then sync", self.action_register
+            )
         for title, help_text, mode, action in SECTION_COMMANDS:
             yield SystemCommand(title, help_text, self._in_section(mode, action))
         offered = getattr(screen, "palette_commands", None)

@@ -194,3 +194,6 @@ class SignInFailed(Message):
     email: str
     message: str
     code: str  # the error's code: "unauthenticated", "otp_required", "server_unreachable"…
+    field: str | None = None  # the field the server named
+    registering: bool = False  # the new-account form, not the sign-in one
+    name: str = ""  # what was typed there, kept for the form shown again

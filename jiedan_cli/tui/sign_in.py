@@ -1,5 +1,6 @@
-"""Signing in from the dashboard (l, when signed out): the same steps as `jiedan auth login`
-(sync/session.py), in a worker; a 2FA account is asked for its one-time code."""
+"""Signing in from the dashboard (l, when signed out) and creating an account (the palette):
+the same steps as `jiedan auth login|register` (sync/session.py), in a worker; a 2FA account
+is asked for its one-time code."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def sign_in_form(server: str, failed: SignInFailed | None = None) -> FormModal:
         f"Sign in to {server}",
         fields,
         submit_label="Sign in",
-        hint="Your work stays in this replica; it syncs once you are signed in.",
+        hint="Your work stays in this replica; it syncs once you are signed in."
+        " No account yet? Esc, then ctrl+p → Create an account.",
         errors=errors,
     )
 
@@ -68,5 +70,86 @@ def run_sign_in(
             conn.close()
     except JiedanError as exc:
         post(SignInFailed(email, exc.message, exc.code))
+        return
+    post(SignedIn(user))
+
+
+ROLES = (("Both: bid and post orders", "both"), ("Freelancer", "freelancer"), ("Client", "client"))
+
+
+def _name(text: str) -> str:
+    name = text.strip()
+    if len(name) > 200:
+        raise InvalidInput("name: at most 200 characters", field="name")
+    return name
+
+
+def _same_password(values: dict[str, object]) -> dict[str, object]:
+    if values["password"] != values["again"]:
+        raise InvalidInput("the two passwords differ", field="again")
+    return values
+
+
+def register_form(server: str, failed: SignInFailed | None = None) -> FormModal:
+    """A new account (the server checks the password's length and the e-mail's uniqueness);
+    after a refusal, again with what was typed and the reason under its field."""
+    fields = [
+        Field(
+            "email",
+            "E-mail",
+            "you@example.com",
+            failed.email if failed else "",
+            _email,
+            required=True,
+        ),
+        Field(
+            "name",
+            "Name",
+            "as clients and freelancers see you",
+            failed.name if failed else "",
+            _name,
+            required=True,
+        ),
+        Field("password", "Password", "8 characters or more", password=True, required=True),
+        Field("again", "Again", "the same password", password=True, required=True),
+        Field("role", "I want to", choices=ROLES),
+    ]
+    errors = {}
+    if failed is not None:
+        known = failed.field if failed.field in ("email", "name", "password") else "email"
+        errors[known] = failed.message
+    return FormModal(
+        f"Create an account on {server}",
+        fields,
+        submit_label="Create",
+        hint="Signed in at once; `jiedan auth 2fa enable` adds a one-time code later.",
+        check_all=_same_password,
+        errors=errors,
+    )
+
+
+def run_register(
+    db_path: Path | None, server: str, values: dict[str, str],
+    post: Callable[[SignedIn | SignInFailed], object],
+) -> None:  # fmt: skip
+    """The worker's body: create the account, bind the replica, keep the token; post the
+    outcome (a refusal names the form, so it is shown again)."""
+    from jiedan_cli.sync.session import begin, register
+
+    try:
+        session = register(
+            server,
+            email=values["email"],
+            name=values["name"],
+            password=values["password"],
+            role=values["role"],
+        )
+        conn = open_db(db_path)
+        try:
+            user = begin(conn, server, session)
+        finally:
+            conn.close()
+    except JiedanError as exc:
+        post(SignInFailed(values["email"], exc.message, exc.code, exc.field, True, values["name"]))
         return
     post(SignedIn(user))

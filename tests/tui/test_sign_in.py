@@ -71,3 +71,54 @@ async def test_signing_in_from_the_dashboard_binds_the_replica_and_syncs(
     conn = open_db(db)
     assert current_user_id(conn) == freelancer["id"]
     conn.close()
+
+
+async def test_creating_an_account_from_the_dashboard_signs_in_and_syncs(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    taken = server.register("freelancer")
+    app = offline_app(
+        tmp_path / "new.db", background_sync=True, sync_interval=1.0, server=server.url
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_view.connection == "signed_out")
+        app.action_register()
+        form = await wait_for(
+            pilot, lambda: isinstance(app.screen, FormModal) and app.screen.query("#form-name")
+        )
+        form = app.screen
+        for name, value in [
+            ("email", taken["email"]),
+            ("name", "新手小李"),
+            ("password", PASSWORD),
+            ("again", PASSWORD + "!"),
+        ]:
+            form.query_one(f"#form-{name}", Input).value = value
+        form.query_one("#form-email", Input).focus()
+        await pilot.press("enter")
+        mismatch = form.query_one("#form-again-error", FieldError)
+        await wait_for(pilot, lambda: "differ" in mismatch.message, what="the passwords differ")
+        form.query_one("#form-again", Input).value = PASSWORD
+        await pilot.press("enter")
+        again = await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, FormModal)
+                and app.screen is not form
+                and app.screen.query_one("#form-email-error", FieldError).message
+            ),
+            what="the taken e-mail, said in the form shown again",
+        )
+        assert "exists" in again
+        assert app.screen.query_one("#form-name", Input).value == "新手小李"
+        app.screen.query_one("#form-email", Input).value = "newcomer@example.com"
+        for name in ("password", "again"):
+            app.screen.query_one(f"#form-{name}", Input).value = PASSWORD
+        app.screen.query_one("#form-email", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.sync_view.connection == "online", timeout=30)
+    conn = open_db(tmp_path / "new.db")
+    assert current_user_id(conn) is not None
+    conn.close()
+    assert load_token(server.url) is not None

@@ -118,6 +118,8 @@ class FormModal(ModalScreen[Values | None]):
         field = self.fields.get(name)
         if field is None:
             return
+        if name in self.errors and event.value == field.value:
+            return  # shown again after a refusal: the reason stays until the field is edited
         error = self.query_one(f"#form-{name}-error", FieldError)
         if not event.value.strip() or field.check is None:
             error.show("")  # nothing typed yet is not an error
