@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from jiedan_cli.domain.errors import InvalidInput, JiedanError
 from jiedan_cli.store.db import open_db
@@ -27,17 +28,17 @@ def _otp(text: str) -> str | None:
     return code or None
 
 
+def _email_field(failed: SignInFailed | None) -> Field:
+    """The e-mail, kept when a form is shown again after a refusal."""
+    return Field(
+        "email", "E-mail", "you@example.com", failed.email if failed else "", _email, required=True
+    )
+
+
 def sign_in_form(server: str, failed: SignInFailed | None = None) -> FormModal:
     """The dialog; after a failure, again with the e-mail kept and the reason shown."""
     fields = [
-        Field(
-            "email",
-            "E-mail",
-            "you@example.com",
-            failed.email if failed else "",
-            _email,
-            required=True,
-        ),
+        _email_field(failed),
         Field("password", "Password", password=True, required=True),
         Field("otp", "2FA code", "only when two-factor sign-in is on", check=_otp),
     ]
@@ -54,24 +55,44 @@ def sign_in_form(server: str, failed: SignInFailed | None = None) -> FormModal:
     )
 
 
-def run_sign_in(
-    db_path: Path | None, server: str, email: str, password: str, otp: str | None,
+def _begin(
+    db_path: Path | None,
+    server: str,
+    ask: Callable[[], dict[str, Any]],
+    refused: Callable[[JiedanError], SignInFailed],
     post: Callable[[SignedIn | SignInFailed], object],
-) -> None:  # fmt: skip
-    """The worker's body: ask the server, bind the replica, keep the token; post the outcome."""
-    from jiedan_cli.sync.session import begin, log_in
+) -> None:
+    """A worker's body: `ask` the server for a session, bind the replica to its user and keep
+    the token (sync/session.begin); post SignedIn, or what `refused` makes of the error."""
+    from jiedan_cli.sync.session import begin
 
     try:
-        session = log_in(server, email, password, otp)
+        session = ask()
         conn = open_db(db_path)
         try:
             user = begin(conn, server, session)
         finally:
             conn.close()
     except JiedanError as exc:
-        post(SignInFailed(email, exc.message, exc.code))
+        post(refused(exc))
         return
     post(SignedIn(user))
+
+
+def run_sign_in(
+    db_path: Path | None, server: str, email: str, password: str, otp: str | None,
+    post: Callable[[SignedIn | SignInFailed], object],
+) -> None:  # fmt: skip
+    """Sign in as `jiedan auth login` does; a refusal shows the sign-in form again."""
+    from jiedan_cli.sync.session import log_in
+
+    _begin(
+        db_path,
+        server,
+        lambda: log_in(server, email, password, otp),
+        lambda exc: SignInFailed(email, exc.message, exc.code),
+        post,
+    )
 
 
 ROLES = (("Both: bid and post orders", "both"), ("Freelancer", "freelancer"), ("Client", "client"))
@@ -94,14 +115,7 @@ def register_form(server: str, failed: SignInFailed | None = None) -> FormModal:
     """A new account (the server checks the password's length and the e-mail's uniqueness);
     after a refusal, again with what was typed and the reason under its field."""
     fields = [
-        Field(
-            "email",
-            "E-mail",
-            "you@example.com",
-            failed.email if failed else "",
-            _email,
-            required=True,
-        ),
+        _email_field(failed),
         Field(
             "name",
             "Name",
@@ -132,24 +146,22 @@ def run_register(
     db_path: Path | None, server: str, values: dict[str, str],
     post: Callable[[SignedIn | SignInFailed], object],
 ) -> None:  # fmt: skip
-    """The worker's body: create the account, bind the replica, keep the token; post the
-    outcome (a refusal names the form, so it is shown again)."""
-    from jiedan_cli.sync.session import begin, register
+    """Create the account as `jiedan auth register` does, and sign in; a refusal shows the
+    new-account form again, with what was typed."""
+    from jiedan_cli.sync.session import register
 
-    try:
-        session = register(
+    _begin(
+        db_path,
+        server,
+        lambda: register(
             server,
             email=values["email"],
             name=values["name"],
             password=values["password"],
             role=values["role"],
-        )
-        conn = open_db(db_path)
-        try:
-            user = begin(conn, server, session)
-        finally:
-            conn.close()
-    except JiedanError as exc:
-        post(SignInFailed(values["email"], exc.message, exc.code, exc.field, True, values["name"]))
-        return
-    post(SignedIn(user))
+        ),
+        lambda exc: SignInFailed(
+            values["email"], exc.message, exc.code, exc.field, True, values["name"]
+        ),
+        post,
+    )
