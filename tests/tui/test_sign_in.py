@@ -42,8 +42,10 @@ async def test_signing_in_from_the_dashboard_binds_the_replica_and_syncs(
         db, background_sync=True, sync_interval=1.0, sync_deadline=5.0, server=server.url
     )
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.sync_view.connection == "signed_out", what="signed out")
-        assert "press l to sign in" in screen_text(app)
+        await wait_for(
+            pilot, lambda: "press l to sign in" in screen_text(app), what="the hint, painted"
+        )
+        assert app.sync_view.connection == "signed_out"
         footer = lambda: screen_text(app).splitlines()[-1]  # noqa: E731
         await wait_for(pilot, lambda: "Sign in" in footer(), what="the key, in the footer")
 
