@@ -86,8 +86,8 @@ async def test_a_new_order_shows_at_once_as_pending_and_waits_in_the_outbox(
         assert (posted["status"], posted["sync_state"]) == ("open", "pending")
         orders = screen.query_one("#client-orders", DataTable)
         assert orders.get_row(posted["id"])[3] == "⇡"  # the sync column
-        assert "⇡ waiting for the next sync" in screen_text(app)
-        assert app.sync_view.outbox.pending == 1
+        await wait_for(pilot, lambda: "⇡ waiting for the next sync" in screen_text(app))
+        await wait_for(pilot, lambda: app.sync_view.outbox.pending == 1, what="the sync line")
     [(intent, args)] = pending_intents(market_db)
     assert intent == "post_order"
     assert {k: v for k, v in args.items() if k != "id"} == {

@@ -67,9 +67,11 @@ async def test_a_client_awards_a_bid_from_client_mode(
     )  # fmt: skip
     db = replica_of(tmp_path / "client.db", server, client, monkeypatch)
 
-    app = offline_app(db, background_sync=True, sync_interval=1.0, sync_deadline=2.0)
+    # One sync at start, then only on `s`: the award is seen pending before it is sent.
+    app = offline_app(db, background_sync=True, sync_interval=600.0, sync_deadline=2.0)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, OrdersBoard)
+        await wait_for(pilot, lambda: app.sync_view.connection == "online", what="first sync")
         await pilot.press("5")
         screen = app.screen
         assert isinstance(screen, ClientMode)
@@ -82,6 +84,7 @@ async def test_a_client_awards_a_bid_from_client_mode(
             what="the award shown at once, as pending",
         )
         assert (screen._order() or {}).get("sync_state") == "pending"
+        await pilot.press("s")
         await wait_for(
             pilot,
             lambda: (screen._order() or {}).get("sync_state") == "synced",
