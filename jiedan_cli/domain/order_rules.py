@@ -22,6 +22,21 @@ BID_MESSAGE_MAX = 5_000
 MESSAGE_TEXT_MAX = 5_000
 REVIEW_TEXT_MAX = 2_000
 NOTE_MAX = 5_000  # a delivery or revision note, a dispute reason
+CANCEL_NOTE_MAX = 2_000  # why a client cancelled
+FILES_MAX = 50  # files in one delivery
+# What a client may change while the order is open (PATCH /v1/orders/{id}, the edit_order intent).
+EDITABLE = frozenset(
+    {
+        "title",
+        "description",
+        "category",
+        "tags",
+        "budget_min_fen",
+        "budget_max_fen",
+        "deadline",
+        "location",
+    }
+)
 
 
 def check_text(value: object, *, field: str, max_len: int, required: bool = False) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Tier(StrEnum):
@@ -46,3 +47,22 @@ def rule_for(tier: Tier | str) -> TierRule:
 def next_rule(tier: Tier | str) -> TierRule | None:
     index = [r.tier for r in TIER_RULES].index(Tier(tier))
     return TIER_RULES[index + 1] if index + 1 < len(TIER_RULES) else None
+
+
+def standing(balance: int, volume_fen: int, completed_orders: int) -> dict[str, Any]:
+    """{balance, tier, tier_label, next_tier, progress}: GET /v1/points and the replica alike."""
+    tier = tier_for(volume_fen, completed_orders)
+    following = next_rule(tier)
+    progress: dict[str, Any] = {"volume_fen": volume_fen, "completed_orders": completed_orders}
+    if following is not None:
+        progress |= {
+            "next_min_volume_fen": following.min_volume_fen,
+            "next_min_orders": following.min_orders,
+        }
+    return {
+        "balance": balance,
+        "tier": str(tier),
+        "tier_label": rule_for(tier).label,
+        "next_tier": str(following.tier) if following else None,
+        "progress": progress,
+    }

@@ -18,7 +18,7 @@ from jiedan_cli.domain.errors import Unauthenticated
 from jiedan_cli.domain.ledger import freelancer_available
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.states import MILESTONE_HOLDING
-from jiedan_cli.domain.tiers import next_rule, rule_for, tier_for
+from jiedan_cli.domain.tiers import standing
 from jiedan_cli.domain.timefmt import rfc3339
 
 PAYOUT_KINDS = ("release", "resolve")  # what pays a freelancer (server: points.EARNING_KINDS)
@@ -137,18 +137,4 @@ def points_balance(conn: sqlite3.Connection, *, now: datetime | None = None) -> 
     """{balance, tier, tier_label, next_tier, progress} as GET /v1/points gives it."""
     balance = sum(int(e.get("amount") or 0) for e in points_history(conn))
     volume, orders = completed_volume(conn, now=now or datetime.now(UTC))
-    tier = tier_for(volume, orders)
-    following = next_rule(tier)
-    progress: dict[str, Any] = {"volume_fen": volume, "completed_orders": orders}
-    if following is not None:
-        progress |= {
-            "next_min_volume_fen": following.min_volume_fen,
-            "next_min_orders": following.min_orders,
-        }
-    return {
-        "balance": balance,
-        "tier": str(tier),
-        "tier_label": rule_for(tier).label,
-        "next_tier": str(following.tier) if following else None,
-        "progress": progress,
-    }
+    return standing(balance, volume, orders)

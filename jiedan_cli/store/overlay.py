@@ -159,22 +159,12 @@ def _post_order(shown: Shown, args: dict[str, Any], op: sqlite3.Row, me: str | N
     }
 
 
-_EDITABLE = (
-    "title",
-    "description",
-    "category",
-    "tags",
-    "budget_min_fen",
-    "budget_max_fen",
-    "deadline",
-    "location",
-)
-
-
 def _edit_order(shown: Shown, args: dict[str, Any], op: sqlite3.Row, me: str | None) -> Shown:
     if shown is None:
         return None
-    edited = {k: args[k] for k in _EDITABLE if k in args}
+    from jiedan_cli.domain.order_rules import EDITABLE  # here: the read path starts cold
+
+    edited = {k: args[k] for k in EDITABLE if k in args}
     return {**shown, **edited, "updated_at": op["created_at"]}
 
 

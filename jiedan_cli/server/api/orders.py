@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from jiedan_cli.domain.categories import CATEGORIES
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.domain.order_rules import (
+    CANCEL_NOTE_MAX,
     DESCRIPTION_MAX,
     RADIUS_KM_MAX,
     TAG_MAX,
@@ -87,7 +88,7 @@ class OrderPatch(BaseModel):
 class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(default="", max_length=orders.NOTE_MAX)
+    note: str = Field(default="", max_length=CANCEL_NOTE_MAX)
 
 
 class AwardBody(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
+from jiedan_cli.domain.order_rules import FILES_MAX, NOTE_MAX
 from jiedan_cli.domain.states import MilestoneStatus
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
@@ -52,16 +53,16 @@ class DeliveredFile(Strict):
 
 class DeliveryBody(Strict):
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    note: str = Field(min_length=1, max_length=deliveries.NOTE_MAX)
-    files: list[DeliveredFile] = Field(default_factory=list, max_length=deliveries.FILES_MAX)
+    note: str = Field(min_length=1, max_length=NOTE_MAX)
+    files: list[DeliveredFile] = Field(default_factory=list, max_length=FILES_MAX)
 
 
 class NoteBody(Strict):
-    note: str = Field(min_length=1, max_length=deliveries.NOTE_MAX)
+    note: str = Field(min_length=1, max_length=NOTE_MAX)
 
 
 class ReasonBody(Strict):
-    reason: str = Field(min_length=1, max_length=deliveries.NOTE_MAX)
+    reason: str = Field(min_length=1, max_length=NOTE_MAX)
 
 
 class DisputeBody(ReasonBody):

@@ -10,12 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select
 
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.order_rules import FILES_MAX
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import deliveries
 from jiedan_cli.server.services.changes import record_change
 
-NOTE_MAX = 5_000
-FILES_MAX = 50
 FILE_NAME_MAX = 255
 FILE_SIZE_MAX = 1 << 40
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -31,12 +30,6 @@ def delivery_view(row: Row[Any]) -> dict[str, Any]:
         "files": list(row.files),
         "created_at": rfc3339(row.created_at),
     }
-
-
-def check_note(note: Any, *, field: str = "note") -> str:
-    if not isinstance(note, str) or not note.strip() or len(note) > NOTE_MAX:
-        raise InvalidInput(f"{field}: 1 to {NOTE_MAX} characters", field=field)
-    return note
 
 
 def check_files(files: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from jiedan_cli.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.order_rules import check_note
 from jiedan_cli.domain.states import MilestoneStatus, OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.config import Settings
@@ -25,7 +26,6 @@ from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.deliveries import (
     add_delivery,
     check_files,
-    check_note,
     delivery_view,
     find_delivery,
 )

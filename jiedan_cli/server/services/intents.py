@@ -23,8 +23,11 @@ from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.domain.order_rules import (
     BID_DAYS_MAX,
     BID_MESSAGE_MAX,
+    CANCEL_NOTE_MAX,
     DESCRIPTION_MAX,
+    FILES_MAX,
     MESSAGE_TEXT_MAX,
+    NOTE_MAX,
     RADIUS_KM_MAX,
     REVIEW_TEXT_MAX,
     TAG_MAX,
@@ -33,10 +36,6 @@ from jiedan_cli.domain.order_rules import (
 )
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.services.actors import Actor
-
-NOTE_MAX = 5_000  # services/deliveries.py and escrow notes
-ORDER_NOTE_MAX = 2_000  # services/orders.py (a cancellation note)
-FILES_MAX = 50
 
 Id = Annotated[
     str,
@@ -90,7 +89,7 @@ class EditOrderArgs(Args):
 
 class CancelOrderArgs(Args):
     order_id: Id
-    note: str = Field(default="", max_length=ORDER_NOTE_MAX)
+    note: str = Field(default="", max_length=CANCEL_NOTE_MAX)
 
 
 class PlaceBidArgs(Args):

@@ -23,6 +23,8 @@ from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.order_rules import (
+    CANCEL_NOTE_MAX,
+    EDITABLE,
     check_budget,
     check_deadline,
     check_description,
@@ -37,20 +39,6 @@ from jiedan_cli.server.db.tables import bids, milestones, order_events, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.order_listing import find_orders
-
-EDITABLE = frozenset(
-    {
-        "title",
-        "description",
-        "category",
-        "tags",
-        "budget_min_fen",
-        "budget_max_fen",
-        "deadline",
-        "location",
-    }
-)
-NOTE_MAX = 2_000
 
 
 def order_view(row: Row[Any], *, my_bid: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -336,7 +324,7 @@ def cancel_order(
             updated_at=now,
         )
     )
-    note = check_text(note, field="note", max_len=NOTE_MAX)
+    note = check_text(note, field="note", max_len=CANCEL_NOTE_MAX)
     add_order_event(conn, order, actor_id=actor.id, kind="cancelled", note=note, now=now)
     return order_view(record_order(conn, order_id, now=now))
 

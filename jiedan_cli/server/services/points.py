@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
 from jiedan_cli.domain.ledger import freelancer_available
-from jiedan_cli.domain.tiers import next_rule, rule_for, tier_for
+from jiedan_cli.domain.tiers import standing
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import ledger_transfers, points_balances, points_entries
 from jiedan_cli.server.services.actors import Actor
@@ -110,21 +110,7 @@ def points_balance(
         select(points_balances.c.balance).where(points_balances.c.user_id == actor.id)
     )
     volume, orders = completed_volume(conn, actor.id, now=now)
-    tier = tier_for(volume, orders)
-    following = next_rule(tier)
-    progress: dict[str, Any] = {"volume_fen": volume, "completed_orders": orders}
-    if following is not None:
-        progress |= {
-            "next_min_volume_fen": following.min_volume_fen,
-            "next_min_orders": following.min_orders,
-        }
-    return {
-        "balance": int(balance or 0),
-        "tier": str(tier),
-        "tier_label": rule_for(tier).label,
-        "next_tier": str(following.tier) if following else None,
-        "progress": progress,
-    }
+    return standing(int(balance or 0), volume, orders)
 
 
 def points_history(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
