@@ -66,3 +66,10 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     running = LiveServer(f"sqlite:///{tmp_path / 'server.db'}")
     yield running
     running.stop()
+
+
+async def shows(pilot: Pilot[Any], app: JiedanApp, text: str) -> str:
+    """Wait until `text` is painted on the screen (state changes reach the screen a frame later)."""
+    from tests.tui.helpers import screen_text
+
+    return str(await wait_for(pilot, lambda: text in screen_text(app) and text, what=repr(text)))

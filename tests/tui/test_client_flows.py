@@ -21,7 +21,7 @@ from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
 from jiedan_cli.tui.widgets.field_error import FieldError
 from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.sync.conftest import LiveServer
-from tests.tui.conftest import SIZE, offline_app, wait_for
+from tests.tui.conftest import SIZE, offline_app, shows, wait_for
 from tests.tui.helpers import pending_intents, screen_text
 from tests.tui.live import api, replica_of
 
@@ -130,7 +130,7 @@ async def test_a_delivery_is_sent_back_with_a_note(
         screen = await client_mode(app, pilot)
         await pilot.press("down")  # o21, delivered
         await wait_for(pilot, lambda: screen.order_id == "o21")
-        assert "v asks for a revision" in screen_text(app)
+        await shows(pilot, app, "v asks for a revision")
         await pilot.press("v")
         form = await wait_for(pilot, lambda: isinstance(app.screen, FormModal) and app.screen)
         await pilot.click("#form-submit")  # the note is required
@@ -154,7 +154,7 @@ async def test_an_open_order_is_cancelled_only_after_a_yes(
         assert screen.order_id == "o20"  # open, two bids
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
-        assert "家庭相册整理与扫描" in screen_text(app)
+        await shows(pilot, app, "家庭相册整理与扫描")
         await pilot.press("enter")  # "Keep it" has the focus: nothing happens
         await wait_for(pilot, lambda: isinstance(app.screen, ClientMode))
         await pilot.pause(0.2)
@@ -183,11 +183,12 @@ async def test_keys_are_offered_only_where_the_orders_status_allows_them(
     async with app.run_test(size=SIZE) as pilot:
         screen = await client_mode(app, pilot)
         assert offered(screen) == {"n", "a", "x"}  # o20: open, with bids
-        footer = screen_text(app).splitlines()[-1]
-        assert "Award bid" in footer and "Cancel order" in footer and "Fund" not in footer
+        footer = lambda: screen_text(app).splitlines()[-1]  # noqa: E731
+        await wait_for(pilot, lambda: "Award bid" in footer(), what="the footer")
+        assert "Cancel order" in footer() and "Fund" not in footer()
         await pilot.press("down")  # o21: delivered
         await wait_for(pilot, lambda: offered(screen) == {"n", "c", "v"})
-        assert "Ask revision" in screen_text(app).splitlines()[-1]
+        await wait_for(pilot, lambda: "Ask revision" in footer(), what="the footer, redrawn")
         await pilot.press("x")  # not offered: no dialog
         await pilot.pause(0.2)
         assert isinstance(app.screen, ClientMode)

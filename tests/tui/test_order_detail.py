@@ -16,7 +16,7 @@ from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.screens.order_detail import OrderDetail
 from jiedan_cli.tui.widgets.bid_form import BidForm
 from jiedan_cli.tui.widgets.field_error import FieldError
-from tests.tui.conftest import SIZE, wait_for
+from tests.tui.conftest import SIZE, shows, wait_for
 from tests.tui.helpers import screen_text
 
 pytestmark = pytest.mark.anyio
@@ -52,7 +52,7 @@ async def test_a_bid_placed_offline_shows_as_pending(
         fill(detail, **{"bid-amount": "28000.50", "bid-days": "30", "bid-message": "三年 Flutter"})
         detail.query_one("#bid-submit").press()  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: "⇡ pending" in screen_text(app), what="the pending bid")
-        assert "¥28,000.50 in 30 days" in screen_text(app)
+        await shows(pilot, app, "¥28,000.50 in 30 days")
         await wait_for(pilot, lambda: "1 pending" in screen_text(app))
     assert queued(market_db) == ["place_bid"]
     conn = open_db(market_db)

@@ -17,7 +17,7 @@ from jiedan_cli.tui.screens.orders_board import PAGE, OrdersBoard
 from jiedan_cli.tui.widgets.order_summary import OrderPreview
 from jiedan_cli.tui.widgets.orders_table import OrdersTable
 from tests.store.factories import order, page, put
-from tests.tui.conftest import SIZE, offline_app, wait_for
+from tests.tui.conftest import SIZE, offline_app, shows, wait_for
 from tests.tui.helpers import screen_text
 
 pytestmark = pytest.mark.anyio
@@ -59,7 +59,7 @@ async def test_typing_a_chinese_query_filters_with_the_same_search(
         board(app).query_one("#board-search").value = "网站"  # type: ignore[attr-defined]
         table = app.screen.query_one(OrdersTable)
         await wait_for(pilot, lambda: table.order_ids == expected, what="the search results")
-        assert f"“网站”: {len(expected)} found" in screen_text(app)
+        await shows(pilot, app, f"“网站”: {len(expected)} found")
         await pilot.press("escape")
         await wait_for(pilot, lambda: table.order_ids == everything, what="every order again")
 
@@ -87,7 +87,7 @@ async def test_a_wide_terminal_previews_the_highlighted_order(
         await wait_for(pilot, lambda: "You posted this order" in screen_text(app))  # o20
         await pilot.press("down")
         await wait_for(pilot, lambda: "Flutter APP 开发：需求详见附件" in screen_text(app))
-        assert "No bid from you yet" in screen_text(app)
+        await shows(pilot, app, "No bid from you yet")
     narrow = make_app()
     async with narrow.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: board(narrow).shown_count)

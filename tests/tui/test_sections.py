@@ -15,7 +15,7 @@ from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.formatting import yuan
 from jiedan_cli.tui.screens.client_mode import ClientMode
 from jiedan_cli.tui.screens.order_detail import OrderDetail
-from tests.tui.conftest import SIZE, wait_for
+from tests.tui.conftest import SIZE, shows, wait_for
 from tests.tui.helpers import pending_intents, screen_text
 
 pytestmark = pytest.mark.anyio
@@ -81,7 +81,7 @@ async def test_client_mode_awards_the_highlighted_bid(
     async with app.run_test(size=SIZE) as pilot:
         screen = await client_mode(app, pilot)
         assert screen.order_id == "o20"
-        assert "专业扫描仪" in screen_text(app)  # its bids, beside it
+        await shows(pilot, app, "专业扫描仪")  # its bids, beside it
         await pilot.press("tab", "down", "a")  # the second bid: f-1's
         await wait_for(pilot, lambda: pending_intents(market_db))
     assert pending_intents(market_db) == [("award_bid", {"order_id": "o20", "bid_id": "b20a"})]

@@ -17,7 +17,7 @@ from jiedan_cli.tui.screens.my_work import MyWork
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.screens.rejected import RejectedOperations
 from jiedan_cli.tui.widgets.section_bar import SectionBar
-from tests.tui.conftest import SIZE, offline_app, wait_for
+from tests.tui.conftest import SIZE, offline_app, shows, wait_for
 from tests.tui.helpers import screen_text
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +48,7 @@ async def test_number_keys_switch_sections_and_the_sync_line_stays(
         await pilot.press("3")
         assert isinstance(app.screen, Earnings)
         await wait_for(pilot, lambda: "last sync 03-20 09:30" in screen_text(app))
-        assert "offline mode" in screen_text(app)
+        await shows(pilot, app, "offline mode")
         await pilot.press("1")
         assert isinstance(app.screen, OrdersBoard)
 
@@ -84,7 +84,7 @@ async def test_a_refused_operation_is_announced_and_can_be_reviewed(market_db: P
         await wait_for(pilot, lambda: app.sync_view.outbox.rejected)
         notes = [n for n in app._notifications if n.severity == "error"]
         assert len(notes) == 1 and "order is awarded" in notes[0].message
-        assert "1 rejected" in screen_text(app)
+        await shows(pilot, app, "1 rejected")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, RejectedOperations))
         await wait_for(pilot, lambda: "taken only while it is open" in screen_text(app))
@@ -105,7 +105,7 @@ async def test_without_a_sign_in_the_sync_line_says_so_and_the_replica_still_wor
     app = offline_app(market_db, background_sync=True)  # JIEDAN_HOME is empty: no token
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "press l to sign in" in screen_text(app), what="the hint")
-        assert "signed out" in screen_text(app)
+        await shows(pilot, app, "signed out")
         assert isinstance(app.screen, OrdersBoard)
         await wait_for(pilot, lambda: app.screen.shown_count)  # type: ignore[attr-defined]
 
@@ -166,5 +166,5 @@ async def test_a_long_pull_shows_on_the_sync_line_and_the_board_rereads(
         drawn = board.shown_count
         app.post_message(SyncWorking(12_345))
         await wait_for(pilot, lambda: "⇣ pulling… 12,345 changes" in screen_text(app))
-        assert "● online" in screen_text(app)
+        await shows(pilot, app, "● online")
         await wait_for(pilot, lambda: board.shown_count > drawn, what="the board read again")

@@ -13,7 +13,7 @@ from jiedan_cli.tui.screens.order_detail import OrderDetail
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.bid_form import BidForm
 from tests.sync.conftest import LiveServer
-from tests.tui.conftest import SIZE, offline_app, wait_for
+from tests.tui.conftest import SIZE, offline_app, shows, wait_for
 from tests.tui.helpers import screen_text
 from tests.tui.live import api, post_order, replica_of
 
@@ -40,7 +40,7 @@ async def test_a_bid_made_while_offline_is_pending_then_synced_when_the_server_i
         detail.query_one("#bid-submit").press()  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: "⇡ pending" in screen_text(app), what="pending bid")
         await wait_for(pilot, lambda: app.sync_view.outbox.pending == 1)
-        assert "offline" in screen_text(app)
+        await shows(pilot, app, "offline")
 
         back = LiveServer(database_url, port=port)  # the same server comes back
         try:
@@ -153,8 +153,8 @@ async def test_a_bid_the_server_refuses_is_announced_and_shown_rejected(
         await wait_for(pilot, lambda: "✗ rejected" in screen_text(app), what="the refused bid")
         notes = [n for n in app._notifications if n.severity == "error"]
         assert notes and notes[0].message.startswith(f"Your bid: no order {order['id']}")
-        assert "1 rejected" in screen_text(app)
-        assert "no longer listed" in screen_text(app)  # the cancel, pulled
+        await shows(pilot, app, "1 rejected")
+        await shows(pilot, app, "no longer listed")  # the cancel, pulled
 
 
 async def test_names_and_ratings_of_other_users_are_fetched_when_online(

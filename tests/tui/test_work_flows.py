@@ -24,7 +24,7 @@ from jiedan_cli.tui.screens.order_detail import OrderDetail
 from jiedan_cli.tui.widgets.field_error import FieldError
 from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.sync.conftest import LiveServer
-from tests.tui.conftest import SIZE, offline_app, wait_for
+from tests.tui.conftest import SIZE, offline_app, shows, wait_for
 from tests.tui.helpers import screen_text
 from tests.tui.live import api, post_order, replica_of
 
@@ -163,14 +163,14 @@ async def test_a_completed_order_is_reviewed_offline_and_shows_pending(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         detail = await open_order(app, pilot, "old4")
-        assert "You have not reviewed this order yet" in screen_text(app)
-        assert "review stays hidden until you have both written" in screen_text(app)
+        await shows(pilot, app, "You have not reviewed this order yet")
+        await shows(pilot, app, "review stays hidden until you have both written")
         assert detail.check_action("review", ()) and not detail.check_action("dispute", ())
         form = await dialog(app, pilot, "v")
         fill(form, stars="4", text="需求清楚，付款爽快")
         form.query_one("#form-submit").press()  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: "⇡ pending" in screen_text(app), what="pending review")
-        assert "yours  ★★★★☆  “需求清楚，付款爽快”  ⇡ pending" in screen_text(app)
+        await shows(pilot, app, "yours  ★★★★☆  “需求清楚，付款爽快”  ⇡ pending")
         assert not detail.check_action("review", ())  # once per order
         await wait_for(pilot, lambda: app.sync_view.outbox.pending == 1)
     [(intent, args)] = queued(market_db)
@@ -294,5 +294,5 @@ async def test_a_delivery_made_in_my_work_reaches_the_server(
             what="the order delivered, as pulled back from the server",
         )
         assert app.sync_view.outbox.pending == 0
-        assert "you delivered: 成片 60 秒，附字幕  [final-cut.mp4]" in screen_text(app)
+        await shows(pilot, app, "you delivered: 成片 60 秒，附字幕  [final-cut.mp4]")
     assert api(server, client, "GET", f"/v1/orders/{order['id']}")["status"] == "delivered"
