@@ -657,6 +657,18 @@ def _write_people(
         _insert(conn, points_balances, [{"user_id": u["id"], "balance": 0} for u in user_rows])
 
 
+def _record_profiles(db: Database, user_rows: list[dict[str, Any]], now: datetime) -> None:
+    """Each account's own profile in the change log, addressed to its owner (as registering
+    does): a seeded user's first sync brings their profile, ratings included."""
+    from jiedan_cli.server.services.changes import record_change
+    from jiedan_cli.server.services.profiles import profile_view
+
+    with db.write() as conn:
+        for user in user_rows:
+            view = profile_view(conn, user["id"], viewer_id=user["id"])
+            record_change(conn, "profile", user["id"], view, now=now, audience=[user["id"]])
+
+
 def _write_ratings(db: Database, ratings: Counter[tuple[str, str]]) -> None:
     freelancers = sorted({who for who, _ in ratings})
     if not freelancers:
@@ -743,6 +755,7 @@ def seed_marketplace(
     )
     _write_people(db, user_rows, profile_rows)
     counts = _populate(db, rng, people, orders_count=orders, now=now)
+    _record_profiles(db, user_rows, now)
     elapsed = time.perf_counter() - started
     by_status = ", ".join(f"{counts[s.value]} {s.value}" for s in OrderStatus if counts[s.value])
     return (
@@ -884,6 +897,7 @@ def seed_demo(db: Database, *, now: datetime | None = None) -> str | None:
     _write_people(db, demo.user_rows, demo.profile_rows)
     counts = _populate(db, rng, demo.people, orders_count=DEMO_ORDERS, now=now)
     activity = _demo_activity(db, rng, demo, now)
+    _record_profiles(db, demo.user_rows, now)
     return (
         f"{DEMO_ORDERS} orders, {counts['bids']} bids, {activity}; sign in as "
         f"{DEMO_FREELANCER} or {DEMO_CLIENT} with password {DEMO_PASSWORD!r} "

@@ -227,6 +227,8 @@ def test_a_seeded_clients_first_sync_pulls_the_market_and_its_bids(server: Serve
         expected_orders = set(visible)
     assert {c["id"] for c in pulled if c["entity"] == "order"} == expected_orders
     assert {c["id"] for c in pulled if c["entity"] == "bid"} == expected_bids
+    [profile] = [c for c in pulled if c["entity"] == "profile"]  # their own, no one else's
+    assert profile["id"] == client.id and profile["data"]["name"] == client.name
     seqs = [c["seq"] for c in pulled]
     assert seqs == sorted(seqs)
 
@@ -260,6 +262,10 @@ def test_demo_seeds_an_empty_database_once(sqlite_server: Server) -> None:
     assert count == DEMO_ORDERS + 1  # the crowd's orders and the demo client's own
     assert len(mine) >= 3
     assert [(o.client_id, o.status) for o in awarded] == [(client.id, "awarded")]
+    with db.read() as conn:  # their first sync brings their own profile, skills and all
+        actor = Actor(me.id, me.email, me.name, parse_roles(me.roles))
+        [profile] = [c for c in _pull_everything(conn, actor) if c["entity"] == "profile"]
+    assert profile["data"]["skills"] == ["logo", "UI设计", "网站"]
 
 
 def test_demo_refuses_a_database_with_accounts(sqlite_server: Server) -> None:
