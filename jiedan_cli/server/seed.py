@@ -657,16 +657,18 @@ def _write_people(
         _insert(conn, points_balances, [{"user_id": u["id"], "balance": 0} for u in user_rows])
 
 
-def _record_profiles(db: Database, user_rows: list[dict[str, Any]], now: datetime) -> None:
-    """Each account's own profile in the change log, addressed to its owner (as registering
-    does): a seeded user's first sync brings their profile, ratings included."""
+def _record_accounts(db: Database, user_rows: list[dict[str, Any]], now: datetime) -> None:
+    """Each account and its profile in the change log, addressed to its owner (as registering
+    does): a seeded user's first sync brings their roles and profile, ratings included."""
     from jiedan_cli.server.services.changes import record_change
     from jiedan_cli.server.services.profiles import profile_view
+    from jiedan_cli.server.services.users import record_user_change
 
     with db.write() as conn:
         for user in user_rows:
             view = profile_view(conn, user["id"], viewer_id=user["id"])
             record_change(conn, "profile", user["id"], view, now=now, audience=[user["id"]])
+            record_user_change(conn, user["id"], now=now)
 
 
 def _write_ratings(db: Database, ratings: Counter[tuple[str, str]]) -> None:
@@ -755,7 +757,7 @@ def seed_marketplace(
     )
     _write_people(db, user_rows, profile_rows)
     counts = _populate(db, rng, people, orders_count=orders, now=now)
-    _record_profiles(db, user_rows, now)
+    _record_accounts(db, user_rows, now)
     elapsed = time.perf_counter() - started
     by_status = ", ".join(f"{counts[s.value]} {s.value}" for s in OrderStatus if counts[s.value])
     return (
@@ -897,7 +899,7 @@ def seed_demo(db: Database, *, now: datetime | None = None) -> str | None:
     _write_people(db, demo.user_rows, demo.profile_rows)
     counts = _populate(db, rng, demo.people, orders_count=DEMO_ORDERS, now=now)
     activity = _demo_activity(db, rng, demo, now)
-    _record_profiles(db, demo.user_rows, now)
+    _record_accounts(db, demo.user_rows, now)
     return (
         f"{DEMO_ORDERS} orders, {counts['bids']} bids, {activity}; sign in as "
         f"{DEMO_FREELANCER} or {DEMO_CLIENT} with password {DEMO_PASSWORD!r} "

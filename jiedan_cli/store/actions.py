@@ -14,7 +14,14 @@ from typing import Any
 
 from jiedan_cli.domain import order_rules
 from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
-from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused, Unauthenticated
+from jiedan_cli.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Refused,
+    Unauthenticated,
+)
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.states import OrderStatus, require_client_move, require_order
 from jiedan_cli.store import queries
@@ -30,6 +37,14 @@ def _me(conn: sqlite3.Connection) -> str:
     if user_id is None:
         raise Unauthenticated("not signed in: run `jiedan auth login` first")
     return user_id
+
+
+def _require_role(conn: sqlite3.Connection, role: str) -> None:
+    """Refuse at once what the server would refuse for the account's roles, once they are known
+    (a freelancer-only account posting an order); before the first sync, the server decides."""
+    roles = queries.my_roles(conn)
+    if roles is not None and role not in roles:
+        raise Forbidden(f"this needs the role {role}; this account has {', '.join(sorted(roles))}")
 
 
 def _order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:
@@ -62,6 +77,7 @@ def place_bid(
     conn: sqlite3.Connection, *, order_id: str, amount_fen: int, days: int, message: str = ""
 ) -> dict[str, Any]:
     me = _me(conn)
+    _require_role(conn, "freelancer")
     amount_fen, days, message = order_rules.check_bid_terms(amount_fen, days, message)
     order = _order(conn, order_id)
     if order is not None:
@@ -239,6 +255,7 @@ def post_order(
     from jiedan_cli.domain.categories import check_category
 
     _me(conn)
+    _require_role(conn, "client")
     args: dict[str, Any] = {
         "title": order_rules.check_title(title),
         "description": order_rules.check_description(description),

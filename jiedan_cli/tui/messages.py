@@ -132,6 +132,7 @@ class ClientLoaded(Message):
     orders: list[Item]  # orders I posted, newest first
     bids: dict[str, list[Item]] = field(default_factory=dict)  # by order id
     profiles: dict[str, Item] = field(default_factory=dict)  # the bidders the replica knows
+    can_post: bool = True  # False once the account's roles are pulled and lack "client"
 
 
 # ---- actions -------------------------------------------------------------------------------------

@@ -229,6 +229,8 @@ def test_a_seeded_clients_first_sync_pulls_the_market_and_its_bids(server: Serve
     assert {c["id"] for c in pulled if c["entity"] == "bid"} == expected_bids
     [profile] = [c for c in pulled if c["entity"] == "profile"]  # their own, no one else's
     assert profile["id"] == client.id and profile["data"]["name"] == client.name
+    [account] = [c for c in pulled if c["entity"] == "user"]
+    assert account["id"] == client.id and account["data"]["roles"] == ["client"]
     seqs = [c["seq"] for c in pulled]
     assert seqs == sorted(seqs)
 

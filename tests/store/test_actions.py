@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused, Unauthenticated
+from jiedan_cli.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Refused,
+    Unauthenticated,
+)
 from jiedan_cli.store import actions, outbox, queries
 from jiedan_cli.store.apply import apply_page
 from tests.store.factories import bid, order, page, put
@@ -56,6 +63,33 @@ def test_a_second_live_bid_is_refused(store: sqlite3.Connection) -> None:
 def test_an_unknown_order_is_left_to_the_server(store: sqlite3.Connection) -> None:
     shown = actions.place_bid(store, order_id="not-pulled-yet", amount_fen=1, days=1)
     assert shown["sync_state"] == "pending"
+
+
+def _post(store: sqlite3.Connection) -> dict[str, Any]:
+    return actions.post_order(
+        store, title="请柬设计", description="", category="design", tags=[],
+        budget_min_fen=50_000, budget_max_fen=80_000,
+    )  # fmt: skip
+
+
+def test_a_freelancer_only_account_is_refused_posting_once_its_roles_are_pulled(
+    store: sqlite3.Connection,
+) -> None:
+    assert queries.my_roles(store) is None  # before the first sync the server decides
+    _post(store)
+    _with(store, put("user", {"id": "me", "roles": ["freelancer"]}))
+    assert queries.my_roles(store) == {"freelancer"}
+    with pytest.raises(Forbidden, match="needs the role client"):
+        _post(store)
+    assert [op.intent for op in outbox.pending(store)] == ["post_order"]  # the first only
+
+
+def test_a_client_only_account_is_refused_bidding(store: sqlite3.Connection) -> None:
+    _with(store, put("order", order("o1")), put("user", {"id": "me", "roles": ["client"]}))
+    with pytest.raises(Forbidden, match="needs the role freelancer"):
+        actions.place_bid(store, order_id="o1", amount_fen=80_000, days=3)
+    _post(store)
+    assert [op.intent for op in outbox.pending(store)] == ["post_order"]
 
 
 @pytest.mark.parametrize(("amount", "days"), [(0, 3), (-5, 3), (100, 0), (100, 366)])

@@ -307,3 +307,21 @@ async def test_an_order_posted_from_the_dashboard_syncs_and_the_server_lists_it(
     assert [(o["title"], o["tags"], o["budget_min_fen"]) for o in listed] == [
         ("品牌 VI 手册", ["品牌", "VI"], 300_000)
     ]
+
+
+async def test_a_freelancer_only_account_is_told_why_it_cannot_post(
+    server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freelancer = server.register("freelancer")  # its roles arrive with the first pull
+    db = replica_of(tmp_path / "freelancer.db", server, freelancer, monkeypatch)
+
+    app = offline_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await client_mode(app, pilot)
+        await shows(pilot, app, "cannot post them")
+        assert "n" not in screen.active_bindings
+        screen.action_new_order()  # as the palette runs it: told, no dialog
+        await wait_for(pilot, lambda: app._notifications, what="the notice")
+        assert "client role" in next(iter(app._notifications)).message
+        assert isinstance(app.screen, ClientMode)
+    assert pending_intents(db) == []

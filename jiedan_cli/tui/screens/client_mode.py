@@ -35,6 +35,10 @@ MOVE_HINTS = {
     "revise": "v asks for a revision",
     "cancel": "x cancels the order",
 }
+NO_CLIENT_ROLE = (
+    "This account takes orders but cannot post them: posting needs an account with the client"
+    " role (jiedan auth register --role both)."
+)
 DONE = {
     "post": "Order posted",
     "award": "Awarded",
@@ -91,19 +95,21 @@ class ClientMode(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="client")
     def read_client(self) -> None:
-        from jiedan_cli.store.queries import list_bids, list_orders
+        from jiedan_cli.store.queries import list_bids, list_orders, my_roles
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
             me = current_user_id(conn)
+            roles = my_roles(conn)
+            can_post = roles is None or "client" in roles  # unknown: the server decides
             mine = list_orders(conn, status="all", mine_user_id=me, limit=1000) if me else []
             orders = [o for o in mine if o.get("client_id") == me]
             bids = {o["id"]: list_bids(conn, o["id"]) for o in orders}
             bidders = {b["freelancer_id"] for found in bids.values() for b in found}
             profiles = _profiles(conn, bidders)
-            self.post_message(ClientLoaded(orders, bids, profiles))
+            self.post_message(ClientLoaded(orders, bids, profiles, can_post))
             if self.fetch_profiles(conn, bidders - set(profiles)):  # names and ratings
-                self.post_message(ClientLoaded(orders, bids, _profiles(conn, bidders)))
+                self.post_message(ClientLoaded(orders, bids, _profiles(conn, bidders), can_post))
 
     def on_client_loaded(self, message: ClientLoaded) -> None:
         self.loaded = message
@@ -140,7 +146,7 @@ class ClientMode(DashboardScreen):
                 Text(bid.get("message") or "", overflow="ellipsis", no_wrap=True),
                 key=bid["id"],
             )
-        self.query_one("#client-hint", Static).update(_hint(order, self.moves()))
+        self.query_one("#client-hint", Static).update(_hint(order, self.moves(), self._can_post()))
         self.refresh_bindings()  # the footer offers what this order's status allows
 
     def _order(self) -> dict[str, Any] | None:
@@ -164,9 +170,14 @@ class ClientMode(DashboardScreen):
             found = [move for move in found if move != "award"]
         return found
 
+    def _can_post(self) -> bool:
+        return self.loaded is None or self.loaded.can_post
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in CLIENT_MOVES:
             return action in self.moves()
+        if action == "new_order":
+            return self._can_post()
         return True
 
     @on(DataTable.RowHighlighted, "#client-orders")
@@ -199,6 +210,10 @@ class ClientMode(DashboardScreen):
     # ---- actions -------------------------------------------------------------------------------
 
     def action_new_order(self) -> None:
+        """Also run from the command palette, where the key's check did not apply."""
+        if not self._can_post():
+            self.notify(NO_CLIENT_ROLE, timeout=5)
+            return
         self.app.push_screen(
             FormModal(
                 "New order",
@@ -377,10 +392,10 @@ def _freelancer(user_id: Any, profile: dict[str, Any] | None) -> Text:
     return name
 
 
-def _hint(order: dict[str, Any] | None, moves: list[str]) -> Text:
+def _hint(order: dict[str, Any] | None, moves: list[str], can_post: bool) -> Text:
     """What the keys do for the highlighted order, in its status."""
     if order is None:
-        return Text("No orders posted yet: n posts one.")
+        return Text("No orders posted yet: n posts one." if can_post else NO_CLIENT_ROLE)
     status = str(order.get("status") or "")
     parts = [MOVE_HINTS[move] for move in moves]
     if status == "open" and "award" not in moves:
