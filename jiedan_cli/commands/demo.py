@@ -102,7 +102,7 @@ class DemoServer:
 
         from jiedan_cli.server.app import create_app
         from jiedan_cli.server.config import Settings
-        from jiedan_cli.server.seed import seed_demo
+        from jiedan_cli.server.seed_demo import seed_demo
 
         settings = Settings(
             database_url=f"sqlite:///{database}",
@@ -153,7 +153,7 @@ class Walkthrough:
     freelancer delivers → client accepts → earnings and points."""
 
     def __init__(self, scratch: Path) -> None:
-        from jiedan_cli.server.seed import DEMO_CLIENT, DEMO_FREELANCER
+        from jiedan_cli.server.seed_demo import DEMO_CLIENT, DEMO_FREELANCER
 
         self.scratch = scratch
         self.freelancer = Role("freelancer", DEMO_FREELANCER, scratch / "freelancer")

@@ -40,7 +40,7 @@ def run(
     settings = _settings(database_url)
     application = create_app(settings)
     if demo:
-        from jiedan_cli.server.seed import seed_demo
+        from jiedan_cli.server.seed_demo import seed_demo
 
         seeded = seed_demo(application.state.db)
         if seeded:

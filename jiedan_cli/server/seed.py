@@ -1,9 +1,10 @@
 """The synthetic marketplace: `jiedan server seed` (demos, benchmarks) and `server run --demo`.
 
 Everything is drawn from one `random.Random(seed)`, ids included, so the same seed and the
-same `now` give the same rows. Rows go in with bulk inserts, a few thousand orders per
+same `now` give the same rows. Rows go in with bulk inserts, many thousand orders per
 transaction, and every order, bid and milestone is appended to the change log with the same
-audience the live services give it, so a client's first sync pulls the seeded market."""
+audience the live services give it, so a client's first sync pulls the seeded market
+(seed_writes.py). The demo marketplace on top of it is seed_demo.py."""
 
 from __future__ import annotations
 
@@ -11,32 +12,19 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import accumulate
 from string import Formatter
-from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, select, update
 
 from jiedan_cli.domain.states import BidStatus, MilestoneStatus, OrderStatus
 from jiedan_cli.server.db import Database
-from jiedan_cli.server.db.tables import (
-    bids,
-    change_audience,
-    change_log,
-    milestones,
-    orders,
-    points_balances,
-    profiles,
-    reviews,
-    users,
-)
-from jiedan_cli.server.db.types import UTCDateTime
+from jiedan_cli.server.db.tables import points_balances, profiles, users
 from jiedan_cli.server.seed_data import (
     BID_MESSAGES,
     BIOS,
@@ -53,18 +41,12 @@ from jiedan_cli.server.seed_data import (
     SURNAMES,
     Kind,
 )
-
-# the live services' representations, so a seeded row syncs exactly like a real one
-from jiedan_cli.server.services.bids import DEFAULT_MILESTONE_TITLE, bid_view
-from jiedan_cli.server.services.changes import CHANGE_LOG_LOCK
-from jiedan_cli.server.services.milestones import milestone_view
-from jiedan_cli.server.services.orders import order_view
-from jiedan_cli.server.services.reviews import review_view
+from jiedan_cli.server.seed_writes import Batch, insert_rows, slices, write_batch
+from jiedan_cli.server.services.bids import DEFAULT_MILESTONE_TITLE
 
 SEED = 20261125
 DEMO_PASSWORD = "jiedan-demo"  # every seeded and demo account signs in with it
 SEED_DOMAIN = "seed.jiedan.dev"
-CHUNK = 5000  # rows per executemany
 BATCH = 20000  # orders per transaction: fewer commits, fewer WAL checkpoints
 HISTORY_DAYS = 90
 REVIEW_BLIND_DAYS = 14  # Settings.review_blind_days' default
@@ -94,7 +76,7 @@ def _uuid7(rng: random.Random, moment: datetime) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _nice_yuan(yuan: float) -> int:
+def nice_yuan(yuan: float) -> int:
     """Round to what people actually write in a budget: 80, 350, 2500, 18000."""
     step = 10 if yuan < 200 else 50 if yuan < 2000 else 100 if yuan < 10000 else 1000
     return max(step, round(yuan / step) * step)
@@ -104,11 +86,11 @@ def _budget_fen(rng: random.Random, kind: Kind) -> tuple[int, int]:
     low, high = kind.budget
     # log-uniform: cheap jobs are common, big ones rare
     start = math.exp(rng.uniform(math.log(low), math.log(high * 0.7)))
-    minimum = min(_nice_yuan(start), high)
+    minimum = min(nice_yuan(start), high)
     if rng.random() < 0.15:
         maximum = minimum  # a fixed price
     else:
-        maximum = min(max(_nice_yuan(minimum * rng.uniform(1.2, 2.5)), minimum), high)
+        maximum = min(max(nice_yuan(minimum * rng.uniform(1.2, 2.5)), minimum), high)
     return minimum * 100, maximum * 100
 
 
@@ -161,7 +143,7 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2)))
 
 
-def _person_rows(
+def person_rows(
     rng: random.Random,
     *,
     email: str,
@@ -188,7 +170,7 @@ def _person_rows(
     rate = None
     if role == "freelancer":
         bio = rng.choice(BIOS).format(years=rng.randint(1, 12), skill=skills[0], city=city_name)
-        rate = _nice_yuan(rng.uniform(50, 500)) * 100
+        rate = nice_yuan(rng.uniform(50, 500)) * 100
     place = _near(rng, lat, lon)
     profile = {
         "user_id": person.id,
@@ -206,7 +188,7 @@ def _person_rows(
     return person, user, profile
 
 
-def _make_people(
+def make_people(
     rng: random.Random,
     *,
     clients: int,
@@ -226,7 +208,7 @@ def _make_people(
         if rng.random() < 0.3:
             city = rng.choice(CITIES)[0]
             name = f"{city}{name[1:]}{rng.choice(COMPANY_SUFFIXES)}"
-        person, user, profile = _person_rows(
+        person, user, profile = person_rows(
             rng,
             email=f"client{n}@{SEED_DOMAIN}",
             name=name,
@@ -243,7 +225,7 @@ def _make_people(
     for n in range(base + 1, base + freelancers + 1):
         category = rng.choices(categories, weights)[0]
         pool = SKILLS[category]
-        person, user, profile = _person_rows(
+        person, user, profile = person_rows(
             rng,
             email=f"freelancer{n}@{SEED_DOMAIN}",
             name=_name(rng),
@@ -261,16 +243,6 @@ def _make_people(
 
 
 # ---- one order and what happened to it -------------------------------------------------------
-
-
-@dataclass
-class Batch:
-    """Rows for one transaction, and the change-log entries they need."""
-
-    orders: list[dict[str, Any]] = field(default_factory=list)
-    bids: list[dict[str, Any]] = field(default_factory=list)
-    milestones: list[dict[str, Any]] = field(default_factory=list)
-    reviews: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _pick_status(rng: random.Random, age: timedelta) -> OrderStatus:
@@ -352,7 +324,7 @@ def _bid_row(
     created: datetime,
 ) -> dict[str, Any]:
     low, high = order["budget_min_fen"] // 100, order["budget_max_fen"] // 100
-    amount = _nice_yuan(rng.uniform(low * 0.8, high * 1.1))
+    amount = nice_yuan(rng.uniform(low * 0.8, high * 1.1))
     days = rng.randint(*kind.days)
     message = rng.choice(BID_MESSAGES).format(
         years=rng.randint(1, 10),
@@ -481,160 +453,10 @@ def _review(
     )
 
 
-# ---- views for the change log ----------------------------------------------------------------
-
-
-def _as_row(values: dict[str, Any]) -> Any:
-    """A stand-in for a fetched Row: the views read attributes only."""
-    return SimpleNamespace(**values)
-
-
-def _slices(
-    rows: Sequence[dict[str, Any]], size: int = CHUNK
-) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    """What UTCDateTime + SQLite's DATETIME store, without their two Python-level steps."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _bind_processor(column: Any, dialect: Any) -> Any:
-    if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
-        return _sqlite_time
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _insert(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """A bulk INSERT sent straight to the driver's executemany: the statement is compiled
-    once and the column types' bind processors applied here, which is several times faster
-    than letting SQLAlchemy build parameters row by row (100k orders in under a minute).
-    Every row must have the same keys."""
-    if not rows:
-        return
-    dialect = conn.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(rows[0]))
-    names = list(compiled.positiontup or []) if compiled.positional else list(rows[0])
-    processors = [(name, _bind_processor(table.c[name], dialect)) for name in names]
-
-    def converted(row: dict[str, Any]) -> Any:
-        values = [row[name] if fn is None else fn(row[name]) for name, fn in processors]
-        return tuple(values) if compiled.positional else dict(zip(names, values, strict=True))
-
-    for part in _slices(rows):
-        conn.exec_driver_sql(str(compiled), [converted(row) for row in part])
-
-
-def _lock_change_log(conn: Connection) -> None:
-    """Commit order = seq order on PostgreSQL: hold the appenders' lock (services/changes.py)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
-
-
-def _reserve_seqs(conn: Connection, count: int) -> list[int]:
-    """`count` change-log seqs, ascending. The caller holds the appenders' lock (the write
-    lock on SQLite), so no other writer takes a seq in between."""
-    if conn.dialect.name == "postgresql":
-        drawn = conn.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence('change_log', 'seq')) "
-                "FROM generate_series(1, :n)"
-            ),
-            {"n": count},
-        ).scalars()
-        return sorted(int(seq) for seq in drawn)
-    last = int(conn.scalar(select(func.coalesce(func.max(change_log.c.seq), 0))) or 0)
-    return list(range(last + 1, last + count + 1))
-
-
-def _change(
-    entity: str, row: dict[str, Any], payload: dict[str, Any], now: datetime, *, public: bool
-) -> dict[str, Any]:
-    return {
-        "seq": 0,
-        "entity": entity,
-        "entity_id": row["id"],
-        "op": "put",
-        "payload": payload,
-        "public": public,
-        "created_at": now,
-    }
-
-
-def _changes(batch: Batch, now: datetime) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
-    """The change-log entries of a batch with their audiences (empty: public), in the
-    order the live flow would append them: orders, then bids, milestones and reviews."""
-    bidders: dict[str, list[str]] = {}
-    for b in batch.bids:
-        bidders.setdefault(b["order_id"], []).append(b["freelancer_id"])
-    entries: list[tuple[dict[str, Any], tuple[str, ...]]] = []
-    for o in batch.orders:
-        # Open orders are public; any other order only its parties see (orders.record_order).
-        public = o["status"] == "open"
-        parties_ = (o["client_id"], o["freelancer_id"], *bidders.get(o["id"], []))
-        readers = () if public else tuple(user for user in parties_ if user)
-        view = order_view(_as_row(o))
-        entries.append((_change("order", o, view, now, public=public), readers))
-    parties = {o["id"]: (o["client_id"], o["freelancer_id"]) for o in batch.orders}
-    for b in batch.bids:
-        view = bid_view(_as_row(b))
-        readers = (b["freelancer_id"], parties[b["order_id"]][0])
-        entries.append((_change("bid", b, view, now, public=False), readers))
-    for m in batch.milestones:
-        view = milestone_view(_as_row(m))
-        entries.append((_change("milestone", m, view, now, public=False), parties[m["order_id"]]))
-    for r in batch.reviews:
-        view = review_view(_as_row(r))
-        public = r["revealed_at"] is not None  # a blind review: its author only
-        entries.append(
-            (_change("review", r, view, now, public=public), () if public else (r["author_id"],))
-        )
-    return entries
-
-
-@contextmanager
-def _big_cache(conn: Connection) -> Iterator[None]:
-    """SQLite's default 2 MB page cache makes index inserts thrash on a large load."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB, only while seeding
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(before or -2000)}")
-
-
-def _write_batch(conn: Connection, batch: Batch, now: datetime) -> None:
-    with _big_cache(conn):
-        _write_rows(conn, batch, now)
-
-
-def _write_rows(conn: Connection, batch: Batch, now: datetime) -> None:
-    entries = _changes(batch, now)
-    _insert(conn, orders, batch.orders)
-    _insert(conn, bids, batch.bids)
-    _insert(conn, milestones, batch.milestones)
-    _insert(conn, reviews, batch.reviews)
-    _lock_change_log(conn)
-    audience: list[dict[str, Any]] = []
-    for seq, (change, readers) in zip(_reserve_seqs(conn, len(entries)), entries, strict=True):
-        change["seq"] = seq
-        audience += [{"user_id": user, "seq": seq} for user in sorted(set(readers))]
-    _insert(conn, change_log, [change for change, _ in entries])
-    # in key order: B-tree inserts stay local, much faster on a large table
-    _insert(conn, change_audience, sorted(audience, key=lambda a: (a["user_id"], a["seq"])))
-
-
 # ---- the entry points -----------------------------------------------------------------------
 
 
-def _password_hash() -> str:
+def shared_password_hash() -> str:
     """Argon2 is slow on purpose: hash the shared password once for every seeded account."""
     from jiedan_cli.server.services.passwords import hash_password
 
@@ -648,16 +470,16 @@ def _created_times(rng: random.Random, count: int, now: datetime) -> list[dateti
     return [now - timedelta(seconds=offset) for offset in offsets]
 
 
-def _write_people(
+def write_people(
     db: Database, user_rows: list[dict[str, Any]], profile_rows: list[dict[str, Any]]
 ) -> None:
     with db.write() as conn:
-        _insert(conn, users, user_rows)
-        _insert(conn, profiles, profile_rows)
-        _insert(conn, points_balances, [{"user_id": u["id"], "balance": 0} for u in user_rows])
+        insert_rows(conn, users, user_rows)
+        insert_rows(conn, profiles, profile_rows)
+        insert_rows(conn, points_balances, [{"user_id": u["id"], "balance": 0} for u in user_rows])
 
 
-def _record_accounts(db: Database, user_rows: list[dict[str, Any]], now: datetime) -> None:
+def record_accounts(db: Database, user_rows: list[dict[str, Any]], now: datetime) -> None:
     """Each account and its profile in the change log, addressed to its owner (as registering
     does): a seeded user's first sync brings their roles and profile, ratings included."""
     from jiedan_cli.server.services.changes import record_change
@@ -694,11 +516,11 @@ def _write_ratings(db: Database, ratings: Counter[tuple[str, str]]) -> None:
         )
     )
     with db.write() as conn:
-        for part in _slices(rows):
+        for part in slices(rows):
             conn.execute(statement, list(part))
 
 
-def _populate(
+def populate(
     db: Database,
     rng: random.Random,
     people: People,
@@ -724,7 +546,7 @@ def _populate(
             status = _pick_status(rng, now - created)
             _play_out(rng, batch, people, kind, order, status, now, ratings)
         with db.write() as conn:
-            _write_batch(conn, batch, now)
+            write_batch(conn, batch, now)
         statuses.update(o["status"] for o in batch.orders)
         statuses["bids"] += len(batch.bids)
     _write_ratings(db, ratings)
@@ -747,161 +569,21 @@ def seed_marketplace(
         base = int(conn.scalar(select(func.count()).select_from(users)) or 0)
     # a second run on the same database draws different ids and e-mails
     rng = SeedRandom(seed * 1_000_003 + base)
-    people, user_rows, profile_rows = _make_people(
+    people, user_rows, profile_rows = make_people(
         rng,
         clients=clients,
         freelancers=freelancers,
         base=base,
-        password_hash=_password_hash(),
+        password_hash=shared_password_hash(),
         now=now,
     )
-    _write_people(db, user_rows, profile_rows)
-    counts = _populate(db, rng, people, orders_count=orders, now=now)
-    _record_accounts(db, user_rows, now)
+    write_people(db, user_rows, profile_rows)
+    counts = populate(db, rng, people, orders_count=orders, now=now)
+    record_accounts(db, user_rows, now)
     elapsed = time.perf_counter() - started
     by_status = ", ".join(f"{counts[s.value]} {s.value}" for s in OrderStatus if counts[s.value])
     return (
         f"seeded {orders} orders ({by_status or 'none'}), {counts['bids']} bids, "
         f"{clients} clients, {freelancers} freelancers in {elapsed:.1f} s "
         f"(accounts *@{SEED_DOMAIN}, password {DEMO_PASSWORD!r})"
-    )
-
-
-# ---- the demo marketplace (`jiedan server run --demo`) ---------------------------------------
-
-DEMO_CLIENT = "demo-client@jiedan.dev"
-DEMO_FREELANCER = "demo@jiedan.dev"
-DEMO_ORDERS = 200
-SHANGHAI = 1  # index into CITIES
-
-
-@dataclass
-class _Demo:
-    people: People
-    client: Person
-    me: Person
-    user_rows: list[dict[str, Any]]
-    profile_rows: list[dict[str, Any]]
-
-
-def _demo_people(rng: random.Random, password_hash: str, now: datetime) -> _Demo:
-    """The two demo accounts plus a small crowd of seeded clients and freelancers."""
-    client, client_user, client_profile = _person_rows(
-        rng,
-        email=DEMO_CLIENT,
-        name="陈女士（演示客户）",
-        role="client",
-        password_hash=password_hash,
-        now=now,
-        category=None,
-        city=SHANGHAI,
-        skills=[],
-    )
-    me, me_user, me_profile = _person_rows(
-        rng,
-        email=DEMO_FREELANCER,
-        name="林小满（演示自由职业者）",
-        role="freelancer",
-        password_hash=password_hash,
-        now=now,
-        category="design",
-        city=SHANGHAI,
-        skills=["logo", "UI设计", "网站"],
-    )
-    me_profile["bio"] = "6年品牌与界面设计经验，也做小型网站。上海本地，可远程。"
-    crowd, user_rows, profile_rows = _make_people(
-        rng, clients=12, freelancers=40, base=0, password_hash=password_hash, now=now
-    )
-    # the demo freelancer is kept out of the crowd's random bids: their bids are placed below
-    people = People([client, *crowd.clients], crowd.freelancers)
-    return _Demo(
-        people,
-        client,
-        me,
-        [*user_rows, client_user, me_user],
-        [*profile_rows, client_profile, me_profile],
-    )
-
-
-def _actor(conn: Connection, person: Person) -> Any:
-    from jiedan_cli.server.services.actors import Actor, parse_roles
-
-    row = conn.execute(select(users).where(users.c.id == person.id)).one()
-    return Actor(row.id, row.email, row.name, parse_roles(row.roles))
-
-
-def _demo_activity(db: Database, rng: random.Random, demo: _Demo, now: datetime) -> str:
-    """Through the live services: the demo freelancer bids on a few open orders in their
-    line of work, and the demo client posts an order and awards it to them."""
-    from jiedan_cli.server.services import bids as bid_service
-    from jiedan_cli.server.services.orders import post_order
-
-    with db.write() as conn:
-        me, client = _actor(conn, demo.me), _actor(conn, demo.client)
-        open_orders = conn.execute(
-            select(orders.c.id, orders.c.budget_min_fen, orders.c.budget_max_fen)
-            .where(
-                orders.c.status == OrderStatus.OPEN.value,
-                orders.c.category.in_(["design", "development"]),
-                orders.c.client_id != demo.client.id,
-            )
-            .order_by(orders.c.created_at.desc())
-            .limit(4)
-        ).all()
-        for target in open_orders:
-            amount = _nice_yuan((target.budget_min_fen + target.budget_max_fen) / 200) * 100
-            bid_service.place_bid(
-                conn,
-                me,
-                order_id=target.id,
-                amount_fen=amount,
-                days=rng.randint(5, 14),
-                message="您好，我做过多个同类项目，可以先出初稿确认方向，沟通及时。",
-                now=now,
-            )
-        posted = post_order(
-            conn,
-            client,
-            title="咖啡馆品牌Logo设计（国潮风格）",
-            description="在上海静安区新开一家咖啡馆，需要国潮风格的Logo，门头、杯套和包装都会用到。"
-            "请先给2个方向的草图，交付AI源文件，包含2轮修改。",
-            category="design",
-            tags=["Logo", "品牌设计", "国潮"],
-            budget_min_fen=120_000,
-            budget_max_fen=250_000,
-            now=now,
-        )
-        bid = bid_service.place_bid(
-            conn,
-            me,
-            order_id=posted["id"],
-            amount_fen=180_000,
-            days=7,
-            message="国潮风格是我的强项，7天内交付两套方案。",
-            now=now,
-        )
-        award = getattr(bid_service, "award_bid", None)
-        if award is None:  # awarding is not served yet: leave the order open with its bid
-            return f"{len(open_orders) + 1} bids by {DEMO_FREELANCER}"
-        award(conn, client, order_id=posted["id"], bid_id=bid["id"], now=now)
-    return f"{len(open_orders) + 1} bids by {DEMO_FREELANCER}, one order awarded to them"
-
-
-def seed_demo(db: Database, *, now: datetime | None = None) -> str | None:
-    """Seed the demo marketplace into an empty database; None when it has any account."""
-    with db.read() as conn:
-        if conn.execute(select(users.c.id).limit(1)).first() is not None:
-            return None
-    started = time.perf_counter()
-    now = now or datetime.now(UTC)
-    rng = SeedRandom(SEED)
-    demo = _demo_people(rng, _password_hash(), now)
-    _write_people(db, demo.user_rows, demo.profile_rows)
-    counts = _populate(db, rng, demo.people, orders_count=DEMO_ORDERS, now=now)
-    activity = _demo_activity(db, rng, demo, now)
-    _record_accounts(db, demo.user_rows, now)
-    return (
-        f"{DEMO_ORDERS} orders, {counts['bids']} bids, {activity}; sign in as "
-        f"{DEMO_FREELANCER} or {DEMO_CLIENT} with password {DEMO_PASSWORD!r} "
-        f"({time.perf_counter() - started:.1f} s)"
     )

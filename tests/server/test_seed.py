@@ -27,15 +27,9 @@ from jiedan_cli.server.db.tables import (
     reviews,
     users,
 )
-from jiedan_cli.server.seed import (
-    DEMO_CLIENT,
-    DEMO_FREELANCER,
-    DEMO_ORDERS,
-    DEMO_PASSWORD,
-    seed_demo,
-    seed_marketplace,
-)
+from jiedan_cli.server.seed import DEMO_PASSWORD, seed_marketplace
 from jiedan_cli.server.seed_data import CITIES, KINDS
+from jiedan_cli.server.seed_demo import DEMO_CLIENT, DEMO_FREELANCER, DEMO_ORDERS, seed_demo
 from jiedan_cli.server.services.actors import Actor, parse_roles
 from jiedan_cli.server.services.bids import bid_view
 from jiedan_cli.server.services.orders import order_view
