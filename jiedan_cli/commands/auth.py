@@ -105,8 +105,10 @@ def login(email: Email, password_stdin: PasswordStdin = False, otp: Otp = None) 
     try:
         session = log_in(server, email, password, otp)
     except Unauthenticated as exc:
-        if exc.code != "otp_required" or otp is not None or not sys.stdin.isatty():
+        if exc.code != "otp_required" or otp is not None:
             raise
+        if not sys.stdin.isatty():  # a script: say which flag carries the code
+            raise Unauthenticated(f"{exc.message}: add --otp CODE", code=exc.code) from exc
         session = log_in(server, email, password, typer.prompt("one-time code"))
     sign_in(server, session)
 
@@ -182,6 +184,12 @@ def enable_2fa(as_json: JsonOption = False) -> None:
 
     secret = api_call("POST", "/v1/auth/2fa/enable")
     show(secret, as_json=as_json, columns=[("secret", "Secret"), ("otpauth_uri", "URI")])
+    if not as_json and sys.stdout.isatty():  # for the authenticator app's camera
+        from rich.console import Console
+
+        from jiedan_cli.commands.qr import qr_text
+
+        Console().print(qr_text(secret["otpauth_uri"]), end="")
     if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
         code = typer.prompt("code from the app (to confirm)")
         api_call("POST", "/v1/auth/2fa/confirm", json={"otp": code})

@@ -52,26 +52,29 @@ def jiedan(
     python_flags: tuple[str, ...] = (),
 ) -> Run:
     """Run `python -m jiedan_cli ARGS` as a user would (stdout is a pipe: not a terminal)."""
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith("JIEDAN_") and k != "NO_COLOR"
-    }
-    environment.update(
+    done = subprocess.run(
+        [sys.executable, *python_flags, "-m", "jiedan_cli", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=environment(home, server, env),
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    return Run(tuple(args), done.returncode, done.stdout, done.stderr)
+
+
+def environment(home: Path, server: str, env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without the user's own JIEDAN_* settings, for one home."""
+    found = {k: v for k, v in os.environ.items() if not k.startswith("JIEDAN_") and k != "NO_COLOR"}
+    found.update(
         JIEDAN_HOME=str(home),
         JIEDAN_SERVER=server,
         # headless, as CI: the token goes to the 0600 file under JIEDAN_HOME
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
         **(env or {}),
     )
-    done = subprocess.run(
-        [sys.executable, *python_flags, "-m", "jiedan_cli", *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=ROOT,
-        timeout=timeout,
-    )
-    return Run(tuple(args), done.returncode, done.stdout, done.stderr)
+    return found
 
 
 def closed_port_url() -> str:
