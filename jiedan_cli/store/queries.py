@@ -141,15 +141,26 @@ def _matching(
 
 def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:
     """One order as the user sees it, with `my_bid`; None when unknown locally."""
+    return get_orders(conn, [order_id]).get(order_id)
+
+
+def get_orders(conn: sqlite3.Connection, order_ids: Iterable[str]) -> dict[str, Order]:
+    """Orders by id, as get_order shows each, read in one pass (the orders of my bids);
+    ids unknown locally are left out."""
+    ids = list(dict.fromkeys(order_ids))
+    if not ids:
+        return {}
     me = _me(conn)
     ops = load_operations(conn, "order")
-    row = conn.execute("SELECT data FROM orders WHERE id = ?", (order_id,)).fetchone()
-    base = json.loads(row["data"]) if row is not None else None
-    shown = view("order", base, ops.get(order_id, []), me)
-    if shown is None:
-        return None
-    _attach_my_bids(conn, [shown], load_operations(conn, "bid"), me)
-    return dict(shown)
+    rows = conn.execute(f"SELECT id, data FROM orders WHERE id IN ({_marks(ids)})", ids)
+    bases = {row["id"]: json.loads(row["data"]) for row in rows}
+    shown = [
+        order
+        for oid in ids
+        if (order := view("order", bases.get(oid), ops.get(oid, []), me)) is not None
+    ]
+    _attach_my_bids(conn, shown, load_operations(conn, "bid"), me)
+    return {order["id"]: dict(order) for order in shown}
 
 
 def _text_matches(query: str, order: Order, *, prefix: bool = False) -> bool:

@@ -15,6 +15,7 @@ from jiedan_cli.store.orderfilter import OrderFilter
 from jiedan_cli.store.outbox import enqueue, mark_done, mark_rejected
 from jiedan_cli.store.queries import (
     get_order,
+    get_orders,
     list_bids,
     list_messages,
     list_orders,
@@ -274,6 +275,19 @@ def test_a_queued_order_is_listed_found_and_shown(market: sqlite3.Connection) ->
     assert _ids(search_orders(market, "app")) == ["o9"]
     assert _ids(search_orders(market, "苹果")) == ["o9"]
     assert get_order(market, "o9")["sync_state"] == "pending"  # type: ignore[index]
+
+
+def test_many_orders_read_at_once_are_each_as_get_order_shows_it(
+    market: sqlite3.Connection,
+) -> None:
+    enqueue(market, "place_bid", PLACE, "bid", "b9")  # on o1
+    enqueue(market, "post_order", POST, "order", "o9", now=LATER)
+    asked = ["o9", "o1", "nowhere", "o2", "o1"]
+    found = get_orders(market, asked)
+    assert list(found) == ["o9", "o1", "o2"]  # asked order, once each, the unknown left out
+    assert found == {oid: get_order(market, oid) for oid in found}
+    assert found["o1"]["my_bid"]["id"] == "b9" and found["o2"]["my_bid"] is None
+    assert get_orders(market, []) == {}
 
 
 def test_a_queued_edit_is_shown_and_moves_the_order_between_filters(

@@ -87,17 +87,13 @@ class MyWork(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="work")
     def read_work(self) -> None:
-        from jiedan_cli.store.queries import get_order, list_bids, list_orders
+        from jiedan_cli.store.queries import get_orders, list_bids, list_orders
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
             me = current_user_id(conn)
             bids = list_bids(conn, freelancer_id=me) if me else []
-            orders = {}
-            for bid in bids:
-                order = get_order(conn, bid["order_id"])
-                if order is not None:
-                    orders[order["id"]] = order
+            orders = get_orders(conn, (bid["order_id"] for bid in bids))
             mine = list_orders(conn, status="all", mine_user_id=me, limit=1000) if me else []
             awarded = [o for o in mine if o.get("freelancer_id") == me]
             work = {o["id"]: order_progress.read_order_work(conn, o["id"]) for o in awarded}
