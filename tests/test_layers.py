@@ -15,9 +15,10 @@ ALLOWED = {
     "domain": set(),
     "store": {"domain", "locations"},
     "sync": {"store", "domain", "locations"},
-    "tui": {"store", "sync", "domain", "locations"},
+    "tui": {"store", "sync", "domain", "locations", "qr"},
     "server": {"domain"},
     "locations": set(),
+    "qr": set(),
 }
 
 

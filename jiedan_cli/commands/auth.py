@@ -178,22 +178,20 @@ def token() -> None:
 
 @two_factor.command("enable")
 def enable_2fa(as_json: JsonOption = False) -> None:
-    """Start 2FA: prints the secret for an authenticator app; on a terminal, asks for a code
-    to confirm it (otherwise run `jiedan auth 2fa confirm --otp CODE`)."""
-    from jiedan_cli.sync.http import api_call
+    """Start 2FA: prints the secret for an authenticator app (and a QR code on a terminal);
+    on a terminal, asks for a code to confirm it (else `jiedan auth 2fa confirm --otp CODE`)."""
+    from jiedan_cli.sync import two_factor
 
-    secret = api_call("POST", "/v1/auth/2fa/enable")
+    secret = two_factor.start()
     show(secret, as_json=as_json, columns=[("secret", "Secret"), ("otpauth_uri", "URI")])
     if not as_json and sys.stdout.isatty():  # for the authenticator app's camera
         from rich.console import Console
 
-        from jiedan_cli.commands.qr import qr_text
+        from jiedan_cli.qr import qr_text
 
         Console().print(qr_text(secret["otpauth_uri"]), end="")
     if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
-        code = typer.prompt("code from the app (to confirm)")
-        api_call("POST", "/v1/auth/2fa/confirm", json={"otp": code})
-        say("two-factor sign-in is on")
+        _confirm(typer.prompt("code from the app (to confirm)"))
     else:
         say("confirm with `jiedan auth 2fa confirm --otp CODE`")
 
@@ -201,16 +199,22 @@ def enable_2fa(as_json: JsonOption = False) -> None:
 @two_factor.command("confirm")
 def confirm_2fa(otp: Annotated[str, typer.Option("--otp", help="A code from the app.")]) -> None:
     """Turn 2FA on with a first code from the authenticator app."""
-    from jiedan_cli.sync.http import api_call
+    _confirm(otp)
 
-    api_call("POST", "/v1/auth/2fa/confirm", json={"otp": otp})
+
+def _confirm(otp: str) -> None:
+    from jiedan_cli.sync import two_factor
+
+    with replica() as conn:
+        two_factor.confirm(conn, otp)
     say("two-factor sign-in is on")
 
 
 @two_factor.command("disable")
 def disable_2fa(otp: Annotated[str, typer.Option("--otp", help="A code from the app.")]) -> None:
     """Turn 2FA off (needs a current code)."""
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync import two_factor
 
-    api_call("POST", "/v1/auth/2fa/disable", json={"otp": otp})
+    with replica() as conn:
+        two_factor.turn_off(conn, otp)
     say("two-factor sign-in is off")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyotp
 import segno
 
-from jiedan_cli.commands.qr import BORDER, DARK, qr_text
+from jiedan_cli.qr import BORDER, DARK, qr_text
 from tests.cli.conftest import ROOT, User, environment, jiedan
 from tests.sync.conftest import PASSWORD
 

@@ -1,7 +1,7 @@
-"""A QR code as terminal text (`jiedan auth 2fa enable` shows the otpauth URI as one, for an
-authenticator app's camera). segno draws the symbol; each character cell here holds two
-modules, upper and lower, in explicit black and white: half as tall as one module a line, and
-right on a dark terminal as on a light one (a phone reads dark modules on a light ground)."""
+"""A QR code as terminal text: `jiedan auth 2fa enable` and the dashboard show the otpauth URI
+as one, for an authenticator app's camera. segno draws the symbol; each character cell here
+holds two modules, upper and lower, in explicit black and white: half as tall as one module a
+line, and right on a dark terminal as on a light one (a phone reads dark modules on light)."""
 
 from __future__ import annotations
 
