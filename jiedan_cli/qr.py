@@ -11,7 +11,7 @@ from rich.style import Style
 from rich.text import Text
 
 BORDER = 2  # quiet-zone modules around the symbol, drawn white (the standard's 4 is too tall)
-DARK, LIGHT = "black", "bright_white"
+DARK, LIGHT = "#000000", "#ffffff"  # exact: a theme may soften its named black and white
 
 
 def qr_text(data: str) -> Text:

@@ -366,12 +366,19 @@ def get_profile(conn: sqlite3.Connection, user_id: str) -> Order | None:
     return None if row is None else dict(json.loads(row[0]))
 
 
-def my_roles(conn: sqlite3.Connection) -> frozenset[str] | None:
-    """The signed-in account's roles as last pulled (its `user` change); None until one came."""
+def my_account(conn: sqlite3.Connection) -> Order | None:
+    """The signed-in account as last pulled (its `user` change: e-mail, name, roles, whether
+    two-factor sign-in is on); None until one came."""
     row = conn.execute(
         "SELECT data FROM extra_entities WHERE entity = 'user' AND id = ?", (_me(conn),)
     ).fetchone()
-    return None if row is None else frozenset(json.loads(row[0]).get("roles") or ())
+    return None if row is None else dict(json.loads(row[0]))
+
+
+def my_roles(conn: sqlite3.Connection) -> frozenset[str] | None:
+    """The signed-in account's roles as last pulled; None until they came."""
+    account = my_account(conn)
+    return None if account is None else frozenset(account.get("roles") or ())
 
 
 # ---- what the parties of an order wrote: deliveries, reviews, disputes --------------------------

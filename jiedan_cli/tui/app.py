@@ -53,6 +53,12 @@ SECTION_COMMANDS = (  # palette title, what it does, section, the action its scr
         "points",
         "edit_profile",
     ),
+    (
+        "Two-factor sign-in",
+        "Turn the one-time code for signing in on or off; needs the network (Points, t)",
+        "points",
+        "two_factor",
+    ),
     ("New order", "Post an order for freelancers to bid on (Client, n)", "client", "new_order"),
     (
         "Ask for a revision",

@@ -119,12 +119,27 @@ class PointsLoaded(Message):
     history: list[Item]
     error: str | None = None
     profile: Item | None = None  # mine, as pulled
+    account: Item | None = None  # my account, as pulled (roles, two-factor sign-in)
 
 
 @dataclass
 class ProfileSaved(Message):
     profile: Item | None  # None: not saved
     error: str | None = None
+
+
+@dataclass
+class TwoFactorStarted(Message):
+    started: Item | None  # {secret, otpauth_uri}; None: the server did not start it
+    error: str = ""
+
+
+@dataclass
+class TwoFactorChanged(Message):
+    turning_on: bool
+    account: Item | None  # the account as the server now has it; None: refused
+    error: str = ""
+    started: Item | None = None  # turning on: the secret the code was for, to ask again
 
 
 @dataclass

@@ -12,6 +12,7 @@ from jiedan_cli.domain.errors import InvalidInput, JiedanError
 from jiedan_cli.store.db import open_db
 from jiedan_cli.tui.messages import SignedIn, SignInFailed
 from jiedan_cli.tui.widgets.form_modal import Field, FormModal
+from jiedan_cli.tui.widgets.two_factor_forms import otp_code
 
 
 def _email(text: str) -> str:
@@ -19,13 +20,6 @@ def _email(text: str) -> str:
     if "@" not in email.strip("@"):
         raise InvalidInput("e-mail: an address like name@example.com", field="email")
     return email
-
-
-def _otp(text: str) -> str | None:
-    code = text.strip().replace(" ", "")
-    if code and not (code.isdigit() and len(code) == 6):
-        raise InvalidInput("one-time code: the 6 digits your authenticator app shows", field="otp")
-    return code or None
 
 
 def _email_field(failed: SignInFailed | None) -> Field:
@@ -40,7 +34,7 @@ def sign_in_form(server: str, failed: SignInFailed | None = None) -> FormModal:
     fields = [
         _email_field(failed),
         Field("password", "Password", password=True, required=True),
-        Field("otp", "2FA code", "only when two-factor sign-in is on", check=_otp),
+        Field("otp", "2FA code", "only when two-factor sign-in is on", check=otp_code),
     ]
     errors = {}
     if failed is not None:
@@ -136,7 +130,7 @@ def register_form(server: str, failed: SignInFailed | None = None) -> FormModal:
         f"Create an account on {server}",
         fields,
         submit_label="Create",
-        hint="Signed in at once; `jiedan auth 2fa enable` adds a one-time code later.",
+        hint="Signed in at once; two-factor sign-in can be turned on later (Points, t).",
         check_all=_same_password,
         errors=errors,
     )

@@ -1,10 +1,12 @@
 """Points and membership: the balance, the tier with progress bars to the next one (both
 thresholds of domain/tiers.py must be met: volume and completed orders), and the history;
-above them my public profile, which `p` edits (online: sync/profiles.update_my_profile)."""
+above them my public profile, which `p` edits (online: sync/profiles.update_my_profile), and
+whether two-factor sign-in is on, which `t` changes (online: sync/two_factor.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -17,19 +19,29 @@ from textual.widgets import DataTable, Label, ProgressBar, Static
 from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.domain.tiers import rule_for
 from jiedan_cli.tui import formatting
-from jiedan_cli.tui.messages import PointsLoaded, ProfileSaved
+from jiedan_cli.tui.messages import (
+    PointsLoaded,
+    ProfileSaved,
+    TwoFactorChanged,
+    TwoFactorStarted,
+)
 from jiedan_cli.tui.screens.base import DashboardScreen
 
 
 class Points(DashboardScreen):
-    BINDINGS = [Binding("p", "edit_profile", "Edit profile")]
+    BINDINGS = [
+        Binding("p", "edit_profile", "Edit profile"),
+        Binding("t", "two_factor", "Two-factor"),
+    ]
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.profile: dict[str, Any] = {}
+        self.account: dict[str, Any] = {}
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static("", id="points-profile")
+        yield Static("", id="points-account")
         yield Static("", id="points-head")
         with Horizontal(classes="progress-row"):
             yield Label("Volume", classes="form-label")
@@ -53,7 +65,7 @@ class Points(DashboardScreen):
     @work(thread=True, exclusive=True, group="points")
     def read_points(self) -> None:
         from jiedan_cli.store.earnings import points_balance, points_history
-        from jiedan_cli.store.queries import get_profile, with_order_titles
+        from jiedan_cli.store.queries import get_profile, my_account, with_order_titles
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -65,11 +77,14 @@ class Points(DashboardScreen):
                 return
             me = current_user_id(conn)
             profile = get_profile(conn, me) if me else None
-        self.post_message(PointsLoaded(points, history, None, profile))
+            account = my_account(conn) if me else None
+        self.post_message(PointsLoaded(points, history, None, profile, account))
 
     def on_points_loaded(self, message: PointsLoaded) -> None:
         self.profile = message.profile or {}
+        self.account = message.account or {}
         self.query_one("#points-profile", Static).update(_profile_line(message.profile))
+        self._show_account()
         points = message.points
         head = self.query_one("#points-head", Static)
         if points is None:
@@ -140,6 +155,86 @@ class Points(DashboardScreen):
         self.notify("Profile saved.", timeout=3)
         self.dashboard.replica_changed.publish(None)
 
+    # ---- two-factor sign-in --------------------------------------------------------------------
+
+    def _show_account(self) -> None:
+        """Whether two-factor sign-in is on, once the account has been pulled."""
+        line = self.query_one("#points-account", Static)
+        line.display = bool(self.account)
+        line.update(_account_line(self.account))
+
+    def action_two_factor(self) -> None:
+        """On: a new secret from the server, then a first code; off: a current code."""
+        from jiedan_cli.tui.widgets.two_factor_forms import turn_off_form
+
+        if self.account.get("totp_enabled"):
+            self.app.push_screen(turn_off_form(), partial(self._coded, False))
+        else:
+            self.start_two_factor()
+
+    @work(thread=True, exclusive=True, group="two-factor")
+    def start_two_factor(self) -> None:
+        from jiedan_cli.sync.two_factor import start
+
+        try:
+            self.post_message(TwoFactorStarted(start(server=self.dashboard.server)))
+        except JiedanError as exc:
+            self.post_message(TwoFactorStarted(None, exc.message))
+
+    def on_two_factor_started(self, message: TwoFactorStarted) -> None:
+        if message.started is None:
+            self.notify(
+                f"Two-factor sign-in: {message.error}", severity="error", markup=False, timeout=8
+            )
+            return
+        self._ask_first_code(message.started)
+
+    def _ask_first_code(self, started: dict[str, Any], error: str = "") -> None:
+        from jiedan_cli.tui.widgets.two_factor_forms import turn_on_form
+
+        form = turn_on_form(started, height=self.app.size.height, error=error)
+        self.app.push_screen(form, partial(self._coded, True, started=started))
+
+    def _coded(
+        self,
+        turning_on: bool,
+        values: dict[str, Any] | None,
+        started: dict[str, Any] | None = None,
+    ) -> None:
+        if values is not None:
+            self.send_code(turning_on, values["otp"], started)
+
+    @work(thread=True, exclusive=True, group="two-factor")
+    def send_code(self, turning_on: bool, otp: str, started: dict[str, Any] | None) -> None:
+        from jiedan_cli.sync import two_factor
+
+        server = self.dashboard.server
+        try:
+            with self.dashboard.replica() as conn:
+                if turning_on:
+                    account = two_factor.confirm(conn, otp, server=server)
+                else:
+                    account = two_factor.turn_off(conn, otp, server=server)
+        except JiedanError as exc:
+            self.post_message(TwoFactorChanged(turning_on, None, exc.message, started))
+        else:
+            self.post_message(TwoFactorChanged(turning_on, account))
+
+    def on_two_factor_changed(self, message: TwoFactorChanged) -> None:
+        from jiedan_cli.tui.widgets.two_factor_forms import turn_off_form
+
+        if message.account is None:  # a wrong code: the same dialog again, with the reason
+            if message.started is not None:
+                self._ask_first_code(message.started, message.error)
+            else:
+                self.app.push_screen(turn_off_form(message.error), partial(self._coded, False))
+            return
+        self.account = message.account
+        self._show_account()
+        state = "on" if message.turning_on else "off"
+        self.notify(f"Two-factor sign-in is {state}.", timeout=4)
+        self.dashboard.replica_changed.publish(None)
+
 
 def _head(points: dict[str, Any]) -> Text:
     text = Text(f"{points['balance']:,}", style="bold")
@@ -151,6 +246,12 @@ def _head(points: dict[str, Any]) -> Text:
     else:
         text.append("   ·   the top tier")
     return text
+
+
+def _account_line(account: dict[str, Any]) -> Text:
+    if account.get("totp_enabled"):
+        return Text("Two-factor sign-in is on: signing in and withdrawing ask for a code.", "dim")
+    return Text("Two-factor sign-in is off: t turns it on.", "dim")
 
 
 def _profile_line(profile: dict[str, Any] | None) -> Text:

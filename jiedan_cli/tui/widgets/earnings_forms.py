@@ -16,6 +16,7 @@ from jiedan_cli.domain.timefmt import parse_date
 from jiedan_cli.store.ledger_export import SUFFIXES
 from jiedan_cli.tui.formatting import yuan
 from jiedan_cli.tui.widgets.form_modal import Field, FormModal
+from jiedan_cli.tui.widgets.two_factor_forms import otp_code
 
 FORMAT_CHOICES = (("CSV (spreadsheets)", "csv"), ("Ledger journal (hledger, ledger)", "ledger"))
 
@@ -29,10 +30,6 @@ def _amount(text: str, available_fen: int | None) -> int:
         except Refused as exc:
             raise InvalidInput(exc.message, field="amount") from None
     return fen
-
-
-def _code(text: str) -> str | None:
-    return text.replace(" ", "").strip() or None
 
 
 def withdraw_form(
@@ -55,7 +52,7 @@ def withdraw_form(
             "otp",
             "One-time code",
             placeholder="from your authenticator, when 2FA is on",
-            check=_code,
+            check=otp_code,
             required=bool(reason),
         ),
     ]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.console import RenderableType
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -53,8 +54,10 @@ class FormModal(ModalScreen[Values | None]):
         hint: str = "",
         check_all: Callable[[Values], Values] | None = None,
         errors: dict[str, str] | None = None,
+        preface: RenderableType | None = None,
     ) -> None:
-        """`errors`: field → what was wrong last time (a form opened again after a refusal)."""
+        """`errors`: field → what was wrong last time (a form opened again after a refusal);
+        `preface`: shown above the fields (a QR code to scan, a secret to type)."""
         super().__init__()
         self.form_title = title
         self.fields = {field.name: field for field in fields}
@@ -62,10 +65,13 @@ class FormModal(ModalScreen[Values | None]):
         self.hint = hint
         self.check_all = check_all
         self.errors = errors or {}
+        self.preface = preface
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
             yield Static(self.form_title, classes="form-title")
+            if self.preface is not None:
+                yield Static(self.preface, classes="form-preface")
             for field in self.fields.values():
                 with Horizontal(classes="form-row"):
                     yield Label(field.label, classes="form-label")
