@@ -14,6 +14,7 @@ import pytest
 from textual.pilot import Pilot
 
 from jiedan_cli.tui.app import JiedanApp
+from jiedan_cli.tui.screens.client_mode import ClientMode
 from tests.sync.conftest import LiveServer
 from tests.tui.market import build_market
 
@@ -73,3 +74,12 @@ async def shows(pilot: Pilot[Any], app: JiedanApp, text: str) -> str:
     from tests.tui.helpers import screen_text
 
     return str(await wait_for(pilot, lambda: text in screen_text(app) and text, what=repr(text)))
+
+
+async def client_mode(app: JiedanApp, pilot: Pilot[Any]) -> ClientMode:
+    """Client mode (key 5), once it has read my orders."""
+    await pilot.press("5")
+    screen = app.screen
+    assert isinstance(screen, ClientMode)
+    await wait_for(pilot, lambda: screen.loaded is not None, what="my orders")
+    return screen

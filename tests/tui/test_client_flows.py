@@ -21,21 +21,13 @@ from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
 from jiedan_cli.tui.widgets.field_error import FieldError
 from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.sync.conftest import LiveServer
-from tests.tui.conftest import SIZE, offline_app, shows, wait_for
+from tests.tui.conftest import SIZE, client_mode, offline_app, shows, wait_for
 from tests.tui.helpers import pending_intents, screen_text
 from tests.tui.live import api, replica_of
 
 pytestmark = pytest.mark.anyio
 
 RATED = {"count": 23, "average": 4.8}
-
-
-async def client_mode(app: JiedanApp, pilot: Any) -> ClientMode:
-    await pilot.press("5")
-    screen = app.screen
-    assert isinstance(screen, ClientMode)
-    await wait_for(pilot, lambda: screen.loaded is not None, what="my orders")
-    return screen
 
 
 async def new_order_form(app: JiedanApp, pilot: Any, **typed: str) -> FormModal:

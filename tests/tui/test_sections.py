@@ -13,9 +13,8 @@ from jiedan_cli.store.db import open_db
 from jiedan_cli.store.earnings import earnings_summary
 from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.formatting import yuan
-from jiedan_cli.tui.screens.client_mode import ClientMode
 from jiedan_cli.tui.screens.order_detail import OrderDetail
-from tests.tui.conftest import SIZE, shows, wait_for
+from tests.tui.conftest import SIZE, client_mode, shows, wait_for
 from tests.tui.helpers import pending_intents, screen_text
 
 pytestmark = pytest.mark.anyio
@@ -64,14 +63,6 @@ async def test_points_shows_the_balance_and_the_way_to_the_next_tier(
         text = screen_text(app)
     assert "普通 regular" in text and "next: 银牌 silver" in text
     assert "4 of 5  80%" in text  # completed orders: one short of silver
-
-
-async def client_mode(app: JiedanApp, pilot: object) -> ClientMode:
-    await app.switch_mode("client")
-    screen = app.screen
-    assert isinstance(screen, ClientMode)
-    await wait_for(pilot, lambda: screen.loaded is not None)  # type: ignore[arg-type]
-    return screen
 
 
 async def test_client_mode_awards_the_highlighted_bid(
