@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.tiers import Tier, rule_for
 
 
@@ -50,3 +52,37 @@ FEE_STRUCTURES: tuple[FeeStructure, ...] = (
     FeeStructure("membership", 0, 29_900),
     FeeStructure("hybrid", 500, 9_900),
 )
+
+
+def simulate(
+    monthly_volume_fen: int, orders: int = 1, *, tier: Tier | str = Tier.REGULAR
+) -> list[dict[str, Any]]:
+    """What each fee structure would cost a freelancer in a month of `orders` orders worth
+    `monthly_volume_fen` in all (`jiedan fees simulate`, the seed's 4.1): the commission is
+    this platform's own, discounted for `tier`; the others are the alternatives it weighs.
+    Rows keep FEE_STRUCTURES' order; the cheapest (all of them, on a tie) is marked."""
+    if monthly_volume_fen <= 0:
+        raise InvalidInput("monthly volume: more than zero", field="monthly_volume")
+    if orders <= 0:
+        raise InvalidInput("orders: at least one", field="orders")
+    discount = rule_for(tier).fee_discount_bp
+    rows: list[dict[str, Any]] = []
+    for structure in FEE_STRUCTURES:
+        rate = max(structure.rate_bp - discount, 0) if structure.rate_bp else 0
+        cost = structure.monthly_fee_fen + _percent_of(monthly_volume_fen, rate)
+        rows.append(
+            {
+                "structure": structure.name,
+                "rate_bp": rate,
+                "monthly_fee_fen": structure.monthly_fee_fen,
+                "monthly_cost_fen": cost,
+                "effective_rate_bp": (cost * 10_000 + monthly_volume_fen // 2)
+                // monthly_volume_fen,
+                "per_order_fen": (cost + orders // 2) // orders,
+                "kept_fen": monthly_volume_fen - cost,
+            }
+        )
+    cheapest = min(int(row["monthly_cost_fen"]) for row in rows)
+    for row in rows:
+        row["cheapest"] = row["monthly_cost_fen"] == cheapest
+    return rows

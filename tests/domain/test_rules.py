@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jiedan_cli.domain.contacts import mask_contacts
-from jiedan_cli.domain.errors import Conflict
-from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY, FEE_STRUCTURES, FeePolicy
+from jiedan_cli.domain.errors import Conflict, InvalidInput
+from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY, FEE_STRUCTURES, FeePolicy, simulate
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.ledger import split_release, split_resolution
 from jiedan_cli.domain.states import (
@@ -101,3 +101,37 @@ def test_contacts_are_masked(text: str) -> None:
 
 def test_plain_text_is_left_alone() -> None:
     assert mask_contacts("预算 800 元，3 天交付") == ("预算 800 元，3 天交付", False)
+
+
+def test_simulating_a_month_prices_every_structure_and_marks_the_cheapest() -> None:
+    rows = {row["structure"]: row for row in simulate(800_000, 4)}  # ¥8,000 in four orders
+    assert rows["commission"] == {
+        "structure": "commission",
+        "rate_bp": 1_000,
+        "monthly_fee_fen": 0,
+        "monthly_cost_fen": 80_000,
+        "effective_rate_bp": 1_000,
+        "per_order_fen": 20_000,
+        "kept_fen": 720_000,
+        "cheapest": False,
+    }
+    assert rows["membership"]["monthly_cost_fen"] == 29_900 and rows["membership"]["cheapest"]
+    assert rows["hybrid"]["monthly_cost_fen"] == 9_900 + 40_000
+    # a small month: the membership fee is the dear one (the seed's 4.1)
+    small = {row["structure"]: row for row in simulate(100_000)}
+    assert small["commission"]["cheapest"] and not small["membership"]["cheapest"]
+    assert small["membership"]["kept_fen"] == 100_000 - 29_900
+
+
+def test_a_higher_tier_pays_a_lower_commission_in_the_simulation() -> None:
+    regular = simulate(1_000_000)[0]
+    gold = simulate(1_000_000, tier=Tier.GOLD)[0]
+    assert (regular["rate_bp"], gold["rate_bp"]) == (1_000, 800)
+    assert gold["monthly_cost_fen"] == 80_000
+    assert simulate(1_000_000, tier=Tier.GOLD)[1]["rate_bp"] == 0  # no commission to discount
+
+
+@pytest.mark.parametrize(("volume", "orders"), [(0, 1), (-5, 1), (100, 0)])
+def test_a_month_needs_volume_and_orders(volume: int, orders: int) -> None:
+    with pytest.raises(InvalidInput):
+        simulate(volume, orders)
