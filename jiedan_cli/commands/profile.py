@@ -1,8 +1,9 @@
-"""`jiedan profile show [USER_ID]|set …`: public profiles (skills, rating, rate, portfolio).
+"""`jiedan profile show [USER_ID]|set …|portfolio add|list|remove`: public profiles (skills,
+rating, rate, portfolio).
 
 The signed-in user's own profile is read from the local replica when it has been pulled;
-another user's comes from the server (GET /v1/profiles/{id}). `set` is online-only
-(PATCH /v1/me/profile), then syncs so the replica holds the new profile."""
+another user's comes from the server (GET /v1/profiles/{id}). `set` and portfolio changes are
+online-only, then sync so the replica holds the new profile; `portfolio list` reads it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from jiedan_cli.render import Column, output
 app = typer.Typer(
     help="Your public profile, and others'.", no_args_is_help=True, add_completion=False
 )
+portfolio = typer.Typer(
+    help="Work you show on your profile; each item public or private.", no_args_is_help=True
+)
+app.add_typer(portfolio, name="portfolio")
 
 PROFILE_COLUMNS: list[Column] = [
     ("user_id", "User"),
@@ -27,6 +32,15 @@ PROFILE_COLUMNS: list[Column] = [
     ("stars", "Rating"),
     ("completed_count", "Completed"),
     ("bio", "Bio"),
+]
+
+
+PORTFOLIO_COLUMNS: list[Column] = [
+    ("id", "ID"),
+    ("title", "Title"),
+    ("shown_to", "Shown to"),
+    ("url", "Link"),
+    ("description", "About it"),
 ]
 
 
@@ -114,3 +128,55 @@ def set_profile(
     with replica() as conn:
         profile = update_my_profile(conn, changes)
     _print(profile, as_json=as_json)
+
+
+@portfolio.command("add")
+def add_to_portfolio(
+    title: Annotated[str, typer.Option("--title", help="What the work is.")],
+    url: Annotated[str | None, typer.Option("--url", help="Where to see it (http(s)://…).")] = None,
+    description: Annotated[str, typer.Option("--description", help="A few words.")] = "",
+    private: Annotated[
+        bool, typer.Option("--private", help="Shown to you only, not on your public profile.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a piece of work to your portfolio (online only); prints it."""
+    from jiedan_cli.sync.profiles import add_portfolio_item
+
+    with replica() as conn:
+        item = add_portfolio_item(
+            conn, title=title, url=url, description=description, public=not private
+        )
+    _print_items([item], as_json=as_json, one=True)
+
+
+@portfolio.command("list")
+def list_portfolio(as_json: JsonOption = False) -> None:
+    """Your portfolio, private items too, from the local replica."""
+    with replica() as conn:
+        me = current_user_id(conn)
+    if me is None:
+        raise Unauthenticated("not signed in: run `jiedan auth login`")
+    profile = _own_profile(me) or {}
+    _print_items(list(profile.get("portfolio") or []), as_json=as_json)
+
+
+@portfolio.command("remove")
+def remove_from_portfolio(
+    item_id: Annotated[str, typer.Argument(help="The item's id (portfolio list).")],
+) -> None:
+    """Take an item off your portfolio (online only)."""
+    from jiedan_cli.render import say
+    from jiedan_cli.sync.profiles import remove_portfolio_item
+
+    with replica() as conn:
+        remove_portfolio_item(conn, item_id)
+    say(f"removed {item_id} from your portfolio")
+
+
+def _print_items(items: list[dict[str, Any]], *, as_json: bool, one: bool = False) -> None:
+    if as_json:
+        output(items[0] if one else items, as_json=True)
+        return
+    shown = [{**item, "shown_to": "everyone" if item.get("public") else "you"} for item in items]
+    output(shown[0] if one else shown, as_json=False, columns=PORTFOLIO_COLUMNS)

@@ -51,3 +51,35 @@ def update_my_profile(conn: sqlite3.Connection, changes: dict[str, Any]) -> dict
     profile = dict(api_call("PATCH", "/v1/me/profile", json=changes))
     quick_sync(conn)
     return profile
+
+
+def add_portfolio_item(
+    conn: sqlite3.Connection,
+    *,
+    title: str,
+    url: str | None = None,
+    description: str = "",
+    public: bool = True,
+) -> dict[str, Any]:
+    """One piece of work to show (online only: POST /v1/me/portfolio), then a short sync so
+    the replica's profile lists it. The id is chosen here: a retried request adds it once."""
+    from jiedan_cli.domain.ids import new_id
+    from jiedan_cli.sync.engine import quick_sync
+    from jiedan_cli.sync.http import api_call
+
+    body = {"id": new_id(), "title": title, "description": description, "public": public}
+    if url:
+        body["url"] = url
+    item = dict(api_call("POST", "/v1/me/portfolio", json=body))
+    quick_sync(conn)
+    return item
+
+
+def remove_portfolio_item(conn: sqlite3.Connection, item_id: str) -> None:
+    """Online only (DELETE /v1/me/portfolio/{id}), then a short sync; NotFound when it is not
+    one of mine."""
+    from jiedan_cli.sync.engine import quick_sync
+    from jiedan_cli.sync.http import api_call
+
+    api_call("DELETE", f"/v1/me/portfolio/{quote(item_id, safe='')}")
+    quick_sync(conn)
