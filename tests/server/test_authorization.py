@@ -373,6 +373,7 @@ ROWS: list[Row] = [
         fresh=False,
     ),
     get("/v1/points", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    post("/v1/points/checkin", lambda w: Call({}, w.freelancer), SIGNED_IN, fresh=False),
     get(
         "/v1/points/history",
         lambda w: Call({}, w.freelancer, hidden=(w.completed["id"],)),

@@ -304,6 +304,7 @@ def push_args(w: World) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         "approve_refund": (w.freelancer, {"order_id": working}),
         "open_dispute": (w.client, {"order_id": working, "reason": "争议"}),
         "write_review": (w.client, {"order_id": w.completed["id"], "stars": 5}),
+        "check_in": (w.other, {}),
     }
 
 

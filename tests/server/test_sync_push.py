@@ -371,4 +371,5 @@ def test_every_intent_is_registered() -> None:
         "approve_refund",
         "open_dispute",
         "write_review",
+        "check_in",
     }

@@ -84,6 +84,19 @@ class PointsEntryOut(BaseModel):
     created_at: str
 
 
+class CheckinBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: date | None = Field(
+        default=None, description="YYYY-MM-DD in China; today when left out, yesterday offline"
+    )
+
+
+class CheckinOut(PointsEntryOut):
+    day: str
+    streak: int = Field(description="days in a row, this one included (the bonus is capped)")
+
+
 @router.get("/earnings/summary", response_model=SummaryOut, responses=UNAUTHORIZED)
 def earnings_summary(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     with ctx.db.read() as conn:
@@ -142,3 +155,19 @@ def points_balance(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
 def points_history(ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
     with ctx.db.read() as conn:
         return points.points_history(conn, ctx.user)
+
+
+@router.post(
+    "/points/checkin",
+    response_model=CheckinOut,
+    responses={
+        **UNAUTHORIZED,
+        409: {"description": "Too late for that day"},
+        422: {"description": "Invalid request"},
+    },
+)
+def check_in(body: CheckinBody | None = None, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """The daily check-in (签到): points for the streak, once a day (a repeat answers the
+    first). Offline clients send it through /v1/sync/push as the `check_in` intent."""
+    with ctx.db.write() as conn:
+        return points.check_in(conn, ctx.user, now=ctx.now(), day=body.day if body else None)

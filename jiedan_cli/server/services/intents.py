@@ -140,6 +140,10 @@ class OrderArgs(Args):
     order_id: Id
 
 
+class CheckinArgs(Args):
+    day: date | None = None
+
+
 class FundOrderArgs(Args):
     order_id: Id
     milestone_id: Id | None = None
@@ -331,6 +335,11 @@ def _write_review(conn: Any, actor: Actor, a: WriteReviewArgs, **when: Any) -> A
         now=when["now"],
         review_id=a.id,
     )
+
+
+@intent("check_in", CheckinArgs)
+def _check_in(conn: Any, actor: Actor, a: CheckinArgs, **when: Any) -> Any:
+    return service("points").check_in(conn, actor, now=when["now"], day=a.day)
 
 
 # ---- work and escrow ----------------------------------------------------------------------

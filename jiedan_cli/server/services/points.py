@@ -3,13 +3,21 @@ balance that never goes negative — and the membership tier shown beside them."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
 from jiedan_cli.domain.ledger import freelancer_available
+from jiedan_cli.domain.points import (
+    CHECKIN_STREAK_CAP,
+    check_checkin_day,
+    checkin_day,
+    checkin_entry_id,
+    checkin_streak,
+    points_for_checkin,
+)
 from jiedan_cli.domain.tiers import standing
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import ledger_transfers, points_balances, points_entries
@@ -120,3 +128,32 @@ def points_history(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
         .order_by(points_entries.c.created_at.desc(), points_entries.c.id.desc())
     )
     return [entry_view(r) for r in rows]
+
+
+def check_in(
+    conn: Connection, actor: Actor, *, now: datetime, day: date | None = None
+) -> dict[str, Any]:
+    """The daily check-in (签到) for `day` (today in China; yesterday when made offline then):
+    points for the streak it makes, once a day — a repeat answers the first entry."""
+    day = check_checkin_day(day or checkin_day(now), checkin_day(now))
+    back = range(1, CHECKIN_STREAK_CAP + 1)
+    earlier = {checkin_entry_id(actor.id, day - timedelta(days=n)): n for n in back}
+    found = conn.execute(
+        select(points_entries.c.id).where(points_entries.c.id.in_(list(earlier)))
+    ).scalars()
+    days_back = {earlier[entry] for entry in found}
+    streak = checkin_streak(day, lambda d: (day - d).days in days_back)
+    entry_id = checkin_entry_id(actor.id, day)
+    existing = conn.execute(select(points_entries).where(points_entries.c.id == entry_id)).first()
+    if existing is not None:  # checked in already (another device, a retried sync)
+        entry = entry_view(existing)
+    else:
+        entry = award_points(
+            conn,
+            user_id=actor.id,
+            amount=points_for_checkin(streak),
+            kind="checkin",
+            entry_id=entry_id,
+            now=now,
+        )
+    return {**entry, "day": day.isoformat(), "streak": streak}
