@@ -1,13 +1,15 @@
-"""`jiedan points balance|history`: points (积分) and the membership tier, from the local
-replica (store/earnings.py computes them with the server's rules)."""
+"""`jiedan points balance|history|checkin`: points (积分) and the membership tier, from the
+local replica (store/earnings.py computes them with the server's rules), and the daily
+check-in (签到), local-first like every command that changes something."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, replica
+from jiedan_cli.commands.common import JsonOption, OfflineOption, finish, perform, replica
 from jiedan_cli.render import Column, output
 
 app = typer.Typer(
@@ -21,6 +23,13 @@ BALANCE_COLUMNS: list[Column] = [
     ("next_tier", "Next tier"),
     ("volume", "12-month volume ¥"),
     ("completed_orders", "Completed orders"),
+]
+CHECKIN_COLUMNS: list[Column] = [
+    ("day", "Day"),
+    ("amount", "Points"),
+    ("streak", "Days in a row"),
+    ("sync_state", "Sync"),
+    ("reject_reason", "Rejected because"),
 ]
 HISTORY_COLUMNS: list[Column] = [
     ("created_at", "When"),
@@ -63,3 +72,21 @@ def history(as_json: JsonOption = False) -> None:
     with replica() as conn:
         entries = points_history(conn)
     output(entries, as_json=as_json, columns=HISTORY_COLUMNS)
+
+
+@app.command()
+def checkin(offline: OfflineOption = False, as_json: JsonOption = False) -> None:
+    """Today's check-in (签到): points, more for each day in a row; once a day."""
+    from jiedan_cli.store import actions
+
+    with replica() as conn:
+        shown = perform(conn, lambda: actions.check_in(conn), kind="checkin", offline=offline)
+        answer = conn.execute(
+            "SELECT result FROM outbox WHERE intent = 'check_in' AND object_id = ?"
+            " AND state = 'done' ORDER BY seq DESC LIMIT 1",
+            (shown["id"],),
+        ).fetchone()
+    if answer is not None and answer[0]:  # the server's own count, once it has answered
+        server = json.loads(answer[0])
+        shown = {**shown, **{k: server[k] for k in ("amount", "streak", "created_at")}}
+    finish(shown, as_json=as_json, columns=CHECKIN_COLUMNS)

@@ -87,6 +87,7 @@ INTENT_LABELS = {  # outbox intents, as the user thinks of them
     "accept_order": "Accepting the delivery",
     "write_review": "Your review",
     "open_dispute": "Your dispute",
+    "check_in": "Your check-in",
 }
 
 

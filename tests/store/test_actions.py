@@ -4,6 +4,7 @@ code the server would give (the same domain rules)."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from jiedan_cli.domain.errors import (
     Refused,
     Unauthenticated,
 )
+from jiedan_cli.domain.points import checkin_day, checkin_entry_id
 from jiedan_cli.store import actions, outbox, queries
 from jiedan_cli.store.apply import apply_page
 from tests.store.factories import bid, order, page, put
@@ -177,3 +179,27 @@ def test_a_clients_message_goes_to_the_awarded_freelancer_or_must_name_one(
     sent = actions.send_message(store, order_id="o2", text="开始吧")
     assert sent["recipient_id"] == "f-1"
     assert outbox.pending(store)[0].args["to"] == "f-1"
+
+
+def test_a_check_in_counts_the_streak_the_replica_knows_and_comes_once_a_day(
+    store: sqlite3.Connection,
+) -> None:
+    noon = datetime(2026, 3, 20, 4, tzinfo=UTC)  # 12:00 in China
+    today = checkin_day(noon)
+    pulled = [
+        {"id": checkin_entry_id("me", today - timedelta(days=n)), "amount": 5, "kind": "checkin"}
+        for n in (1, 2)
+    ]  # the two days before, as the server sent them
+    _with(
+        store, *(put("points_entry", {**e, "created_at": "2026-03-19T04:00:00Z"}) for e in pulled)
+    )
+    shown = actions.check_in(store, now=noon)
+    assert (shown["day"], shown["streak"], shown["amount"]) == (str(today), 3, 7)
+    assert shown["id"] == checkin_entry_id("me", today) and shown["sync_state"] == "pending"
+    [op] = outbox.pending(store)
+    assert (op.intent, op.args) == ("check_in", {"day": str(today)})
+    with pytest.raises(Conflict) as caught:
+        actions.check_in(store, now=noon + timedelta(hours=3))  # the same day in China
+    assert caught.value.code == "checked_in"
+    tomorrow = actions.check_in(store, now=noon + timedelta(days=1))  # the queued one counts
+    assert tomorrow["streak"] == 4
