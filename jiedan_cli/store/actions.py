@@ -8,9 +8,8 @@ Where it does not know the object, the operation is queued and the server decide
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from jiedan_cli.domain import order_rules
@@ -349,40 +348,18 @@ def check_in(conn: sqlite3.Connection, *, now: datetime | None = None) -> dict[s
     """Today's check-in (签到), queued: the points it should bring are worked out from the
     check-ins the replica knows (the server decides; its entry replaces this at the next
     pull). Refused at once when today's is here already, synced or waiting."""
-    from jiedan_cli.domain import points
+    from jiedan_cli.store.earnings import checkin_today
 
-    me = _me(conn)
-    day = points.checkin_day(now or datetime.now(UTC))
-    done = _checkin_days(conn, me, day)
-    if day in done:
-        raise Conflict(f"you have checked in today ({day}) already", code="checked_in")
-    streak = points.checkin_streak(day, lambda d: d in done)
-    entry_id = points.checkin_entry_id(me, day)
-    _queue(conn, "check_in", {"day": day.isoformat()}, "points", entry_id)
+    today = checkin_today(conn, now=now)
+    if today["checked_in"]:
+        raise Conflict(f"you have checked in today ({today['day']}) already", code="checked_in")
+    _queue(conn, "check_in", {"day": today["day"]}, "points", today["id"])
     return {
-        "id": entry_id,
+        "id": today["id"],
         "kind": "checkin",
-        "day": day.isoformat(),
-        "streak": streak,
-        "amount": points.points_for_checkin(streak),
+        "day": today["day"],
+        "streak": today["streak"],
+        "amount": today["amount"],
         "sync_state": "pending",
         "reject_reason": None,
     }
-
-
-def _checkin_days(conn: sqlite3.Connection, me: str, today: date) -> set[date]:
-    """The days up to `today`, as far back as a streak can reach, with a check-in of mine
-    pulled (its entry is here) or queued (and not refused)."""
-    from jiedan_cli.domain.points import CHECKIN_STREAK_CAP, checkin_entry_id
-
-    days = [today - timedelta(days=n) for n in range(CHECKIN_STREAK_CAP + 2)]
-    by_id = {checkin_entry_id(me, day): day for day in days}
-    marks = ", ".join("?" for _ in by_id)
-    rows = conn.execute(f"SELECT id FROM points_entries WHERE id IN ({marks})", list(by_id))
-    found = {by_id[row[0]] for row in rows}
-    queued = conn.execute(
-        "SELECT args FROM outbox WHERE intent = 'check_in' AND state != 'rejected'"
-    )
-    for (args,) in queued:
-        found.add(date.fromisoformat(json.loads(args)["day"]))
-    return found

@@ -120,6 +120,41 @@ def points_history(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return _payloads(conn, "SELECT data FROM points_entries ORDER BY created_at DESC, id DESC")
 
 
+def checkin_today(conn: sqlite3.Connection, *, now: datetime | None = None) -> dict[str, Any]:
+    """Today's check-in as the replica sees it: {day, id, checked_in, streak, amount} — the
+    streak and points it makes (or made), from my check-ins pulled or queued (not refused)."""
+    from jiedan_cli.domain import points
+
+    me = _me(conn)
+    day = points.checkin_day(now or datetime.now(UTC))
+    done = _checkin_days(conn, me, day)
+    streak = points.checkin_streak(day, lambda d: d in done)
+    return {
+        "day": day.isoformat(),
+        "id": points.checkin_entry_id(me, day),
+        "checked_in": day in done,
+        "streak": streak,
+        "amount": points.points_for_checkin(streak),
+    }
+
+
+def _checkin_days(conn: sqlite3.Connection, me: str, today: date) -> set[date]:
+    """The days up to `today`, as far back as a streak reaches, with a check-in of mine
+    pulled (its entry is here) or queued (and not refused)."""
+    from jiedan_cli.domain.points import CHECKIN_STREAK_CAP, checkin_entry_id
+
+    days = [today - timedelta(days=n) for n in range(CHECKIN_STREAK_CAP + 2)]
+    by_id = {checkin_entry_id(me, day): day for day in days}
+    marks = ", ".join("?" for _ in by_id)
+    rows = conn.execute(f"SELECT id FROM points_entries WHERE id IN ({marks})", list(by_id))
+    found = {by_id[row[0]] for row in rows}
+    queued = conn.execute(
+        "SELECT args FROM outbox WHERE intent = 'check_in' AND state != 'rejected'"
+    )
+    found.update(date.fromisoformat(json.loads(args)["day"]) for (args,) in queued)
+    return found
+
+
 def completed_volume(conn: sqlite3.Connection, *, now: datetime | None = None) -> tuple[int, int]:
     """(gross fen paid for the user's work, orders paid) over the trailing year before `now`
     (all time when None). Gross = paid out plus the fee withheld, as the server counts it."""

@@ -54,6 +54,12 @@ SECTION_COMMANDS = (  # palette title, what it does, section, the action its scr
         "edit_profile",
     ),
     (
+        "Check in",
+        "Today's check-in (签到): points, more for days in a row (Points, c)",
+        "points",
+        "check_in",
+    ),
+    (
         "Two-factor sign-in",
         "Turn the one-time code for signing in on or off; needs the network (Points, t)",
         "points",

@@ -120,6 +120,7 @@ class PointsLoaded(Message):
     error: str | None = None
     profile: Item | None = None  # mine, as pulled
     account: Item | None = None  # my account, as pulled (roles, two-factor sign-in)
+    checkin: Item | None = None  # today's check-in: store.earnings.checkin_today
 
 
 @dataclass

@@ -102,3 +102,18 @@ async def test_client_mode_does_not_offer_to_fund_an_open_order(
         await pilot.pause(0.2)
         assert "funds the escrow" not in screen_text(app)
     assert pending_intents(market_db) == []
+
+
+async def test_the_daily_check_in_from_the_points_screen(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        screen = app.screen
+        await shows(pilot, app, "签到 not checked in today: c checks in for +5 points")
+        assert "c" in screen.active_bindings
+        await pilot.press("c")
+        await shows(pilot, app, "签到 ✓ checked in today   ·   1 day in a row")
+        await wait_for(pilot, lambda: "c" not in screen.active_bindings, what="c gone")
+    assert pending_intents(market_db) == [("check_in", {"day": "2026-03-20"})]

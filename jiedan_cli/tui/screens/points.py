@@ -1,4 +1,5 @@
-"""Points and membership: the balance, the tier with progress bars to the next one (both
+"""Points and membership: the balance, today's check-in (签到, `c`: store.actions.check_in,
+local-first), the tier with progress bars to the next one (both
 thresholds of domain/tiers.py must be met: volume and completed orders), and the history;
 above them my public profile, which `p` edits (online: sync/profiles.update_my_profile), and
 whether two-factor sign-in is on, which `t` changes (online: sync/two_factor.py)."""
@@ -20,6 +21,7 @@ from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.domain.tiers import rule_for
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import (
+    ActionDone,
     PointsLoaded,
     ProfileSaved,
     TwoFactorChanged,
@@ -30,6 +32,7 @@ from jiedan_cli.tui.screens.base import DashboardScreen
 
 class Points(DashboardScreen):
     BINDINGS = [
+        Binding("c", "check_in", "Check in"),
         Binding("p", "edit_profile", "Edit profile"),
         Binding("t", "two_factor", "Two-factor"),
     ]
@@ -38,11 +41,13 @@ class Points(DashboardScreen):
         super().__init__(**options)
         self.profile: dict[str, Any] = {}
         self.account: dict[str, Any] = {}
+        self.checkin: dict[str, Any] | None = None  # today's, once read
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static("", id="points-profile")
         yield Static("", id="points-account")
         yield Static("", id="points-head")
+        yield Static("", id="points-checkin")
         with Horizontal(classes="progress-row"):
             yield Label("Volume", classes="form-label")
             yield ProgressBar(id="tier-volume", show_eta=False, show_percentage=False)
@@ -64,7 +69,7 @@ class Points(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="points")
     def read_points(self) -> None:
-        from jiedan_cli.store.earnings import points_balance, points_history
+        from jiedan_cli.store.earnings import checkin_today, points_balance, points_history
         from jiedan_cli.store.queries import get_profile, my_account, with_order_titles
         from jiedan_cli.store.state import current_user_id
 
@@ -72,13 +77,14 @@ class Points(DashboardScreen):
             try:
                 points = points_balance(conn, now=self.dashboard.now())
                 history = with_order_titles(conn, points_history(conn))
+                checkin = checkin_today(conn, now=self.dashboard.now())
             except JiedanError as exc:
                 self.post_message(PointsLoaded(None, [], exc.message))
                 return
             me = current_user_id(conn)
             profile = get_profile(conn, me) if me else None
             account = my_account(conn) if me else None
-        self.post_message(PointsLoaded(points, history, None, profile, account))
+        self.post_message(PointsLoaded(points, history, None, profile, account, checkin))
 
     def on_points_loaded(self, message: PointsLoaded) -> None:
         self.profile = message.profile or {}
@@ -91,6 +97,9 @@ class Points(DashboardScreen):
             head.update(Text(message.error or "No points yet.", style="dim"))
             return
         head.update(_head(points))
+        self.checkin = message.checkin
+        self.query_one("#points-checkin", Static).update(_checkin_line(message.checkin))
+        self.refresh_bindings()  # `c` only while today's check-in is still to do
         progress = points["progress"]
         self._bar(
             "volume", progress["volume_fen"], progress.get("next_min_volume_fen"), formatting.yuan
@@ -117,6 +126,28 @@ class Points(DashboardScreen):
         bar.update(total=need, progress=min(have, need))
         done = "  ✓" if have >= need else f"  {100 * have // max(need, 1)}%"
         label.update(f"{shown(have)} of {shown(need)}{done}")
+
+    # ---- the daily check-in --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "check_in":
+            return self.checkin is not None and not self.checkin.get("checked_in")
+        return True
+
+    def action_check_in(self) -> None:
+        from jiedan_cli.store import actions
+
+        self.perform("check in", partial(actions.check_in, now=self.dashboard.now()))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        super().on_action_done(message)
+        if message.action == "check in":
+            shown = message.shown
+            self.notify(
+                f"Checked in: +{shown['amount']} points, {shown['streak']} day(s) in a row;"
+                " sent with the next sync.",
+                timeout=4,
+            )
 
     # ---- my profile ----------------------------------------------------------------------------
 
@@ -245,6 +276,21 @@ def _head(points: dict[str, Any]) -> Text:
         text.append(f"   ·   next: {rule_for(following).label} {following} — both bars full")
     else:
         text.append("   ·   the top tier")
+    return text
+
+
+def _checkin_line(checkin: dict[str, Any] | None) -> Text:
+    if checkin is None:
+        return Text("")
+    streak = int(checkin["streak"])
+    if checkin["checked_in"]:
+        text = Text("签到 ✓ checked in today", style="bold")
+        text.append(f"   ·   {streak} day{'s' if streak > 1 else ''} in a row", style="dim")
+        return text
+    text = Text("签到 not checked in today: ", style="dim")
+    text.append(f"c checks in for +{checkin['amount']} points", style="bold")
+    if streak > 1:
+        text.append(f" ({streak} days in a row)", style="dim")
     return text
 
 
