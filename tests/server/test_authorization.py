@@ -373,6 +373,11 @@ ROWS: list[Row] = [
         fresh=False,
     ),
     get("/v1/points", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    get(
+        "/v1/me/export",
+        lambda w: Call({}, w.freelancer, hidden=(w.freelancer["email"], w.completed["id"])),
+        SIGNED_IN,
+    ),
     post("/v1/points/checkin", lambda w: Call({}, w.freelancer), SIGNED_IN, fresh=False),
     get(
         "/v1/points/history",

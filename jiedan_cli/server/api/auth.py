@@ -112,6 +112,15 @@ def me(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
         return accounts.user_view(accounts.user_row(conn, ctx.user.id))
 
 
+@router.get("/me/export", responses=UNAUTHORIZED)
+def export_account(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """Everything the server holds about the caller, as one JSON document (no secrets)."""
+    from jiedan_cli.server.services.account_export import export_account
+
+    with ctx.db.read() as conn:
+        return export_account(conn, ctx.user, now=ctx.now())
+
+
 @router.post(
     "/auth/2fa/enable", response_model=TotpSecretOut, responses={**UNAUTHORIZED, **CONFLICT}
 )
