@@ -25,6 +25,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "earnings": ("jiedan_cli.commands.earnings", "app", "Earnings, ledger export, withdrawals."),
     "points": ("jiedan_cli.commands.points", "app", "Your points and membership tier."),
     "profile": ("jiedan_cli.commands.profile", "app", "Your public profile, and others'."),
+    "account": ("jiedan_cli.commands.account", "app", "Your account: export your data."),
     "fees": ("jiedan_cli.commands.fees", "app", "What the platform's fees would cost you."),
     "sync": ("jiedan_cli.commands.sync_cmd", "app", "Send queued changes and fetch new ones."),
     "demo": ("jiedan_cli.commands.demo", "app", "Try jiedan against a throw-away local server."),

@@ -128,11 +128,16 @@ def export_text(entries: Iterable[dict[str, Any]], format_: str) -> str:
     return as_csv(entries) if format_ == "csv" else as_journal(entries)
 
 
-def write_export(text: str, path: Path, *, field: str = "path") -> None:
-    """Write an export to `path`; a path that cannot be written is InvalidInput with the
-    system's reason (no such directory, permission denied…), never a traceback."""
+def write_export(text: str, path: Path, *, field: str = "path", private: bool = False) -> None:
+    """Write an export to `path` (`private`: a new file readable by its owner only); a path
+    that cannot be written is InvalidInput with the system's reason (no such directory,
+    permission denied…), never a traceback. `jiedan account export` writes through it too."""
+    import os
+
     try:
-        path.write_text(text, encoding="utf-8")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InvalidInput(f"{field}: cannot write {path}: {reason}", field="path") from None
