@@ -74,7 +74,12 @@ async def test_client_mode_awards_the_highlighted_bid(
         assert screen.order_id == "o20"
         await shows(pilot, app, "专业扫描仪")  # its bids, beside it
         await pilot.press("tab", "down", "a")  # the second bid: f-1's
-        await wait_for(pilot, lambda: pending_intents(market_db))
+        await wait_for(
+            pilot,
+            lambda: (screen._order() or {}).get("status") == "awarded",
+            what="the award shown at once",
+        )
+        assert (screen._order() or {}).get("sync_state") == "pending"
     assert pending_intents(market_db) == [("award_bid", {"order_id": "o20", "bid_id": "b20a"})]
 
 
