@@ -25,6 +25,9 @@ PASSWORD = "correct horse 42"
 _serial = count(1)
 
 
+VERIFICATION = {"real_name": "林小满", "id_number": "11010519491231002X"}
+
+
 @dataclass
 class World:
     server: Server
@@ -133,6 +136,15 @@ class World:
                 conn, actor_of(self.client), order_id=order["id"], now=self.server.clock.now
             )
         return dict(started["payment_intent"])
+
+    def new_pending_verification(self) -> User:
+        """A new freelancer whose real-name verification waits for review."""
+        user = self.new_user("freelancer")
+        response = self.server.request(
+            "POST", "/v1/me/verification", user["token"], json=VERIFICATION
+        )
+        ok(response, 201)
+        return user
 
     def new_portfolio_item(self) -> dict[str, Any]:
         body = {"title": "咖啡店品牌设计", "description": "logo 与包装"}

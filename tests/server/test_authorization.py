@@ -21,7 +21,14 @@ import pytest
 from jiedan_cli.server.payments.sandbox import notification_for
 from tests.server.conftest import make_server
 from tests.server.escrow_flow import SHA
-from tests.server.scenario import PASSWORD, STAFF_ROLES, User, World, build_world
+from tests.server.scenario import (
+    PASSWORD,
+    STAFF_ROLES,
+    VERIFICATION,
+    User,
+    World,
+    build_world,
+)
 
 pytestmark = pytest.mark.xdist_group("authorization")
 
@@ -169,6 +176,7 @@ ORDER = {
     "budget_max_fen": 300_000,
 }
 RESOLVE = expect(owner=403, other=403, support=OK, admin=OK, staff=403)
+REVIEW = expect(owner=403, other=403, reviewer=OK, admin=OK, staff=403)
 
 ROWS: list[Row] = [
     get("/healthz", lambda w: Call({}, w.client), EVERYONE),
@@ -403,6 +411,26 @@ ROWS: list[Row] = [
         lambda w: Call({}, w.client, hidden=private_changes(w)),
         SIGNED_IN,
         label="own changes only",
+    ),
+    # ---- real-name verification
+    post(
+        "/v1/me/verification",
+        lambda w: Call({}, w.new_user("freelancer"), json=VERIFICATION),
+        expect(other=OK, staff=403),
+        fresh=False,
+        identities="fresh",
+    ),
+    get("/v1/me/verification", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    get("/v1/staff/verifications", lambda w: Call({}, w.client), REVIEW),
+    post(
+        "/v1/staff/verifications/{user_id}/approve",
+        lambda w: Call({"user_id": w.new_pending_verification()["id"]}, w.client),
+        REVIEW,
+    ),
+    post(
+        "/v1/staff/verifications/{user_id}/reject",
+        lambda w: Call({"user_id": w.new_pending_verification()["id"]}, w.client),
+        REVIEW,
     ),
     # ---- staff
     post(

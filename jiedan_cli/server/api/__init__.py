@@ -16,6 +16,7 @@ from jiedan_cli.server.api import (
     reviews,
     staff,
     sync,
+    verification,
     work,
 )
 
@@ -34,5 +35,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         payments,
         sync,
         staff,
+        verification,
     )
 )

@@ -300,4 +300,11 @@ def award_bid(order_id: str, body: AwardBody, ctx: Ctx = Depends(authed_ctx)) ->
     """The order becomes `awarded`, that bid `awarded`, every other bid `declined`, and a
     milestone for the whole amount is created. Of concurrent awards exactly one wins."""
     with ctx.db.write() as conn:
-        return bids.award_bid(conn, ctx.user, order_id=order_id, bid_id=body.bid_id, now=ctx.now())
+        return bids.award_bid(
+            conn,
+            ctx.user,
+            order_id=order_id,
+            bid_id=body.bid_id,
+            now=ctx.now(),
+            unverified_max_award_fen=ctx.settings.unverified_max_award_fen,
+        )

@@ -304,7 +304,12 @@ def _withdraw_bid(conn: Any, actor: Actor, a: BidArgs, **when: Any) -> Any:
 @intent("award_bid", AwardBidArgs)
 def _award_bid(conn: Any, actor: Actor, a: AwardBidArgs, **when: Any) -> Any:
     return service("bids").award_bid(
-        conn, actor, order_id=a.order_id, bid_id=a.bid_id, now=when["now"]
+        conn,
+        actor,
+        order_id=a.order_id,
+        bid_id=a.bid_id,
+        now=when["now"],
+        unverified_max_award_fen=when["settings"].unverified_max_award_fen,
     )
 
 
