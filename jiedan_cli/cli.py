@@ -26,11 +26,13 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "points": ("jiedan_cli.commands.points", "app", "Your points and membership tier."),
     "profile": ("jiedan_cli.commands.profile", "app", "Your public profile, and others'."),
     "account": ("jiedan_cli.commands.account", "app", "Your account: export your data."),
+    "verify": ("jiedan_cli.commands.verify", "app", "Real-name verification (实名认证)."),
     "fees": ("jiedan_cli.commands.fees", "app", "What the platform's fees would cost you."),
     "sync": ("jiedan_cli.commands.sync_cmd", "app", "Send queued changes and fetch new ones."),
     "demo": ("jiedan_cli.commands.demo", "app", "Try jiedan against a throw-away local server."),
     "tui": ("jiedan_cli.commands.tui", "app", "Open the dashboard (terminal UI)."),
     "dashboard": ("jiedan_cli.commands.tui", "app", "The same as `jiedan tui`."),
+    "admin": ("jiedan_cli.commands.admin", "app", "Staff: review queue, verifications, disputes."),
     "server": ("jiedan_cli.commands.server", "app", "Run and manage the bundled platform server."),
 }
 

@@ -1,0 +1,91 @@
+"""`jiedan admin …`: staff work from the terminal (roles in security.md). `queue` lists what
+waits for a reviewer (real-name verifications, for now); `verify approve|reject USER_ID`
+decides one; `dispute resolve ORDER_ID --to-freelancer PCT` splits a disputed escrow
+(support, admin). Online only; a role that may not is exit 4."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from jiedan_cli.commands.common import JsonOption
+from jiedan_cli.render import Column, output
+
+app = typer.Typer(
+    help="Staff: review queue, verifications, disputes.", no_args_is_help=True, add_completion=False
+)
+verify = typer.Typer(help="Approve or reject a real-name verification.", no_args_is_help=True)
+dispute = typer.Typer(help="Settle a disputed order.", no_args_is_help=True)
+app.add_typer(verify, name="verify")
+app.add_typer(dispute, name="dispute")
+
+QUEUE_COLUMNS: list[Column] = [
+    ("kind", "Kind"),
+    ("user_id", "User"),
+    ("real_name", "Name"),
+    ("id_number_masked", "ID number"),
+    ("created_at", "Waiting since"),
+]
+VERIFICATION_COLUMNS: list[Column] = [
+    ("user_id", "User"),
+    ("real_name", "Name"),
+    ("status", "Status"),
+    ("reviewed_at", "Reviewed"),
+]
+ORDER_COLUMNS: list[Column] = [("id", "Order"), ("title", "Title"), ("status", "Status")]
+
+UserId = Annotated[str, typer.Argument(help="Whose verification.")]
+
+
+@app.command()
+def queue(as_json: JsonOption = False) -> None:
+    """What waits for review, oldest first."""
+    from jiedan_cli.sync.http import api_call
+
+    items = [{"kind": "verification", **v} for v in api_call("GET", "/v1/staff/verifications")]
+    output(items, as_json=as_json, columns=QUEUE_COLUMNS)
+
+
+def _review(user_id: str, verdict: str, as_json: bool) -> None:
+    from jiedan_cli.sync.http import api_call
+
+    path = f"/v1/staff/verifications/{_segment(user_id)}/{verdict}"
+    output(api_call("POST", path), as_json=as_json, columns=VERIFICATION_COLUMNS)
+
+
+@verify.command("approve")
+def approve(user_id: UserId, as_json: JsonOption = False) -> None:
+    """Approve the user's pending verification (reviewer, admin)."""
+    _review(user_id, "approve", as_json)
+
+
+@verify.command("reject")
+def reject(user_id: UserId, as_json: JsonOption = False) -> None:
+    """Reject the user's pending verification (reviewer, admin)."""
+    _review(user_id, "reject", as_json)
+
+
+@dispute.command("resolve")
+def resolve(
+    order_id: Annotated[str, typer.Argument(help="A disputed order.")],
+    to_freelancer: Annotated[
+        int, typer.Option("--to-freelancer", help="Percent of the escrow to the freelancer.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Split the disputed escrow: PCT% to the freelancer, the rest back to the client."""
+    from jiedan_cli.domain.errors import InvalidInput
+    from jiedan_cli.sync.http import api_call
+
+    if not 0 <= to_freelancer <= 100:
+        raise InvalidInput(f"--to-freelancer: 0 to 100, not {to_freelancer}", field="pct")
+    path = f"/v1/staff/disputes/{_segment(order_id)}/resolve"
+    order: dict[str, Any] = api_call("POST", path, json={"to_freelancer_pct": to_freelancer})
+    output(order, as_json=as_json, columns=ORDER_COLUMNS)
+
+
+def _segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
