@@ -1,4 +1,5 @@
-"""`jiedan bid create|update|withdraw|list`: a freelancer's bids, local-first.
+"""`jiedan bid create|update|withdraw|list|suggest`: a freelancer's bids, local-first (`suggest`,
+a price range from what clients accepted on similar orders, asks the server).
 
 `bid list` reads the replica only and stays as cheap to start as `orders list`."""
 
@@ -282,3 +283,32 @@ def _my_bids(
     me = current_user_id(conn) or ""
     found: list[dict[str, Any]] = query(conn, order, status, freelancer_id=me)
     return found
+
+
+SUGGESTION_COLUMNS = [
+    ("low", "Low ¥"),
+    ("median", "Median ¥"),
+    ("high", "High ¥"),
+    ("basis_count", "Accepted bids"),
+    ("explanation", "Why"),
+]
+
+
+@app.command()
+def suggest(
+    order_id: Annotated[str, typer.Argument(help="The order you mean to bid on.")],
+    as_json: JsonOption = False,
+) -> None:
+    """What clients accepted on similar orders: a range to bid in (智能定价; online)."""
+    from urllib.parse import quote
+
+    from jiedan_cli.domain.money import format_yuan
+    from jiedan_cli.render import output
+    from jiedan_cli.sync.http import api_call
+
+    hint: dict[str, Any] = api_call("GET", f"/v1/orders/{quote(order_id, safe='')}/bid-suggestion")
+    if as_json:
+        output(hint, as_json=True)
+        return
+    shown = {**hint, **{k: format_yuan(hint[f"{k}_fen"]) for k in ("low", "median", "high")}}
+    output(shown, as_json=False, columns=SUGGESTION_COLUMNS)

@@ -292,6 +292,17 @@ ROWS: list[Row] = [
         label="private order",
     ),
     get("/v1/bids", lambda w: Call({}, w.bidder, hidden=(w.open_bid["id"],)), SIGNED_IN),
+    get(
+        "/v1/orders/{order_id}/bid-suggestion",
+        lambda w: Call(oid(w.open_order), w.bidder),
+        SIGNED_IN,
+    ),
+    get(
+        "/v1/orders/{order_id}/bid-suggestion",
+        lambda w: Call(oid(w.working), w.freelancer),
+        expect(),
+        label="an order not open: its parties only",
+    ),
     Row("PATCH", "/v1/bids/{bid_id}", fresh_bid({"amount_fen": 70_000}), PARTIES_ONLY),
     post("/v1/bids/{bid_id}/withdraw", fresh_bid(), PARTIES_ONLY),
     # ---- work and escrow

@@ -267,6 +267,29 @@ def get_order(order_id: str, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]
         return orders.get_order(conn, ctx.actor, order_id)
 
 
+class BidSuggestionOut(BaseModel):
+    order_id: str
+    low_fen: int
+    median_fen: int
+    high_fen: int
+    basis_count: int = Field(description="accepted bids it stands on; 0: the client's budget")
+    currency: str
+    explanation: str
+
+
+@router.get(
+    "/orders/{order_id}/bid-suggestion",
+    response_model=BidSuggestionOut,
+    responses={**UNAUTHORIZED, **NOT_FOUND},
+)
+def bid_suggestion(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """What clients accepted on similar orders over the last year (智能定价)."""
+    from jiedan_cli.server.services.pricing import suggest_bid
+
+    with ctx.db.read() as conn:
+        return suggest_bid(conn, ctx.user, order_id, now=ctx.now())
+
+
 @router.patch(
     "/orders/{order_id}",
     response_model=OrderOut,
