@@ -54,6 +54,7 @@ async def test_two_factor_sign_in_is_turned_on_and_off_from_the_points_screen(
         await pilot.press("4")
         assert isinstance(app.screen, Points)
         await shows(pilot, app, "Two-factor sign-in is off: t turns it on.")
+        await shows(pilot, app, "实名认证 not yet: `jiedan verify submit`")
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, FormModal))
         await shows(pilot, app, "Secret  ")

@@ -294,10 +294,23 @@ def _checkin_line(checkin: dict[str, Any] | None) -> Text:
     return text
 
 
+VERIFICATION_WORDS = {  # the account's `verification`, for a freelancer
+    "approved": "实名认证 verified",
+    "pending": "实名认证 waiting for review",
+    "rejected": "实名认证 rejected: `jiedan verify submit` sends it again",
+    "none": "实名认证 not yet: `jiedan verify submit` (large awards need it)",
+}
+
+
 def _account_line(account: dict[str, Any]) -> Text:
     if account.get("totp_enabled"):
-        return Text("Two-factor sign-in is on: signing in and withdrawing ask for a code.", "dim")
-    return Text("Two-factor sign-in is off: t turns it on.", "dim")
+        text = Text("Two-factor sign-in is on: signing in and withdrawing ask for a code.", "dim")
+    else:
+        text = Text("Two-factor sign-in is off: t turns it on.", "dim")
+    if "freelancer" in (account.get("roles") or []):
+        state = str(account.get("verification") or "none")
+        text.append("\n" + VERIFICATION_WORDS.get(state, f"实名认证 {state}"), style="dim")
+    return text
 
 
 def _profile_line(profile: dict[str, Any] | None) -> Text:
