@@ -1,4 +1,4 @@
-"""`jiedan orders list|search|show`: the marketplace as the local replica holds it.
+"""`jiedan orders list|search|show|recommend`: the marketplace as the local replica holds it.
 
 No network, and nothing heavy imported (performance.md P1/P2): typer, our small store
 modules and the standard library only (tests/cli/test_import_hygiene.py)."""
@@ -128,3 +128,17 @@ def show_order(order_id: str, as_json: JsonOption = False) -> None:
             f"no order {order_id} in the local replica (run `jiedan sync`?)",
         )
     show(order, as_json=as_json, columns=ORDER_FIELDS)
+
+
+@app.command()
+def recommend(limit: LimitOption = 20, as_json: JsonOption = False) -> None:
+    """Open orders ranked for you (skills, history, location), each with its reasons."""
+    from jiedan_cli.store.recommend import recommend_orders
+
+    with replica() as conn:
+        found = recommend_orders(conn, limit=limit)
+    if as_json:
+        show(found, as_json=True)
+        return
+    rows = [{**order, "why": "; ".join(order["reasons"])} for order in found]
+    show(rows, as_json=False, columns=[("score", "Score"), *ORDER_COLUMNS[:3], ("why", "Why")])
