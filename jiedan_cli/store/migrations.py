@@ -143,8 +143,21 @@ def m002_profile_cache(db: Database) -> None:
     )
 
 
+def m003_watches(db: Database) -> None:
+    """Saved searches (`jiedan watch`), and the orders each has reported already."""
+    db.table("watches").create(
+        {"name": str, "query": str, "category": str, "tag": str, "budget_min_fen": int,
+         "created_at": str},
+        pk="name",
+        not_null={"query", "created_at"},
+    )  # fmt: skip
+    db.table("watch_seen").create(
+        {"name": str, "order_id": str}, pk=("name", "order_id"), not_null={"name", "order_id"}
+    )
+
+
 Migration = Callable[["Database"], None]
-MIGRATIONS: list[Migration] = [m001_initial, m002_profile_cache]
+MIGRATIONS: list[Migration] = [m001_initial, m002_profile_cache, m003_watches]
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:
