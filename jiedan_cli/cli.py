@@ -28,6 +28,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "account": ("jiedan_cli.commands.account", "app", "Your account: export your data."),
     "verify": ("jiedan_cli.commands.verify", "app", "Real-name verification (实名认证)."),
     "watch": ("jiedan_cli.commands.watch", "app", "Saved searches: new matching orders."),
+    "autobid": ("jiedan_cli.commands.autobid", "app", "Bid automatically by rules."),
     "fees": ("jiedan_cli.commands.fees", "app", "What the platform's fees would cost you."),
     "sync": ("jiedan_cli.commands.sync_cmd", "app", "Send queued changes and fetch new ones."),
     "demo": ("jiedan_cli.commands.demo", "app", "Try jiedan against a throw-away local server."),

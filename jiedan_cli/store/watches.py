@@ -85,11 +85,7 @@ def new_matches(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str
                     "SELECT order_id FROM watch_seen WHERE name = ?", (watch["name"],)
                 )
             }
-            fresh = [
-                order
-                for order in search_orders(conn, watch["query"], SCANNED, status="open")
-                if order["id"] not in seen and _fits(order, watch)
-            ]
+            fresh = [order for order in matches(conn, watch) if order["id"] not in seen]
             conn.executemany(
                 "INSERT INTO watch_seen (name, order_id) VALUES (?, ?)",
                 [(watch["name"], order["id"]) for order in fresh],
@@ -97,6 +93,19 @@ def new_matches(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str
             fresh.sort(key=lambda order: (order.get("created_at") or "", order["id"]))
             found += [(watch, order) for order in fresh]
     return found
+
+
+def matches(conn: sqlite3.Connection, watch: dict[str, Any]) -> list[dict[str, Any]]:
+    """The open orders `watch` matches now, newest first (reported before or not)."""
+    found = search_orders(conn, watch["query"], SCANNED, status="open")
+    return [order for order in found if _fits(order, watch)]
+
+
+def get_watch(conn: sqlite3.Connection, name: str) -> dict[str, Any]:
+    for watch in list_watches(conn):
+        if watch["name"] == name:
+            return watch
+    raise NotFound(f"no watch named {name} (`jiedan watch add` makes one)")
 
 
 def _fits(order: dict[str, Any], watch: dict[str, Any]) -> bool:
