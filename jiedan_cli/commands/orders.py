@@ -141,4 +141,5 @@ def recommend(limit: LimitOption = 20, as_json: JsonOption = False) -> None:
         show(found, as_json=True)
         return
     rows = [{**order, "why": "; ".join(order["reasons"])} for order in found]
-    show(rows, as_json=False, columns=[("score", "Score"), *ORDER_COLUMNS[:3], ("why", "Why")])
+    columns = [("score", "Score"), ("id", "ID"), ("title", "Title"), ("why", "Why")]
+    show(rows, as_json=False, columns=columns)
