@@ -25,7 +25,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "earnings": ("jiedan_cli.commands.earnings", "app", "Earnings, ledger export, withdrawals."),
     "points": ("jiedan_cli.commands.points", "app", "Your points and membership tier."),
     "profile": ("jiedan_cli.commands.profile", "app", "Your public profile, and others'."),
-    "account": ("jiedan_cli.commands.account", "app", "Your account: export your data."),
+    "account": ("jiedan_cli.commands.account", "app", "Your account: export your data, close it."),
     "verify": ("jiedan_cli.commands.verify", "app", "Real-name verification (实名认证)."),
     "watch": ("jiedan_cli.commands.watch", "app", "Saved searches: new matching orders."),
     "autobid": ("jiedan_cli.commands.autobid", "app", "Bid automatically by rules."),

@@ -1,6 +1,6 @@
 """`jiedan account export [-o FILE]`: everything the server holds about you, as one JSON
-document (GET /v1/me/export; online only). Written to FILE readable by you alone, or to
-stdout for a pipe."""
+document (GET /v1/me/export; online only), written to FILE readable by you alone or to
+stdout. `jiedan account delete --yes [--otp CODE]`: close the account (POST /v1/me/delete)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(
-    help="Your account: export your data.", no_args_is_help=True, add_completion=False
+    help="Your account: export your data, close it.", no_args_is_help=True, add_completion=False
 )
 
 
@@ -40,3 +40,28 @@ def export(
     target = output.expanduser()
     write_export(text, target, field="-o", private=True)  # personal data: yours to read only
     say(f"wrote your data to {target} ({len(text.encode()):,} bytes)")
+
+
+@app.command()
+def delete(
+    yes: Annotated[bool, typer.Option("--yes", help="Yes: close the account for good.")] = False,
+    otp: Annotated[
+        str | None, typer.Option("--otp", help="A code from your authenticator (2FA on).")
+    ] = None,
+) -> None:
+    """Close your account: personal data anonymised, money records kept (online only)."""
+    from jiedan_cli.domain.errors import InvalidInput
+    from jiedan_cli.render import say
+    from jiedan_cli.sync.config import normalise_server, server_url
+    from jiedan_cli.sync.credentials import forget_token
+    from jiedan_cli.sync.http import api_call
+
+    if not yes:
+        raise InvalidInput("add --yes: this closes your account for good", field="yes")
+    api_call("POST", "/v1/me/delete", json={"otp": otp} if otp else None)
+    server = normalise_server(server_url())
+    forget_token(server)
+    say(
+        f"your account on {server} is closed; this computer's copy of your data stays under"
+        " JIEDAN_HOME until you delete it"
+    )

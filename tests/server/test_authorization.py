@@ -192,6 +192,13 @@ ROWS: list[Row] = [
     ),
     get("/v1/me", lambda w: Call({}, w.client), SIGNED_IN),
     post(
+        "/v1/me/delete",
+        lambda w: Call({}, w.new_user()),
+        SIGNED_IN,
+        fresh=False,
+        identities="fresh",
+    ),
+    post(
         "/v1/auth/2fa/enable",
         lambda w: Call({}, w.new_user()),
         SIGNED_IN,

@@ -112,6 +112,32 @@ def me(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
         return accounts.user_view(accounts.user_row(conn, ctx.user.id))
 
 
+class CloseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    otp: str | None = Field(
+        default=None, min_length=6, max_length=10, description="needed when 2FA is on"
+    )
+
+
+@router.post(
+    "/me/delete",
+    responses={**UNAUTHORIZED, **CONFLICT, **INVALID, **THROTTLED},
+)
+def delete_account(body: CloseBody | None = None, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """Close the account: personal data anonymised, money records kept (refused while an
+    order is under way or a balance is left to withdraw)."""
+    from jiedan_cli.server.services.account_delete import delete_account
+
+    now = ctx.now()
+    otp = body.otp if body else None
+    with (
+        totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address),
+        ctx.db.write() as conn,
+    ):
+        return delete_account(conn, ctx.user, otp=otp, now=now, address=ctx.address)
+
+
 @router.get("/me/export", responses=UNAUTHORIZED)
 def export_account(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     """Everything the server holds about the caller, as one JSON document (no secrets)."""

@@ -110,7 +110,7 @@ def update_profile(
     conn.execute(
         update(profiles).where(profiles.c.user_id == actor.id).values(**values, updated_at=now)
     )
-    return _record_profile(conn, actor.id, now=now)
+    return record_profile(conn, actor.id, now=now)
 
 
 def add_portfolio_item(
@@ -142,7 +142,7 @@ def add_portfolio_item(
         )
     )
     _touch(conn, actor.id, now=now)
-    _record_profile(conn, actor.id, now=now)
+    record_profile(conn, actor.id, now=now)
     row = conn.execute(select(portfolio_items).where(portfolio_items.c.id == item_id)).one()
     return portfolio_item_view(row)
 
@@ -156,14 +156,14 @@ def remove_portfolio_item(conn: Connection, actor: Actor, item_id: str, *, now: 
     if not removed:
         raise NotFound(f"no portfolio item {item_id}")
     _touch(conn, actor.id, now=now)
-    _record_profile(conn, actor.id, now=now)
+    record_profile(conn, actor.id, now=now)
 
 
 def _touch(conn: Connection, user_id: str, *, now: datetime) -> None:
     conn.execute(update(profiles).where(profiles.c.user_id == user_id).values(updated_at=now))
 
 
-def _record_profile(conn: Connection, user_id: str, *, now: datetime) -> dict[str, Any]:
+def record_profile(conn: Connection, user_id: str, *, now: datetime) -> dict[str, Any]:
     view = profile_view(conn, user_id, viewer_id=user_id)
     record_change(conn, "profile", user_id, view, now=now, audience=[user_id])
     return view
