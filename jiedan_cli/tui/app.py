@@ -218,7 +218,9 @@ class JiedanApp(App[None]):
         elif message.outcome in ("offline", "signed_out"):
             connection = message.outcome
         signed_out_before = self.sync_view.connection == "signed_out"
-        self.sync_view = SyncView(message.outbox, connection, message.error)
+        # A mere re-read of the outbox (after an action) during a long pull keeps its progress.
+        pulled = self.sync_view.pulled if message.outcome == "read" else None
+        self.sync_view = SyncView(message.outbox, connection, message.error, pulled)
         self.sync_changed.publish(self.sync_view)
         if signed_out_before != (connection == "signed_out"):
             self.refresh_bindings()  # the Sign in key shows only while signed out

@@ -165,6 +165,7 @@ async def test_a_long_pull_shows_on_the_sync_line_and_the_board_rereads(
         await wait_for(pilot, lambda: board.shown_count)
         drawn = board.shown_count
         app.post_message(SyncWorking(12_345))
+        app.read_outbox()  # an action's re-read meanwhile keeps the pull's progress shown
         await wait_for(pilot, lambda: "⇣ pulling… 12,345 changes" in screen_text(app))
         await shows(pilot, app, "● online")
         await wait_for(pilot, lambda: board.shown_count > drawn, what="the board read again")
