@@ -184,13 +184,14 @@ def enable_2fa(as_json: JsonOption = False) -> None:
 
     secret = two_factor.start()
     show(secret, as_json=as_json, columns=[("secret", "Secret"), ("otpauth_uri", "URI")])
-    if not as_json and sys.stdout.isatty():  # for the authenticator app's camera
+    on_a_terminal = not as_json and sys.stdout.isatty()
+    if on_a_terminal:  # for the authenticator app's camera
         from rich.console import Console
 
         from jiedan_cli.qr import qr_text
 
         Console().print(qr_text(secret["otpauth_uri"]), end="")
-    if not as_json and sys.stdin.isatty() and sys.stdout.isatty():
+    if on_a_terminal and sys.stdin.isatty():
         _confirm(typer.prompt("code from the app (to confirm)"))
     else:
         say("confirm with `jiedan auth 2fa confirm --otp CODE`")

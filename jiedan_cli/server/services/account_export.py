@@ -37,6 +37,7 @@ from jiedan_cli.server.services.profiles import profile_view
 from jiedan_cli.server.services.reviews import review_view
 from jiedan_cli.server.services.staff_audit import audit_view
 from jiedan_cli.server.services.users import user_row, user_view
+from jiedan_cli.server.services.verification import verification_view
 
 FORMAT = "jiedan-account-export/1"
 
@@ -54,7 +55,7 @@ def export_account(conn: Connection, actor: Actor, *, now: datetime) -> dict[str
         "account": user_view(user_row(conn, me)),
         "profile": profile_view(conn, me, viewer_id=me),
         "verifications": [
-            _verification_view(row) for row in rows(verifications, verifications.c.user_id == me)
+            verification_view(row) for row in rows(verifications, verifications.c.user_id == me)
         ],
         "orders_posted": [order_view(row) for row in rows(orders, orders.c.client_id == me)],
         "bids": [bid_view(row) for row in rows(bids, bids.c.freelancer_id == me)],
@@ -81,19 +82,6 @@ def export_account(conn: Connection, actor: Actor, *, now: datetime) -> dict[str
         "points_history": points_history(conn, actor),
         "sessions": [_session_view(row) for row in rows(sessions, sessions.c.user_id == me)],
         "audit": [audit_view(row) for row in rows(audit_log, audit_log.c.actor_id == me)],
-    }
-
-
-def _verification_view(row: Any) -> dict[str, Any]:
-    """The ID number as the owner is shown it anywhere: masked, its last four digits only."""
-    return {
-        "id": row.id,
-        "real_name": row.real_name,
-        "id_number_masked": f"**************{row.id_number_last4}",
-        "certificates": list(row.certificates),
-        "status": row.status,
-        "created_at": rfc3339(row.created_at),
-        "reviewed_at": rfc3339(row.reviewed_at) if row.reviewed_at else None,
     }
 
 

@@ -4,7 +4,6 @@ the same category, sharing a tag where enough did — over the last year, as qua
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,8 +37,8 @@ def suggest_bid(
         .order_by(orders.c.created_at.desc())
         .limit(RECENT)
     ).all()
-    tags = set(_tags(order.tags))
-    tagged = [row.amount_fen for row in accepted if tags & set(_tags(row.tags))]
+    tags = set(order.tags)  # JSONText: a list already
+    tagged = [row.amount_fen for row in accepted if tags & set(row.tags)]
     label = CATEGORIES.get(order.category, order.category)
     if len(tagged) >= ENOUGH:
         amounts, basis = tagged, f"{label} orders tagged {'/'.join(sorted(tags))}"
@@ -57,7 +56,3 @@ def suggest_bid(
             " the client's budget"
         )
     return {**found, "order_id": order.id, "currency": CURRENCY, "explanation": explanation}
-
-
-def _tags(value: Any) -> list[str]:
-    return list(json.loads(value) if isinstance(value, str) else value or [])
