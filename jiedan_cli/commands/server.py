@@ -1,11 +1,16 @@
-"""`jiedan server run|seed|create-staff`: the bundled platform server."""
+"""`jiedan server run|migrate|seed|create-staff|rotate-epoch`: the bundled platform server."""
 
 from __future__ import annotations
 
+import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from jiedan_cli.server.config import Settings
+    from jiedan_cli.server.db import Database
 
 app = typer.Typer(
     help="Run and manage the bundled platform server.", no_args_is_help=True, add_completion=False
@@ -17,10 +22,18 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _settings(database_url: str | None, **extra: object):  # type: ignore[no-untyped-def]
+def _settings(database_url: str | None, *, secrets: bool = False, **extra: object) -> Settings:
+    """The settings from the environment and these options; the shared secrets only when
+    the command seals or opens something (they are refused on PostgreSQL when missing)."""
     from jiedan_cli.server.config import Settings
 
-    return Settings.from_env(database_url=database_url, **extra)
+    return Settings.from_env(database_url=database_url, secrets=secrets, **extra)
+
+
+def _database(settings: Settings) -> Database:
+    from jiedan_cli.server.db import Database
+
+    return Database.from_settings(settings)
 
 
 @app.command()
@@ -28,25 +41,89 @@ def run(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
     database_url: DatabaseUrl = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            envvar="JIEDAN_SERVER_WORKERS",
+            help="Worker processes (PostgreSQL only: SQLite means one process).",
+        ),
+    ] = 1,
     demo: Annotated[
         bool, typer.Option("--demo", help="Seed demo data into an empty database.")
     ] = False,
+    no_migrate: Annotated[
+        bool,
+        typer.Option("--no-migrate", help="Do not migrate at start (`server migrate` does it)."),
+    ] = False,
+    no_jobs: Annotated[
+        bool, typer.Option("--no-jobs", help="Serve requests only; run no scheduled job.")
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Proxies whose X-Forwarded-For is believed (comma-separated, or *).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the marketplace API (OpenAPI at /docs)."""
     import uvicorn
 
-    from jiedan_cli.server.app import create_app
+    from jiedan_cli.domain.errors import InvalidInput
+    from jiedan_cli.server.serving import APP_FACTORY, uvicorn_options
 
+    settings = _settings(
+        database_url,
+        secrets=True,
+        run_jobs=False if no_jobs else None,
+        migrate=False if no_migrate else None,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
+    if workers > 1 and settings.is_sqlite:
+        raise InvalidInput(
+            "--workers: SQLite serves from one process; use PostgreSQL for more workers"
+        )
+    db = _database(settings)
+    try:
+        if settings.migrate:
+            db.migrate()
+        if demo:
+            from jiedan_cli.server.seed_demo import seed_demo
+
+            seeded = seed_demo(db)
+            if seeded:
+                print(f"demo marketplace seeded: {seeded}", file=sys.stderr)
+    finally:
+        db.dispose()
+    # The workers read their settings from the environment; this process migrated already.
+    os.environ.update(settings.environment())
+    os.environ["JIEDAN_SERVER_MIGRATE"] = "0"
+    print(
+        f"jiedan server on http://{host}:{port}  (docs: /docs; {workers} worker(s))",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        **uvicorn_options(settings),
+    )
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema to the newest version (safe to run from several hosts)."""
     settings = _settings(database_url)
-    application = create_app(settings)
-    if demo:
-        from jiedan_cli.server.seed_demo import seed_demo
-
-        seeded = seed_demo(application.state.db)
-        if seeded:
-            print(f"demo marketplace seeded: {seeded}", file=sys.stderr)
-    print(f"jiedan server on http://{host}:{port}  (docs: /docs)", file=sys.stderr)
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    db = _database(settings)
+    try:
+        db.migrate()
+    finally:
+        db.dispose()
+    print("database at the newest schema", file=sys.stderr)
 
 
 @app.command()
@@ -57,10 +134,9 @@ def seed(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Fill a database with a realistic synthetic marketplace."""
-    from jiedan_cli.server.db import Database
     from jiedan_cli.server.seed import seed_marketplace
 
-    db = Database(_settings(database_url).database_url)
+    db = _database(_settings(database_url))
     db.migrate()
     summary = seed_marketplace(db, orders=orders, clients=clients, freelancers=freelancers)
     print(summary, file=sys.stderr)
@@ -77,7 +153,6 @@ def create_staff(
     """Create a staff account (or give an existing account a staff role)."""
     from jiedan_cli.domain.errors import InvalidInput
     from jiedan_cli.domain.timefmt import utcnow
-    from jiedan_cli.server.db import Database
     from jiedan_cli.server.services.accounts import create_staff as make_staff
 
     if role not in ("admin", "support", "finance", "reviewer"):
@@ -86,7 +161,7 @@ def create_staff(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    db = Database(_settings(database_url).database_url)
+    db = _database(_settings(database_url))
     db.migrate()
     with db.write() as conn:
         user = make_staff(
@@ -104,10 +179,9 @@ def create_staff(
 def rotate_epoch(database_url: DatabaseUrl = None) -> None:
     """After restoring a backup: give the database a new sync epoch, so every client
     rebuilds its copy and sends its unconfirmed operations again (docs/sync-protocol.md)."""
-    from jiedan_cli.server.db import Database
     from jiedan_cli.server.services.sync_pull import rotate_epoch as new_epoch
 
-    db = Database(_settings(database_url).database_url)
+    db = _database(_settings(database_url))
     db.migrate()
     with db.write() as conn:
         epoch = new_epoch(conn)

@@ -28,7 +28,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     settings.fill_secrets()
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     register_key(db.engine, settings.secret_key)
     if migrate:
         db.migrate()

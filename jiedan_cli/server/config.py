@@ -1,17 +1,31 @@
-"""Server settings, from arguments or JIEDAN_SERVER_* environment variables."""
+"""Server settings: every one a `JIEDAN_SERVER_<NAME>` environment variable (README's table),
+overridable by arguments. Worker processes started by `jiedan server run --workers N` read
+the same environment, so a setting given on the command line is passed on through it."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from jiedan_cli import locations
+from jiedan_cli.domain.errors import InvalidInput
+
+ENV_PREFIX = "JIEDAN_SERVER_"
+# The secrets every process of one deployment must share; each may also be named by a file
+# (`…_FILE`, e.g. a systemd credential or a Kubernetes secret mount).
+SHARED_SECRETS = ("secret_key", "sandbox_webhook_secret")
 
 
 def default_database_url() -> str:
     return f"sqlite:///{locations.server_dir() / 'server.db'}"
+
+
+def env_name(setting: str) -> str:
+    return f"{ENV_PREFIX}{setting.upper()}"
 
 
 def _secret_file(name: str) -> str:
@@ -19,17 +33,31 @@ def _secret_file(name: str) -> str:
     path = locations.server_dir() / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process of this server made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
     return Path(path).read_text().strip()
+
+
+_SECRET_FILES = {"secret_key": "secret.key", "sandbox_webhook_secret": "sandbox-webhook.key"}
+
+
+class MissingSecret(InvalidInput):
+    """A PostgreSQL deployment started without a secret its processes must share."""
 
 
 @dataclass
 class Settings:
     database_url: str = field(default_factory=default_database_url)
-    # Encrypts ID numbers at rest (Fernet key material is derived from it).
+    # Encrypts TOTP seeds and ID numbers at rest (Fernet key material is derived from it).
     secret_key: str = ""
+    # Keys used before `secret_key`, comma-separated: still opened, never used to seal
+    # (`jiedan server reseal` moves everything to the current key).
+    old_secret_keys: str = ""
     # Signs the sandbox payment provider's notifications.
     sandbox_webhook_secret: str = ""
     auto_release_days: int = 14
@@ -38,27 +66,106 @@ class Settings:
     max_body_bytes: int = 1_048_576
     job_interval_seconds: float = 60.0
     run_jobs: bool = True
+    migrate: bool = True
     unverified_bids_per_day: int = 20
     unverified_max_award_fen: int = 500_000
     push_max_ops: int = 500
+    # PostgreSQL connections per process: pool_size kept open, up to max_overflow more at a
+    # peak. Two processes of the defaults (2 × 20) stay well inside PostgreSQL's 100.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    # psycopg's server-side prepared statements after N runs of one statement; 0 turns them
+    # off (PgBouncer in transaction mode needs that before PgBouncer 1.21).
+    db_prepare_threshold: int = 5
+    log_level: str = "info"
+    log_format: str = "json"  # json | text
+    access_log: bool = True
+    # Slow clients: the request line and headers must arrive within header_timeout, each
+    # chunk of a body within body_timeout; an idle kept-alive connection closes after
+    # keep_alive_timeout; at shutdown requests in flight get graceful_shutdown_seconds.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    keep_alive_timeout_seconds: float = 5.0
+    graceful_shutdown_seconds: float = 30.0
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("127.0.0.1,10.0.0.5"
+    # or "*"); empty: none, the peer's own address is the client's.
+    forwarded_allow_ips: str = ""
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, *, secrets: bool = True, **overrides: object) -> Settings:
+        """Defaults, then the environment, then `overrides` that are not None; with `secrets`,
+        the shared secrets filled (or refused, on PostgreSQL, when missing: `fill_secrets`)."""
+        values: dict[str, Any] = {}
         env = os.environ
-        values: dict[str, object] = {}
-        if "JIEDAN_SERVER_DATABASE_URL" in env:
-            values["database_url"] = env["JIEDAN_SERVER_DATABASE_URL"]
-        for name in ("secret_key", "sandbox_webhook_secret"):
-            key = f"JIEDAN_SERVER_{name.upper()}"
-            if key in env:
-                values[name] = env[key]
+        for spec in dataclasses.fields(cls):
+            name = env_name(spec.name)
+            if name in env:
+                values[spec.name] = _parse(spec, env[name])
+        for name in SHARED_SECRETS:
+            path = env.get(env_name(name) + "_FILE")
+            if path and not values.get(name):
+                values[name] = _read_secret_file(env_name(name) + "_FILE", path)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)  # type: ignore[arg-type]
-        settings.fill_secrets()
+        settings = cls(**values)
+        if secrets:
+            settings.fill_secrets()
         return settings
 
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
     def fill_secrets(self) -> None:
-        if not self.secret_key:
-            self.secret_key = _secret_file("secret.key")
-        if not self.sandbox_webhook_secret:
-            self.sandbox_webhook_secret = _secret_file("sandbox-webhook.key")
+        """On SQLite (one process, one machine) a missing secret is made once and kept in a
+        0600 file beside the data. On PostgreSQL several processes and hosts share the
+        database, and a key made by each would not open what another sealed: refuse."""
+        for name in SHARED_SECRETS:
+            if getattr(self, name):
+                continue
+            if not self.is_sqlite:
+                raise MissingSecret(
+                    f"{env_name(name)} (or {env_name(name)}_FILE) must be set on PostgreSQL:"
+                    " every server process must share it"
+                )
+            setattr(self, name, _secret_file(_SECRET_FILES[name]))
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the environment variables `from_env` reads back."""
+        out: dict[str, str] = {}
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            out[env_name(spec.name)] = (
+                ("1" if value else "0") if isinstance(value, bool) else str(value)
+            )
+        return out
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse(spec: dataclasses.Field[Any], raw: str) -> object:
+    kind = spec.type if isinstance(spec.type, str) else getattr(spec.type, "__name__", "str")
+    text = raw.strip()
+    try:
+        if kind == "bool":
+            if text.lower() in _TRUE | _FALSE:
+                return text.lower() in _TRUE
+            raise ValueError
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        raise InvalidInput(f"{env_name(spec.name)}: {raw!r} is not a {kind}") from None
+    return raw
+
+
+def _read_secret_file(variable: str, path: str) -> str:
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as exc:
+        raise MissingSecret(f"{variable}: cannot read {path} ({exc.strerror})") from None
+    if not value:
+        raise MissingSecret(f"{variable}: {path} is empty")
+    return value

@@ -40,7 +40,25 @@ def is_transient(exc: BaseException) -> bool:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    @classmethod
+    def from_settings(cls, settings: Any) -> Database:
+        """The database of `settings` (a server `Settings`), with its pool settings."""
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            prepare_threshold=settings.db_prepare_threshold,
+        )
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        prepare_threshold: int | None = 5,
+    ) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -52,9 +70,11 @@ class Database:
                 kwargs["pool_size"] = SQLITE_POOL_SIZE
                 kwargs["max_overflow"] = SQLITE_POOL_SIZE
         else:
-            kwargs["pool_size"] = 10
-            kwargs["max_overflow"] = 40
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = max_overflow
             kwargs["pool_pre_ping"] = True
+            # 0 or None: no server-side prepared statements (PgBouncer in transaction mode)
+            kwargs["connect_args"] = {"prepare_threshold": prepare_threshold or None}
         self.engine = create_engine(url, **kwargs)
         self._write_lock = threading.RLock() if self.is_sqlite else None
         self._probe: sqlite3.Connection | None = None
