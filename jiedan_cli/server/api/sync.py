@@ -104,8 +104,13 @@ def push(body: PushRequest, ctx: Ctx = Depends(authed_ctx)) -> Any:
         )
     ops = [PushedOp(op.seq, str(op.op_id), op.intent, op.args) for op in body.ops]
     outcome = push_ops(ctx.db, ctx.user, body.client_id, ops, now=ctx.now(), settings=ctx.settings)
-    if any(op.intent == "fund_order" for op in ops):
-        _deliver_payment_notifications(ctx)
+    funded = [
+        str(op.args["order_id"])
+        for op in ops
+        if op.intent == "fund_order" and isinstance(op.args, dict) and op.args.get("order_id")
+    ]
+    if funded:
+        _deliver_payment_notifications(ctx, funded)
     return outcome
 
 
@@ -157,12 +162,13 @@ def _accepts_gzip(header: str) -> bool:
     return quality.get("gzip", quality.get("*", 0.0)) > 0
 
 
-def _deliver_payment_notifications(ctx: Ctx) -> None:
+def _deliver_payment_notifications(ctx: Ctx, order_ids: list[str]) -> None:
     """Funding through the sandbox completes when its notification arrives, which the REST
-    route and a push that funded an order both deliver once their transaction committed."""
+    route and a push that funded an order both deliver once their transaction committed —
+    for their own orders only: what a crash left behind is the scheduled job's to sweep."""
     from jiedan_cli.server.services.funding import deliver_pending_notifications
 
     try:
-        deliver_pending_notifications(ctx.db, ctx.settings, ctx.now())
+        deliver_pending_notifications(ctx.db, ctx.settings, ctx.now(), order_ids=order_ids)
     except TemporaryFailure:  # the ops are stored; the scheduled job notifies later
         log.warning("sandbox notifications deferred: the database is busy")

@@ -159,7 +159,7 @@ def fund_order(
             now=ctx.now(),
             milestone_id=body.milestone_id if body else None,
         )
-    funding.deliver_pending_notifications(ctx.db, ctx.settings, ctx.now())
+    funding.deliver_pending_notifications(ctx.db, ctx.settings, ctx.now(), order_ids=[order_id])
     with ctx.db.read() as conn:
         return funding.funding_view(
             conn, order_id, started["milestone"]["id"], started["payment_intent"]["id"]

@@ -44,6 +44,17 @@ server_meta = Table(
     Column("value", Text, nullable=False),
 )
 
+# One row a scheduled job: the last period a process claimed it for, so that every process
+# may run the scheduler and each job still runs once a period (jobs/scheduler.py).
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("job", String(64), primary_key=True),
+    Column("period", BigInteger, nullable=False),
+    Column("runs", BigInteger, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+)
+
 # ---- accounts ---------------------------------------------------------------------------
 
 users = Table(

@@ -3,16 +3,18 @@
 How the sandbox's "asynchronous" notification is delivered: `fund_order` only creates a
 `pending` payment intent, inside the caller's transaction; no money moves there. Once that
 transaction has committed, whoever opened it (the REST router, the sync push) calls
-`deliver_pending_notifications(db, settings, now)`: for every sandbox intent still pending it
-builds the provider's signed notification and hands it to `receive_sandbox_notification` —
+`deliver_pending_notifications(db, settings, now, order_ids=[…])`: for each sandbox intent of
+those orders still pending it builds the provider's signed notification and hands it to `receive_sandbox_notification` —
 the very code path `POST /v1/payments/sandbox/notify` runs for a real webhook (signature,
 timestamp, amount, event dedup), each in its own transaction. So `client fund` returns with
-the order `in_progress`, and a crash between the two steps leaves an intent that the next
-delivery (any later fund, or the scheduled `sandbox_payments` job) notifies."""
+the order `in_progress`, and a crash between the two steps leaves an intent that the scheduled `sandbox_payments` job
+notifies (it alone sweeps every pending intent: with many processes, each fund request
+delivering everything pending multiplied the work and the lock waits)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -239,15 +241,24 @@ def _mark_intent(conn: Connection, intent_id: str, status: str, *, now: datetime
     audit(conn, f"payment.{status}", now=now, target=intent_id)
 
 
-def deliver_pending_notifications(db: Database, settings: Settings, now: datetime) -> int:
-    """Play the sandbox provider: notify every sandbox intent still pending, each through
-    the webhook's own verification and in its own transaction. Returns how many funded."""
+def deliver_pending_notifications(
+    db: Database, settings: Settings, now: datetime, *, order_ids: Sequence[str] | None = None
+) -> int:
+    """Play the sandbox provider: notify the sandbox intents still pending — those of
+    `order_ids` (what a fund request just made), or every one (the scheduled job's sweep) —
+    each through the webhook's own verification and in its own transaction. Returns how
+    many funded."""
+    query = (
+        select(payment_intents.c.id, payment_intents.c.amount_fen)
+        .where(payment_intents.c.provider == PROVIDER, payment_intents.c.status == "pending")
+        .order_by(payment_intents.c.created_at)
+    )
+    if order_ids is not None:
+        if not order_ids:
+            return 0
+        query = query.where(payment_intents.c.order_id.in_(sorted(set(order_ids))))
     with db.read() as conn:
-        pending = conn.execute(
-            select(payment_intents.c.id, payment_intents.c.amount_fen)
-            .where(payment_intents.c.provider == PROVIDER, payment_intents.c.status == "pending")
-            .order_by(payment_intents.c.created_at)
-        ).all()
+        pending = conn.execute(query).all()
     credited = 0
     for intent_id, amount_fen in pending:
         body, headers = notification_for(
