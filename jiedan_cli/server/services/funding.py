@@ -3,13 +3,14 @@
 How the sandbox's "asynchronous" notification is delivered: `fund_order` only creates a
 `pending` payment intent, inside the caller's transaction; no money moves there. Once that
 transaction has committed, whoever opened it (the REST router, the sync push) calls
-`deliver_pending_notifications(db, settings, now, order_ids=[…])`: for each sandbox intent of
-those orders still pending it builds the provider's signed notification and hands it to `receive_sandbox_notification` —
-the very code path `POST /v1/payments/sandbox/notify` runs for a real webhook (signature,
-timestamp, amount, event dedup), each in its own transaction. So `client fund` returns with
-the order `in_progress`, and a crash between the two steps leaves an intent that the scheduled `sandbox_payments` job
-notifies (it alone sweeps every pending intent: with many processes, each fund request
-delivering everything pending multiplied the work and the lock waits)."""
+`deliver_pending_notifications(db, settings, now, order_ids=[…])`: for each sandbox intent
+of those orders still pending it builds the provider's signed notification and hands it to
+`receive_sandbox_notification` — the very code path `POST /v1/payments/sandbox/notify` runs
+for a real webhook (signature, timestamp, amount, event dedup), each in its own transaction.
+So `client fund` returns with the order `in_progress`, and a crash between the two steps
+leaves an intent that the scheduled `sandbox_payments` job notifies (it alone sweeps every
+pending intent: with many processes, each fund request delivering everything pending
+multiplied the work and the lock waits)."""
 
 from __future__ import annotations
 
