@@ -91,3 +91,78 @@ def test_server_run_demo_serves_the_demo_marketplace(demo_server: str) -> None:
         my_bids = client.get("/v1/bids", headers=headers)
         assert my_bids.status_code == 200
         assert my_bids.json()
+
+
+def _run_server_briefly(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*JIEDAN, "server", *args], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def test_server_run_on_postgresql_refuses_to_start_without_the_shared_secrets() -> None:
+    """Each host would otherwise make its own key, and 2FA started on one could not be
+    confirmed on another: one line names the setting, exit 2, before any connection."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEDAN_SERVER_")}
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    done = _run_server_briefly(["run", "--database-url", url], env)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: JIEDAN_SERVER_SECRET_KEY (or JIEDAN_SERVER_SECRET_KEY_FILE) must be set on"
+        " PostgreSQL: every server process must share it"
+    ]
+    done = _run_server_briefly(
+        ["run", "--database-url", url], {**env, "JIEDAN_SERVER_SECRET_KEY": "k"}
+    )
+    assert done.returncode == 2
+    assert "JIEDAN_SERVER_SANDBOX_WEBHOOK_SECRET" in done.stderr
+
+
+def test_secrets_may_be_named_by_files(tmp_path: Path) -> None:
+    from jiedan_cli.server.config import MissingSecret, Settings
+
+    key, webhook = tmp_path / "key", tmp_path / "webhook"
+    key.write_text("from-a-file\n")
+    webhook.write_text("hook\n")
+    env = {
+        "JIEDAN_SERVER_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1/x",
+        "JIEDAN_SERVER_SECRET_KEY_FILE": str(key),
+        "JIEDAN_SERVER_SANDBOX_WEBHOOK_SECRET_FILE": str(webhook),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        settings = Settings.from_env()
+        assert (settings.secret_key, settings.sandbox_webhook_secret) == ("from-a-file", "hook")
+        patch.setenv("JIEDAN_SERVER_SECRET_KEY_FILE", str(tmp_path / "missing"))
+        with pytest.raises(MissingSecret, match="JIEDAN_SERVER_SECRET_KEY_FILE: cannot read"):
+            Settings.from_env()
+
+
+def test_more_than_one_worker_on_sqlite_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    done = _run_server_briefly(["run", "--workers", "2", "--database-url", url], dict(os.environ))
+    assert done.returncode == 2
+    assert "SQLite serves from one process" in done.stderr
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jiedan_cli.domain.errors import InvalidInput
+    from jiedan_cli.server.config import Settings
+
+    monkeypatch.setenv("JIEDAN_SERVER_DB_POOL_SIZE", "3")
+    monkeypatch.setenv("JIEDAN_SERVER_RUN_JOBS", "off")
+    monkeypatch.setenv("JIEDAN_SERVER_JOB_INTERVAL_SECONDS", "2.5")
+    settings = Settings.from_env(secrets=False)
+    assert (settings.db_pool_size, settings.run_jobs, settings.job_interval_seconds) == (
+        3,
+        False,
+        2.5,
+    )
+    assert Settings.from_env(secrets=False, db_pool_size=7).db_pool_size == 7
+    round_trip = settings.environment()
+    assert round_trip["JIEDAN_SERVER_RUN_JOBS"] == "0"
+    monkeypatch.setenv("JIEDAN_SERVER_DB_POOL_SIZE", "many")
+    with pytest.raises(
+        InvalidInput, match="JIEDAN_SERVER_DB_POOL_SIZE: 'many' is not a whole number"
+    ):
+        Settings.from_env(secrets=False)

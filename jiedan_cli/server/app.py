@@ -20,6 +20,7 @@ from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.jobs.scheduler import JobRunner
 from jiedan_cli.server.services.actors import TokenCache
+from jiedan_cli.server.services.auth_events import AuthEventListener
 from jiedan_cli.server.services.secrets_box import register_key
 
 
@@ -30,9 +31,13 @@ def create_app(
     settings.fill_secrets()
     db = Database.from_settings(settings)
     register_key(db.engine, settings.secret_key)
-    if migrate:
+    if migrate and settings.migrate:
         db.migrate()
     jobs = JobRunner(db, settings, clock or utcnow)
+    # Other processes' sign-in writes reach this one by LISTEN/NOTIFY (PostgreSQL); SQLite
+    # serves from one process, whose own writes empty the cache directly.
+    auth_events = AuthEventListener(db.url) if db.is_postgres else None
+    tokens = TokenCache(auth_events.listening) if auth_events else TokenCache()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -41,12 +46,16 @@ def create_app(
         # process: kept out of the collector's full passes, which otherwise stalled every
         # request in flight for tens of ms (the p99 of P5/P6). Given back at shutdown.
         gc.freeze()
+        if auth_events is not None:
+            auth_events.start()
         if settings.run_jobs:
             jobs.start()
         try:
             yield
         finally:
             jobs.stop()
+            if auth_events is not None:
+                auth_events.stop()
             db.dispose()
             gc.unfreeze()
 
@@ -60,7 +69,7 @@ def create_app(
     app.state.db = db
     app.state.clock = clock or utcnow
     app.state.jobs = jobs
-    app.state.tokens = TokenCache()
+    app.state.tokens = tokens
     app.state.order_pages = PageCache()
     problems.install(app)
     for router in ROUTERS:

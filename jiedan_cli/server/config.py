@@ -157,7 +157,8 @@ def _parse(spec: dataclasses.Field[Any], raw: str) -> object:
         if kind == "float":
             return float(text)
     except ValueError:
-        raise InvalidInput(f"{env_name(spec.name)}: {raw!r} is not a {kind}") from None
+        wanted = {"bool": "on or off", "int": "a whole number"}.get(kind, "a number")
+        raise InvalidInput(f"{env_name(spec.name)}: {raw!r} is not {wanted}") from None
     return raw
 
 

@@ -1,20 +1,79 @@
-"""Several `jiedan server run` processes on one PostgreSQL database."""
+"""Several `jiedan server run` processes on one PostgreSQL database, as operators run them."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
+import pyotp
 import pytest
 
-from tests.server.processes import running_servers, throwaway_database
+from tests.server.processes import ServerProcess, running_servers, throwaway_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("processes")]
+
+PASSWORD = "correct horse 42"
+
+
+def register(server: ServerProcess, email: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{server.base}/v1/auth/register",
+        json={"email": email, "name": "多进程", "password": PASSWORD, "role": "both"},
+    )
+    assert response.status_code == 201, response.text
+    return {**response.json()["user"], "token": response.json()["token"], "email": email}
+
+
+def bearer(user: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user['token']}"}
+
+
+def plain_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def test_processes_started_at_once_on_an_empty_database_all_become_ready(tmp_path: Path) -> None:
     with throwaway_database() as url, running_servers(url, tmp_path, 3) as servers:
         for server in servers:
             assert httpx.get(f"{server.base}/healthz").status_code == 200
-        epochs = {httpx.get(f"{s.base}/v1/sync/pull").status_code for s in servers}
-        assert epochs
+        with psycopg.connect(plain_url(url)) as conn:
+            epochs = conn.execute("SELECT value FROM server_meta WHERE key = 'epoch'").fetchall()
+        assert len(epochs) == 1
+        # every process serves the same database: an account made on one signs in on another
+        user = register(servers[0], "ready@example.com")
+        for server in servers[1:]:
+            me = httpx.get(f"{server.base}/v1/me", headers=bearer(user))
+            assert me.status_code == 200 and me.json()["id"] == user["id"]
+
+
+def test_a_secret_sealed_by_one_process_is_opened_by_another(tmp_path: Path) -> None:
+    with throwaway_database() as url, running_servers(url, tmp_path, 2) as (one, other):
+        user = register(one, "twofactor@example.com")
+        enabled = httpx.post(f"{one.base}/v1/auth/2fa/enable", headers=bearer(user))
+        assert enabled.status_code == 200, enabled.text
+        code = pyotp.TOTP(enabled.json()["secret"]).now()
+        confirmed = httpx.post(
+            f"{other.base}/v1/auth/2fa/confirm", headers=bearer(user), json={"otp": code}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        assert confirmed.json()["totp_enabled"] is True
+
+
+def test_a_logout_on_one_process_is_refused_by_another_within_a_second(tmp_path: Path) -> None:
+    with throwaway_database() as url, running_servers(url, tmp_path, 2) as (one, other):
+        user = register(one, "logout@example.com")
+        for _ in range(3):  # the other process has the token in its cache
+            assert httpx.get(f"{other.base}/v1/me", headers=bearer(user)).status_code == 200
+        assert httpx.post(f"{one.base}/v1/auth/logout", headers=bearer(user)).status_code == 204
+        refused_after = None
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            if httpx.get(f"{other.base}/v1/me", headers=bearer(user)).status_code == 401:
+                refused_after = time.monotonic() - started
+                break
+            time.sleep(0.02)
+        assert refused_after is not None, "the token still worked on the other process after 5 s"
+        assert refused_after < 1.0, f"refused only after {refused_after:.2f} s"

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,12 +82,16 @@ def _actor_and_expiry(conn: Connection, token: str, now: datetime) -> tuple[Acto
 # ---- a small in-process cache of token → Actor ------------------------------------------
 #
 # Every signed-in request starts by resolving its token; a cache saves that transaction.
-# A cached actor is used only while (a) nothing in this process has changed `users` or
-# `sessions` since it was read — any UPDATE/DELETE of either table, through any engine,
-# empties every cache (logout, revocation, roles, account closure) — (b) its session has not
-# expired by the request's clock, and (c) it is younger than TOKEN_CACHE_SECONDS, which
-# bounds how late a revocation made by ANOTHER process is seen (docs/decisions.md).
+# A cached actor is used only while (a) nothing has changed `users` or `sessions` since it was
+# read — any UPDATE/DELETE of either table, through any engine of this process, empties every
+# cache here at once (logout, revocation, roles, account closure), and on PostgreSQL the
+# writing transaction also sends `NOTIFY jiedan_auth`, which every other process's listener
+# (services/auth_events.py) turns into the same emptying, within milliseconds of the commit;
+# (b) its session has not expired by the request's clock; (c) the cache is trusted — on
+# PostgreSQL only while this process's listener is connected and listening; and (d) it is
+# younger than TOKEN_CACHE_SECONDS, a backstop (docs/decisions.md).
 
+AUTH_CHANNEL = "jiedan_auth"
 TOKEN_CACHE_SECONDS = 10.0
 TOKEN_CACHE_MAX = 10_000
 
@@ -104,11 +109,18 @@ def forget_cached_actors() -> None:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _watch_auth_writes(
-    conn: Connection, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    conn: Connection, cursor: Any, statement: str, *_args: Any, **_kwargs: Any
 ) -> None:
     if _AUTH_WRITE.match(statement):
         conn.info["auth_written"] = True
         forget_cached_actors()
+        if conn.dialect.name == "postgresql":
+            # Sent in the writing transaction: delivered to the other processes when it
+            # commits, never when it rolls back (repeats within one are sent once).
+            cursor.connection.execute(_NOTIFY)
+
+
+_NOTIFY = f"NOTIFY {AUTH_CHANNEL}"
 
 
 @event.listens_for(Pool, "checkin")
@@ -128,12 +140,17 @@ class _Cached:
 
 
 class TokenCache:
-    """token hash → Actor for one database; see the comment above for when it is trusted."""
+    """token hash → Actor for one database; see the comment above for when it is trusted.
+    `trusted()` says whether cached entries may be used at all (on PostgreSQL: while this
+    process hears other processes' auth writes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, trusted: Callable[[], bool] = lambda: True) -> None:
         self._entries: dict[str, _Cached] = {}
+        self._trusted = trusted
 
     def get(self, token: str, now: datetime) -> Actor | None:
+        if not self._trusted():
+            return None
         found = self._entries.get(hash_token(token))
         if found is None:
             return None
