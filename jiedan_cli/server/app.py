@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url
 
 from jiedan_cli import __version__
 from jiedan_cli.domain.timefmt import utcnow
@@ -36,7 +37,8 @@ def create_app(
     jobs = JobRunner(db, settings, clock or utcnow)
     # Other processes' sign-in writes reach this one by LISTEN/NOTIFY (PostgreSQL); SQLite
     # serves from one process, whose own writes empty the cache directly.
-    auth_events = AuthEventListener(db.url) if db.is_postgres else None
+    listen_url = make_url(settings.listen_database_url or settings.database_url)
+    auth_events = AuthEventListener(listen_url) if db.is_postgres else None
     tokens = TokenCache(auth_events.listening) if auth_events else TokenCache()
 
     @asynccontextmanager

@@ -53,6 +53,10 @@ class MissingSecret(InvalidInput):
 @dataclass
 class Settings:
     database_url: str = field(default_factory=default_database_url)
+    # Where a process LISTENs for other processes' sign-in writes (PostgreSQL): the database
+    # itself, not a PgBouncer in transaction mode, which cannot hold a LISTEN. Empty: the
+    # database_url.
+    listen_database_url: str = ""
     # Encrypts TOTP seeds and ID numbers at rest (Fernet key material is derived from it).
     secret_key: str = ""
     # Keys used before `secret_key`, comma-separated: still opened, never used to seal
