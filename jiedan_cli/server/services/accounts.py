@@ -1,8 +1,8 @@
 """Accounts: registration, sign-in and sessions, staff accounts, step-up checks.
 
 Sessions are opaque random tokens; the server keeps only their SHA-256, so a leaked
-database yields no usable token. Sign-in failures are recorded for throttling in a
-transaction of their own (`sign_in`), because the failing one is rolled back."""
+database yields no usable token. Every sign-in attempt is recorded for throttling before
+it is checked, in a transaction of its own (`sign_in`, login_throttle)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,15 @@ BAD_CREDENTIALS = "the e-mail or password is wrong"
 
 # Fixed names other code calls; they live beside the things they serve.
 verify_step_up = totp.verify_step_up
-__all__ = ["create_staff", "login", "logout", "register", "user_row", "user_view", "verify_step_up"]
+__all__ = [
+    "create_staff",
+    "logout",
+    "register",
+    "sign_in",
+    "user_row",
+    "user_view",
+    "verify_step_up",
+]
 
 
 def normalise_email(email: str) -> str:
@@ -165,36 +173,6 @@ def logout(conn: Connection, actor: Actor, *, now: datetime) -> None:
 # ---- sign-in ------------------------------------------------------------------------------
 
 
-def login(
-    conn: Connection,
-    *,
-    email: str,
-    password: str,
-    otp: str | None,
-    now: datetime,
-    address: str,
-    session_ttl_days: int = DEFAULT_SESSION_DAYS,
-) -> dict[str, Any]:
-    """{user, token}, or Unauthenticated / TooManyAttempts. The failure is not recorded here
-    (the caller's transaction rolls back): use `sign_in`, which records it."""
-    email = normalise_email(email)
-    login_throttle.check_allowed(conn, email=email, address=address, now=now)
-    row = conn.execute(select(users).where(users.c.email == email)).first()
-    password_ok = verify_password(row.password_hash if row else None, password)
-    if row is None or not password_ok or row.status != "active":
-        raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
-    if row.totp_enabled:
-        totp.check_login_code(conn, row, otp, now=now)
-    if needs_rehash(row.password_hash):
-        conn.execute(
-            update(users).where(users.c.id == row.id).values(password_hash=hash_password(password))
-        )
-    login_throttle.record_attempt(conn, email=email, address=address, success=True, now=now)
-    audit(conn, "login.ok", now=now, actor_id=row.id, address=address)
-    token = open_session(conn, row.id, now=now, ttl_days=session_ttl_days)
-    return {"user": user_view(row), "token": token}
-
-
 def sign_in(
     db: Database,
     *,
@@ -205,29 +183,75 @@ def sign_in(
     address: str,
     session_ttl_days: int = DEFAULT_SESSION_DAYS,
 ) -> dict[str, Any]:
-    """`login` in its own transaction; a failure is then recorded and audited in another."""
+    """{user, token}, or Unauthenticated / TooManyAttempts, audited as login.failed. The
+    attempt is recorded (as a failure) before it is checked, each step in a transaction of
+    its own, and the password verified between them (login_throttle)."""
+    email = normalise_email(email)
+    attempt = login_throttle.open_attempt(db, email=email, address=address, now=now)
     try:
+        with db.read() as conn:
+            login_throttle.check_allowed(
+                conn, email=email, address=address, now=now, attempt_id=attempt
+            )
+            row = conn.execute(select(users).where(users.c.email == email)).first()
+        # With no account, a decoy hash is verified: a miss takes as long as a wrong password.
+        matches = verify_password(row.password_hash if row else None, password)
+        if row is None or not matches:
+            raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
+        verified_hash: str = row.password_hash
+        new_hash = hash_password(password) if needs_rehash(verified_hash) else None
         with db.write() as conn:
-            return login(
+            return _signed_in(
                 conn,
-                email=email,
-                password=password,
+                row.id,
+                verified_hash=verified_hash,
+                new_hash=new_hash,
                 otp=otp,
+                attempt=attempt,
                 now=now,
                 address=address,
                 session_ttl_days=session_ttl_days,
             )
     except (Unauthenticated, TooManyAttempts) as failure:
         with db.write() as conn:
-            record_failed_login(conn, email=email, address=address, reason=failure.code, now=now)
+            _audit_failed_login(conn, email=email, address=address, reason=failure.code, now=now)
         raise
 
 
-def record_failed_login(
+def _signed_in(
+    conn: Connection,
+    user_id: str,
+    *,
+    verified_hash: str,
+    new_hash: str | None,
+    otp: str | None,
+    attempt: int,
+    now: datetime,
+    address: str,
+    session_ttl_days: int,
+) -> dict[str, Any]:
+    """The session of a user whose password matched `verified_hash`, unless the account
+    changed meanwhile (another password, closed) or its second factor is missing."""
+    row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    if row is None or row.password_hash != verified_hash or row.status != "active":
+        raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
+    if row.totp_enabled:
+        totp.check_login_code(conn, row, otp, now=now)
+    if new_hash is not None:
+        conn.execute(
+            update(users)
+            .where(users.c.id == row.id, users.c.password_hash == verified_hash)
+            .values(password_hash=new_hash)
+        )
+    login_throttle.mark_success(conn, attempt)
+    audit(conn, "login.ok", now=now, actor_id=row.id, address=address)
+    token = open_session(conn, row.id, now=now, ttl_days=session_ttl_days)
+    return {"user": user_view(row), "token": token}
+
+
+def _audit_failed_login(
     conn: Connection, *, email: str, address: str, reason: str, now: datetime
 ) -> None:
-    email = normalise_email(email)
-    login_throttle.record_attempt(conn, email=email, address=address, success=False, now=now)
     user_id = conn.scalar(select(users.c.id).where(users.c.email == email))
     audit(
         conn,

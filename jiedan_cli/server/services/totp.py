@@ -2,14 +2,16 @@
 steps, 6 digits), accepted within ±1 step of drift and once only: the last step used is
 stored, and a code for that step or an earlier one is refused. The seed is sealed at rest
 (`secrets_box`). Bad codes count toward throttling like failed sign-ins, under the key
-`totp:<user id>`; a refused code rolls its transaction back, so callers record the failure
-afterwards in a transaction of their own (`recording_otp_failures`)."""
+`totp:<user id>`, and as atomically: callers wrap the transaction that checks a code in
+`recording_otp_failures`, which records the attempt as a failure before it (the transaction
+of a refused code rolls back) and takes it back when no bad code was given."""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +33,10 @@ DIGITS = 6
 DRIFT_STEPS = 1
 ISSUER = "jiedan"
 BOX_PURPOSE = "totp-secret"
+
+# The attempt `recording_otp_failures` recorded for the code being checked: the services
+# that check one take no throttle argument, and it must not count against itself.
+_attempt: ContextVar[int | None] = ContextVar("jiedan_totp_attempt", default=None)
 
 
 # ---- the algorithm ------------------------------------------------------------------------
@@ -72,6 +78,14 @@ def throttle_key(user_id: str) -> str:
     return f"totp:{user_id}"
 
 
+def _check_throttle(
+    conn: Connection, user_id: str, *, now: datetime, address: str | None = None
+) -> None:
+    login_throttle.check_allowed(
+        conn, email=throttle_key(user_id), address=address, now=now, attempt_id=_attempt.get()
+    )
+
+
 def _use_code(conn: Connection, row: Row[Any], otp: str | None, *, now: datetime) -> None:
     """Accept `otp` for the user in `row` (locked) and burn its step, or raise."""
     if not otp:
@@ -98,34 +112,46 @@ def verify_step_up(
     row = fetch_for_update(conn, users, actor.id, what="user")
     if not row.totp_enabled:
         return
-    login_throttle.check_allowed(conn, email=throttle_key(actor.id), address=address, now=now)
+    _check_throttle(conn, actor.id, now=now, address=address)
     _use_code(conn, row, otp, now=now)
-
-
-def record_otp_failure(
-    conn: Connection, user_id: str, *, reason: str, now: datetime, address: str | None = None
-) -> None:
-    login_throttle.record_attempt(
-        conn, email=throttle_key(user_id), address=address or "-", success=False, now=now
-    )
-    audit(conn, "2fa.code_refused", now=now, actor_id=user_id, address=address, reason=reason)
 
 
 @contextmanager
 def recording_otp_failures(
     db: Database, user_id: str, *, now: datetime, address: str | None = None
 ) -> Iterator[None]:
-    """Wrap a transaction that checks a code: a bad code is recorded after it rolls back.
+    """Wrap a transaction that checks a code: the attempt is recorded first, as a failure, in
+    a transaction of its own, so concurrent guesses see each other (login_throttle); a bad or
+    refused code leaves it so and is audited, anything else takes it back.
 
     with recording_otp_failures(db, actor.id, now=now), db.write() as conn: ...
     """
+    key = throttle_key(user_id)
+    attempt = login_throttle.open_attempt(db, email=key, address=address or "-", now=now)
+    token = _attempt.set(attempt)
     try:
         yield
     except (Unauthenticated, TooManyAttempts) as failure:
-        if failure.code in ("bad_otp", "too_many_attempts"):
-            with db.write() as conn:
-                record_otp_failure(conn, user_id, reason=failure.code, now=now, address=address)
+        if failure.code not in ("bad_otp", "too_many_attempts"):
+            login_throttle.forget(db, attempt)
+            raise
+        with db.write() as conn:
+            audit(
+                conn,
+                "2fa.code_refused",
+                now=now,
+                actor_id=user_id,
+                address=address,
+                reason=failure.code,
+            )
         raise
+    except BaseException:
+        login_throttle.forget(db, attempt)
+        raise
+    else:
+        login_throttle.forget(db, attempt)
+    finally:
+        _attempt.reset(token)
 
 
 # ---- turning 2FA on and off ---------------------------------------------------------------
@@ -155,7 +181,7 @@ def confirm_2fa(conn: Connection, actor: Actor, otp: str, *, now: datetime) -> d
         raise Conflict("two-factor authentication is already on")
     if row.totp_secret is None:
         raise Conflict("nothing to confirm: start with POST /v1/auth/2fa/enable")
-    login_throttle.check_allowed(conn, email=throttle_key(actor.id), address=None, now=now)
+    _check_throttle(conn, actor.id, now=now)
     _use_code(conn, row, otp, now=now)
     conn.execute(update(users).where(users.c.id == actor.id).values(totp_enabled=True))
     audit(conn, "2fa.enabled", now=now, actor_id=actor.id)
@@ -166,7 +192,7 @@ def disable_2fa(conn: Connection, actor: Actor, otp: str, *, now: datetime) -> d
     row = fetch_for_update(conn, users, actor.id, what="user")
     if not row.totp_enabled:
         raise Conflict("two-factor authentication is not on")
-    login_throttle.check_allowed(conn, email=throttle_key(actor.id), address=None, now=now)
+    _check_throttle(conn, actor.id, now=now)
     _use_code(conn, row, otp, now=now)
     conn.execute(
         update(users)
