@@ -1,4 +1,4 @@
-"""`jiedan server run|migrate|seed|create-staff|rotate-epoch`: the bundled platform server."""
+"""`jiedan server run|migrate|seed|create-staff|rotate-epoch|reseal`: the bundled server."""
 
 from __future__ import annotations
 
@@ -186,3 +186,33 @@ def rotate_epoch(database_url: DatabaseUrl = None) -> None:
     with db.write() as conn:
         epoch = new_epoch(conn)
     print(f"sync epoch is now {epoch}: clients will reset on their next pull", file=sys.stderr)
+
+
+@app.command()
+def reseal(database_url: DatabaseUrl = None) -> None:
+    """After a new JIEDAN_SERVER_SECRET_KEY (the one before in JIEDAN_SERVER_OLD_SECRET_KEYS):
+    re-seal every secret kept at rest with it, so the old key can be dropped (safe to repeat)."""
+    from jiedan_cli.domain.errors import ServerMisconfigured
+    from jiedan_cli.domain.timefmt import utcnow
+    from jiedan_cli.server.services.reseal import reseal_all
+    from jiedan_cli.server.services.secrets_box import register_key
+
+    settings = _settings(database_url, secrets=True)
+    db = _database(settings)
+    try:
+        db.migrate()
+        register_key(db.engine, settings.secret_key, settings.old_secret_keys)
+        done = reseal_all(db, now=utcnow())
+    finally:
+        db.dispose()
+    for name, moved in done.moved.items():
+        print(f"{name}: {moved} re-sealed", file=sys.stderr)
+    print(f"{done.total} row(s) re-sealed with the current key", file=sys.stderr)
+    unopened = {name: keys for name, keys in done.unopened.items() if keys}
+    if unopened:
+        listed = "; ".join(
+            f"{name}: {len(keys)} ({', '.join(keys[:5])})" for name, keys in unopened.items()
+        )
+        raise ServerMisconfigured(
+            f"some values open with none of the configured keys, left as they were: {listed}"
+        )

@@ -71,6 +71,13 @@ class TemporaryFailure(JiedanError):
     code = "temporarily_unavailable"
 
 
+class ServerMisconfigured(JiedanError):
+    """The server cannot do its part as configured, e.g. open a secret sealed with a key it
+    is not given: the operator's to fix (HTTP 500 problem+json, logged; exit 1)."""
+
+    code = "server_misconfigured"
+
+
 class Offline(JiedanError):
     """The server could not be reached (exit 6)."""
 

@@ -31,7 +31,7 @@ def create_app(
     settings = settings or Settings.from_env()
     settings.fill_secrets()
     db = Database.from_settings(settings)
-    register_key(db.engine, settings.secret_key)
+    register_key(db.engine, settings.secret_key, settings.old_secret_keys)
     if migrate and settings.migrate:
         db.migrate()
     jobs = JobRunner(db, settings, clock or utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,12 +19,14 @@ from jiedan_cli.domain.errors import (
     JiedanError,
     NotFound,
     Refused,
+    ServerMisconfigured,
     TemporaryFailure,
     TooManyAttempts,
     Unauthenticated,
 )
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("jiedan.server")
 
 STATUS_FOR: tuple[tuple[type[JiedanError], int], ...] = (
     (InvalidInput, 422),
@@ -34,6 +37,7 @@ STATUS_FOR: tuple[tuple[type[JiedanError], int], ...] = (
     (Refused, 409),
     (Unauthenticated, 401),
     (TemporaryFailure, 503),
+    (ServerMisconfigured, 500),
 )
 
 
@@ -88,6 +92,8 @@ def install(app: FastAPI) -> None:
         status = status_for(exc)
         if status in (401, 403):
             await run_in_threadpool(_audit_refusal, request, exc, status)
+        if status == 500:  # the operator's to fix (503 is only busy)
+            log.error("%s %s: %s (%s)", request.method, request.url.path, exc.message, exc.code)
         extra: dict[str, Any] = {}
         if exc.field:
             extra["field"] = exc.field
