@@ -72,7 +72,8 @@ def run(
     import uvicorn
 
     from jiedan_cli.domain.errors import InvalidInput
-    from jiedan_cli.server.serving import APP_FACTORY, uvicorn_options
+    from jiedan_cli.server.metrics import prepare_metrics_dir
+    from jiedan_cli.server.serving import APP_FACTORY, exit_zero_on_sigterm, uvicorn_options
 
     settings = _settings(
         database_url,
@@ -104,6 +105,8 @@ def run(
         f"jiedan server on http://{host}:{port}  (docs: /docs; {workers} worker(s))",
         file=sys.stderr,
     )
+    prepare_metrics_dir()
+    exit_zero_on_sigterm()
     uvicorn.run(
         APP_FACTORY,
         factory=True,

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from jiedan_cli import __version__
 from jiedan_cli.domain.timefmt import utcnow
 from jiedan_cli.server.api import ROUTERS, problems
+from jiedan_cli.server.api.access_log import AccessLog
+from jiedan_cli.server.api.body_timeout import BodyTimeout
 from jiedan_cli.server.api.idempotency import IdempotencyKeys
 from jiedan_cli.server.api.limits import BodyLimit
 from jiedan_cli.server.api.orders import PageCache
@@ -76,9 +78,12 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    # Outermost last: the body limit, then gzip request bodies, then Idempotency-Key (which
-    # so fingerprints the decompressed body).
+    # Outermost last: the request id and access log (which so see every answer), the body's
+    # pace, the body limit, then gzip request bodies, then Idempotency-Key (which so
+    # fingerprints the decompressed body).
     app.add_middleware(IdempotencyKeys)
     app.add_middleware(GzipRequests, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
+    app.add_middleware(AccessLog, log_requests=settings.access_log)
     return app

@@ -18,6 +18,8 @@ ENV_PREFIX = "JIEDAN_SERVER_"
 # The secrets every process of one deployment must share; each may also be named by a file
 # (`…_FILE`, e.g. a systemd credential or a Kubernetes secret mount).
 SHARED_SECRETS = ("secret_key", "sandbox_webhook_secret")
+# Secrets that may be named by a `…_FILE`; the metrics token is never made up (unset: off).
+FILE_SECRETS = (*SHARED_SECRETS, "metrics_token")
 
 
 def default_database_url() -> str:
@@ -94,6 +96,8 @@ class Settings:
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed ("127.0.0.1,10.0.0.5"
     # or "*"); empty: none, the peer's own address is the client's.
     forwarded_allow_ips: str = ""
+    # The bearer token GET /metrics asks for; empty: /metrics is off (docs/decisions.md).
+    metrics_token: str = ""
 
     @classmethod
     def from_env(cls, *, secrets: bool = True, **overrides: object) -> Settings:
@@ -105,7 +109,7 @@ class Settings:
             name = env_name(spec.name)
             if name in env:
                 values[spec.name] = _parse(spec, env[name])
-        for name in SHARED_SECRETS:
+        for name in FILE_SECRETS:
             path = env.get(env_name(name) + "_FILE")
             if path and not values.get(name):
                 values[name] = _read_secret_file(env_name(name) + "_FILE", path)

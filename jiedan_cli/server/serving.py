@@ -3,11 +3,15 @@ factory each worker process calls (`jiedan_cli.server.serving:app_from_env`)."""
 
 from __future__ import annotations
 
+import signal
+import sys
 from typing import Any
 
 from fastapi import FastAPI
 
 from jiedan_cli.server.config import Settings
+from jiedan_cli.server.header_timeout import HeaderTimeoutProtocol
+from jiedan_cli.server.logs import log_config
 
 APP_FACTORY = "jiedan_cli.server.serving:app_from_env"
 
@@ -31,4 +35,15 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": settings.keep_alive_timeout_seconds,
         "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
         "server_header": False,
+        # One JSON (or text) line per record; the access log is api/access_log.py's.
+        "log_config": log_config(settings),
+        "access_log": False,
+        "http": HeaderTimeoutProtocol,
     }
+
+
+def exit_zero_on_sigterm() -> None:
+    """A single-process uvicorn re-raises the SIGTERM it stopped for once it has shut down
+    gracefully, so the process would end "killed by SIGTERM"; the re-raised signal finds
+    this handler instead and the process exits 0. (With workers the supervisor exits 0.)"""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))

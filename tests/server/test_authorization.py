@@ -161,6 +161,13 @@ def push_to_own_client(w: World) -> Call:
     return Call({}, w.client, json={"client_id": client_id, "ops": [op]})
 
 
+METRICS_TOKEN = "metrics-scraper-token"
+
+
+def metrics_scraper(_w: World) -> Call:
+    return Call({}, None, owner_headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+
 def private_changes(w: World) -> tuple[str, ...]:
     """Ids only the parties may see (bids, messages, milestones, deliveries)."""
     ids = [w.open_bid["id"], w.milestone["id"], w.delivery["id"]]
@@ -180,6 +187,9 @@ REVIEW = expect(owner=403, other=403, reviewer=OK, admin=OK, staff=403)
 
 ROWS: list[Row] = [
     get("/healthz", lambda w: Call({}, w.client), EVERYONE),
+    get("/readyz", lambda w: Call({}, w.client), EVERYONE),
+    # The scraper holding the metrics token is the "owner"; no session token opens it.
+    get("/metrics", metrics_scraper, expect(other=401, staff=401)),
     # ---- accounts and sessions
     post("/v1/auth/register", fresh_email_registration, expect(anonymous=OK, other=OK, staff=OK)),
     post("/v1/auth/login", login_as_new_user, EVERYONE, fresh=False),
@@ -470,7 +480,9 @@ ROWS: list[Row] = [
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     path: Path = tmp_path_factory.mktemp("authorization") / "server.db"
-    server = make_server(f"sqlite:///{path}", unverified_bids_per_day=1_000_000)
+    server = make_server(
+        f"sqlite:///{path}", unverified_bids_per_day=1_000_000, metrics_token=METRICS_TOKEN
+    )
     with server.client:
         yield build_world(server)
 

@@ -9,6 +9,7 @@ from jiedan_cli.server.api import (
     bids,
     health,
     messages,
+    metrics,
     money,
     orders,
     payments,
@@ -36,5 +37,6 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         sync,
         staff,
         verification,
+        metrics,
     )
 )

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.domain.errors import TemporaryFailure
+from jiedan_cli.server import metrics
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.problems import problem
 from jiedan_cli.server.services.sync_pull import (
@@ -104,6 +105,8 @@ def push(body: PushRequest, ctx: Ctx = Depends(authed_ctx)) -> Any:
         )
     ops = [PushedOp(op.seq, str(op.op_id), op.intent, op.args) for op in body.ops]
     outcome = push_ops(ctx.db, ctx.user, body.client_id, ops, now=ctx.now(), settings=ctx.settings)
+    for result in outcome["results"]:
+        metrics.count_pushed(result["status"])
     funded = [
         str(op.args["order_id"])
         for op in ops
@@ -128,7 +131,10 @@ def pull(
 ) -> Any:
     """Changes visible to the caller after `cursor`, in commit order, a page at a time."""
     with ctx.db.read() as conn:
-        body = pull_changes_json(conn, ctx.user, cursor=cursor, limit=limit, client_id=client_id)
+        body, count = pull_changes_json(
+            conn, ctx.user, cursor=cursor, limit=limit, client_id=client_id
+        )
+    metrics.count_pull(count)
     # Encoded around the stored payloads (PullResponse documents its shape): validating and
     # re-encoding thousands of objects per page would be most of an initial sync's cost.
     headers = {"Vary": "Accept-Encoding"}
