@@ -3,17 +3,21 @@ ledger back for the money tests."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
 
-from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers
+from jiedan_cli.domain.ledger import may_go_negative
+from jiedan_cli.domain.states import MILESTONE_HOLDING
+from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers, milestones
 from jiedan_cli.server.services import accounts
 from jiedan_cli.server.services.actors import Actor
 from tests.server.conftest import Server
 from tests.server.market import award, place_bid, post_order
 
 SHA = "ab" * 32
+PAYOUT_KINDS = ("release", "resolve")
 
 
 def act(server: Server, user: dict[str, Any], order_id: str, action: str, **body: Any) -> Any:
@@ -115,3 +119,34 @@ def transfers(server: Server, **where: Any) -> list[Any]:
 
 def summary(server: Server, user: dict[str, Any]) -> dict[str, Any]:
     return ok(server.request("GET", "/v1/earnings/summary", user["token"]))
+
+
+def assert_ledger_sound(db: Any) -> None:
+    """money.md's ledger invariants, read from `db` (a server Database) in one snapshot: the
+    balances sum to zero; only external:* is negative; an escrow account holds its milestone's
+    amount while the milestone holds money and zero otherwise (released, refunded, resolved);
+    a milestone is paid out at most once; every balance is the sum of its transfers."""
+    with db.read() as conn:
+        accounts = dict(
+            conn.execute(select(ledger_accounts.c.id, ledger_accounts.c.balance_fen)).all()
+        )
+        moves = conn.execute(select(ledger_transfers)).all()
+        rows = conn.execute(
+            select(milestones.c.id, milestones.c.status, milestones.c.amount_fen)
+        ).all()
+    assert sum(accounts.values()) == 0
+    negative = {a: b for a, b in accounts.items() if b < 0 and not may_go_negative(a)}
+    assert negative == {}
+    for milestone_id, status, amount in rows:
+        held = accounts.get(f"escrow:{milestone_id}", 0)
+        assert held == (amount if status in MILESTONE_HOLDING else 0), (status, held, amount)
+    payouts: dict[str, int] = defaultdict(int)
+    flows: dict[str, int] = defaultdict(int)
+    for move in moves:
+        if move.kind in PAYOUT_KINDS:
+            payouts[move.source] += 1
+        flows[move.source] -= move.amount_fen
+        flows[move.destination] += move.amount_fen
+    assert all(count == 1 for count in payouts.values())
+    # Every balance is exactly the sum of its transfers (no movement outside the ledger).
+    assert {a: flows.get(a, 0) for a in accounts} == accounts

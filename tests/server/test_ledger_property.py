@@ -11,7 +11,6 @@ through the services on SQLite and on PostgreSQL, and checked after every step:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -28,16 +27,11 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from jiedan_cli.domain.errors import JiedanError
-from jiedan_cli.domain.ledger import may_go_negative
-from jiedan_cli.domain.states import MILESTONE_HOLDING
-from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers, milestones
 from jiedan_cli.server.db.tables import orders as orders_table
 from jiedan_cli.server.services import bids, earnings, escrow, funding, orders
 from jiedan_cli.server.services.actors import Actor
 from tests.server.conftest import Server
-from tests.server.escrow_flow import SHA, staff
-
-PAYOUT_KINDS = ("release", "resolve")
+from tests.server.escrow_flow import SHA, assert_ledger_sound, staff
 
 
 def actor(user: dict[str, Any]) -> Actor:
@@ -226,30 +220,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_books_balance(self) -> None:
-        with self.server.db.read() as conn:
-            accounts = dict(
-                conn.execute(select(ledger_accounts.c.id, ledger_accounts.c.balance_fen)).all()
-            )
-            moves = conn.execute(select(ledger_transfers)).all()
-            rows = conn.execute(
-                select(milestones.c.id, milestones.c.status, milestones.c.amount_fen)
-            ).all()
-        assert sum(accounts.values()) == 0
-        negative = {a: b for a, b in accounts.items() if b < 0 and not may_go_negative(a)}
-        assert negative == {}
-        for milestone_id, status, amount in rows:
-            held = accounts.get(f"escrow:{milestone_id}", 0)
-            assert held == (amount if status in MILESTONE_HOLDING else 0), (status, held, amount)
-        payouts: dict[str, int] = defaultdict(int)
-        flows: dict[str, int] = defaultdict(int)
-        for move in moves:
-            if move.kind in PAYOUT_KINDS:
-                payouts[move.source] += 1
-            flows[move.source] -= move.amount_fen
-            flows[move.destination] += move.amount_fen
-        assert all(count == 1 for count in payouts.values())
-        # Every balance is exactly the sum of its transfers (no movement outside the ledger).
-        assert {a: flows.get(a, 0) for a in accounts} == accounts
+        assert_ledger_sound(self.server.db)
 
 
 def run_machine(server: Server, *, examples: int, steps: int) -> None:
