@@ -18,8 +18,9 @@ ENV_PREFIX = "JIEDAN_SERVER_"
 # The secrets every process of one deployment must share; each may also be named by a file
 # (`…_FILE`, e.g. a systemd credential or a Kubernetes secret mount).
 SHARED_SECRETS = ("secret_key", "sandbox_webhook_secret")
-# Secrets that may be named by a `…_FILE`; the metrics token is never made up (unset: off).
-FILE_SECRETS = (*SHARED_SECRETS, "metrics_token")
+# Secrets that may be named by a `…_FILE`; the old keys and the metrics token are never made
+# up (unset: none, and /metrics off).
+FILE_SECRETS = (*SHARED_SECRETS, "old_secret_keys", "metrics_token")
 
 
 def default_database_url() -> str:

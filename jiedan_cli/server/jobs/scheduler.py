@@ -101,12 +101,16 @@ class JobRunner:
         return done
 
     def _run(self, job: Job) -> int | None:
+        from jiedan_cli.server.metrics import count_job_run
+
         name = job.__module__.rsplit(".", 1)[-1]
         try:
             outcome = job(self.db, self.settings, self.clock())
         except Exception:  # a failing job must not kill the scheduler; it runs again later
             log.exception("job %s failed", name)
+            count_job_run(name, "failed")
             return None
+        count_job_run(name, "ok")
         log.info("job %s done", name, extra={"job": name, "count": outcome})
         return outcome
 
