@@ -78,7 +78,7 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, path: str = "/healthz", timeout: float = 120) -> None:
+    def wait_ready(self, path: str = "/readyz", timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -135,7 +135,7 @@ def running_servers(
     *,
     args: Sequence[str] = (),
     env: dict[str, str] | None = None,
-    ready_path: str = "/healthz",
+    ready_path: str = "/readyz",
 ) -> Iterator[list[ServerProcess]]:
     """`count` servers on one database, started at once; yields them once all are ready."""
     with ExitStack() as stack:

@@ -38,7 +38,8 @@ def plain_url(url: str) -> str:
 def test_processes_started_at_once_on_an_empty_database_all_become_ready(tmp_path: Path) -> None:
     with throwaway_database() as url, running_servers(url, tmp_path, 3) as servers:
         for server in servers:
-            assert httpx.get(f"{server.base}/healthz").status_code == 200
+            ready = httpx.get(f"{server.base}/readyz")
+            assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
         with psycopg.connect(plain_url(url)) as conn:
             epochs = conn.execute("SELECT value FROM server_meta WHERE key = 'epoch'").fetchall()
         assert len(epochs) == 1
