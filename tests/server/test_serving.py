@@ -203,7 +203,7 @@ def test_metrics_count_the_requests_of_every_worker(tmp_path: Path) -> None:
             env={"JIEDAN_SERVER_METRICS_TOKEN": METRICS_TOKEN},
         )
         try:
-            server.wait_ready()
+            server.wait_ready("/healthz")  # not /readyz: the count below is of those
             sent = 0
             # 40 requests, more if one worker took them all, until both have answered some
             with httpx.Client(base_url=server.base, headers={"Connection": "close"}) as client:
