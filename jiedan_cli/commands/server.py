@@ -69,9 +69,12 @@ def run(
     ] = None,
 ) -> None:
     """Serve the marketplace API (OpenAPI at /docs)."""
+    import logging.config
+
     import uvicorn
 
     from jiedan_cli.domain.errors import InvalidInput
+    from jiedan_cli.server.logs import log_config
     from jiedan_cli.server.metrics import prepare_metrics_dir
     from jiedan_cli.server.serving import APP_FACTORY, exit_zero_on_sigterm, uvicorn_options
 
@@ -86,6 +89,9 @@ def run(
         raise InvalidInput(
             "--workers: SQLite serves from one process; use PostgreSQL for more workers"
         )
+    # What this process says before uvicorn starts goes to the same log, in the same format.
+    logging.config.dictConfig(log_config(settings))
+    say = logging.getLogger("jiedan.server").info
     db = _database(settings)
     try:
         if settings.migrate:
@@ -95,16 +101,13 @@ def run(
 
             seeded = seed_demo(db)
             if seeded:
-                print(f"demo marketplace seeded: {seeded}", file=sys.stderr)
+                say("demo marketplace seeded: %s", seeded)
     finally:
         db.dispose()
     # The workers read their settings from the environment; this process migrated already.
     os.environ.update(settings.environment())
     os.environ["JIEDAN_SERVER_MIGRATE"] = "0"
-    print(
-        f"jiedan server on http://{host}:{port}  (docs: /docs; {workers} worker(s))",
-        file=sys.stderr,
-    )
+    say("jiedan server on http://%s:%s  (docs: /docs; %s worker(s))", host, port, workers)
     prepare_metrics_dir()
     exit_zero_on_sigterm()
     uvicorn.run(

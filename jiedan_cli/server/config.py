@@ -85,7 +85,7 @@ class Settings:
     # off (PgBouncer in transaction mode needs that before PgBouncer 1.21).
     db_prepare_threshold: int = 5
     log_level: str = "info"
-    log_format: str = "json"  # json | text
+    log_format: str = "auto"  # json | text | auto: text on a terminal, else json
     access_log: bool = True
     # Slow clients: the request line and headers must arrive within header_timeout, each
     # chunk of a body within body_timeout; an idle kept-alive connection closes after

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -72,11 +73,20 @@ class TextFormatter(logging.Formatter):
         return f"{head} {pairs}{newline}{rest}"
 
 
+def log_format(settings: Settings) -> str:
+    """`text` or `json`; `auto` (the default) is text for a person at a terminal, JSON lines
+    for a log collector (stderr a pipe, a file, the journal)."""
+    chosen = settings.log_format.strip().lower()
+    if chosen == "auto":
+        return "text" if sys.stderr.isatty() else "json"
+    return "text" if chosen == "text" else "json"
+
+
 def log_config(settings: Settings) -> dict[str, Any]:
     """uvicorn's `log_config`: ours and uvicorn's loggers through one handler on stderr.
     uvicorn's access logger gets no handler: api/access_log.py logs each request."""
     level = settings.log_level.upper()
-    formatter = "text" if settings.log_format.strip().lower() == "text" else "json"
+    formatter = log_format(settings)
     quiet = {"handlers": [], "propagate": False}
     return {
         "version": 1,

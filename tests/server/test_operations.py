@@ -401,3 +401,16 @@ def test_a_body_that_stops_arriving_is_answered_408(sqlite_url: str) -> None:
         # the same body sent at once is read and answered (a 401: no such account)
         whole = anyio.run(call_asgi, slow.app, login_scope(len(body)), [body])
         assert whole[0]["status"] == 401
+
+
+def test_the_log_format_follows_the_terminal_unless_chosen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jiedan_cli.server.logs import log_format
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert log_format(Settings(log_format="auto")) == "text"
+    assert log_format(Settings(log_format="json")) == "json"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert log_format(Settings(log_format="auto")) == "json"
+    assert log_format(Settings(log_format="text")) == "text"
