@@ -63,12 +63,19 @@ def test_a_secret_sealed_by_one_process_is_opened_by_another(tmp_path: Path) -> 
         assert confirmed.json()["totp_enabled"] is True
 
 
-def test_a_logout_on_one_process_is_refused_by_another_within_a_second(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("move", "answer"), [("/v1/auth/logout", 204), ("/v1/me/delete", 200)], ids=["logout", "close"]
+)
+def test_a_token_ended_on_one_process_is_refused_by_another_within_a_second(
+    tmp_path: Path, move: str, answer: int
+) -> None:
+    """A sign-out, or the account closed: the other process's token cache hears of it."""
     with throwaway_database() as url, running_servers(url, tmp_path, 2) as (one, other):
-        user = register(one, "logout@example.com")
+        user = register(one, "ended@example.com")
         for _ in range(3):  # the other process has the token in its cache
             assert httpx.get(f"{other.base}/v1/me", headers=bearer(user)).status_code == 200
-        assert httpx.post(f"{one.base}/v1/auth/logout", headers=bearer(user)).status_code == 204
+        ended = httpx.post(f"{one.base}{move}", headers=bearer(user))
+        assert ended.status_code == answer, ended.text
         refused_after = None
         started = time.monotonic()
         while time.monotonic() - started < 5:
