@@ -1,5 +1,6 @@
 """The floor for the server benchmarks: a bare FastAPI app with one sync endpoint, served by
-uvicorn exactly as `jiedan server run` serves the real app (one worker, same defaults)."""
+uvicorn exactly as `jiedan server run` serves the real app (the same uvicorn options, the
+same number of workers, the app named by an import string)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,21 @@ def healthz() -> dict[str, str]:
 def main() -> None:
     import uvicorn
 
+    from jiedan_cli.server.config import Settings
+    from jiedan_cli.server.serving import uvicorn_options
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    # the same call as jiedan_cli/commands/server.py `run`
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    # the same call as jiedan_cli/commands/server.py `run`, with the default settings
+    uvicorn.run(
+        "benchmarks.floor_app:app",
+        host="127.0.0.1",
+        port=args.port,
+        workers=args.workers,
+        **uvicorn_options(Settings.from_env(secrets=False)),
+    )
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class LoadResult:
     errors: int
     statuses: dict[str, int] = field(default_factory=dict)
     server_cpu_ms: float | None = None  # the server's CPU time per request, when known
+    extra: dict[str, Any] = field(default_factory=dict)  # what one figure adds (P10: flows)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -67,7 +67,8 @@ def run(wanted: set[str], results_dir: Path, *, orders: int | None = None) -> li
 def table(found: list[dict[str, Any]]) -> str:
     lines = [f"{'figure':<28} {'value':<40} {'target':<22} pass", "-" * 98]
     for row in found:
-        verdict = {True: "PASS", False: "FAIL"}.get(row.get("pass"), "-")
+        passed = row.get("pass")
+        verdict = "-" if passed is None else "PASS" if passed else "FAIL"
         lines.append(
             f"{row['figure']:<28} {row['value']!s:<40.40} {row.get('target', '')!s:<22} {verdict}"
         )

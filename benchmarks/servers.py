@@ -1,9 +1,11 @@
-"""Servers under test, each a uvicorn process on 127.0.0.1 with one worker: the real app
-(`jiedan server run`) and the floor (`benchmarks.floor_app`), started the same way."""
+"""Servers under test, each uvicorn on 127.0.0.1 with N workers: the real app (`jiedan server
+run --workers N`) and the floor (`benchmarks.floor_app --workers N`), started the same way."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +18,12 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+# The secrets every process of a PostgreSQL deployment must share (the server refuses to
+# start without them there); on SQLite they only replace the key files it would make.
+SHARED_SECRETS = {
+    "JIEDAN_SERVER_SECRET_KEY": "benchmark secret key",
+    "JIEDAN_SERVER_SANDBOX_WEBHOOK_SECRET": "benchmark webhook secret",
+}
 
 
 def free_port() -> int:
@@ -24,37 +32,98 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's workers are children of its supervisor)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))  # field 4: ppid
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    return tree
+
+
+def cpu_seconds_of(pids: list[int]) -> float | None:
+    """CPU time the processes have used (all threads), or None off Linux."""
+    total, known = 0.0, False
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14, 15 of stat(5)
+            known = True
+    return total / os.sysconf("SC_CLK_TCK") if known else None
+
+
 @dataclass(frozen=True)
 class Served:
     base: str
     pid: int
 
     def cpu_seconds(self) -> float | None:
-        """CPU time the server process has used (all threads), or None off Linux. Per request
-        it is a steadier figure than req/s when other work shares the machine."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
-        return (utime + stime) / os.sysconf("SC_CLK_TCK")
+        """CPU time the server (supervisor and workers) has used. Per request it is a
+        steadier figure than req/s when other work shares the machine."""
+        return cpu_seconds_of(process_tree(self.pid))
+
+
+def py_spy() -> str | None:
+    """py-spy (`pip install py-spy`), from JIEDAN_BENCH_PY_SPY or the PATH."""
+    return os.environ.get("JIEDAN_BENCH_PY_SPY") or shutil.which("py-spy")
 
 
 @contextmanager
-def serving(args: list[str], *, env: dict[str, str], port: int) -> Iterator[Served]:
-    """Run `python <args>` until the block ends; yields it once /healthz answers."""
+def serving(
+    args: list[str],
+    *,
+    env: dict[str, str],
+    port: int,
+    root: Path = ROOT,
+    profile: Path | None = None,
+) -> Iterator[Served]:
+    """Run `python <args>` in `root` (whose jiedan_cli it imports: `python -m` puts the
+    working directory first) until the block ends; yields it once /healthz answers. With
+    `profile`, under `py-spy record` (every worker, raw stacks written there at the end)."""
     log = open(Path(env["JIEDAN_HOME"]) / f"server-{port}.log", "w")  # noqa: SIM115
+    command = [sys.executable, *args]
+    spy = py_spy() if profile is not None else None
+    if profile is not None:
+        if spy is None:
+            raise RuntimeError(
+                "profiling needs py-spy: pip install py-spy (or JIEDAN_BENCH_PY_SPY)"
+            )
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        # --gil: only threads holding the GIL, i.e. Python running (not waiting on I/O)
+        record = [spy, "record", "--subprocesses", "--nonblocking", "--gil", "--rate", "100"]
+        command = [*record, "--format", "raw", "--output", str(profile), "--", *command]
     process = subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log
+        command,
+        cwd=root,
+        env={**os.environ, **SHARED_SECRETS, **env},
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(process, base, log.name)
-        yield Served(base, process.pid)
+        # under py-spy the server is its child: measure and stop that one
+        server = process.pid if spy is None else process_tree(process.pid)[1]
+        yield Served(base, server)
     finally:
-        process.terminate()
+        if spy is not None and process.poll() is None and len(process_tree(process.pid)) > 1:
+            os.kill(process_tree(process.pid)[1], signal.SIGTERM)  # py-spy writes, then exits
+        else:
+            process.terminate()  # uvicorn's supervisor stops its workers on SIGTERM
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -75,12 +144,21 @@ def _wait_healthy(process: subprocess.Popen[bytes], base: str, log_path: str) ->
     raise RuntimeError(f"no answer from {base}/healthz within 120 s; see {log_path}")
 
 
-def app_server(database_url: str) -> tuple[list[str], int]:
+def variants(compare_root: str | None, label: str) -> list[tuple[str, Path]]:
+    """(suffix of the figure keys, source tree the app is served from): this checkout, and
+    `compare_root` (--compare-root, e.g. an experiment), measured side by side in each run."""
+    found = [("", ROOT)]
+    if compare_root:
+        found.append((f"@{label}", Path(compare_root).resolve()))
+    return found
+
+
+def app_server(database_url: str, workers: int = 1) -> tuple[list[str], int]:
     port = free_port()
-    args = ["-m", "jiedan_cli", "server", "run", "--port", str(port)]
+    args = ["-m", "jiedan_cli", "server", "run", "--port", str(port), "--workers", str(workers)]
     return [*args, "--database-url", database_url], port
 
 
-def floor_server() -> tuple[list[str], int]:
+def floor_server(workers: int = 1) -> tuple[list[str], int]:
     port = free_port()
-    return ["-m", "benchmarks.floor_app", "--port", str(port)], port
+    return ["-m", "benchmarks.floor_app", "--port", str(port), "--workers", str(workers)], port
