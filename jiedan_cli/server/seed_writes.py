@@ -25,7 +25,7 @@ from jiedan_cli.server.db.types import UTCDateTime
 
 # the live services' representations, so a seeded row syncs exactly like a real one
 from jiedan_cli.server.services.bids import bid_view
-from jiedan_cli.server.services.changes import CHANGE_LOG_LOCK
+from jiedan_cli.server.services.changes import CURRENT_TXID
 from jiedan_cli.server.services.milestones import milestone_view
 from jiedan_cli.server.services.orders import order_view
 from jiedan_cli.server.services.reviews import review_view
@@ -86,15 +86,17 @@ def insert_rows(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) ->
         conn.exec_driver_sql(str(compiled), [converted(row) for row in part])
 
 
-def _lock_change_log(conn: Connection) -> None:
-    """Commit order = seq order on PostgreSQL: hold the appenders' lock (services/changes.py)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
+def _current_txid(conn: Connection) -> int:
+    """This transaction's id on PostgreSQL, the rows' place in pull order
+    (services/changes.py); 0 on SQLite, whose writers are serialised."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    return int(conn.scalar(select(CURRENT_TXID)) or 0)
 
 
 def _reserve_seqs(conn: Connection, count: int) -> list[int]:
-    """`count` change-log seqs, ascending. The caller holds the appenders' lock (the write
-    lock on SQLite), so no other writer takes a seq in between."""
+    """`count` change-log seqs, ascending (on SQLite the write lock keeps other writers out
+    meanwhile; on PostgreSQL the sequence hands out unique ones)."""
     if conn.dialect.name == "postgresql":
         drawn = conn.execute(
             text(
@@ -113,6 +115,7 @@ def _change(
 ) -> dict[str, Any]:
     return {
         "seq": 0,
+        "txid": 0,
         "entity": entity,
         "entity_id": row["id"],
         "op": "put",
@@ -178,11 +181,11 @@ def _write_rows(conn: Connection, batch: Batch, now: datetime) -> None:
     insert_rows(conn, bids, batch.bids)
     insert_rows(conn, milestones, batch.milestones)
     insert_rows(conn, reviews, batch.reviews)
-    _lock_change_log(conn)
+    txid = _current_txid(conn)
     audience: list[dict[str, Any]] = []
     for seq, (change, readers) in zip(_reserve_seqs(conn, len(entries)), entries, strict=True):
-        change["seq"] = seq
-        audience += [{"user_id": user, "seq": seq} for user in sorted(set(readers))]
+        change["seq"], change["txid"] = seq, txid
+        audience += [{"user_id": user, "seq": seq, "txid": txid} for user in sorted(set(readers))]
     insert_rows(conn, change_log, [change for change, _ in entries])
     # in key order: B-tree inserts stay local, much faster on a large table
     insert_rows(conn, change_audience, sorted(audience, key=lambda a: (a["user_id"], a["seq"])))

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 
 from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY
 from jiedan_cli.domain.ledger import PLATFORM_FEES, freelancer_available
@@ -286,6 +286,7 @@ class Puller:
     user: dict[str, Any]
     done: threading.Event
     seqs: list[int] = field(default_factory=list)
+    objects: list[tuple[str, str]] = field(default_factory=list)  # (entity, id) of each seq
     cursor: str = ""
     pages: int = 0
     seen_while_writing: int = 0
@@ -315,9 +316,8 @@ class Puller:
             assert epoch in (None, page["epoch"]), page
             epoch = page["epoch"]
             got = [change["seq"] for change in page["changes"]]
-            assert got == sorted(set(got)), got
-            assert not self.seqs or not got or got[0] > self.seqs[-1], (self.seqs[-1], got)
             self.seqs.extend(got)
+            self.objects.extend((change["entity"], change["id"]) for change in page["changes"])
             if not finished:
                 self.seen_while_writing += len(got)
             self.cursor = page["next_cursor"]
@@ -327,23 +327,26 @@ class Puller:
                 time.sleep(0.02)
 
     @property
-    def last_seq(self) -> int:
-        return int(self.cursor.rsplit(":", 1)[1])
+    def position(self) -> tuple[int, int]:
+        """(txid, seq) the cursor points after ("<epoch>:<txid>.<seq>")."""
+        txid, _, seq = self.cursor.rsplit(":", 1)[1].rpartition(".")
+        return int(txid or 0), int(seq)
 
 
-def visible_seqs(db: Database, user_id: str, up_to: int) -> list[int]:
-    """Every committed change `user_id` may see, up to seq `up_to`, from the table itself."""
+def visible_changes(
+    db: Database, user_id: str, up_to: tuple[int, int]
+) -> list[tuple[int, str, str]]:
+    """Every committed change `user_id` may see up to the position `up_to` in pull order,
+    as (seq, entity, id), from the tables themselves."""
     addressed = select(change_audience.c.seq).where(change_audience.c.user_id == user_id)
     with db.read() as conn:
         rows = conn.execute(
-            select(change_log.c.seq)
-            .where(
-                change_log.c.seq <= up_to,
+            select(change_log.c.seq, change_log.c.entity, change_log.c.entity_id).where(
+                tuple_(change_log.c.txid, change_log.c.seq) <= tuple_(*up_to),
                 or_(change_log.c.public.is_(True), change_log.c.seq.in_(addressed)),
             )
-            .order_by(change_log.c.seq)
-        ).scalars()
-        return list(rows)
+        ).all()
+        return [(row.seq, row.entity, row.entity_id) for row in rows]
 
 
 # ---- the test --------------------------------------------------------------------------------
@@ -415,12 +418,25 @@ def test_money_flow_alternating_between_two_processes(
     # ---- the pulls: every change the user may see, once, in order, none skipped --------------
     for puller in pullers:
         assert puller.seen_while_writing > 0  # it really pulled during the writes
-        expected = visible_seqs(db, puller.user["id"], puller.last_seq)
+        visible = visible_changes(db, puller.user["id"], puller.position)
         assert len(puller.seqs) == len(set(puller.seqs)), "a change was pulled twice"
-        missing = sorted(set(expected) - set(puller.seqs))
-        extra = sorted(set(puller.seqs) - set(expected))
-        assert missing == [] and extra == [], (missing, extra)
-        assert puller.seqs == expected
+        extra = sorted(set(puller.seqs) - {seq for seq, _, _ in visible})
+        assert extra == [], extra
+        # Per object the pulled seqs rise, and the last is the object's newest change: what a
+        # client applying pages in order ends with. A change not pulled was superseded by a
+        # newer one of its object pulled before it (sync_pull's rule) — never just skipped.
+        newest: dict[tuple[str, str], int] = {}
+        for seq, entity, entity_id in visible:
+            newest[(entity, entity_id)] = max(seq, newest.get((entity, entity_id), 0))
+        last_pulled: dict[tuple[str, str], int] = {}
+        for seq, obj in zip(puller.seqs, puller.objects, strict=True):
+            assert seq > last_pulled.get(obj, 0), (obj, last_pulled.get(obj), seq)
+            last_pulled[obj] = seq
+        assert last_pulled == newest
+        pulled = set(puller.seqs)
+        for seq, entity, entity_id in visible:
+            if seq not in pulled:
+                assert newest[(entity, entity_id)] > seq, (seq, entity, entity_id)
 
     # ---- the orders: one per Idempotency-Key, each completed with one milestone released -----
     by_order = {o.order_id: o for o in outcomes}

@@ -372,8 +372,11 @@ idempotency_keys = Table(
 change_log = Table(
     "change_log",
     metadata,
-    # Assigned in commit order (appends are serialised): the pull cursor.
+    # The pull cursor is (txid, seq) (services/changes.py): on PostgreSQL `txid` is the writing
+    # transaction's id (pg_current_xact_id), on SQLite 0 (writers are serialised, so seq
+    # order is commit order there).
     Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    Column("txid", BigInteger, nullable=False, server_default="0"),
     Column("entity", String(30), nullable=False),
     Column("entity_id", String(120), nullable=False),
     Column("op", String(10), nullable=False),  # put|delete
@@ -381,13 +384,16 @@ change_log = Table(
     Column("public", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     # Pull reads public changes after a cursor with one range scan of this partial index;
-    # a caller's private changes come from change_audience's primary key (user_id, seq).
+    # a caller's private changes come from change_audience's (user_id, txid, seq) index.
     Index(
-        "ix_change_log_public_seq",
+        "ix_change_log_public_txid_seq",
+        "txid",
         "seq",
         sqlite_where=text("public = 1"),
         postgresql_where=text("public"),
     ),
+    # A change superseded by a newer one of the same object (services/sync_pull.py).
+    Index("ix_change_log_entity", "entity", "entity_id", "seq"),
 )
 
 change_audience = Table(
@@ -395,6 +401,8 @@ change_audience = Table(
     metadata,
     Column("user_id", String(ID), primary_key=True),
     Column("seq", BigInteger, primary_key=True),
+    Column("txid", BigInteger, nullable=False, server_default="0"),
+    Index("ix_change_audience_user_txid_seq", "user_id", "txid", "seq"),
 )
 
 sync_clients = Table(
