@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,30 @@ SQLITE_POOL_SIZE = 20
 WRITE_WAIT_SECONDS = 30  # as long as SQLite's busy timeout
 CHECKPOINT_SECONDS = 0.2
 _PG_TRANSIENT = {"40001", "40P01", "55P03", "57014"}  # serialization, deadlock, lock, cancel
+
+
+_SCOPE = "jiedan_write_scope"
+
+
+@dataclass
+class _WriteScope:
+    """What one `Database.write` transaction carries besides its statements."""
+
+    hooks: dict[str, Callable[[Connection], None]] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def before_commit(
+    conn: Connection, key: str, hook: Callable[[Connection], None]
+) -> dict[str, Any] | None:
+    """Run `hook(conn)` once, just before this `Database.write` transaction commits, and
+    give back the transaction's scratch dict for what the hook will need (the same dict for
+    every call); None, and nothing registered, on a connection not of `Database.write`."""
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    if scope is None:
+        return None
+    scope.hooks.setdefault(key, hook)
+    return scope.state
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -93,13 +118,22 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A read-write transaction, committed when the block ends without an exception."""
+        """A read-write transaction, committed when the block ends without an exception.
+        Work registered with `before_commit(conn, key, hook)` runs last, just before the
+        commit (the ledger's shared accounts: their rows are then locked for as short a
+        time as possible)."""
         try:
             with self._writer_turn(), self.engine.connect() as conn:
                 if self.is_sqlite:
                     conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-                with conn.begin():
-                    yield conn
+                scope = conn.info[_SCOPE] = _WriteScope()
+                try:
+                    with conn.begin():
+                        yield conn
+                        for hook in scope.hooks.values():
+                            hook(conn)
+                finally:
+                    conn.info.pop(_SCOPE, None)  # the DBAPI connection's info outlives us
         except DBAPIError as exc:
             if is_transient(exc):
                 raise TemporaryFailure("the database is busy; try again shortly") from exc

@@ -5,7 +5,13 @@
 - Balances change by atomic `UPDATE … SET balance_fen = balance_fen - x WHERE … AND
   balance_fen >= x`, so no account but `external:*` can go negative, whatever runs at once.
 - The accounts a posting touches are locked in sorted id order first, so two postings on
-  PostgreSQL cannot wait on each other in a cycle."""
+  PostgreSQL cannot wait on each other in a cycle — all but the shared ones (`platform:*`,
+  `external:*`), which every release, fee and funding touches: their balances move last,
+  just before the commit (`Database.write`'s before-commit work), in sorted order. So every
+  transaction takes its own accounts' rows first and the shared rows last (still no cycle),
+  and holds those for the commit alone, not for the rest of a long accept: with two workers,
+  accepts had queued on `platform:fees` for seconds. Outside `Database.write` they move at
+  once, as before."""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from jiedan_cli.domain.errors import Refused
 from jiedan_cli.domain.ledger import Transfer, may_go_negative, owner_of
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.engine import before_commit
 from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import record_change
@@ -106,38 +113,62 @@ def _as_transfer(row: Row[Any]) -> Transfer:
     )
 
 
+SHARED_PREFIXES = ("platform:", "external:")
+_SHARED_MOVES = "ledger_shared_moves"
+
+
+def is_shared(account: str) -> bool:
+    return account.startswith(SHARED_PREFIXES)
+
+
 def lock_accounts(conn: Connection, accounts: set[str], *, now: datetime) -> None:
-    """Create (if new) and lock `accounts` in sorted order. Call it before anything that
-    appends to the change log when a transfer on these accounts follows."""
+    """Create (if new) and lock `accounts` in sorted order — the shared ones excepted, which
+    are locked when their balances move just before the commit (module docstring). Call it
+    before anything that appends to the change log when a transfer on these accounts
+    follows."""
     ensure_accounts(conn, sorted(accounts), now=now)
-    if conn.dialect.name == "postgresql":  # SQLite writers are already exclusive
+    own = sorted(a for a in accounts if not is_shared(a))
+    if conn.dialect.name == "postgresql" and own:  # SQLite writers are already exclusive
         conn.execute(
             select(ledger_accounts.c.id)
-            .where(ledger_accounts.c.id.in_(sorted(accounts)))
+            .where(ledger_accounts.c.id.in_(own))
             .order_by(ledger_accounts.c.id)
             .with_for_update()
         ).all()
 
 
 def _move(conn: Connection, transfer: Transfer) -> None:
-    """Debit and credit in sorted account order; refuse an overdraft."""
-    accounts = ledger_accounts.c
+    """Debit and credit in sorted account order; refuse an overdraft. A shared account's
+    change waits for the commit when the transaction allows it (module docstring)."""
+    state = before_commit(conn, _SHARED_MOVES, _move_shared)
+    pending: dict[str, int] | None = None
+    if state is not None:
+        pending = state.setdefault(_SHARED_MOVES, {})
     for account in sorted((transfer.source, transfer.destination)):
-        if account == transfer.destination:
-            conn.execute(
-                update(ledger_accounts)
-                .where(accounts.id == account)
-                .values(balance_fen=accounts.balance_fen + transfer.amount_fen)
-            )
-            continue
-        debit = update(ledger_accounts).where(accounts.id == account)
-        if not may_go_negative(account):
-            debit = debit.where(accounts.balance_fen >= transfer.amount_fen)
-        done = conn.execute(debit.values(balance_fen=accounts.balance_fen - transfer.amount_fen))
-        if done.rowcount != 1:
-            raise Refused(
-                f"{account} holds less than {transfer.amount_fen} fen", code="insufficient_funds"
-            )
+        delta = transfer.amount_fen if account == transfer.destination else -transfer.amount_fen
+        if pending is not None and is_shared(account):
+            pending[account] = pending.get(account, 0) + delta
+        else:
+            _change_balance(conn, account, delta)
+
+
+def _move_shared(conn: Connection) -> None:
+    """The shared accounts' balances, last, in sorted order (before_commit's hook)."""
+    state = before_commit(conn, _SHARED_MOVES, _move_shared) or {}
+    pending: dict[str, int] = state.pop(_SHARED_MOVES, {})
+    for account in sorted(pending):
+        if pending[account]:
+            _change_balance(conn, account, pending[account])
+
+
+def _change_balance(conn: Connection, account: str, delta: int) -> None:
+    accounts = ledger_accounts.c
+    change = update(ledger_accounts).where(accounts.id == account)
+    if delta < 0 and not may_go_negative(account):
+        change = change.where(accounts.balance_fen >= -delta)
+    done = conn.execute(change.values(balance_fen=accounts.balance_fen + delta))
+    if done.rowcount != 1:
+        raise Refused(f"{account} holds less than {-delta} fen", code="insufficient_funds")
 
 
 def post_transfers(
