@@ -126,3 +126,45 @@ def test_a_debit_is_a_negative_entry_for_its_owner(server: Server) -> None:
             select(change_log.c.payload).where(change_log.c.entity == "ledger_entry")
         ).scalars()
         assert sorted(p["amount_fen"] for p in amounts) == [-60, 100]
+
+
+class Abandoned(Exception):
+    pass
+
+
+def test_shared_accounts_move_when_the_transaction_commits_and_not_if_it_does_not(
+    server: Server,
+) -> None:
+    """platform:* and external:* rows are changed last, just before the commit (summed per
+    account), so a long transaction holds them only for its commit; the books are the same."""
+    with server.db.write() as conn:
+        post_transfer(conn, fund(10_000, "fund:a"), now=server.clock.now)
+        post_transfer(conn, fund(5_000, "fund:b"), now=server.clock.now)
+        assert balance(conn, "escrow:m1") == 15_000  # its own accounts move at once
+        assert balance(conn, "external:sandbox") == 0  # the shared one at the commit
+    assert balances(server) == {"external:sandbox": -15_000, "escrow:m1": 15_000}
+    with pytest.raises(Abandoned), server.db.write() as conn:
+        post_transfer(conn, fund(1_000, "fund:c"), now=server.clock.now)
+        raise Abandoned
+    assert balances(server) == {"external:sandbox": -15_000, "escrow:m1": 15_000}
+    # The next transaction on the same pooled connection starts with nothing left over.
+    post(server, fund(2_000, "fund:d"))
+    assert balances(server) == {"external:sandbox": -17_000, "escrow:m1": 17_000}
+
+
+def test_a_shared_account_that_cannot_pay_refuses_at_the_commit(server: Server) -> None:
+    """No account but external:* goes negative: a platform account's debit is checked when it
+    is applied, and refusing it there rolls the whole transaction back."""
+    paid = Transfer("fee:x", escrow("m1"), "platform:fees", 3_000, "fee")
+    post(server, fund(10_000, "fund:a"))
+    post(server, paid)
+    too_much = Transfer("promo:x", "platform:fees", escrow("m1"), 5_000, "fund")
+    with pytest.raises(Refused, match="platform:fees holds less than 5000 fen"):
+        post(server, too_much)
+    assert balances(server) == {
+        "external:sandbox": -10_000,
+        "escrow:m1": 7_000,
+        "platform:fees": 3_000,
+    }
+    with server.db.read() as conn:
+        assert conn.scalar(select(func.count()).where(ledger_transfers.c.id == "promo:x")) == 0
