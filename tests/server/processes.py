@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import PG_URL, pg_problem
 
 ROOT = Path(__file__).resolve().parents[2]
+METRICS_TOKEN = "multi-process-metrics-token"  # JIEDAN_SERVER_METRICS_TOKEN of these servers
 SHARED_SECRETS = {
     "JIEDAN_SERVER_SECRET_KEY": "multi-process-test-key",
     "JIEDAN_SERVER_SANDBOX_WEBHOOK_SECRET": "multi-process-test-webhook",
@@ -91,6 +92,22 @@ class ServerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"{self.base}{path} did not answer 200 in {timeout} s:\n{self.log()}")
 
+    def metric_totals(self, metric: str, label: str) -> dict[str, float]:
+        """A counter of this server's /metrics (every worker's summed), by one label."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        response = httpx.get(
+            f"{self.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        )
+        assert response.status_code == 200, response.text
+        totals: dict[str, float] = {}
+        for family in text_string_to_metric_families(response.text):
+            for sample in family.samples:
+                if sample.name == metric:
+                    key = sample.labels[label]
+                    totals[key] = totals.get(key, 0.0) + sample.value
+        return totals
+
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM to this process (uvicorn's graceful shutdown), SIGKILL if it hangs."""
         if self.process.poll() is None:
@@ -113,7 +130,12 @@ def start_server(
     """Start `jiedan server run` (not waiting for it: see `wait_ready`)."""
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
-    environment = {**os.environ, **SHARED_SECRETS, "JIEDAN_HOME": str(log_dir / f"home-{port}")}
+    environment = {
+        **os.environ,
+        **SHARED_SECRETS,
+        "JIEDAN_SERVER_METRICS_TOKEN": METRICS_TOKEN,
+        "JIEDAN_HOME": str(log_dir / f"home-{port}"),
+    }
     environment.update(env or {})
     command = [sys.executable, "-m", "jiedan_cli", "server", "run", "--port", str(port)]
     with open(log_path, "wb") as log:

@@ -11,37 +11,20 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server.processes import ServerProcess, running_servers, throwaway_database
+from tests.server.processes import running_servers, throwaway_database
 from tests.server.test_many_processes import bearer, plain_url, register
 
 pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("processes")]
 
 ORDERS = 6
 INTERVAL = 1.0
-METRICS_TOKEN = "jobs-metrics-token"
 FILES = [{"name": "logo.ai", "size": 2048, "sha256": "ab" * 32}]
 
 
 def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, response.text
     return dict(response.json())
-
-
-def job_runs_counted(server: ServerProcess) -> dict[str, float]:
-    """jiedan_job_runs_total by job, as one process's /metrics counts them."""
-    response = httpx.get(
-        f"{server.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
-    )
-    assert response.status_code == 200, response.text
-    counted: dict[str, float] = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            if sample.name == "jiedan_job_runs_total":
-                job = sample.labels["job"]
-                counted[job] = counted.get(job, 0.0) + sample.value
-    return counted
 
 
 def delivered_order(base: str, client: dict[str, Any], freelancer: dict[str, Any]) -> str:
@@ -90,7 +73,6 @@ def test_due_milestones_are_released_once_and_each_job_runs_once_a_period(
     tmp_path: Path,
 ) -> None:
     env = {
-        "JIEDAN_SERVER_METRICS_TOKEN": METRICS_TOKEN,
         "JIEDAN_SERVER_JOB_INTERVAL_SECONDS": str(INTERVAL),
         # due as soon as delivered: the scheduled job races the client's own acceptance
         "JIEDAN_SERVER_AUTO_RELEASE_DAYS": "0",
@@ -135,7 +117,7 @@ def test_due_milestones_are_released_once_and_each_job_runs_once_a_period(
                 time.sleep(0.2)
             time.sleep(3 * INTERVAL)  # a few more periods with nothing left to do
             # What each process says it ran, read before the table so no run falls between
-            ran = [job_runs_counted(server) for server in (one, other)]
+            ran = [s.metric_totals("jiedan_job_runs_total", "job") for s in (one, other)]
             statuses = dict(conn.execute("SELECT order_id, status FROM milestones").fetchall())
             releases = conn.execute(
                 "SELECT id FROM ledger_transfers WHERE id LIKE 'release:%'"

@@ -5,11 +5,11 @@ request, and what it holds (a connection slot, a worker's attention), without en
 
 from __future__ import annotations
 
-import json
-
 import anyio
 import anyio.lowlevel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jiedan_cli.server.api.problems import problem
 
 
 class BodyTimeout:
@@ -53,29 +53,8 @@ class BodyTimeout:
             await self.app(scope, paced_receive, tracked_send)
 
         if timed_out and not started:
-            await _request_timeout(send, self.seconds)
-
-
-async def _request_timeout(send: Send, seconds: float) -> None:
-    body = {
-        "type": "https://jiedan.dev/problems/request_timeout",
-        "title": "Request body too slow",
-        "status": 408,
-        "detail": f"each part of a request body must arrive within {seconds:g} s",
-        "code": "request_timeout",
-    }
-    raw = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 408,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(raw)).encode()),
-                # The rest of the body may still come: this connection cannot carry another
-                # request.
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": raw})
+            detail = f"each part of a request body must arrive within {self.seconds:g} s"
+            answer = problem(408, "Request body too slow", detail, "request_timeout")
+            # The rest of the body may still come: this connection cannot carry another one.
+            answer.headers["connection"] = "close"
+            await answer(scope, receive, send)

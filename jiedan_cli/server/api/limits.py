@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jiedan_cli.server.api.problems import problem
 
 
 class BodyLimit:
@@ -20,7 +19,7 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+            await self._too_large(scope, receive, send)
             return
         seen = 0
         sent_response = False
@@ -44,30 +43,12 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not sent_response:
-                await _too_large(send, self.max_bytes)
+                await self._too_large(scope, receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"request bodies are limited to {self.max_bytes} bytes"
+        await problem(413, "Request body too large", detail, "too_large")(scope, receive, send)
 
 
 class _TooLarge(Exception):
     pass
-
-
-async def _too_large(send: Send, max_bytes: int) -> None:
-    body: dict[str, Any] = {
-        "type": "https://jiedan.dev/problems/too_large",
-        "title": "Request body too large",
-        "status": 413,
-        "detail": f"request bodies are limited to {max_bytes} bytes",
-        "code": "too_large",
-    }
-    raw = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(raw)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": raw})
