@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.server.processes import free_port
+
 JIEDAN = [sys.executable, "-m", "jiedan_cli"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_server_seed_fills_a_database(tmp_path: Path) -> None:
@@ -44,7 +39,7 @@ def test_server_seed_fills_a_database(tmp_path: Path) -> None:
 
 @pytest.fixture
 def demo_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     run = ["server", "run", "--demo", "--port", str(port)]
     process = subprocess.Popen(
         [*JIEDAN, *run, "--database-url", f"sqlite:///{tmp_path / 'demo.db'}"],

@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -68,14 +69,16 @@ def test_ready_when_the_database_answers_at_the_newest_schema(server: Server) ->
     assert response.json() == {"status": "ready"}
 
 
-def test_not_ready_while_the_schema_is_behind_then_ready_once_migrated(tmp_path: Path) -> None:
+def unmigrated_app(path: Path) -> FastAPI:
+    """The app on the SQLite file at `path`, as it is: not migrated."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'empty.db'}",
-        secret_key="k",
-        sandbox_webhook_secret="w",
-        run_jobs=False,
+        database_url=f"sqlite:///{path}", secret_key="k", sandbox_webhook_secret="w", run_jobs=False
     )
-    app = create_app(settings, migrate=False)
+    return create_app(settings, migrate=False)
+
+
+def test_not_ready_while_the_schema_is_behind_then_ready_once_migrated(tmp_path: Path) -> None:
+    app = unmigrated_app(tmp_path / "empty.db")
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200  # alive, never asks the database
         behind = client.get("/readyz")
@@ -89,14 +92,7 @@ def test_not_ready_while_the_schema_is_behind_then_ready_once_migrated(tmp_path:
 def test_not_ready_when_the_database_does_not_answer(tmp_path: Path) -> None:
     # The "database file" is not a database: every statement fails.
     (tmp_path / "server.db").write_bytes(b"not a database, " * 512)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'server.db'}",
-        secret_key="k",
-        sandbox_webhook_secret="w",
-        run_jobs=False,
-    )
-    app = create_app(settings, migrate=False)
-    with TestClient(app) as client:
+    with TestClient(unmigrated_app(tmp_path / "server.db")) as client:
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json()["detail"] == "the database does not answer"

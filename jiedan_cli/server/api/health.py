@@ -32,7 +32,7 @@ def readyz(request: Request) -> Any:
     db = request.app.state.db
     try:
         with db.read() as conn:
-            migrated = at_head(db, conn)
+            migrated = at_head(conn)
     except (SQLAlchemyError, TemporaryFailure, OSError) as exc:
         log.warning("not ready: the database does not answer (%s)", type(exc).__name__)
         return problem(503, "Not ready", "the database does not answer", "not_ready")

@@ -7,6 +7,7 @@ find the schema at head and the epoch there. SQLite serialises writers by itself
 
 from __future__ import annotations
 
+import functools
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,8 +58,11 @@ def _ensure_epoch(conn: Connection) -> None:
     )
 
 
-def head_revision(db: Database) -> str | None:
-    return ScriptDirectory.from_config(alembic_config(db)).get_current_head()
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision this package ships (read from the scripts once: ≈5 ms a time,
+    and /readyz asks on every probe)."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 def current_revision(conn: Connection) -> str | None:
@@ -66,8 +70,8 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def at_head(db: Database, conn: Connection) -> bool:
+def at_head(conn: Connection) -> bool:
     """True when the schema is migrated to the newest revision and the epoch is there."""
-    if current_revision(conn) != head_revision(db):
+    if current_revision(conn) != head_revision():
         return False
     return conn.scalar(select(server_meta.c.value).where(server_meta.c.key == "epoch")) is not None
