@@ -42,18 +42,12 @@ def required_wait(failures: int) -> int:
 def open_attempt(db: Database, *, email: str, address: str, now: datetime) -> int:
     """Record an attempt as a failure and commit it, before anything is checked; its id."""
     with db.write() as conn:
-        return record_attempt(conn, email=email, address=address, success=False, now=now)
-
-
-def record_attempt(
-    conn: Connection, *, email: str, address: str, success: bool, now: datetime
-) -> int:
-    recorded = conn.execute(
-        insert(login_attempts)
-        .values(email=email[:320], address=address[:64], success=success, at=now)
-        .returning(login_attempts.c.id)
-    )
-    return int(recorded.scalar_one())
+        recorded = conn.execute(
+            insert(login_attempts)
+            .values(email=email[:320], address=address[:64], success=False, at=now)
+            .returning(login_attempts.c.id)
+        )
+        return int(recorded.scalar_one())
 
 
 def mark_success(conn: Connection, attempt_id: int) -> None:
