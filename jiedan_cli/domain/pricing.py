@@ -1,12 +1,30 @@
 """What a bid might ask (智能定价, the seed 5.1; `jiedan bid suggest`): the spread of the
-amounts accepted on similar orders — low and high quartiles around the median — or, with too
-few of them to say, the client's own budget."""
+amounts accepted on similar completed orders — low and high quartiles around the median — or,
+with too few of them to say, the client's own budget.
+
+Bids are sealed (security.md), so the hint must not give one away. It speaks only when the
+amounts come from at least ENOUGH_CLIENTS different clients (the asker's own orders never
+count: an asker who made the basis with their own orders would read the one other amount as
+the median), and it speaks in round figures: two significant figures, in steps of at least
+¥10 (`round_hint`). A client who finishes four orders with sock-puppet accounts can still
+steer the quartiles around a fifth, but reads the amount only to two figures, and has paid
+four escrows and their fees to do so."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-ENOUGH = 3  # accepted bids needed before their spread says more than the budget does
+ENOUGH_CLIENTS = 5  # distinct clients whose accepted amounts the spread may come from
+HINT_STEP_MIN_FEN = 1_000  # ¥10: the finest step a hint is rounded to
+HINT_FIGURES = 2  # significant figures a hint keeps
+
+
+def round_hint(fen: int) -> int:
+    """`fen` to two significant figures, in steps of at least ¥10, half up; never 0.
+
+    ¥1,234.56 → ¥1,200; ¥85 → ¥90; ¥3 → ¥10; ¥123,456 → ¥120,000."""
+    step = max(HINT_STEP_MIN_FEN, int(10 ** max(len(str(abs(fen))) - HINT_FIGURES, 0)))
+    return max(step, (fen + step // 2) // step * step)
 
 
 def _quantile(ordered: Sequence[int], q: float) -> int:
@@ -17,16 +35,17 @@ def _quantile(ordered: Sequence[int], q: float) -> int:
     return round(ordered[below] + (ordered[above] - ordered[below]) * (position - below))
 
 
-def price_range(accepted_fen: Sequence[int], budget: tuple[int, int]) -> dict[str, int]:
-    """{low_fen, median_fen, high_fen, basis_count} from the accepted amounts, or from the
-    budget (its ends and middle, basis 0) when fewer than ENOUGH were accepted."""
-    if len(accepted_fen) < ENOUGH:
+def price_range(accepted: Sequence[tuple[str, int]], budget: tuple[int, int]) -> dict[str, int]:
+    """{low_fen, median_fen, high_fen, basis_count} from the accepted (client id, amount)
+    pairs — quartiles rounded by `round_hint` — or from the budget (its ends and middle,
+    exact, basis 0) when they come from fewer than ENOUGH_CLIENTS clients."""
+    if len({client for client, _ in accepted}) < ENOUGH_CLIENTS:
         low, high = budget
         return {"low_fen": low, "median_fen": (low + high) // 2, "high_fen": high, "basis_count": 0}
-    ordered = sorted(accepted_fen)
+    ordered = sorted(amount for _, amount in accepted)
     return {
-        "low_fen": _quantile(ordered, 0.25),
-        "median_fen": _quantile(ordered, 0.5),
-        "high_fen": _quantile(ordered, 0.75),
+        "low_fen": round_hint(_quantile(ordered, 0.25)),
+        "median_fen": round_hint(_quantile(ordered, 0.5)),
+        "high_fen": round_hint(_quantile(ordered, 0.75)),
         "basis_count": len(ordered),
     }
