@@ -154,16 +154,30 @@ def create_staff(
     role: Annotated[str, typer.Option("--role", help="admin|support|finance|reviewer")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
     name: Annotated[str | None, typer.Option("--name")] = None,
+    promote: Annotated[
+        bool,
+        typer.Option(
+            "--promote",
+            help="Give the role to the existing account of --email (it keeps its password).",
+        ),
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create a staff account (or give an existing account a staff role)."""
+    """Create a staff account. Staff accounts are separate: an existing account is refused
+    unless --promote gives it the role (no password is asked then: it keeps its own)."""
     from jiedan_cli.domain.errors import InvalidInput
     from jiedan_cli.domain.timefmt import utcnow
     from jiedan_cli.server.services.accounts import create_staff as make_staff
 
     if role not in ("admin", "support", "finance", "reviewer"):
         raise InvalidInput(f"--role: {role!r} is not one of admin, support, finance, reviewer")
-    if password_stdin:
+    password: str | None = None
+    if promote:
+        if password_stdin:
+            raise InvalidInput(
+                "--password-stdin: --promote keeps the account's own password; give none"
+            )
+    elif password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
@@ -177,8 +191,15 @@ def create_staff(
             password=password,
             name=name or email.split("@")[0],
             now=utcnow(),
+            promote=promote,
         )
-    print(f"staff account {user['email']} ({role}) ready", file=sys.stderr)
+    if promote:
+        print(
+            f"account {user['email']} now has the role {role}; it keeps its own password",
+            file=sys.stderr,
+        )
+    else:
+        print(f"staff account {user['email']} ({role}) ready", file=sys.stderr)
 
 
 @app.command("rotate-epoch")

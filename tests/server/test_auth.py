@@ -267,16 +267,17 @@ def test_create_staff_makes_a_staff_account(server: Server) -> None:
     assert signed_in.json()["user"]["roles"] == ["support"]
 
 
-def test_create_staff_adds_the_role_to_an_existing_account(sqlite_server: Server) -> None:
+def test_create_staff_promotes_an_existing_account_when_asked(sqlite_server: Server) -> None:
     user = sqlite_server.register(role="client")
     with sqlite_server.db.write() as conn:
         staff = accounts.create_staff(
             conn,
             email=user["email"],
             role="finance",
-            password="ignored password",
+            password=None,
             name="ignored",
             now=sqlite_server.clock.now,
+            promote=True,
         )
     assert staff["id"] == user["id"]
     assert staff["roles"] == ["client", "finance"]
@@ -295,19 +296,21 @@ def test_create_staff_refuses_a_market_role(sqlite_server: Server) -> None:
         )
 
 
-def run_create_staff(database_url: str, home: Path, *args: str, password: str) -> Any:
+def run_create_staff(database_url: str, home: Path, *args: str, password: str | None) -> Any:
+    """`jiedan server create-staff`, the password (when given) on stdin."""
     jiedan = Path(sys.executable).parent / "jiedan"
+    stdin = () if password is None else ("--password-stdin",)
     return subprocess.run(
         [
             str(jiedan),
             "server",
             "create-staff",
             *args,
-            "--password-stdin",
+            *stdin,
             "--database-url",
             database_url,
         ],
-        input=password + "\n",
+        input="" if password is None else password + "\n",
         capture_output=True,
         text=True,
         env={**os.environ, "JIEDAN_HOME": str(home)},

@@ -67,9 +67,11 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JS
 
 def _audit_refusal(request: Request, exc: JiedanError, status: int) -> None:
     """Permission failures go to the audit log in their own transaction: the refused
-    operation's transaction has been rolled back, and its audit row with it."""
+    operation's transaction has been rolled back, and its audit row with it. A 403 names
+    the signed-in caller who tried."""
     from jiedan_cli.server.services.actors import hash_token
     from jiedan_cli.server.services.audit import audit
+    from jiedan_cli.server.services.staff_audit import user_id_for_token
 
     state = request.app.state
     token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -79,6 +81,7 @@ def _audit_refusal(request: Request, exc: JiedanError, status: int) -> None:
             conn,
             "permission_denied" if status == 403 else "unauthenticated",
             now=state.clock(),
+            actor_id=user_id_for_token(conn, token) if token and status == 403 else None,
             target=f"{request.method} {request.url.path}",
             address=client.host if client else None,
             token=hash_token(token)[:12] if token else None,

@@ -14,7 +14,13 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from jiedan_cli.domain.errors import Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from jiedan_cli.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import points_balances, profiles, sessions, users
@@ -91,22 +97,64 @@ def register(
 
 
 def create_staff(
-    conn: Connection, *, email: str, role: str, password: str, name: str, now: datetime
+    conn: Connection,
+    *,
+    email: str,
+    role: str,
+    password: str | None,
+    name: str,
+    now: datetime,
+    promote: bool = False,
 ) -> dict[str, Any]:
-    """A staff account with `role`, or `role` added to the existing account of `email`."""
+    """A new staff account with `role` (`jiedan server create-staff`). Staff accounts are
+    separate from marketplace ones: an existing account of `email` is refused unless
+    `promote` (`--promote`) says to give it the role, and then it keeps its own password (one
+    given is refused, never silently ignored). Staff never act on what they are party to
+    (staff_rules), a promoted account included. The audit row names the command as actor."""
     if role not in STAFF_ROLES:
         raise InvalidInput(f"role: must be one of {', '.join(sorted(STAFF_ROLES))}", field="role")
     email = check_email(email)
     existing = conn.execute(select(users).where(users.c.email == email)).first()
+    if promote:
+        return _promote(conn, existing, email=email, role=role, password=password, now=now)
+    if existing is not None:
+        raise Conflict(
+            f"an account for {email} exists already; staff accounts are separate: use another"
+            " e-mail, or --promote to give this account the role",
+            code="account_exists",
+            field="email",
+        )
+    if password is None:
+        raise InvalidInput("password: a new staff account needs one", field="password")
+    user = _create_user(conn, email=email, name=name, password=password, roles=(role,), now=now)
+    audit(conn, "staff.created", now=now, target=user["id"], role=role, by=CREATE_STAFF)
+    return user
+
+
+CREATE_STAFF = "jiedan server create-staff"
+
+
+def _promote(
+    conn: Connection,
+    existing: Any,
+    *,
+    email: str,
+    role: str,
+    password: str | None,
+    now: datetime,
+) -> dict[str, Any]:
     if existing is None:
-        user = _create_user(conn, email=email, name=name, password=password, roles=(role,), now=now)
-        audit(conn, "staff.created", now=now, target=user["id"], role=role)
-        return user
+        raise NotFound(f"no account for {email} to promote", field="email")
+    if password is not None:
+        raise InvalidInput(
+            "password: --promote keeps the account's own password; give none", field="password"
+        )
     roles = parse_roles(existing.roles) | {role}
     conn.execute(
         update(users).where(users.c.id == existing.id).values(roles=",".join(sorted(roles)))
     )
-    audit(conn, "staff.role_granted", now=now, target=existing.id, role=role)
+    by = f"{CREATE_STAFF} --promote"
+    audit(conn, "staff.role_granted", now=now, target=existing.id, role=role, by=by)
     return record_user_change(conn, existing.id, now=now)
 
 

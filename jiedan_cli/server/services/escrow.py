@@ -40,6 +40,7 @@ from jiedan_cli.server.services.settlement import (
     resolve_milestone,
     settle_order,
 )
+from jiedan_cli.server.services.staff_rules import refuse_party
 
 __all__ = [
     "accept_order",
@@ -311,6 +312,7 @@ def resolve_dispute(
             "to_freelancer_pct: a whole number from 0 to 100", field="to_freelancer_pct"
         )
     order = fetch_for_update(conn, orders, order_id, what="order")
+    refuse_party(staff, [order.client_id, order.freelancer_id], what="an order")
     _require_status(order, OS.DISPUTED)
     rows = lock_milestones(conn, order.id)
     lock_profile(conn, order.freelancer_id)

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, Row, select
 
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.tables import audit_log
-from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.db.tables import audit_log, sessions
+from jiedan_cli.server.services.actors import Actor, hash_token
 
 PAGE_MAX = 200
 _CURSOR = re.compile(r"[0-9]{1,18}")
@@ -78,3 +78,8 @@ def read_audit(
         "items": [audit_view(r) for r in rows],
         "next_cursor": str(rows[-1].id) if more else None,
     }
+
+
+def user_id_for_token(conn: Connection, token: str) -> str | None:
+    """Whose session `token` is, whatever its state: the actor a refusal is recorded under."""
+    return conn.scalar(select(sessions.c.user_id).where(sessions.c.token_hash == hash_token(token)))

@@ -27,6 +27,7 @@ from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.deliveries import check_files
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.secrets_box import box_for
+from jiedan_cli.server.services.staff_rules import is_party, refuse_party
 from jiedan_cli.server.services.users import record_user_change
 
 BOX_PURPOSE = "id-number"
@@ -97,14 +98,15 @@ def my_verification(conn: Connection, actor: Actor) -> dict[str, Any]:
 
 
 def pending(conn: Connection, staff: Actor) -> list[dict[str, Any]]:
-    """The verifications waiting for review, oldest first (reviewers and admins)."""
+    """The verifications waiting for review, oldest first (reviewers and admins), less the
+    caller's own, which another reviewer must decide (staff_rules)."""
     staff.require(*REVIEWERS)
     rows = conn.execute(
         select(verifications)
         .where(verifications.c.status == "pending")
         .order_by(verifications.c.created_at, verifications.c.id)
     )
-    return [verification_view(row) for row in rows]
+    return [verification_view(row) for row in rows if not is_party(staff, [row.user_id])]
 
 
 def review(
@@ -113,6 +115,7 @@ def review(
     """Approve or reject the user's pending verification; the account follows."""
     staff.require(*REVIEWERS)
     user_id = check_id(user_id, field="user_id")
+    refuse_party(staff, [user_id], what="a verification")
     row = conn.execute(
         select(verifications)
         .where(verifications.c.user_id == user_id, verifications.c.status == "pending")
