@@ -10,6 +10,7 @@ from datetime import date
 
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.money import check_fen
+from jiedan_cli.domain.text import unsafe_character
 from jiedan_cli.domain.timefmt import parse_date
 
 TITLE_MAX = 200
@@ -39,12 +40,17 @@ EDITABLE = frozenset(
 )
 
 
-def check_text(value: object, *, field: str, max_len: int, required: bool = False) -> str:
+def check_text(
+    value: object, *, field: str, max_len: int, required: bool = False, multiline: bool = True
+) -> str:
+    """Text of at most `max_len` characters once stripped, without control characters (a
+    `multiline` one may hold newlines and tabs: domain/text.py)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field}: must be text", field=field)
-    if "\x00" in value:
-        raise InvalidInput(f"{field}: must not contain NUL characters", field=field)
     text = value.strip()
+    unsafe = unsafe_character(text, multiline=multiline)
+    if unsafe:
+        raise InvalidInput(f"{field}: {unsafe}", field=field, code="unsafe_text")
     if required and not text:
         raise InvalidInput(f"{field}: must not be empty", field=field)
     if len(text) > max_len:
@@ -53,7 +59,7 @@ def check_text(value: object, *, field: str, max_len: int, required: bool = Fals
 
 
 def check_title(value: object) -> str:
-    return check_text(value, field="title", max_len=TITLE_MAX, required=True)
+    return check_text(value, field="title", max_len=TITLE_MAX, required=True, multiline=False)
 
 
 def check_description(value: object) -> str:
@@ -66,7 +72,7 @@ def check_tags(value: object) -> list[str]:
         raise InvalidInput("tags: must be a list of text", field="tags")
     tags: list[str] = []
     for item in value:
-        tag = check_text(item, field="tags", max_len=TAG_MAX, required=True)
+        tag = check_text(item, field="tags", max_len=TAG_MAX, required=True, multiline=False)
         if tag not in tags:
             tags.append(tag)
     if len(tags) > TAGS_MAX:

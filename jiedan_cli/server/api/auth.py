@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
 from jiedan_cli.server.services import accounts, totp
+from jiedan_cli.server.services.fields import Line
 from jiedan_cli.server.services.passwords import MAX_LENGTH, MIN_LENGTH
 
 Responses = dict[int | str, dict[str, Any]]
@@ -29,7 +30,7 @@ class Body(BaseModel):
 
 class RegisterBody(Body):
     email: str = Field(min_length=3, max_length=320)
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
     role: Literal["freelancer", "client", "both"] = "both"
 

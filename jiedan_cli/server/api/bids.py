@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.domain.order_rules import BID_DAYS_MAX, BID_MESSAGE_MAX
 from jiedan_cli.domain.states import BidStatus
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, in_write_turn
 from jiedan_cli.server.services import bids
+from jiedan_cli.server.services.fields import Fen, Text, Whole
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -34,17 +34,17 @@ class BidBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
-    days: int = Field(ge=1, le=BID_DAYS_MAX)
-    message: str = Field(default="", max_length=BID_MESSAGE_MAX)
+    amount_fen: Fen
+    days: Whole = Field(ge=1, le=BID_DAYS_MAX)
+    message: Text = Field(default="", max_length=BID_MESSAGE_MAX)
 
 
 class BidPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
-    days: int | None = Field(default=None, ge=1, le=BID_DAYS_MAX)
-    message: str | None = Field(default=None, max_length=BID_MESSAGE_MAX)
+    amount_fen: Fen | None = None
+    days: Whole | None = Field(default=None, ge=1, le=BID_DAYS_MAX)
+    message: Text | None = Field(default=None, max_length=BID_MESSAGE_MAX)
 
 
 class BidOut(BaseModel):

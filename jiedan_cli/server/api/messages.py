@@ -11,6 +11,7 @@ from jiedan_cli.domain.order_rules import MESSAGE_TEXT_MAX
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.services import messages
+from jiedan_cli.server.services.fields import Text
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -25,7 +26,7 @@ class MessageBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
+    text: Text = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
     to: str | None = Field(
         default=None, max_length=36, description="the freelancer (required from the client)"
     )

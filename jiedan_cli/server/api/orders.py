@@ -25,6 +25,7 @@ from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.server.api.bids import UUID_PATTERN, BidOut
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
 from jiedan_cli.server.services import bids, orders
+from jiedan_cli.server.services.fields import Fen, Line, Number, Text
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -46,12 +47,12 @@ StatusFilter = Literal[
 class Location(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    radius_km: float = Field(gt=0, le=RADIUS_KM_MAX, allow_inf_nan=False)
+    lat: Number = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: Number = Field(ge=-180, le=180, allow_inf_nan=False)
+    radius_km: Number = Field(gt=0, le=RADIUS_KM_MAX, allow_inf_nan=False)
 
 
-Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX)]
+Tag = Annotated[Line, Field(min_length=1, max_length=TAG_MAX)]
 
 
 class OrderBody(BaseModel):
@@ -60,12 +61,12 @@ class OrderBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str = Field(max_length=DESCRIPTION_MAX)
-    category: str = Field(max_length=50, description=CATEGORY_HELP)
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
+    description: Text = Field(max_length=DESCRIPTION_MAX)
+    category: Line = Field(max_length=50, description=CATEGORY_HELP)
     tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
-    budget_min_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
-    budget_max_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
+    budget_min_fen: Fen
+    budget_max_fen: Fen
     deadline: date | None = None
     location: Location | None = None
 
@@ -75,12 +76,12 @@ class OrderPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    category: str | None = Field(default=None, max_length=50, description=CATEGORY_HELP)
+    title: Line | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: Text | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    category: Line | None = Field(default=None, max_length=50, description=CATEGORY_HELP)
     tags: list[Tag] | None = Field(default=None, max_length=TAGS_MAX)
-    budget_min_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
-    budget_max_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
+    budget_min_fen: Fen | None = None
+    budget_max_fen: Fen | None = None
     deadline: date | None = None
     location: Location | None = None
 
@@ -88,7 +89,7 @@ class OrderPatch(BaseModel):
 class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(default="", max_length=CANCEL_NOTE_MAX)
+    note: Text = Field(default="", max_length=CANCEL_NOTE_MAX)
 
 
 class AwardBody(BaseModel):

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
 from jiedan_cli.server.services import profiles
+from jiedan_cli.server.services.fields import Fen, Line, Number, Text
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -20,7 +20,7 @@ UNAUTHORIZED: Responses = {401: {"description": "Not signed in"}}
 INVALID: Responses = {422: {"description": "Invalid request body"}}
 NOT_FOUND: Responses = {404: {"description": "No such profile or item (or not yours)"}}
 
-Skill = Annotated[str, Field(min_length=1, max_length=profiles.MAX_SKILL_LENGTH)]
+Skill = Annotated[Line, Field(min_length=1, max_length=profiles.MAX_SKILL_LENGTH)]
 
 
 class ProfilePatch(BaseModel):
@@ -29,20 +29,20 @@ class ProfilePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     skills: list[Skill] | None = Field(default=None, max_length=profiles.MAX_SKILLS)
-    bio: str | None = Field(default=None, max_length=profiles.MAX_BIO)
-    city: str | None = Field(default=None, max_length=profiles.MAX_CITY)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    hourly_rate_fen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_FEN)
+    bio: Text | None = Field(default=None, max_length=profiles.MAX_BIO)
+    city: Line | None = Field(default=None, max_length=profiles.MAX_CITY)
+    lat: Number | None = Field(default=None, ge=-90, le=90)
+    lon: Number | None = Field(default=None, ge=-180, le=180)
+    hourly_rate_fen: Fen | None = None
 
 
 class PortfolioBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    title: str = Field(min_length=1, max_length=profiles.MAX_TITLE)
-    url: str | None = Field(default=None, max_length=profiles.MAX_URL)
-    description: str = Field(default="", max_length=profiles.MAX_DESCRIPTION)
+    title: Line = Field(min_length=1, max_length=profiles.MAX_TITLE)
+    url: Line | None = Field(default=None, max_length=profiles.MAX_URL)
+    description: Text = Field(default="", max_length=profiles.MAX_DESCRIPTION)
     public: bool = True
 
 

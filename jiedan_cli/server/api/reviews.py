@@ -12,6 +12,7 @@ from jiedan_cli.domain.order_rules import REVIEW_TEXT_MAX
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
 from jiedan_cli.server.services import reviews
+from jiedan_cli.server.services.fields import Text, Whole
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -27,8 +28,8 @@ class ReviewBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    stars: int = Field(ge=1, le=5)
-    text: str = Field(default="", max_length=REVIEW_TEXT_MAX)
+    stars: Whole = Field(ge=1, le=5)
+    text: Text = Field(default="", max_length=REVIEW_TEXT_MAX)
 
 
 class ReviewOut(BaseModel):

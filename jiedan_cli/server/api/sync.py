@@ -14,6 +14,7 @@ from jiedan_cli.domain.errors import TemporaryFailure
 from jiedan_cli.server import metrics
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.problems import problem
+from jiedan_cli.server.services.fields import Whole
 from jiedan_cli.server.services.sync_pull import (
     PULL_LIMIT_DEFAULT,
     PULL_LIMIT_MAX,
@@ -30,7 +31,7 @@ PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 class PushOp(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    seq: int = Field(ge=1, le=2**62, description="+1 per operation of this client, from 1")
+    seq: Whole = Field(ge=1, le=2**62, description="+1 per operation of this client, from 1")
     op_id: UUID = Field(description="the operation's idempotency key, made by the client")
     intent: str = Field(min_length=1, max_length=40, examples=["place_bid"])
     # Checked per intent, so a malformed operation is rejected alone, not the whole batch.

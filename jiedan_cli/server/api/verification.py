@@ -12,6 +12,7 @@ from jiedan_cli.domain.identity import CERTIFICATES_MAX, REAL_NAME_MAX
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.work import DeliveredFile
 from jiedan_cli.server.services import verification
+from jiedan_cli.server.services.fields import Line
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -27,7 +28,7 @@ ERRORS: Responses = {
 class SubmitBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    real_name: str = Field(min_length=1, max_length=REAL_NAME_MAX)
+    real_name: Line = Field(min_length=1, max_length=REAL_NAME_MAX)
     id_number: str = Field(min_length=18, max_length=18, description="GB 11643, 18 characters")
     certificates: list[DeliveredFile] = Field(default_factory=list, max_length=CERTIFICATES_MAX)
 

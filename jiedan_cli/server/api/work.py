@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.domain.order_rules import FILES_MAX, NOTE_MAX
 from jiedan_cli.domain.states import MilestoneStatus
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.orders import OrderOut
 from jiedan_cli.server.services import deliveries, escrow, funding
+from jiedan_cli.server.services.fields import Fen, Line, Text
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -35,8 +35,8 @@ class Strict(BaseModel):
 
 class MilestoneBody(Strict):
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    title: str = Field(min_length=1, max_length=200)
-    amount_fen: StrictInt = Field(ge=1, le=MAX_AMOUNT_FEN)
+    title: Line = Field(min_length=1, max_length=200)
+    amount_fen: Fen
 
 
 class FundBody(Strict):
@@ -46,23 +46,23 @@ class FundBody(Strict):
 
 
 class DeliveredFile(Strict):
-    name: str = Field(min_length=1, max_length=deliveries.FILE_NAME_MAX)
+    name: Line = Field(min_length=1, max_length=deliveries.FILE_NAME_MAX)
     size: StrictInt = Field(ge=0, le=deliveries.FILE_SIZE_MAX)
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
 
 
 class DeliveryBody(Strict):
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    note: str = Field(min_length=1, max_length=NOTE_MAX)
+    note: Text = Field(min_length=1, max_length=NOTE_MAX)
     files: list[DeliveredFile] = Field(default_factory=list, max_length=FILES_MAX)
 
 
 class NoteBody(Strict):
-    note: str = Field(min_length=1, max_length=NOTE_MAX)
+    note: Text = Field(min_length=1, max_length=NOTE_MAX)
 
 
 class ReasonBody(Strict):
-    reason: str = Field(min_length=1, max_length=NOTE_MAX)
+    reason: Text = Field(min_length=1, max_length=NOTE_MAX)
 
 
 class DisputeBody(ReasonBody):

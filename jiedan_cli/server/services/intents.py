@@ -19,7 +19,6 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from jiedan_cli.domain.errors import InvalidInput, Refused
-from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.domain.order_rules import (
     BID_DAYS_MAX,
     BID_MESSAGE_MAX,
@@ -36,14 +35,14 @@ from jiedan_cli.domain.order_rules import (
 )
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.fields import Fen, Line, Number, Text
 
 Id = Annotated[
     str,
     Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
 ]
-Fen = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_FEN)]
 Days = Annotated[StrictInt, Field(ge=1, le=BID_DAYS_MAX)]
-Note = Annotated[str, Field(min_length=1, max_length=NOTE_MAX)]
+Note = Annotated[Text, Field(min_length=1, max_length=NOTE_MAX)]
 
 
 class Args(BaseModel):
@@ -54,17 +53,17 @@ class Args(BaseModel):
 
 
 class Location(Args):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    radius_km: float = Field(gt=0, le=RADIUS_KM_MAX, allow_inf_nan=False)
+    lat: Number = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: Number = Field(ge=-180, le=180, allow_inf_nan=False)
+    radius_km: Number = Field(gt=0, le=RADIUS_KM_MAX, allow_inf_nan=False)
 
 
 class PostOrderArgs(Args):
     id: Id | None = None
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str = Field(default="", max_length=DESCRIPTION_MAX)
-    category: str = Field(min_length=1, max_length=50)
-    tags: list[Annotated[str, Field(min_length=1, max_length=TAG_MAX)]] = Field(
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
+    description: Text = Field(default="", max_length=DESCRIPTION_MAX)
+    category: Line = Field(min_length=1, max_length=50)
+    tags: list[Annotated[Line, Field(min_length=1, max_length=TAG_MAX)]] = Field(
         default_factory=list, max_length=TAGS_MAX
     )
     budget_min_fen: Fen
@@ -75,10 +74,10 @@ class PostOrderArgs(Args):
 
 class EditOrderArgs(Args):
     order_id: Id
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    category: str | None = Field(default=None, min_length=1, max_length=50)
-    tags: list[Annotated[str, Field(min_length=1, max_length=TAG_MAX)]] | None = Field(
+    title: Line | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: Text | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    category: Line | None = Field(default=None, min_length=1, max_length=50)
+    tags: list[Annotated[Line, Field(min_length=1, max_length=TAG_MAX)]] | None = Field(
         default=None, max_length=TAGS_MAX
     )
     budget_min_fen: Fen | None = None
@@ -89,7 +88,7 @@ class EditOrderArgs(Args):
 
 class CancelOrderArgs(Args):
     order_id: Id
-    note: str = Field(default="", max_length=CANCEL_NOTE_MAX)
+    note: Text = Field(default="", max_length=CANCEL_NOTE_MAX)
 
 
 class PlaceBidArgs(Args):
@@ -97,14 +96,14 @@ class PlaceBidArgs(Args):
     order_id: Id
     amount_fen: Fen
     days: Days
-    message: str = Field(default="", max_length=BID_MESSAGE_MAX)
+    message: Text = Field(default="", max_length=BID_MESSAGE_MAX)
 
 
 class UpdateBidArgs(Args):
     bid_id: Id
     amount_fen: Fen | None = None
     days: Days | None = None
-    message: str | None = Field(default=None, max_length=BID_MESSAGE_MAX)
+    message: Text | None = Field(default=None, max_length=BID_MESSAGE_MAX)
 
 
 class BidArgs(Args):
@@ -119,12 +118,12 @@ class AwardBidArgs(Args):
 class SendMessageArgs(Args):
     id: Id | None = None
     order_id: Id
-    text: str = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
+    text: Text = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
     to: Id | None = None
 
 
 class DeliveredFile(Args):
-    name: str = Field(min_length=1, max_length=255)
+    name: Line = Field(min_length=1, max_length=255)
     size: StrictInt = Field(ge=0, le=1 << 40)
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
 
@@ -167,7 +166,7 @@ class WriteReviewArgs(Args):
     id: Id | None = None
     order_id: Id
     stars: StrictInt = Field(ge=1, le=5)
-    text: str = Field(default="", max_length=REVIEW_TEXT_MAX)
+    text: Text = Field(default="", max_length=REVIEW_TEXT_MAX)
 
 
 # ---- the registry -------------------------------------------------------------------------
