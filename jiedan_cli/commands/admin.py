@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption
+from jiedan_cli.commands.common import JsonOption, whole_number
 from jiedan_cli.render import Column, output
 
 app = typer.Typer(
@@ -70,16 +70,19 @@ def reject(user_id: UserId, as_json: JsonOption = False) -> None:
 def resolve(
     order_id: Annotated[str, typer.Argument(help="A disputed order.")],
     to_freelancer: Annotated[
-        int, typer.Option("--to-freelancer", help="Percent of the escrow to the freelancer.")
+        int,
+        typer.Option(
+            "--to-freelancer",
+            parser=whole_number("to-freelancer", 0, 100),
+            metavar="PCT",
+            help="Percent of the escrow to the freelancer, 0 to 100.",
+        ),
     ],
     as_json: JsonOption = False,
 ) -> None:
     """Split the disputed escrow: PCT% to the freelancer, the rest back to the client."""
-    from jiedan_cli.domain.errors import InvalidInput
     from jiedan_cli.sync.http import api_call
 
-    if not 0 <= to_freelancer <= 100:
-        raise InvalidInput(f"--to-freelancer: 0 to 100, not {to_freelancer}", field="pct")
     path = f"/v1/staff/disputes/{_segment(order_id)}/resolve"
     order: dict[str, Any] = api_call("POST", path, json={"to_freelancer_pct": to_freelancer})
     output(order, as_json=as_json, columns=ORDER_COLUMNS)

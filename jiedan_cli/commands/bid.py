@@ -22,15 +22,26 @@ from jiedan_cli.commands.common import (
     replica,
     run_action,
     show,
+    whole_number,
     yuan,
 )
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.money import parse_whole
+from jiedan_cli.domain.order_rules import BID_DAYS_MAX
 
 app = typer.Typer(
     cls=ColdGroup, help="Bid on orders (freelancer).", no_args_is_help=True, add_completion=False
 )
 
-Days = Annotated[int | None, typer.Option("--days", min=1, help="Days to deliver.")]
+Days = Annotated[
+    int | None,
+    typer.Option(
+        "--days",
+        parser=whole_number("days", 1, BID_DAYS_MAX),
+        metavar="N",
+        help=f"Days to deliver, 1 to {BID_DAYS_MAX}.",
+    ),
+]
 Message = Annotated[str | None, typer.Option("--message", help="A note to the client.")]
 
 
@@ -123,8 +134,12 @@ def _parse_line(text: str) -> dict[str, Any]:
         amount_fen = yuan(entry["amount"], field="amount")
     except InvalidInput as exc:
         raise InvalidInput(exc.message) from None
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise InvalidInput("days must be a whole number of days")
+    if days is None:
+        raise InvalidInput("days is missing")
+    try:
+        days = parse_whole(days, field="days", low=1, high=BID_DAYS_MAX)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message) from None
     if message is None:
         message = ""
     if not isinstance(message, str):

@@ -228,6 +228,18 @@ def optional_yuan(text: str | None, *, field: str) -> int | None:
     return None if text is None else yuan(text, field=field)
 
 
+def whole_number(field: str, low: int, high: int) -> Callable[[str | int], int]:
+    """A Typer `parser` for a whole-number option: full-width digits accepted, anything else
+    a usage error (exit 2) in one style, "days: a whole number from 1 to 365"."""
+
+    def parse(text: str | int) -> int:
+        from jiedan_cli.domain.money import parse_whole
+
+        return parse_whole(text, field=field, low=low, high=high)
+
+    return parse
+
+
 def lat_lon(text: str, *, field: str = "--near") -> tuple[float, float]:
     """'31.23,121.47' → (31.23, 121.47); a usage error otherwise (domain/geo.py)."""
     from jiedan_cli.domain.geo import parse_lat_lon

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, replica
+from jiedan_cli.commands.common import JsonOption, replica, whole_number
 from jiedan_cli.render import Column, output
 
 app = typer.Typer(
@@ -38,17 +38,22 @@ def simulate(
     monthly_volume: Annotated[
         str, typer.Option("--monthly-volume", help="What you earn in a month, in yuan.")
     ],
-    orders: Annotated[int, typer.Option("--orders", help="Orders in that month.")] = 1,
+    orders: Annotated[
+        int,
+        typer.Option(
+            "--orders",
+            parser=whole_number("orders", 1, 100_000),
+            metavar="N",
+            help="Orders in that month.",
+        ),
+    ] = 1,
     as_json: JsonOption = False,
 ) -> None:
     """What each fee structure would cost you in a month."""
-    from jiedan_cli.domain.errors import InvalidInput
     from jiedan_cli.domain.fees import simulate as simulate_fees
     from jiedan_cli.domain.money import parse_yuan
 
     volume_fen = parse_yuan(monthly_volume, field="--monthly-volume")
-    if orders < 1:
-        raise InvalidInput(f"--orders: at least 1, not {orders}", field="orders")
     rows = simulate_fees(volume_fen, orders, tier=_my_tier())
     output(
         rows if as_json else [_for_display(row) for row in rows], as_json=as_json, columns=COLUMNS

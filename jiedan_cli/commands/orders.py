@@ -20,6 +20,7 @@ from jiedan_cli.commands.common import (
     replica,
     require_found,
     show,
+    whole_number,
 )
 from jiedan_cli.domain.errors import InvalidInput, Unauthenticated
 
@@ -30,7 +31,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
-LimitOption = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most N orders.")]
+LimitOption = Annotated[
+    int,
+    typer.Option(
+        "--limit", parser=whole_number("limit", 1, 10_000), metavar="N", help="At most N orders."
+    ),
+]
 
 ORDER_FIELDS = [
     ("id", "ID"),

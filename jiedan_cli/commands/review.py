@@ -12,7 +12,14 @@ from typing import Annotated, Any
 import typer
 
 from jiedan_cli.commands.client import raise_if_unknown_to_server
-from jiedan_cli.commands.common import JsonOption, OfflineOption, finish, perform, replica
+from jiedan_cli.commands.common import (
+    JsonOption,
+    OfflineOption,
+    finish,
+    perform,
+    replica,
+    whole_number,
+)
 
 app = typer.Typer(help="Review the other side of a completed order.", add_completion=False)
 
@@ -29,7 +36,10 @@ REVIEW_COLUMNS = [
 @app.command()
 def review(
     order_id: Annotated[str, typer.Argument(help="A completed order of yours.")],
-    stars: Annotated[int, typer.Option("--stars", help="1 to 5.")],
+    stars: Annotated[
+        int,
+        typer.Option("--stars", parser=whole_number("stars", 1, 5), metavar="N", help="1 to 5."),
+    ],
     text: Annotated[str, typer.Option("--text", help="A few words for others.")] = "",
     offline: OfflineOption = False,
     as_json: JsonOption = False,

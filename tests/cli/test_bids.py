@@ -99,13 +99,37 @@ def test_a_bid_refused_locally_exits_4_without_the_network(
     assert again.stderr.startswith("error: you already have a live bid")
 
 
-@pytest.mark.parametrize("amount", ["0", "-5", "12.345", "abc", "1e3"])
+@pytest.mark.parametrize("amount", ["0", "-5", "12.345", "abc", "1e3", "1,2", "12,50", ",12"])
 def test_a_bad_amount_exits_2_and_queues_nothing(
     freelancer: User, order: dict[str, Any], amount: str
 ) -> None:
     done = freelancer.run("bid", "create", order["id"], "--amount", amount, "--days", "3")
     assert done.code == 2, str(done)
     assert done.stdout == ""
+    assert freelancer.ok("sync", "status", "--json").json()["pending"] == 0
+
+
+def test_amounts_and_days_as_people_type_them(freelancer: User, order: dict[str, Any]) -> None:
+    """A Chinese input method types full-width digits and commas; the ¥ field invites "¥"."""
+    created = freelancer.ok(
+        "bid",
+        "create",
+        order["id"],
+        "--amount",
+        "¥１，２００",
+        "--days",
+        "１０",
+        "--offline",
+        "--json",
+    ).json()
+    assert (created["amount_fen"], created["days"]) == (120_000, 10)
+
+
+@pytest.mark.parametrize("days", ["0", "366", "1.5", "ten"])
+def test_bad_days_exit_2_in_one_style(freelancer: User, order: dict[str, Any], days: str) -> None:
+    done = freelancer.run("bid", "create", order["id"], "--amount", "800", "--days", days)
+    assert done.code == 2, str(done)
+    assert done.stderr.strip() == "error: days: a whole number from 1 to 365"
     assert freelancer.ok("sync", "status", "--json").json()["pending"] == 0
 
 
