@@ -40,7 +40,14 @@ OrderId = Annotated[str, typer.Argument(help="One of your orders.")]
 def post(
     title: Annotated[str, typer.Option("--title", help="What you need, in a line.")],
     description: Annotated[str, typer.Option("--description", help="The details.")],
-    category: Annotated[str, typer.Option("--category", help="e.g. design, development.")],
+    category: Annotated[
+        str,
+        typer.Option(
+            "--category",
+            help="design, development, … or the Chinese name (设计, 开发, …): "
+            "`jiedan orders categories` lists them.",
+        ),
+    ],
     budget_min: Annotated[str, typer.Option("--budget-min", help="Yuan, e.g. 500.")],
     budget_max: Annotated[str, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")],
     tag: Annotated[

@@ -22,6 +22,7 @@ from jiedan_cli.commands.common import (
     show,
     whole_number,
 )
+from jiedan_cli.domain.categories import choices_text
 from jiedan_cli.domain.errors import InvalidInput, Unauthenticated
 
 app = typer.Typer(
@@ -61,7 +62,10 @@ def list_orders(
     status: Annotated[
         str | None, typer.Option("--status", help="open (default), awarded, … or all.")
     ] = None,
-    category: Annotated[str | None, typer.Option("--category")] = None,
+    category: Annotated[
+        str | None,
+        typer.Option("--category", help=f"{choices_text()}; the Chinese name works too."),
+    ] = None,
     tag: Annotated[str | None, typer.Option("--tag")] = None,
     budget_min: Annotated[
         str | None, typer.Option("--budget-min", help="Yuan: budgets reaching at least this.")
@@ -104,6 +108,24 @@ def list_orders(
             limit=limit,
         )
     show(found, as_json=as_json, columns=ORDER_COLUMNS)
+
+
+@app.command(cls=ColdCommand)
+def categories(as_json: JsonOption = False) -> None:
+    """The categories --category takes: the name, the Chinese label and other names."""
+    from jiedan_cli.domain.categories import CATEGORIES, other_names
+
+    rows = [
+        {"category": slug, "label": label, "also": other_names(slug)}
+        for slug, label in CATEGORIES.items()
+    ]
+    if not as_json:
+        rows = [{**row, "also": "、".join(row["also"])} for row in rows]
+    show(
+        rows,
+        as_json=as_json,
+        columns=[("category", "Category"), ("label", "中文"), ("also", "Also")],
+    )
 
 
 @app.command(cls=ColdCommand)

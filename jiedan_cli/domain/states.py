@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from jiedan_cli.domain.errors import Conflict
+from jiedan_cli.domain.errors import Conflict, InvalidInput
 
 
 class OrderStatus(StrEnum):
@@ -16,6 +16,19 @@ class OrderStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     DISPUTED = "disputed"
+
+
+ANY_STATUS = "all"  # a listing's status filter for every status (GET /v1/orders, orders list)
+
+
+def check_status_filter(status: str, *, field: str = "status") -> str:
+    """A listing's status filter: an order status or "all" (any case, "in-progress" too);
+    InvalidInput naming the choices otherwise, on the server and the command line alike."""
+    key = status.strip().casefold().replace("-", "_") if isinstance(status, str) else ""
+    if key == ANY_STATUS or key in set(OrderStatus):
+        return key
+    choices = ", ".join([*OrderStatus, ANY_STATUS])
+    raise InvalidInput(f"{field}: {status!r} is not one of {choices}", field=field)
 
 
 class BidStatus(StrEnum):

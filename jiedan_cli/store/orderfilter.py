@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import sqlite3
 
+from jiedan_cli.domain.states import ANY_STATUS, check_status_filter
+
 TYPE_CHECKING = False  # not `from typing import …`: importing typing costs a cold start ≈3 ms
 
 if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_RADIUS_KM = 50.0
-ANY_STATUS = "all"
 
 
 def _distance_or_none(lat: Any, lon: Any, lat0: float, lon0: float) -> float | None:
@@ -56,7 +57,14 @@ class OrderFilter:
         radius_km: float | None = None,
         **rest: Any,
     ) -> OrderFilter:
-        """Status "open" unless given; "all" for any status (as GET /v1/orders)."""
+        """Status "open" unless given; "all" for any status (as GET /v1/orders). A status or
+        category a person typed is checked (exit 2 naming the choices, never an empty list)
+        and a category's label or synonym ('设计', 'Design', '网站建设') read as its slug."""
+        status = check_status_filter(status) if status is not None else None
+        if rest.get("category") is not None:
+            from jiedan_cli.domain.categories import check_category
+
+            rest["category"] = check_category(rest["category"])
         chosen = None if status == ANY_STATUS else (status or "open")
         radius = DEFAULT_RADIUS_KM if radius_km is None else float(radius_km)
         return cls(status=chosen, mine_user_id=mine_user_id, radius_km=radius, **rest)

@@ -27,6 +27,19 @@ def test_a_post_made_offline_is_pending_until_the_next_sync(client: User) -> Non
     assert client.api("GET", f"/v1/orders/{order['id']}")["title"] == order["title"]
 
 
+def test_post_takes_the_chinese_category_name(client: User) -> None:
+    posted = client.ok(
+        *("client", "post", "--title", "咖啡店标志", "--description", "简洁的标志"),
+        *("--category", "设计", "--budget-min", "500", "--budget-max", "900", "--json"),
+    ).json()
+    assert posted["category"] == "design"
+    refused = client.run(
+        *("client", "post", "--title", "x", "--description", "y", "--category", "网站设计"),
+        *("--budget-min", "500", "--budget-max", "900"),
+    )
+    assert refused.code == 2 and "choose from design (设计)" in refused.stderr, str(refused)
+
+
 def test_a_post_while_the_server_is_down_exits_0_and_is_kept(client: User) -> None:
     done = jiedan(
         *("client", "post", "--title", "家电维修", "--description", "洗衣机不排水"),

@@ -106,6 +106,9 @@ def test_list_without_a_terminal_prints_tab_separated_rows(
     ("flags", "expected"),
     [
         (("--category", "design"), ["logo"]),
+        (("--category", "设计"), ["logo"]),  # the label the dashboard shows
+        (("--category", "Design"), ["logo"]),
+        (("--category", "设计创意"), ["logo"]),  # the seed's group name
         (("--tag", "LOGO"), ["logo"]),
         (("--budget-min", "5000"), ["app"]),
         (("--budget-max", "900.50"), ["logo"]),
@@ -147,6 +150,31 @@ def test_list_mine_is_what_i_bid_on(
     mine = bidder.ok("orders", "list", "--mine", "--json").json()
     assert [o["id"] for o in mine] == [market["logo"]["id"]]
     assert mine[0]["my_bid"]["amount_fen"] == 80_000
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (("--category", "desgin"), "did you mean design?"),
+        (("--category", "bogus"), "choose from design (设计), development (开发)"),
+        (("--status", "bogus"), "not one of open, awarded"),
+    ],
+)
+def test_an_unknown_category_or_status_is_exit_2_naming_the_choices(
+    freelancer: User, flags: tuple[str, ...], says: str
+) -> None:
+    """Once an empty list with exit 0: a typo looked like a market with no such orders."""
+    done = freelancer.run("orders", "list", *flags, "--json")
+    assert (done.code, done.stdout) == (2, ""), str(done)
+    assert says in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_categories_lists_names_labels_and_synonyms(freelancer: User) -> None:
+    listed = freelancer.ok("orders", "categories", "--json").json()
+    design = next(row for row in listed if row["category"] == "design")
+    assert design["label"] == "设计" and "设计创意" in design["also"]
+    assert "网站建设" in next(r for r in listed if r["category"] == "development")["also"]
+    assert "(设计)" in freelancer.ok("orders", "list", "--help").stdout
 
 
 @pytest.mark.parametrize("amount", ["1.234", "-5", "0", "abc"])

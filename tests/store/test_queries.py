@@ -38,7 +38,7 @@ def _ids(items: list[dict[str, Any]]) -> list[str]:
 
 def fill_market(conn: sqlite3.Connection) -> sqlite3.Connection:
     orders = [
-        order("o1", "网站建设", category="web", tags=["Vue"], created_at=_t(1)),
+        order("o1", "网站建设", category="development", tags=["Vue"], created_at=_t(1)),
         order(
             "o2",
             "LOGO设计",
@@ -51,7 +51,7 @@ def fill_market(conn: sqlite3.Connection) -> sqlite3.Connection:
         order(
             "o3",
             "小程序",
-            category="web",
+            category="development",
             created_at=_t(3),
             budget_min_fen=300_000,
             budget_max_fen=500_000,
@@ -60,7 +60,7 @@ def fill_market(conn: sqlite3.Connection) -> sqlite3.Connection:
         order(
             "o4",
             "上门拍摄",
-            category="photo",
+            category="other",
             created_at=_t(4),
             location={"lat": HANGZHOU[0], "lon": HANGZHOU[1], "radius_km": 10},
         ),
@@ -110,7 +110,7 @@ def test_orders_have_the_contract_fields(market: sqlite3.Connection) -> None:
 
 
 def test_category_tag_and_budget_filters(market: sqlite3.Connection) -> None:
-    assert _ids(list_orders(market, category="web")) == ["o3", "o1"]
+    assert _ids(list_orders(market, category="development")) == ["o3", "o1"]
     assert _ids(list_orders(market, tag="vue")) == ["o1"]
     assert _ids(list_orders(market, budget_min_fen=250_000)) == ["o3"]
     assert _ids(list_orders(market, budget_max_fen=90_000)) == ["o2"]
@@ -145,7 +145,7 @@ def _plan_of_list_query(conn: sqlite3.Connection, **filters: Any) -> str:
 def test_list_queries_use_the_indexes(market: sqlite3.Connection) -> None:
     by_status = _plan_of_list_query(market)
     assert "ix_orders_status_created" in by_status and "TEMP B-TREE" not in by_status
-    by_category = _plan_of_list_query(market, category="web")
+    by_category = _plan_of_list_query(market, category="development")
     assert "ix_orders_category_status" in by_category and "TEMP B-TREE" not in by_category
     assert "order_tags" in _plan_of_list_query(market, tag="vue")
 
@@ -154,7 +154,7 @@ FILTERS = st.fixed_dictionaries(
     {},
     optional={
         "status": st.sampled_from(["open", "completed", "in_progress", "all"]),
-        "category": st.sampled_from(["web", "design", "photo"]),
+        "category": st.sampled_from(["development", "design", "other"]),
         "tag": st.sampled_from(["VUE", "logo", "none"]),
         "budget_min_fen": st.integers(0, 600_000),
         "budget_max_fen": st.integers(0, 600_000),
@@ -303,7 +303,7 @@ def test_a_queued_edit_is_shown_and_moves_the_order_between_filters(
         "pending",
     )
     assert _ids(list_orders(market, category="design")) == ["o2", "o1"]
-    assert _ids(list_orders(market, category="web")) == ["o3"]
+    assert _ids(list_orders(market, category="development")) == ["o3"]
     assert _ids(list_orders(market, tag="new")) == ["o1"]
 
 

@@ -18,12 +18,11 @@ from jiedan_cli.domain.categories import check_category
 from jiedan_cli.domain.errors import InvalidInput, Unauthenticated
 from jiedan_cli.domain.geo import bounding_box, haversine_km
 from jiedan_cli.domain.order_rules import check_location
-from jiedan_cli.domain.states import OrderStatus
+from jiedan_cli.domain.states import ANY_STATUS, OrderStatus, check_status_filter
 from jiedan_cli.domain.timefmt import parse_rfc3339
 from jiedan_cli.server.db.tables import orders
 from jiedan_cli.server.services.actors import Actor
 
-ANY_STATUS = "all"
 LIMIT_MAX = 100
 _SCAN_BATCH = 200  # rows read per round when Python filters some out
 
@@ -65,13 +64,6 @@ def _status_and_visibility(viewer: Actor | None, status: str) -> list[ColumnElem
     if status == ANY_STATUS:
         return [or_(orders.c.status == OrderStatus.OPEN, involves(viewer.id))]
     return [orders.c.status == status, involves(viewer.id)]
-
-
-def _check_status(status: str) -> str:
-    if status != ANY_STATUS and status not in set(OrderStatus):
-        choices = ", ".join([*OrderStatus, ANY_STATUS])
-        raise InvalidInput(f"status: {status!r} is not one of {choices}", field="status")
-    return status
 
 
 def _check_limit(limit: int) -> int:
@@ -121,7 +113,7 @@ def find_orders(
     `status` is an order status or "all"; budgets select orders whose range overlaps
     [budget_min_fen, budget_max_fen]; lat/lon/radius_km select orders whose place lies
     within radius_km of the point; `mine` keeps orders the viewer posted, bid on or won."""
-    conditions = _status_and_visibility(viewer, _check_status(status))
+    conditions = _status_and_visibility(viewer, check_status_filter(status))
     if mine:
         if viewer is None:
             raise Unauthenticated("sign in first to list your own orders")
