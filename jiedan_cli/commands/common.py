@@ -188,13 +188,16 @@ def _yuan_text(fen: Any) -> str | None:
 
 
 def for_display(item: dict[str, Any]) -> dict[str, Any]:
-    """A copy with yuan columns added for humans (`budget`, `amount`); JSON never uses it."""
+    """A copy with yuan columns added for humans (`budget`, `amount`) and an order a bidder
+    lost marked so; JSON never uses it."""
     shown = dict(item)
     low, high = _yuan_text(item.get("budget_min_fen")), _yuan_text(item.get("budget_max_fen"))
     if low is not None or high is not None:
         shown["budget"] = f"{low or '?'}–{high or '?'}"
     if "amount_fen" in item:
         shown["amount"] = _yuan_text(item.get("amount_fen"))
+    if item.get("closed_to_me"):  # an order a bidder lost: no later news of it (sync-protocol)
+        shown["status"] = f"{item.get('status')} (closed to you)"
     return shown
 
 

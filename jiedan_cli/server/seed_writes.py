@@ -27,7 +27,7 @@ from jiedan_cli.server.db.types import UTCDateTime
 from jiedan_cli.server.services.bids import bid_view
 from jiedan_cli.server.services.changes import CURRENT_TXID
 from jiedan_cli.server.services.milestones import milestone_view
-from jiedan_cli.server.services.orders import order_view
+from jiedan_cli.server.services.orders import closed_view, order_view, readers_of
 from jiedan_cli.server.services.reviews import review_view
 
 CHUNK = 5000  # rows per executemany
@@ -133,12 +133,18 @@ def _changes(batch: Batch, now: datetime) -> list[tuple[dict[str, Any], tuple[st
         bidders.setdefault(b["order_id"], []).append(b["freelancer_id"])
     entries: list[tuple[dict[str, Any], tuple[str, ...]]] = []
     for o in batch.orders:
-        # Open orders are public; any other order only its parties see (orders.record_order).
-        public = o["status"] == "open"
-        parties_ = (o["client_id"], o["freelancer_id"], *bidders.get(o["id"], []))
-        readers = () if public else tuple(user for user in parties_ if user)
-        view = order_view(_as_row(o))
-        entries.append((_change("order", o, view, now, public=public), readers))
+        # Open orders are public; any other order only its parties see, and it is closed to
+        # the bidders who lost it (orders.record_order).
+        row = _as_row(o)
+        if o["status"] == "open":
+            entries.append((_change("order", o, order_view(row), now, public=True), ()))
+            continue
+        readers = readers_of(o["client_id"], o["freelancer_id"], bidders.get(o["id"], []))
+        parties_, closed_to = readers
+        entries.append((_change("order", o, order_view(row), now, public=False), tuple(parties_)))
+        if closed_to:
+            closed = _change("order", o, closed_view(row), now, public=False)
+            entries.append((closed, tuple(closed_to)))
     parties = {o["id"]: (o["client_id"], o["freelancer_id"]) for o in batch.orders}
     for b in batch.bids:
         view = bid_view(_as_row(b))

@@ -24,6 +24,7 @@ from jiedan_cli.domain.errors import (
 )
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.states import OrderStatus, require_client_move, require_order
+from jiedan_cli.domain.threads import require_thread_open, thread_closed
 from jiedan_cli.store import queries
 from jiedan_cli.store.db import transaction
 from jiedan_cli.store.outbox import enqueue
@@ -186,6 +187,10 @@ def send_message(
         to = order.get("freelancer_id")  # once awarded, the client writes to its freelancer
         if not to:
             raise InvalidInput("to: name the freelancer you are writing to", field="to")
+    if order is not None:  # a bidder who lost the order holds it closed to them
+        thread_of = to if order["client_id"] == me and to else me
+        closed = bool(order.get("closed_to_me"))
+        require_thread_open(closed or thread_closed(order.get("freelancer_id"), thread_of))
     message_id = new_id()
     args: dict[str, Any] = {"id": message_id, "order_id": order_id, "text": text}
     if to:

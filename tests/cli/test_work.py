@@ -120,3 +120,27 @@ def test_messages_send_and_list(freelancer: User, client: User) -> None:
 def test_messages_of_an_unknown_order_exit_3(freelancer: User) -> None:
     done = freelancer.run("messages", "list", "00000000-0000-7000-8000-000000000000")
     assert done.code == 3
+
+
+def test_a_losing_bidder_holds_the_order_closed_and_may_not_write_about_it(
+    freelancer: User, client: User, make_user: Any
+) -> None:
+    """After the award the replica of a bidder who lost holds the order as closed to them
+    (no winner), shows it so, and refuses a message about it offline, as the server would."""
+    winner = make_user("freelancer")
+    order = client.post_order()
+    for bidder in (freelancer, winner):
+        bidder.ok("sync")
+    freelancer.ok("bid", "create", order["id"], "--amount", "2500", "--days", "5")
+    won = winner.ok("bid", "create", order["id"], "--amount", "3000", "--days", "7", "--json")
+    client.api("POST", f"/v1/orders/{order['id']}/award", bid_id=won.json()["id"])
+    freelancer.ok("sync")
+
+    held = freelancer.ok("orders", "show", order["id"], "--json").json()
+    assert held["closed_to_me"] is True and held["status"] == "awarded"
+    assert (held["freelancer_id"], held["awarded_bid_id"]) == (None, None)
+    shown = freelancer.ok("orders", "show", order["id"]).stdout
+    assert "awarded (closed to you)" in shown and winner.id not in shown
+    refused = freelancer.run("messages", "send", order["id"], "--text", "还有机会吗?", "--offline")
+    assert refused.code == 4 and "thread is closed" in refused.stderr
+    assert freelancer.ok("messages", "list", order["id"], "--json").json() == []

@@ -254,7 +254,13 @@ def test_the_award_declines_the_others_and_creates_the_milestone(server: Server)
     milestone_change = changes_of(server, "milestone", made[0].id)[0]
     assert milestone_change["audience"] == {client["id"], winner["id"]}
     assert changes_of(server, "bid", losing["id"])[-1]["payload"]["status"] == "declined"
-    assert changes_of(server, "order", order["id"])[-1]["payload"] == awarded
+    followed, closed = changes_of(server, "order", order["id"])[-2:]
+    assert followed == {
+        "payload": awarded,
+        "public": False,
+        "audience": {client["id"], winner["id"]},
+    }
+    assert closed["audience"] == {loser["id"]} and closed["payload"]["closed_to_me"] is True
 
 
 def test_only_the_orders_client_awards_a_submitted_bid_of_that_order(

@@ -91,9 +91,45 @@ def test_after_the_award_only_the_winner_may_share_contacts(
     award(server, client, order_id, bidding["alice_bid"]["id"])
     to_winner = send(server, client, order_id, "我的电话 13812345678", to=alice["id"]).json()
     assert (to_winner["flagged"], to_winner["text"]) == (False, "我的电话 13812345678")
-    from_loser = send(server, bob, order_id, "私下做吧 QQ 123456789").json()
-    assert from_loser["flagged"] is True
-    assert "123456789" not in from_loser["text"]
+    from_loser = send(server, bob, order_id, "私下做吧 QQ 123456789")
+    assert from_loser.status_code == 409 and from_loser.json()["code"] == "thread_closed"
+
+
+def test_after_the_award_the_losing_bidders_threads_are_closed(
+    server: Server, bidding: dict[str, Any]
+) -> None:
+    """Bob lost the order: neither he nor the client writes in their thread any more (REST
+    and push alike); what was said before stays readable to both."""
+    client, alice, bob = bidding["client"], bidding["alice"], bidding["bob"]
+    order_id = bidding["order"]["id"]
+    before = send(server, bob, order_id, "还在考虑吗?").json()
+    award(server, client, order_id, bidding["alice_bid"]["id"])
+    for refused in (
+        send(server, bob, order_id, "还能改吗?"),
+        send(server, bob, order_id, "还能改吗?", to=client["id"]),
+        send(server, client, order_id, "抱歉", to=bob["id"]),
+    ):
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "thread_closed"
+    pushed = server.request(
+        "POST",
+        "/v1/sync/push",
+        bob["token"],
+        json={
+            "client_id": "bob-laptop",
+            "ops": [
+                {
+                    "seq": 1,
+                    "op_id": "0192f000-0000-7000-8000-00000000b0b1",
+                    "intent": "send_message",
+                    "args": {"order_id": order_id, "text": "离线写的"},
+                }
+            ],
+        },
+    ).json()["results"][0]
+    assert (pushed["status"], pushed["code"]) == ("rejected", "thread_closed")
+    assert thread(server, bob, order_id).json() == [before]
+    assert send(server, alice, order_id, "收到").status_code == 201  # the winner's thread
 
 
 def test_the_client_must_name_a_freelancer_who_bid(sqlite_server: Server) -> None:

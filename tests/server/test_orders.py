@@ -37,6 +37,7 @@ ORDER_FIELDS = {
     "freelancer_id",
     "location",
     "my_bid",
+    "closed_to_me",
 }
 
 

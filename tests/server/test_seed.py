@@ -32,7 +32,7 @@ from jiedan_cli.server.seed_data import CITIES, KINDS
 from jiedan_cli.server.seed_demo import DEMO_CLIENT, DEMO_FREELANCER, DEMO_ORDERS, seed_demo
 from jiedan_cli.server.services.actors import Actor, parse_roles
 from jiedan_cli.server.services.bids import bid_view
-from jiedan_cli.server.services.orders import order_view
+from jiedan_cli.server.services.orders import closed_view, order_view
 from jiedan_cli.server.services.passwords import verify_password
 from jiedan_cli.server.services.sync_pull import pull_changes
 from tests.server.conftest import Server
@@ -65,14 +65,22 @@ def test_seeding_n_orders_logs_each_once_public_only_while_open(seeded: Database
                 change_log.c.entity == "order"
             )
         ).all()
-    assert len(logged) == N
     # the payload is exactly what the live service would have recorded for the row, and only
-    # open orders are public (another user's awarded order is not theirs to see)
-    assert {entry.entity_id: entry.payload for entry in logged} == {
+    # open orders are public (another user's awarded order is not theirs to see); a bidder
+    # who lost an order gets it as closed to them, once, beside it
+    followed = [entry for entry in logged if not entry.payload["closed_to_me"]]
+    assert len(followed) == N
+    assert {entry.entity_id: entry.payload for entry in followed} == {
         row.id: order_view(row) for row in rows
     }
     status_of = {row.id: row.status for row in rows}
-    assert all(entry.public == (status_of[entry.entity_id] == "open") for entry in logged)
+    assert all(entry.public == (status_of[entry.entity_id] == "open") for entry in followed)
+    by_id = {row.id: row for row in rows}
+    closed = [entry for entry in logged if entry.payload["closed_to_me"]]
+    assert closed and len({entry.entity_id for entry in closed}) == len(closed)
+    for entry in closed:
+        assert not entry.public and by_id[entry.entity_id].freelancer_id is not None
+        assert entry.payload == closed_view(by_id[entry.entity_id])
 
 
 def test_every_bid_is_logged_for_its_author_and_the_orders_client(seeded: Database) -> None:

@@ -123,6 +123,9 @@ class OrderOut(BaseModel):
     freelancer_id: str | None
     location: LocationOut | None
     my_bid: BidOut | None = Field(description="the caller's live bid on this order")
+    closed_to_me: bool = Field(
+        default=False, description="the caller bid and lost: the order as at the award"
+    )
 
 
 class OrderPage(BaseModel):

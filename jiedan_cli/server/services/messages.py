@@ -2,7 +2,8 @@
 
 A thread is (order, freelancer). Until that freelancer is awarded the order, contact details
 (phone, WeChat, QQ, e-mail) are masked and the message flagged: escrow is what protects both
-sides, and moving the deal off the platform dodges it (security.md)."""
+sides, and moving the deal off the platform dodges it (security.md). Once the order is
+awarded, the threads with the other bidders are closed (domain/threads.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from jiedan_cli.domain.contacts import mask_contacts
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.order_rules import check_message_text
+from jiedan_cli.domain.threads import require_thread_open, thread_closed
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import messages, orders
 from jiedan_cli.server.services.actors import Actor
@@ -77,6 +79,7 @@ def send_message(
     order = _order_for_party(conn, actor, order_id)
     recipient = _recipient(conn, actor, order, to_user_id)
     freelancer = recipient if actor.id == order.client_id else actor.id
+    require_thread_open(thread_closed(order.freelancer_id, freelancer))
     flagged = False
     if freelancer != order.freelancer_id:  # this pair has no award (yet): no escrow
         text, flagged = mask_contacts(text)

@@ -1,8 +1,11 @@
 """Orders (订单): post, edit, cancel, show, list. Open orders are public; a non-open order is
-seen only by its client, its awarded freelancer and the freelancers who bid on it."""
+followed only by its client and its awarded freelancer (or, cancelled before any award, the
+freelancers who bid on it). The other bidders see it once more, at the award, as closed to
+them (`closed_view`): no winner, no later changes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -64,6 +67,19 @@ def order_view(row: Row[Any], *, my_bid: dict[str, Any] | None = None) -> dict[s
         "freelancer_id": row.freelancer_id,
         "location": location,
         "my_bid": my_bid,
+        "closed_to_me": False,
+    }
+
+
+def closed_view(row: Row[Any]) -> dict[str, Any]:
+    """An order as a bidder who did not win it sees it from the award on: awarded, to
+    nobody they may know, and `closed_to_me` — they are told nothing after this."""
+    return {
+        **order_view(row),
+        "status": OrderStatus.AWARDED.value,
+        "awarded_bid_id": None,
+        "freelancer_id": None,
+        "closed_to_me": True,
     }
 
 
@@ -71,25 +87,46 @@ def record_order(
     conn: Connection, order_id: str, *, now: datetime, row: Row[Any] | None = None
 ) -> Row[Any]:
     """Append an order to the change log — public while open, to its parties after — from
-    `row` as the write RETURNING gave it, or re-read after the write."""
+    `row` as the write RETURNING gave it, or re-read after the write.
+
+    An order leaves `open` only by the award or by a cancellation before any: those two
+    changes (and no later one) tell every replica to drop it. It is recorded as `awarded`
+    once only, by the award (no state leads back to it): that change also hands every other
+    bidder the order as closed to them, the last they hear of it."""
     if row is None:
         row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
     view = order_view(row)
     if row.status == OrderStatus.OPEN:
         record_change(conn, "order", order_id, view, now=now, public=True)
         return row
-    # Only open orders are public (GET answers 404 to strangers once an order is awarded):
-    # every replica drops the order, then its parties get it back and keep following it.
-    record_change(conn, "order", order_id, None, now=now, public=True, op="delete")
-    record_change(conn, "order", order_id, view, now=now, audience=order_parties(conn, row))
+    awarded = row.status == OrderStatus.AWARDED
+    if awarded or row.freelancer_id is None:
+        # Only open orders are public (GET answers 404 to strangers once an order is
+        # awarded): every replica drops the order, then its parties get it back.
+        record_change(conn, "order", order_id, None, now=now, public=True, op="delete")
+    parties, closed_to = order_readers(conn, row)
+    record_change(conn, "order", order_id, view, now=now, audience=parties)
+    if awarded and closed_to:
+        record_change(conn, "order", order_id, closed_view(row), now=now, audience=closed_to)
     return row
 
 
-def order_parties(conn: Connection, row: Row[Any]) -> list[str]:
-    """Who may still read an order that is no longer open: its client, the awarded
-    freelancer and every freelancer who bid on it."""
+def readers_of(
+    client_id: str, freelancer_id: str | None, bidder_ids: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """(who follows a non-open order, the bidders it is closed to): once awarded, its
+    client and its freelancer follow it, and it is closed to every other bidder; cancelled
+    before any award, the client and every bidder get its last state."""
+    bidders = sorted(set(bidder_ids) - {client_id})
+    if freelancer_id is None:
+        return [client_id, *bidders], []
+    return [client_id, freelancer_id], [b for b in bidders if b != freelancer_id]
+
+
+def order_readers(conn: Connection, row: Row[Any]) -> tuple[list[str], list[str]]:
+    """`readers_of` an order row."""
     bidders = conn.scalars(select(bids.c.freelancer_id).where(bids.c.order_id == row.id))
-    return [row.client_id, *([row.freelancer_id] if row.freelancer_id else []), *bidders]
+    return readers_of(row.client_id, row.freelancer_id, bidders)
 
 
 # ---- who may see what ---------------------------------------------------------------------
@@ -109,6 +146,24 @@ def has_bid_on(conn: Connection, order_id: str, user_id: str) -> bool:
         select(bids.c.id).where(bids.c.order_id == order_id, bids.c.freelancer_id == user_id)
     ).first()
     return found is not None
+
+
+def is_closed_to(viewer: Actor | None, order: Row[Any]) -> bool:
+    """Whether `viewer`, who may read the order, sees it closed (a bidder who lost it)."""
+    return (
+        order.freelancer_id is not None
+        and viewer is not None
+        and viewer.id not in (order.client_id, order.freelancer_id)
+    )
+
+
+def view_for(
+    viewer: Actor | None, order: Row[Any], *, my_bid: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The order as `viewer` (who may read it) sees it: closed to a bidder who lost it."""
+    if order.status != OrderStatus.OPEN and is_closed_to(viewer, order):
+        return {**closed_view(order), "my_bid": my_bid}
+    return order_view(order, my_bid=my_bid)
 
 
 def can_read(conn: Connection, viewer: Actor | None, order: Row[Any]) -> bool:
@@ -352,7 +407,7 @@ def _cancel_unfunded_milestones(conn: Connection, order: Row[Any], *, now: datet
 
 def get_order(conn: Connection, viewer: Actor | None, order_id: str) -> dict[str, Any]:
     row = readable_order(conn, viewer, order_id)
-    return order_view(row, my_bid=live_bid_views(conn, viewer, [row.id]).get(row.id))
+    return view_for(viewer, row, my_bid=live_bid_views(conn, viewer, [row.id]).get(row.id))
 
 
 def list_orders(conn: Connection, viewer: Actor | None, **filters: Any) -> dict[str, Any]:
@@ -360,6 +415,6 @@ def list_orders(conn: Connection, viewer: Actor | None, **filters: Any) -> dict[
     rows, next_cursor = find_orders(conn, viewer, **filters)
     mine = live_bid_views(conn, viewer, [row.id for row in rows])
     return {
-        "items": [order_view(row, my_bid=mine.get(row.id)) for row in rows],
+        "items": [view_for(viewer, row, my_bid=mine.get(row.id)) for row in rows],
         "next_cursor": next_cursor,
     }
