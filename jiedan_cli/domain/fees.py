@@ -15,21 +15,38 @@ def _percent_of(amount_fen: int, basis_points: int) -> int:
     return (amount_fen * basis_points + 5_000) // 10_000
 
 
+# The first-order fee waiver (首单免佣) covers the fee on the first ¥2,000 of a freelancer's
+# first order, across its milestones; the rest of that order pays the usual fee (money.md).
+FIRST_ORDER_WAIVER_FEN = 200_000
+
+
 @dataclass(frozen=True)
 class FeePolicy:
     rate_bp: int = 1_000  # 10%
     minimum_fen: int = 0
     first_order_waived: bool = True
+    first_order_waiver_fen: int = FIRST_ORDER_WAIVER_FEN
 
     def fee_for(
-        self, amount_fen: int, *, tier: Tier | str = Tier.REGULAR, first_order: bool = False
+        self,
+        amount_fen: int,
+        *,
+        tier: Tier | str = Tier.REGULAR,
+        first_order: bool = False,
+        first_order_paid_fen: int = 0,
     ) -> int:
-        """The commission on releasing `amount_fen` to a freelancer of `tier`."""
-        if amount_fen <= 0 or (first_order and self.first_order_waived):
+        """The commission on releasing `amount_fen` to a freelancer of `tier`. On their first
+        order the waiver covers what is left of its first `first_order_waiver_fen`, after the
+        `first_order_paid_fen` that order has paid out already (gross)."""
+        charged = amount_fen
+        if first_order and self.first_order_waived:
+            covered = max(self.first_order_waiver_fen - max(first_order_paid_fen, 0), 0)
+            charged -= min(amount_fen, covered)
+        if charged <= 0:
             return 0
         rate = max(self.rate_bp - rule_for(tier).fee_discount_bp, 0)
-        fee = max(_percent_of(amount_fen, rate), self.minimum_fen)
-        return min(fee, amount_fen)
+        fee = max(_percent_of(charged, rate), self.minimum_fen)
+        return min(fee, charged)
 
 
 DEFAULT_FEE_POLICY = FeePolicy()

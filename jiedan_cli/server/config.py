@@ -12,6 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from jiedan_cli import locations
+from jiedan_cli.domain.account_limits import (
+    NEW_ACCOUNT_DAYS,
+    NEW_ACCOUNT_MAX_WITHDRAWAL_FEN,
+    UNVERIFIED_MAX_ORDER_FEN,
+)
 from jiedan_cli.domain.errors import InvalidInput
 
 ENV_PREFIX = "JIEDAN_SERVER_"
@@ -75,7 +80,11 @@ class Settings:
     run_jobs: bool = True
     migrate: bool = True
     unverified_bids_per_day: int = 20
-    unverified_max_award_fen: int = 500_000
+    # The largest order total (its milestones) for a freelancer without 实名认证.
+    unverified_max_award_fen: int = UNVERIFIED_MAX_ORDER_FEN
+    # An account younger than this, or unverified, withdraws at most the second in 24 hours.
+    new_account_days: int = NEW_ACCOUNT_DAYS
+    new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
     push_max_ops: int = 500
     # PostgreSQL connections per process: pool_size kept open, up to max_overflow more at a
     # peak. Two processes of the defaults (2 × 20) stay well inside PostgreSQL's 100.

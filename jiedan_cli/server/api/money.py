@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from jiedan_cli.domain.account_limits import NewAccountLimit
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
@@ -122,7 +123,10 @@ def earnings_ledger(
     response_model=PayoutOut,
     responses={
         **UNAUTHORIZED,
-        409: {"description": "More than the available balance (insufficient_funds)"},
+        409: {
+            "description": "More than the available balance (insufficient_funds), or than a"
+            " new or unverified account may withdraw in 24 hours (withdrawal_held)"
+        },
         422: {"description": "Invalid request"},
         429: {"description": "Too many bad one-time codes"},
     },
@@ -142,6 +146,9 @@ def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, An
             now=now,
             payout_id=body.id,
             address=ctx.address,
+            new_account_limit=NewAccountLimit(
+                ctx.settings.new_account_days, ctx.settings.new_account_max_withdrawal_fen
+            ),
         )
 
 

@@ -141,6 +141,7 @@ def add_milestone(
             amount_fen=body.amount_fen,
             now=ctx.now(),
             milestone_id=body.id,
+            unverified_max_order_fen=ctx.settings.unverified_max_award_fen,
         )
 
 

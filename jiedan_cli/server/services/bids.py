@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from jiedan_cli.domain.ids import check_id, new_id
-from jiedan_cli.domain.money import CURRENCY, format_yuan
+from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.order_rules import check_bid_terms
 from jiedan_cli.domain.states import LIVE_BID, BidStatus, OrderStatus, require_bid, require_order
 from jiedan_cli.domain.timefmt import rfc3339
@@ -292,18 +292,6 @@ def my_bids(
     return [bid_view(row) for row in rows]
 
 
-def _check_award_size(conn: Connection, bid: Row[Any], limit: int | None) -> None:
-    if limit is None or bid.amount_fen <= limit:
-        return
-    verified = conn.scalar(select(users.c.verification).where(users.c.id == bid.freelancer_id))
-    if verified != "approved":
-        raise Refused(
-            f"an award above {format_yuan(limit)} yuan needs a freelancer with real-name"
-            " verification (实名认证); this one has none yet",
-            code="freelancer_unverified",
-        )
-
-
 def award_bid(
     conn: Connection,
     actor: Actor,
@@ -316,15 +304,15 @@ def award_bid(
     """The client picks the winner: order and bid `awarded`, the other bids `declined`, and
     the default milestone for the whole amount. Under the order's lock the state is read
     afresh, so of any number of concurrent awards exactly one finds the order open.
-    `unverified_max_award_fen` (configured; None: no limit): the largest award a freelancer
-    without real-name verification may take (security.md)."""
+    `unverified_max_award_fen` (configured; None: no limit): the largest order total a
+    freelancer without real-name verification may take (security.md; checked where every
+    milestone is made, `milestones.create_milestone`)."""
     order = own_order(conn, actor, order_id)
     require_order(order.status, OrderStatus.AWARDED)
     bid = conn.execute(select(bids).where(bids.c.id == bid_id, bids.c.order_id == order_id)).first()
     if bid is None:
         raise NotFound(f"no bid {bid_id} on order {order_id}")
     require_bid(bid.status, BidStatus.AWARDED)
-    _check_award_size(conn, bid, unverified_max_award_fen)
     conn.execute(
         update(bids).where(bids.c.id == bid_id).values(status=BidStatus.AWARDED, updated_at=now)
     )
@@ -348,5 +336,6 @@ def award_bid(
         amount_fen=bid.amount_fen,
         audience=(order.client_id, bid.freelancer_id),
         now=now,
+        unverified_max_order_fen=unverified_max_award_fen,
     )
     return order_view(record_order(conn, order_id, now=now))

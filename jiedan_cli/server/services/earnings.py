@@ -8,6 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, or_, select
 
+from jiedan_cli.domain.account_limits import (
+    WITHDRAWAL_WINDOW,
+    NewAccountLimit,
+    check_withdrawal_trust,
+)
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.ledger import Transfer, external, freelancer_available
@@ -20,6 +25,7 @@ from jiedan_cli.server.db.tables import (
     milestones,
     orders,
     payouts,
+    users,
 )
 from jiedan_cli.server.payments.base import provider_named
 from jiedan_cli.server.services.actors import Actor
@@ -119,6 +125,29 @@ def payout_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+def _check_trust(
+    conn: Connection, actor: Actor, amount_fen: int, limit: NewAccountLimit, *, now: datetime
+) -> None:
+    """The new-account limit, against what the caller withdrew in the last 24 hours. The
+    caller's available account is locked, so their withdrawals are counted one by one."""
+    user = conn.execute(
+        select(users.c.created_at, users.c.verification).where(users.c.id == actor.id)
+    ).one()
+    withdrawn = conn.scalar(
+        select(func.coalesce(func.sum(payouts.c.amount_fen), 0)).where(
+            payouts.c.user_id == actor.id, payouts.c.created_at > now - WITHDRAWAL_WINDOW
+        )
+    )
+    check_withdrawal_trust(
+        amount_fen,
+        withdrawn_in_window_fen=int(withdrawn or 0),
+        account_created_at=user.created_at,
+        verified=user.verification == "approved",
+        now=now,
+        limit=limit,
+    )
+
+
 def withdraw(
     conn: Connection,
     actor: Actor,
@@ -128,10 +157,12 @@ def withdraw(
     now: datetime,
     payout_id: str | None = None,
     address: str | None = None,
+    new_account_limit: NewAccountLimit | None = None,
 ) -> dict[str, Any]:
     """Move `amount_fen` from the caller's available balance out through the provider.
     Needs a TOTP step-up when 2FA is on; never overdraws (Refused insufficient_funds, also
-    under concurrent withdrawals: the debit is one conditional UPDATE). A repeated
+    under concurrent withdrawals: the debit is one conditional UPDATE); a new or unverified
+    account stays within `new_account_limit` (configured; None: no limit) a day. A repeated
     `payout_id` returns the first payout."""
     from jiedan_cli.server.services.accounts import verify_step_up
 
@@ -148,6 +179,8 @@ def withdraw(
     verify_step_up(conn, actor, otp, now=now, address=address)
     # Said in the user's terms; the ledger's conditional debit still guards the race.
     check_withdrawal(amount_fen, balance(conn, freelancer_available(actor.id)))
+    if new_account_limit is not None:
+        _check_trust(conn, actor, amount_fen, new_account_limit, now=now)
     post_transfer(
         conn,
         Transfer(

@@ -375,8 +375,10 @@ def add_milestone(
     amount_fen: int,
     now: datetime,
     milestone_id: str | None = None,
+    unverified_max_order_fen: int | None = None,
 ) -> dict[str, Any]:
-    """The client splits the work further: a new milestone to fund (awarded or working)."""
+    """The client splits the work further: a new milestone to fund (awarded or working),
+    within the cap on an unverified freelancer's order total (configured; None: no cap)."""
     from jiedan_cli.server.services.milestones import create_milestone
 
     order = _order_as(conn, actor, order_id, "client")
@@ -393,6 +395,7 @@ def add_milestone(
         amount_fen=amount_fen,
         audience=(order.client_id, order.freelancer_id),
         now=now,
+        unverified_max_order_fen=unverified_max_order_fen,
         milestone_id=new,
     )
 

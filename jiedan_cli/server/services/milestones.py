@@ -1,5 +1,6 @@
-"""Milestones (里程碑): the unit escrow is funded and released by. Creation and the
-representation live here; the money transitions live in `escrow.py`."""
+"""Milestones (里程碑): the unit escrow is funded and released by. Creation (within the
+unverified freelancer's cap on the order's total) and the representation live here; the
+money transitions live in `escrow.py`."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select
 
+from jiedan_cli.domain.account_limits import check_order_total
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.money import CURRENCY, check_fen
 from jiedan_cli.domain.states import MilestoneStatus
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.tables import milestones
+from jiedan_cli.server.db.tables import milestones, users
 from jiedan_cli.server.services.changes import record_change
 
 
@@ -41,10 +43,16 @@ def create_milestone(
     amount_fen: int,
     audience: tuple[str, str],
     now: datetime,
+    unverified_max_order_fen: int | None,
     milestone_id: str | None = None,
 ) -> dict[str, Any]:
-    """Add a milestone in `created` state; `audience` is (client_id, freelancer_id)."""
+    """Add a milestone in `created` state; `audience` is (client_id, freelancer_id). Every
+    milestone is made here, so the cap on an unverified freelancer's order total
+    (`unverified_max_order_fen`, None: none) holds on every path: award, added milestones."""
     check_fen(amount_fen)
+    check_order_cap(
+        conn, order_id, audience[1], adding_fen=amount_fen, cap_fen=unverified_max_order_fen
+    )
     position = conn.scalar(
         select(func.coalesce(func.max(milestones.c.position), 0) + 1).where(
             milestones.c.order_id == order_id
@@ -66,6 +74,31 @@ def create_milestone(
     view = milestone_view(conn.execute(select(milestones).where(milestones.c.id == new)).one())
     record_change(conn, "milestone", new, view, now=now, audience=audience)
     return view
+
+
+# Milestones that no longer count towards the order's total: nothing was or will be paid.
+_NOT_COUNTED = (MilestoneStatus.CANCELLED, MilestoneStatus.REFUNDED)
+
+
+def check_order_cap(
+    conn: Connection, order_id: str, freelancer_id: str, *, adding_fen: int, cap_fen: int | None
+) -> None:
+    """Refused (`freelancer_unverified`) when the order's milestones plus `adding_fen` would
+    go above `cap_fen` and its freelancer has no real-name verification. The caller holds
+    the order's lock, so concurrent additions are counted one after the other."""
+    if cap_fen is None:
+        return
+    verification = conn.scalar(select(users.c.verification).where(users.c.id == freelancer_id))
+    held = conn.scalar(
+        select(func.coalesce(func.sum(milestones.c.amount_fen), 0)).where(
+            milestones.c.order_id == order_id, milestones.c.status.not_in(_NOT_COUNTED)
+        )
+    )
+    check_order_total(
+        int(held or 0) + adding_fen,
+        freelancer_verified=verification == "approved",
+        cap_fen=cap_fen,
+    )
 
 
 def milestones_of(conn: Connection, order_id: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from jiedan_cli.domain.errors import NotFound
 from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY
@@ -42,7 +42,8 @@ def fee_for(
     conn: Connection, freelancer_id: str, order_id: str, amount_fen: int, now: datetime
 ) -> int:
     """The commission on paying `amount_fen` to the freelancer: their tier (trailing 12
-    months) discounts it; their first order on the platform is free."""
+    months) discounts it; on their first order on the platform the waiver covers the fee on
+    its first FIRST_ORDER_WAIVER_FEN (domain/fees.py), counting what it paid out already."""
     volume, count = completed_volume(conn, freelancer_id, now=now)
     earlier = conn.execute(
         select(ledger_transfers.c.id)
@@ -53,8 +54,12 @@ def fee_for(
         )
         .limit(1)
     ).first()
+    first_order = earlier is None
     return DEFAULT_FEE_POLICY.fee_for(
-        amount_fen, tier=tier_for(volume, count), first_order=earlier is None
+        amount_fen,
+        tier=tier_for(volume, count),
+        first_order=first_order,
+        first_order_paid_fen=_gross_paid(conn, order_id) if first_order else 0,
     )
 
 
@@ -160,13 +165,17 @@ def lock_profile(conn: Connection, user_id: str | None) -> None:
 
 def paid_to_freelancer(conn: Connection, order: Row[Any]) -> int:
     """Gross fen that went to the order's freelancer (their share plus the fee on it)."""
+    return _gross_paid(conn, order.id)
+
+
+def _gross_paid(conn: Connection, order_id: str) -> int:
     t = ledger_transfers.c
-    rows = conn.execute(
-        select(t.kind, t.amount_fen).where(
-            t.order_id == order.id, t.kind.in_((*EARNING_KINDS, "fee"))
+    paid = conn.scalar(
+        select(func.coalesce(func.sum(t.amount_fen), 0)).where(
+            t.order_id == order_id, t.kind.in_((*EARNING_KINDS, "fee"))
         )
     )
-    return sum(r.amount_fen for r in rows)
+    return int(paid or 0)
 
 
 def settle_order(conn: Connection, order: Row[Any], *, now: datetime) -> dict[str, Any]:
