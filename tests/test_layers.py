@@ -15,10 +15,11 @@ ALLOWED = {
     "domain": set(),
     "store": {"domain", "locations"},
     "sync": {"store", "domain", "locations"},
-    "tui": {"store", "sync", "domain", "locations", "qr"},
+    "tui": {"store", "sync", "domain", "locations", "qr", "render"},
     "server": {"domain"},
     "locations": set(),
     "qr": set(),
+    "render": set(),
 }
 
 

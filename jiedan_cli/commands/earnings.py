@@ -6,13 +6,14 @@ so the replica shows the withdrawal at once."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from jiedan_cli.commands.common import JsonOption, replica, show, yuan
-from jiedan_cli.render import Column, output, say
+from jiedan_cli.render import Column, output, safe_text, say
 
 app = typer.Typer(
     help="Your earnings: summary, ledger, export, withdraw.",
@@ -105,7 +106,8 @@ def export(
     entries = _entries(since)
     text = export_text(entries, format_)
     if output_file is None:
-        typer.echo(text, nl=False)
+        # to the terminal: a line the server sent (an id, a kind) is shown, never obeyed
+        sys.stdout.write(safe_text(text, multiline=True))
         return
     write_export(text, output_file, field="-o")
     say(f"wrote {len(entries)} ledger lines to {output_file}")

@@ -49,15 +49,19 @@ def run_cli(command: Any, argv: list[str]) -> NoReturn:
     try:
         command.main(args=argv, prog_name="jiedan", standalone_mode=True)
     except JiedanError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        from jiedan_cli.render import safe_text  # the message may quote the server
+
+        print(f"error: {safe_text(exc.message)}", file=sys.stderr)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # a bug: one line for the user, the traceback on request
         if os.environ.get("JIEDAN_DEBUG"):
             raise
+        from jiedan_cli.render import safe_text
+
         print(
-            f"error: internal error ({type(exc).__name__}: {exc}); this is a bug — "
+            f"error: internal error ({type(exc).__name__}: {safe_text(exc)}); this is a bug — "
             "run again with JIEDAN_DEBUG=1 for the traceback",
             file=sys.stderr,
         )

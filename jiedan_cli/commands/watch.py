@@ -110,16 +110,15 @@ def run(
 def _report(
     watch: dict[str, Any], order: dict[str, Any], *, as_json: bool, bell: bool, hook: str | None
 ) -> None:
-    import json
+    from jiedan_cli.render import emit_json_line, emit_tsv_row
 
     if as_json:
-        print(json.dumps({"watch": watch["name"], "order": order}, ensure_ascii=False))
+        emit_json_line({"watch": watch["name"], "order": order})
     else:
         from jiedan_cli.domain.money import format_yuan
 
         budget = f"{format_yuan(order['budget_min_fen'])}–{format_yuan(order['budget_max_fen'])}"
-        print(f"{watch['name']}\t{order['id']}\t{order['title']}\t{budget}")
-    sys.stdout.flush()
+        emit_tsv_row([watch["name"], order["id"], order["title"], budget])
     if bell:
         sys.stderr.write("\a")
         sys.stderr.flush()

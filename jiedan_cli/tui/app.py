@@ -15,9 +15,11 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 
+from jiedan_cli.render import safe_text
 from jiedan_cli.store.db import open_db
 from jiedan_cli.tui.background import SYNC_DEADLINE, read_sync_state, run_background_sync
 from jiedan_cli.tui.formatting import intent_label
@@ -153,6 +155,26 @@ class JiedanApp(App[None]):
             yield conn
         finally:
             conn.close()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast of the dashboard (screens' too): its words are often the server's or
+        another user's (a refusal's reason, a name, news), so they are shown as text —
+        never markup, never a control sequence. `markup` is accepted and ignored."""
+        super().notify(
+            safe_text(message, multiline=True),
+            title=safe_text(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # ---- sync ----------------------------------------------------------------------------------
 

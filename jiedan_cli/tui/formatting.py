@@ -9,6 +9,7 @@ from typing import Any
 from rich.text import Text
 
 from jiedan_cli.domain.money import format_yuan
+from jiedan_cli.render import safe_text
 
 # Rich styles of mid tones, legible on the dark and the light themes alike.
 PENDING = "dark_orange"
@@ -18,6 +19,17 @@ ACCENT = "deep_sky_blue3"
 SYNC_STYLES = {"pending": PENDING, "rejected": REJECTED, "synced": GOOD}
 
 SYNC_MARKS = {"pending": "⇡ pending", "rejected": "✗ rejected", "synced": "✓ synced"}
+
+
+def shown(value: Any, *, multiline: bool = False) -> str:
+    """What someone else wrote (a title, a note, a name, the server's reason) as text the
+    terminal shows and never obeys (render.safe_text); '' for None."""
+    return "" if value is None else safe_text(value, multiline=multiline)
+
+
+def plain(value: Any, *, multiline: bool = False, **options: Any) -> Text:
+    """`shown(value)` as a rich Text: never read as markup, whatever brackets it holds."""
+    return Text(shown(value, multiline=multiline), **options)
 
 
 def yuan(fen: Any) -> str:
@@ -46,7 +58,7 @@ def when(text: Any, tz: tzinfo | None = None, *, with_year: bool = False) -> str
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(tz)
     except ValueError:
-        return text
+        return shown(text)
     return moment.strftime("%Y-%m-%d %H:%M" if with_year else "%m-%d %H:%M")
 
 
@@ -54,7 +66,7 @@ def day(text: Any) -> str:
     """A deadline ('2026-03-01' or a full time) as its date; '—' when there is none."""
     if not isinstance(text, str) or not text:
         return "—"
-    return text[:10]
+    return shown(text[:10])
 
 
 def distance(km: float | None) -> str:
@@ -67,7 +79,7 @@ def sync_mark(item: dict[str, Any]) -> str:
     state = str(item.get("sync_state") or "synced")
     mark = SYNC_MARKS.get(state, state)
     reason = item.get("reject_reason")
-    return f"{mark}: {reason}" if state == "rejected" and reason else mark
+    return f"{mark}: {shown(reason)}" if state == "rejected" and reason else mark
 
 
 def sync_symbol(item: dict[str, Any]) -> str:
@@ -92,12 +104,12 @@ INTENT_LABELS = {  # outbox intents, as the user thinks of them
 
 
 def intent_label(intent: str) -> str:
-    return INTENT_LABELS.get(intent, intent.replace("_", " "))
+    return INTENT_LABELS.get(intent) or shown(intent.replace("_", " "))
 
 
 def short_id(value: Any) -> str:
     """The last 8 characters of an id (UUIDv7s share their leading, time-ordered part)."""
-    text = str(value or "")
+    text = shown(value or "")
     return text[-8:] if len(text) > 8 else text
 
 
@@ -106,4 +118,4 @@ ORDER_WIDTH = 24  # cells of an order's name in a table: twelve Chinese characte
 
 def order_name(entry: dict[str, Any]) -> Text:
     """The order a ledger or points line is about: its title where known, else a short id."""
-    return Text(entry.get("order_title") or short_id(entry.get("order_id")), overflow="ellipsis")
+    return plain(entry.get("order_title") or short_id(entry.get("order_id")), overflow="ellipsis")

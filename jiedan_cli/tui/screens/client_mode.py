@@ -118,10 +118,10 @@ class ClientMode(DashboardScreen):
         table.clear()
         for order in message.orders:
             table.add_row(
-                Text(order.get("title") or "", overflow="ellipsis", no_wrap=True),
-                order.get("status") or "",
+                formatting.plain(order.get("title"), overflow="ellipsis", no_wrap=True),
+                formatting.plain(order.get("status")),  # Text cells: a str cell is markup
                 Text(str(len(message.bids.get(order["id"], []))), justify="right"),
-                formatting.sync_symbol(order),
+                formatting.sync_symbol(order),  # one of our marks
                 key=order["id"],
             )
         ids = [o["id"] for o in message.orders]
@@ -135,15 +135,16 @@ class ClientMode(DashboardScreen):
         table.clear()
         order = self._order()
         title = self.query_one("#client-bids-title", Static)
-        title.update(Text(f"Bids on {order.get('title')}" if order else "Bids", no_wrap=True))
+        shown = f"Bids on {formatting.shown(order.get('title'))}" if order else "Bids"
+        title.update(Text(shown, no_wrap=True))
         profiles = self.loaded.profiles if self.loaded else {}
         for bid in self._bids():
             table.add_row(
                 _freelancer(bid.get("freelancer_id"), profiles.get(bid.get("freelancer_id") or "")),
                 Text(formatting.yuan(bid.get("amount_fen")), justify="right"),
-                Text(str(bid.get("days") or ""), justify="right"),
-                bid.get("status") or "",
-                Text(bid.get("message") or "", overflow="ellipsis", no_wrap=True),
+                formatting.plain(bid.get("days") or "", justify="right"),
+                formatting.plain(bid.get("status")),
+                formatting.plain(bid.get("message"), overflow="ellipsis", no_wrap=True),
                 key=bid["id"],
             )
         self.query_one("#client-hint", Static).update(_hint(order, self.moves(), self._can_post()))
@@ -326,7 +327,7 @@ def _freelancer(user_id: Any, profile: dict[str, Any] | None) -> Text:
     stars = ""
     if rating.get("count") and isinstance(rating.get("average"), int | float):
         stars = f" ★{rating['average']:.1f} ({rating['count']})"
-    name = Text(str(profile["name"]), no_wrap=True)
+    name = formatting.plain(profile["name"], no_wrap=True)
     name.truncate(max(FREELANCER_WIDTH - cell_len(stars), 4), overflow="ellipsis")
     name.append(stars, style=formatting.ACCENT)
     return name
@@ -341,7 +342,8 @@ def _hint(order: dict[str, Any] | None, moves: list[str], can_post: bool) -> Tex
     if status == "open" and "award" not in moves:
         parts.insert(0, "No bids to award yet")
     if not parts:
-        parts = [f"The order is {status.replace('_', ' ')}; Enter opens it and its messages"]
+        shown = formatting.shown(status.replace("_", " "))
+        parts = [f"The order is {shown}; Enter opens it and its messages"]
     if order.get("sync_state") == "pending":
         parts.append("⇡ waiting for the next sync")
     return Text(" · ".join(parts) + ".")

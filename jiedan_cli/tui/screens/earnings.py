@@ -91,8 +91,9 @@ class Earnings(DashboardScreen):
         table.clear()
         for entry in reversed(message.ledger):  # newest first
             table.add_row(
-                formatting.when(entry.get("created_at"), self.dashboard.tz, with_year=True),
-                entry.get("kind") or "",
+                # Text cells: a str cell of a DataTable is read as markup
+                Text(formatting.when(entry.get("created_at"), self.dashboard.tz, with_year=True)),
+                formatting.plain(entry.get("kind")),
                 Text(formatting.yuan(entry.get("amount_fen")), justify="right"),
                 Text(
                     formatting.yuan(entry.get("fee_fen")) if entry.get("fee_fen") else "",

@@ -124,7 +124,7 @@ class MyWork(DashboardScreen):
     def _awarded_row(self, order: dict[str, Any]) -> list[Any]:
         work = self._work.get(order["id"], OrderWork())
         amount = sum(int(m.get("amount_fen") or 0) for m in work.milestones)
-        status = Text(order_progress.work_status(order, work))
+        status = formatting.plain(order_progress.work_status(order, work))
         if status.plain == "revising":
             status.stylize(f"bold {formatting.PENDING}")
         if order.get("sync_state") != "synced":  # something of mine on it waits to be sent
@@ -132,10 +132,10 @@ class MyWork(DashboardScreen):
             status.append(f" {formatting.sync_symbol(order)}", style=formatting.SYNC_STYLES[state])
         money = [] if self._compact else [escrow_summary(work.milestones)]
         return [
-            Text(order.get("title") or "", overflow="ellipsis"),
+            formatting.plain(order.get("title"), overflow="ellipsis"),
             status,
             *money,
-            formatting.day(order.get("deadline")),
+            Text(formatting.day(order.get("deadline"))),
             Text(formatting.yuan(amount) if amount else "", justify="right"),
         ]
 
@@ -160,7 +160,7 @@ class MyWork(DashboardScreen):
             text.update(Text("Nothing is awarded to you yet.", style="dim"))
         else:
             work = self._work.get(order["id"], OrderWork())
-            panel.border_title = Text(order.get("title") or "", overflow="ellipsis")
+            panel.border_title = formatting.plain(order.get("title"), overflow="ellipsis")
             text.update(order_progress.progress(order, work, self._me, self.dashboard.tz))
         self.refresh_bindings()
 
@@ -173,14 +173,14 @@ class MyWork(DashboardScreen):
         for bid in ranked:
             order = orders.get(bid["order_id"]) or {}
             table.add_row(
-                Text(
+                formatting.plain(
                     order.get("title") or formatting.short_id(bid["order_id"]), overflow="ellipsis"
                 ),
                 Text(formatting.yuan(bid.get("amount_fen")), justify="right"),
-                Text(str(bid.get("days") or ""), justify="right"),
-                bid.get("status") or "",
-                formatting.sync_mark(bid),
-                formatting.when(bid.get("created_at"), self.dashboard.tz),
+                formatting.plain(bid.get("days") or "", justify="right"),
+                formatting.plain(bid.get("status")),  # Text cells: a str cell is read as markup
+                Text(formatting.sync_mark(bid)),
+                Text(formatting.when(bid.get("created_at"), self.dashboard.tz)),
                 key=bid["id"],
             )
         self._bid_orders = {bid["id"]: bid["order_id"] for bid in bids}

@@ -98,11 +98,12 @@ class OrderDetail(DashboardScreen):
         if order is None:
             await self._show_gone(message)
             return
-        self.sub_title = order.get("title") or ""
+        self.sub_title = formatting.shown(order.get("title"))
         self.query_one("#detail-head", Static).update(
             order_head(order, message.client_profile, self.dashboard.tz)
         )
-        self.query_one("#detail-description", Static).update(Text(order.get("description") or ""))
+        description = formatting.plain(order.get("description"), multiline=True)
+        self.query_one("#detail-description", Static).update(description)
         await self._show_my_side(order, message.me)
         self._show_work(order, message.work, message.me)
         self.query_one(MessageThread).show(message.messages, message.me, order)
@@ -334,16 +335,18 @@ def _my_bid_text(order: dict[str, Any], bid: dict[str, Any] | None, me: str | No
             "You posted this order: award, fund and accept in Client mode (5).", style="dim"
         )
     if bid is None and order.get("freelancer_id") == me and me is not None:
-        return Text(f"Awarded to you: the order is {order.get('status')}.", style="dim")
+        status = formatting.shown(order.get("status"))
+        return Text(f"Awarded to you: the order is {status}.", style="dim")
     if bid is None:
         if order.get("status") != "open":
-            return Text(f"The order is {order.get('status')}: bids are closed.", style="dim")
+            status = formatting.shown(order.get("status"))
+            return Text(f"The order is {status}: bids are closed.", style="dim")
         return Text("No bid yet.", style="dim")
     text = Text(f"{formatting.yuan(bid.get('amount_fen'))} in {bid.get('days')} days", style="bold")
-    text.append(f"  ·  {bid.get('status')}  ·  ")
+    text.append(f"  ·  {formatting.shown(bid.get('status'))}  ·  ")
     state = bid.get("sync_state")
     style = formatting.SYNC_STYLES.get(str(state), formatting.GOOD)
     text.append(formatting.sync_mark(bid), style=style)
     if bid.get("message"):
-        text.append(f"\n“{bid['message']}”", style="italic")
+        text.append(f"\n“{formatting.shown(bid['message'], multiline=True)}”", style="italic")
     return text

@@ -94,7 +94,7 @@ class Points(DashboardScreen):
         points = message.points
         head = self.query_one("#points-head", Static)
         if points is None:
-            head.update(Text(message.error or "No points yet.", style="dim"))
+            head.update(formatting.plain(message.error or "No points yet.", style="dim"))
             return
         head.update(_head(points))
         self.checkin = message.checkin
@@ -109,8 +109,9 @@ class Points(DashboardScreen):
         table.clear()
         for entry in message.history:
             table.add_row(
-                formatting.when(entry.get("created_at"), self.dashboard.tz, with_year=True),
-                entry.get("kind") or "",
+                # Text cells: a str cell of a DataTable is read as markup
+                Text(formatting.when(entry.get("created_at"), self.dashboard.tz, with_year=True)),
+                formatting.plain(entry.get("kind")),
                 Text(f"{int(entry.get('amount') or 0):+,}", justify="right"),
                 formatting.order_name(entry),
                 key=entry["id"],
@@ -195,24 +196,37 @@ class Points(DashboardScreen):
         line.update(_account_line(self.account))
 
     def action_two_factor(self) -> None:
-        """On: a new secret from the server, then a first code; off: a current code."""
+        """On: the password, a new secret from the server, then a first code; off: a
+        current code."""
         from jiedan_cli.tui.widgets.two_factor_forms import turn_off_form
 
         if self.account.get("totp_enabled"):
             self.app.push_screen(turn_off_form(), partial(self._coded, False))
         else:
-            self.start_two_factor()
+            self._ask_password()
+
+    def _ask_password(self, error: str = "") -> None:
+        from jiedan_cli.tui.widgets.two_factor_forms import password_form
+
+        self.app.push_screen(password_form(error), self._password_given)
+
+    def _password_given(self, values: dict[str, Any] | None) -> None:
+        if values is not None:
+            self.start_two_factor(values["password"])
 
     @work(thread=True, exclusive=True, group="two-factor")
-    def start_two_factor(self) -> None:
+    def start_two_factor(self, password: str) -> None:
         from jiedan_cli.sync.two_factor import start
 
         try:
-            self.post_message(TwoFactorStarted(start(server=self.dashboard.server)))
+            self.post_message(TwoFactorStarted(start(password, server=self.dashboard.server)))
         except JiedanError as exc:
-            self.post_message(TwoFactorStarted(None, exc.message))
+            self.post_message(TwoFactorStarted(None, exc.message, exc.code or ""))
 
     def on_two_factor_started(self, message: TwoFactorStarted) -> None:
+        if message.started is None and message.code == "bad_credentials":
+            self._ask_password(message.error)  # the same dialog again, with the reason
+            return
         if message.started is None:
             self.notify(
                 f"Two-factor sign-in: {message.error}", severity="error", markup=False, timeout=8
@@ -270,7 +284,7 @@ class Points(DashboardScreen):
 def _head(points: dict[str, Any]) -> Text:
     text = Text(f"{points['balance']:,}", style="bold")
     text.append(" points   ·   tier ")
-    text.append(f"{points['tier_label']} {points['tier']}", style="bold")
+    text.append(formatting.shown(f"{points['tier_label']} {points['tier']}"), style="bold")
     following = points.get("next_tier")
     if following:
         text.append(f"   ·   next: {rule_for(following).label} {following} — both bars full")
@@ -309,20 +323,21 @@ def _account_line(account: dict[str, Any]) -> Text:
         text = Text("Two-factor sign-in is off: t turns it on.", "dim")
     if "freelancer" in (account.get("roles") or []):
         state = str(account.get("verification") or "none")
-        text.append("\n" + VERIFICATION_WORDS.get(state, f"实名认证 {state}"), style="dim")
+        words = VERIFICATION_WORDS.get(state) or f"实名认证 {formatting.shown(state)}"
+        text.append("\n" + words, style="dim")
     return text
 
 
 def _profile_line(profile: dict[str, Any] | None) -> Text:
     if not profile:
         return Text("Your profile is not here yet: it arrives with a sync (p edits it).", "dim")
-    text = Text(profile.get("name") or "", style="bold")
+    text = formatting.plain(profile.get("name"), style="bold")
     rating = profile.get("rating") or {}
     if rating.get("average"):
         text.append(f"  ★ {rating['average']:.1f} ({rating.get('count', 0)})")
     details = [
-        " · ".join(profile.get("skills") or []),
-        profile.get("city") or "",
+        formatting.shown(" · ".join(profile.get("skills") or [])),
+        formatting.shown(profile.get("city")),
         f"{formatting.yuan(profile['hourly_rate_fen'])}/h"
         if profile.get("hourly_rate_fen")
         else "",

@@ -13,7 +13,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from jiedan_cli.tui.formatting import REJECTED, intent_label, short_id, when
+from jiedan_cli.tui.formatting import REJECTED, intent_label, short_id, shown, when
 
 
 class RejectedOperations(ModalScreen[None]):
@@ -46,5 +46,6 @@ def _listing(rejected: Sequence[dict[str, Any]], tz: tzinfo | None) -> Text:
         text.append(f"{when(op.get('created_at'), tz)}  ", style="dim")
         text.append(intent_label(str(op.get("kind") or "")), style="bold")
         text.append(f"  {short_id(op.get('object_id'))}\n", style="dim")
-        text.append(str(op.get("reason") or op.get("code") or "refused"), style=REJECTED)
+        reason = shown(op.get("reason") or op.get("code") or "refused", multiline=True)
+        text.append(reason, style=REJECTED)  # the server's words
     return text

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.money import format_yuan, parse_yuan
 from jiedan_cli.domain.order_rules import check_bid_terms
+from jiedan_cli.tui.formatting import shown
 from jiedan_cli.tui.widgets.field_error import FieldError
 
 FIELDS = ("amount", "days", "message")
@@ -45,7 +46,7 @@ class BidForm(Vertical):
             yield Input(amount, placeholder="e.g. 800 or 800.50", id="bid-amount", compact=True)
             yield Label("Days", classes="form-label form-label-short")
             yield Input(
-                str(bid.get("days") or ""),
+                shown(bid.get("days") or ""),
                 placeholder="1–365",
                 id="bid-days",
                 type="integer",
@@ -56,7 +57,7 @@ class BidForm(Vertical):
         with Horizontal(classes="form-row"):
             yield Label("Note", classes="form-label")
             yield Input(
-                bid.get("message") or "",
+                shown(bid.get("message")),  # as the server holds it: shown, never obeyed
                 placeholder="Why you (optional)",
                 id="bid-message",
                 compact=True,

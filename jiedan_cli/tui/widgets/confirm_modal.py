@@ -15,6 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from jiedan_cli.tui.formatting import shown
+
 
 class ConfirmModal(ModalScreen[bool]):
     BINDINGS = [
@@ -33,8 +35,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box confirm-box"):
-            yield Static(self.form_title, classes="form-title")
-            yield Static(self.question, classes="confirm-question", markup=False)
+            yield Static(shown(self.form_title), classes="form-title", markup=False)
+            yield Static(shown(self.question), classes="confirm-question", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button(self.yes_label, id="confirm-yes", variant="error", compact=True)
                 yield Button(self.no_label, id="confirm-no", compact=True)

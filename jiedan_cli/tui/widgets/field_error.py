@@ -7,6 +7,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from jiedan_cli.tui.formatting import shown
+
 
 class FieldError(Static):
     def __init__(self, **options: Any) -> None:
@@ -16,5 +18,5 @@ class FieldError(Static):
 
     def show(self, message: str) -> None:
         self.message = message
-        self.update(Text(message))
+        self.update(Text(shown(message, multiline=True)))  # may quote the server
         self.display = bool(message)

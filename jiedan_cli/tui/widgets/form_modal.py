@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.tui.formatting import shown
 from jiedan_cli.tui.widgets.field_error import FieldError
 
 Values = dict[str, Any]
@@ -69,12 +70,13 @@ class FormModal(ModalScreen[Values | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
-            yield Static(self.form_title, classes="form-title")
+            # titles and hints quote orders ("Ask for a revision: <title>"): text, not markup
+            yield Static(shown(self.form_title), classes="form-title", markup=False)
             if self.preface is not None:
                 yield Static(self.preface, classes="form-preface")
             for field in self.fields.values():
                 with Horizontal(classes="form-row"):
-                    yield Label(field.label, classes="form-label")
+                    yield Label(shown(field.label), classes="form-label", markup=False)
                     if field.choices:
                         yield Select(
                             field.choices,
@@ -85,7 +87,7 @@ class FormModal(ModalScreen[Values | None]):
                         )
                     else:
                         yield Input(
-                            field.value,
+                            shown(field.value),  # a profile's words as the server sent them
                             placeholder=field.placeholder,
                             password=field.password,
                             id=f"form-{field.name}",
@@ -93,7 +95,7 @@ class FormModal(ModalScreen[Values | None]):
                         )
                 yield FieldError(id=f"form-{field.name}-error")
             if self.hint:
-                yield Static(self.hint, classes="hint")
+                yield Static(shown(self.hint), classes="hint", markup=False)
             with Horizontal(classes="form-buttons"):
                 yield Button(self.submit_label, id="form-submit", variant="primary", compact=True)
                 yield Button("Cancel", id="form-cancel", compact=True)

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from jiedan_cli.tui.formatting import ACCENT, PENDING, REJECTED, when
+from jiedan_cli.tui.formatting import ACCENT, PENDING, REJECTED, shown, when
 from jiedan_cli.tui.widgets.field_error import FieldError
 
 
@@ -74,12 +74,12 @@ def _line(
     line = Text(when(message.get("created_at"), tz), style="dim")
     sender = _who(message.get("sender_id"), me, order)
     line.append(f"  {sender:<10} ", style="bold" if sender == "me" else ACCENT)
-    line.append(str(message.get("text") or ""))
+    line.append(shown(message.get("text"), multiline=True))
     state = message.get("sync_state")
     if state == "pending":
         line.append("  ⇡ pending", style=PENDING)
     elif state == "rejected":
-        line.append(f"  ✗ {message.get('reject_reason') or 'refused'}", style=REJECTED)
+        line.append(f"  ✗ {shown(message.get('reject_reason')) or 'refused'}", style=REJECTED)
     if message.get("flagged"):
         line.append("  (contact details hidden)", style="dim italic")
     return line

@@ -74,7 +74,7 @@ def escrow_summary(milestones: list[Item]) -> str:
 
 def escrow_words(milestone: Item) -> str:
     status = str(milestone.get("status") or "")
-    return ESCROW_WORDS.get(status, status.replace("_", " "))
+    return ESCROW_WORDS.get(status) or formatting.shown(status.replace("_", " "))
 
 
 # ---- what is asked of me, and what I may do -------------------------------------------------
@@ -156,7 +156,8 @@ def progress(order: Item, work: OrderWork, me: str | None, tz: tzinfo | None) ->
     asked = revision_asked(order, work)
     if asked is not None:
         banner = Text("Revision asked: ", style=f"bold {formatting.PENDING}")
-        banner.append(str(asked.get("note") or "(no note)"), style="bold")
+        note = formatting.shown(asked.get("note"), multiline=True)
+        banner.append(note or "(no note)", style="bold")
         banner.append(f"  {formatting.when(asked.get('created_at'), tz)}", style="dim")
         parts.append(banner)
     parts.append(Text("Milestones", style="bold"))
@@ -176,12 +177,12 @@ def _milestones(milestones: list[Item], tz: tzinfo | None) -> RenderableType:
     grid.add_column(style="dim", no_wrap=True, overflow="ellipsis")
     for milestone in milestones:
         title = Text(f"{milestone.get('position') or '·'}. ", style="dim")
-        title.append(str(milestone.get("title") or ""))
-        grid.add_row(
+        title.append(formatting.shown(milestone.get("title")))
+        grid.add_row(  # Text cells: a table reads a str cell as markup
             title,
-            formatting.yuan(milestone.get("amount_fen")),
-            escrow_words(milestone),
-            _milestone_when(milestone, tz),
+            Text(formatting.yuan(milestone.get("amount_fen"))),
+            Text(escrow_words(milestone)),
+            Text(_milestone_when(milestone, tz)),
         )
     return grid
 
@@ -202,10 +203,10 @@ def _history(order: Item, work: OrderWork, me: str | None, tz: tzinfo | None) ->
     lines: list[tuple[str, Text]] = []
     for delivery in work.deliveries:
         text = Text(f"{_who(delivery.get('freelancer_id'), order, me)} delivered: ")
-        text.append(str(delivery.get("note") or ""))
+        text.append(formatting.shown(delivery.get("note"), multiline=True))
         files = delivery.get("files") or []
         if files:
-            names = ", ".join(str(f.get("name")) for f in files[:3])
+            names = ", ".join(formatting.shown(f.get("name")) for f in files[:3])
             more = f" +{len(files) - 3}" if len(files) > 3 else ""
             text.append(f"  [{names}{more}]", style="dim")
         _mark(text, delivery)
@@ -213,9 +214,9 @@ def _history(order: Item, work: OrderWork, me: str | None, tz: tzinfo | None) ->
     for event in work.events:
         kind = str(event.get("kind") or "")
         text = Text(f"{_who(event.get('actor_id'), order, me)} ")
-        text.append(EVENT_WORDS.get(kind, kind.replace("_", " ")))
+        text.append(EVENT_WORDS.get(kind) or formatting.shown(kind.replace("_", " ")))
         if event.get("note"):
-            text.append(f": {event['note']}")
+            text.append(f": {formatting.shown(event['note'], multiline=True)}")
         lines.append((str(event.get("created_at") or ""), text))
     if not lines:
         return Text("  nothing yet", style="dim")
@@ -223,7 +224,7 @@ def _history(order: Item, work: OrderWork, me: str | None, tz: tzinfo | None) ->
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
     for moment, text in sorted(lines, key=lambda line: line[0]):
-        grid.add_row(formatting.when(moment, tz), text)
+        grid.add_row(Text(formatting.when(moment, tz)), text)
     return grid
 
 
@@ -282,18 +283,19 @@ def _review_line(whose: str, review: Item) -> Text:
     text = Text(f"  {whose}  ")
     text.append("★" * stars + "☆" * (5 - stars), style=formatting.ACCENT)
     if review.get("text"):
-        text.append(f"  “{review['text']}”", style="italic")
+        text.append(f"  “{formatting.shown(review['text'], multiline=True)}”", style="italic")
     _mark(text, review)
     return text
 
 
 def _dispute(order: Item, dispute: Item, me: str | None, tz: tzinfo | None) -> Text:
     status = str(dispute.get("status") or "")
-    text = Text(f"  {status}", style=f"bold {formatting.PENDING}" if status == "open" else "bold")
+    style = f"bold {formatting.PENDING}" if status == "open" else "bold"
+    text = Text(f"  {formatting.shown(status)}", style=style)
     text.append(f"  opened by {_who(dispute.get('opened_by'), order, me)}")
     text.append(f" {formatting.when(dispute.get('created_at'), tz)}", style="dim")
     if dispute.get("reason"):
-        text.append(f"\n  “{dispute['reason']}”", style="italic")
+        text.append(f"\n  “{formatting.shown(dispute['reason'], multiline=True)}”", style="italic")
     if dispute.get("to_freelancer_pct") is not None:
         pct = int(dispute["to_freelancer_pct"])
         text.append(f"\n  staff split the escrow: {pct}% to the freelancer, {100 - pct}% back")

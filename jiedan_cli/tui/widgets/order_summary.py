@@ -15,15 +15,17 @@ from jiedan_cli.tui import formatting
 
 
 def order_head(order: dict[str, Any], client: dict[str, Any] | None, tz: tzinfo | None) -> Text:
-    text = Text(order.get("title") or "", style="bold")
-    text.append(f"\n{order.get('status')}", style="reverse")
-    text.append(f"  {formatting.budget(order)}  ·  {label_for(order.get('category') or '')}")
+    shown = formatting.shown
+    text = formatting.plain(order.get("title"), style="bold")
+    text.append(f"\n{shown(order.get('status'))}", style="reverse")
+    category = shown(label_for(order.get("category") or ""))
+    text.append(f"  {formatting.budget(order)}  ·  {category}")
     text.append(f"  ·  deadline {formatting.day(order.get('deadline'))}")
     posted = formatting.when(order.get("created_at"), tz)
     text.append(f"  ·  {order.get('bid_count') or 0} bids  ·  posted {posted}")
     tags = order.get("tags") or []
     if tags:
-        text.append("\n" + "  ".join(f"#{t}" for t in tags), style=formatting.ACCENT)
+        text.append("\n" + "  ".join(f"#{shown(t)}" for t in tags), style=formatting.ACCENT)
     text.append("\nclient ")
     text.append(client_line(order, client), style="dim")
     if order.get("sync_state") != "synced":
@@ -41,7 +43,8 @@ def client_line(order: dict[str, Any], client: dict[str, Any] | None) -> str:
         if rating.get("average")
         else "no reviews yet"
     )
-    return f"{client.get('name') or formatting.short_id(order.get('client_id'))} · {stars}"
+    name = formatting.shown(client.get("name")) or formatting.short_id(order.get("client_id"))
+    return f"{name} · {stars}"
 
 
 def my_bid_line(order: dict[str, Any], me: str | None) -> Text:
@@ -52,7 +55,7 @@ def my_bid_line(order: dict[str, Any], me: str | None) -> Text:
         return Text("No bid from you yet — Enter to open and bid.", style="dim")
     text = Text("My bid ", style="dim")
     text.append(f"{formatting.yuan(bid.get('amount_fen'))} in {bid.get('days')} days")
-    text.append(f"  ·  {bid.get('status')}  ·  ")
+    text.append(f"  ·  {formatting.shown(bid.get('status'))}  ·  ")
     text.append(
         formatting.sync_mark(bid), style=formatting.SYNC_STYLES.get(bid.get("sync_state") or "", "")
     )
@@ -66,7 +69,7 @@ class OrderPreview(Static):
         if order is None:
             self.update(Text("No order highlighted.", style="dim"))
             return
-        description = Text(order.get("description") or "", overflow="fold")
+        description = formatting.plain(order.get("description"), multiline=True, overflow="fold")
         self.update(
             Group(order_head(order, None, tz), Text(), my_bid_line(order, me), Text(), description)
         )

@@ -229,7 +229,8 @@ class OrdersTable(ScrollView, can_focus=True):
     def _line(self, cells: list[tuple[str, str | None]]) -> Text:
         line = Text(no_wrap=True, overflow="crop")
         for column, (value, style) in zip(self._layout().columns, cells, strict=True):
-            cell = Text(value, style=style or "", no_wrap=True, overflow="ellipsis")
+            # the row's values are other people's words: shown, never obeyed
+            cell = formatting.plain(value, style=style or "", no_wrap=True, overflow="ellipsis")
             cell.truncate(column.width, overflow="ellipsis")
             gap = column.width - cell.cell_len
             line.append(" " * GAP if column.key != "mark" else " ")

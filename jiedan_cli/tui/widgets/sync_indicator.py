@@ -8,7 +8,7 @@ from datetime import tzinfo
 from rich.text import Text
 from textual.widgets import Static
 
-from jiedan_cli.tui.formatting import GOOD, PENDING, REJECTED, when
+from jiedan_cli.tui.formatting import GOOD, PENDING, REJECTED, shown, when
 from jiedan_cli.tui.messages import OutboxSnapshot
 
 CONNECTION_LABELS = {
@@ -59,5 +59,5 @@ def describe(view: SyncView, tz: tzinfo | None) -> Text:
     if view.connection == "signed_out":
         line.append("  — press l to sign in", style="italic")
     elif view.error and view.connection == "offline":
-        line.append(f"  ({view.error})", style="dim italic")
+        line.append(f"  ({shown(view.error)})", style="dim italic")
     return line

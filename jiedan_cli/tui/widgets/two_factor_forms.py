@@ -1,4 +1,5 @@
-"""Two-factor sign-in's dialogs (Points, t): turning it on shows the secret — as a QR code
+"""Two-factor sign-in's dialogs (Points, t): turning it on asks the password, then shows the
+secret — as a QR code
 when the terminal is tall enough, and as text to type — and asks for a first code; turning it
 off asks for a current one. `otp_code` reads a one-time code wherever one is typed."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.tui.formatting import shown
 from jiedan_cli.tui.widgets.form_modal import Field, FormModal
 
 AROUND_QR = 14  # lines the dialog needs besides the QR code: title, secret, field, buttons…
@@ -33,7 +35,7 @@ def turn_on_form(started: dict[str, str], *, height: int, error: str = "") -> Fo
     qr = qr_text(started["otpauth_uri"])
     if len(qr.plain.splitlines()) + AROUND_QR <= height:
         preface.append_text(qr)
-    secret = started["secret"]
+    secret = shown(started["secret"])
     preface.append("Secret  ", style="dim")
     preface.append(" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), style="bold")
     return FormModal(
@@ -44,6 +46,17 @@ def turn_on_form(started: dict[str, str], *, height: int, error: str = "") -> Fo
         " and withdrawing ask for a code from it.",
         errors={"otp": error} if error else None,
         preface=preface,
+    )
+
+
+def password_form(error: str = "") -> FormModal:
+    """Turning 2FA on starts with the password: a session alone must not turn it on."""
+    return FormModal(
+        "Turn on two-factor sign-in",
+        [Field("password", "Password", "your account's password", password=True, required=True)],
+        submit_label="Continue",
+        hint="Your password first; then the app's secret and a first code from it.",
+        errors={"password": error} if error else None,
     )
 
 
