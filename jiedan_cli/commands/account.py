@@ -1,6 +1,7 @@
 """`jiedan account export [-o FILE]`: everything the server holds about you, as one JSON
 document (GET /v1/me/export; online only), written to FILE readable by you alone or to
-stdout. `jiedan account delete --yes [--otp CODE]`: close the account (POST /v1/me/delete)."""
+stdout. `jiedan account delete --yes [--password-stdin] [--otp CODE]`: close the account
+(POST /v1/me/delete); it asks the password (and a code when 2FA is on): not a token alone."""
 
 from __future__ import annotations
 
@@ -26,19 +27,19 @@ def export(
     ] = None,
 ) -> None:
     """Everything the server holds about you, as JSON (online only)."""
-    import json
+    import sys
 
-    from jiedan_cli.render import say
+    from jiedan_cli.render import json_text, say
     from jiedan_cli.store.ledger_export import write_export
     from jiedan_cli.sync.http import api_call
 
     data = api_call("GET", "/v1/me/export")
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    text = json_text(data) + "\n"  # what emit_json prints: exact, and safe on a terminal
     if output is None:
-        typer.echo(text, nl=False)
+        sys.stdout.write(text)
         return
     target = output.expanduser()
-    write_export(text, target, field="-o", private=True)  # personal data: yours to read only
+    write_export(text, target, field="-o")  # a new file, yours to read only
     say(f"wrote your data to {target} ({len(text.encode()):,} bytes)")
 
 
@@ -48,8 +49,14 @@ def delete(
     otp: Annotated[
         str | None, typer.Option("--otp", help="A code from your authenticator (2FA on).")
     ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+    ] = False,
 ) -> None:
-    """Close your account: personal data anonymised, money records kept (online only)."""
+    """Close your account (asks your password): personal data anonymised, money records kept
+    (online only)."""
+    from jiedan_cli.commands import ask
     from jiedan_cli.domain.errors import InvalidInput
     from jiedan_cli.render import say
     from jiedan_cli.sync.config import normalise_server, server_url
@@ -58,7 +65,13 @@ def delete(
 
     if not yes:
         raise InvalidInput("add --yes: this closes your account for good", field="yes")
-    api_call("POST", "/v1/me/delete", json={"otp": otp} if otp else None)
+    password = ask.password(password_stdin, confirm=False)
+
+    def close(code: str | None) -> None:
+        body = {"password": password, **({"otp": code} if code else {})}
+        api_call("POST", "/v1/me/delete", json=body)
+
+    ask.with_code(close, otp)
     server = normalise_server(server_url())
     forget_token(server)
     say(

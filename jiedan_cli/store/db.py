@@ -29,7 +29,7 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     timeout, rows as sqlite3.Row, and no implicit transactions (see `transaction`)."""
     target = str(path) if path is not None else str(db_path())
     if target != ":memory:":
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        _private_files(Path(target), ours=path is None)
     conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     conn.row_factory = sqlite3.Row
     # The default synchronous=FULL is kept on purpose: an outbox row must survive power loss,
@@ -39,6 +39,17 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     # index pages in memory; a cold read touches a few pages and never grows it.
     conn.execute("PRAGMA cache_size=-32000")
     return conn
+
+
+def _private_files(path: Path, *, ours: bool) -> None:
+    """The replica is its user's alone (messages, ledger, location, e-mail): its folder 0700
+    when made here (`ours`: the data dir, tightened if an older version left it open), the
+    file made 0600 before SQLite opens it — SQLite gives its -wal and -shm the database
+    file's mode — and any of them an older version left readable by others tightened."""
+    locations.private_dir(path.parent, ours=ours)
+    locations.create_private(path)
+    for suffix in ("-wal", "-shm", ".sync-lock"):
+        locations.make_private(path.with_name(path.name + suffix))
 
 
 def _ensure_wal(conn: sqlite3.Connection) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from jiedan_cli import locations
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.money import CURRENCY, format_yuan
 
@@ -128,16 +129,34 @@ def export_text(entries: Iterable[dict[str, Any]], format_: str) -> str:
     return as_csv(entries) if format_ == "csv" else as_journal(entries)
 
 
-def write_export(text: str, path: Path, *, field: str = "path", private: bool = False) -> None:
-    """Write an export to `path` (`private`: a new file readable by its owner only); a path
-    that cannot be written is InvalidInput with the system's reason (no such directory,
-    permission denied…), never a traceback. `jiedan account export` writes through it too."""
-    import os
+def write_export(text: str, path: Path, *, field: str = "path") -> None:
+    """Write an export to `path` as a new file readable by its owner only (an existing file
+    is replaced, never written into: see locations.write_private). A symbolic link there is
+    refused, not followed — it could point at a file of the user's they never meant to
+    overwrite, or one others can read. A path that cannot be written is InvalidInput with the
+    system's reason (no such directory, permission denied…), never a traceback.
+    `jiedan account export` and the dashboard's Export dialog write through it too."""
+    import stat
 
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
+        found = path.lstat()
+    except FileNotFoundError:
+        found = None
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InvalidInput(f"{field}: cannot write {path}: {reason}", field="path") from None
+        raise _cannot_write(path, field, exc) from None
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        raise InvalidInput(
+            f"{field}: {path} is a symbolic link: not written through; give the file itself",
+            field="path",
+        )
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        raise InvalidInput(f"{field}: {path} is not a regular file", field="path")
+    try:
+        locations.write_private(path, text)
+    except OSError as exc:
+        raise _cannot_write(path, field, exc) from None
+
+
+def _cannot_write(path: Path, field: str, exc: OSError) -> InvalidInput:
+    reason = exc.strerror or type(exc).__name__
+    return InvalidInput(f"{field}: cannot write {path}: {reason}", field="path")

@@ -40,20 +40,9 @@ def update(**changes: Any) -> dict[str, Any]:
 
 def write_private_json(path: Path, value: Any) -> None:
     """Write `value` as JSON readable by the owner only (0600), atomically: a crash leaves the
-    old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(value, handle, ensure_ascii=False, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)  # an existing file keeps its mode through O_CREAT
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    old file or the new one, never half of one. Its folder is made 0700."""
+    locations.private_dir(path.parent, ours=path.parent == locations.config_dir())
+    locations.write_private(path, json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def normalise_server(url: str) -> str:

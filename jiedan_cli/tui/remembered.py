@@ -26,8 +26,8 @@ def _read() -> dict[str, Any]:
 def _remember(**changes: str) -> None:
     path = _path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**_read(), **changes}), encoding="utf-8")
+        locations.private_dir(path.parent, ours=True)
+        locations.write_private(path, json.dumps({**_read(), **changes}))
     except OSError:
         pass  # a read-only state dir costs only the remembering
 
