@@ -1,5 +1,8 @@
-"""`jiedan auth register|login|logout|status|token|2fa`: accounts. Online-only (exit 6 when the
-server cannot be reached), except `token`, which prints what is stored.
+"""`jiedan auth register|login|logout|status|token|password|sessions|2fa`: accounts. Online-only
+(exit 6 when the server cannot be reached), except `token`, which prints what is stored.
+
+Secrets are asked without echo on a terminal, or read from stdin with `--password-stdin` (one
+a line): a token alone can neither change the password nor turn 2FA on.
 
 Signing in stores the token (sync/credentials.py: keyring, else a 0600 file), binds the local
 replica to the user (store.state.set_user: another user's replica is cleared, never mixed)
@@ -9,9 +12,11 @@ from __future__ import annotations
 
 import sys
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
+from jiedan_cli.commands import ask
 from jiedan_cli.commands.common import JsonOption, replica, show
 from jiedan_cli.domain.errors import InvalidInput, JiedanError, Unauthenticated
 from jiedan_cli.render import say
@@ -19,6 +24,11 @@ from jiedan_cli.render import say
 app = typer.Typer(help="Sign up, sign in and out.", no_args_is_help=True, add_completion=False)
 two_factor = typer.Typer(help="Two-factor sign-in (TOTP).", no_args_is_help=True)
 app.add_typer(two_factor, name="2fa")
+sessions_app = typer.Typer(
+    help="Where you are signed in: list (`auth sessions`), end one or all others (`revoke`).",
+    add_completion=False,
+)
+app.add_typer(sessions_app, name="sessions")
 
 Email = Annotated[str, typer.Option("--email", help="Your e-mail address.")]
 PasswordStdin = Annotated[
@@ -33,18 +43,6 @@ STATUS_FIELDS = [
     ("roles", "Roles"),
     ("server", "Server"),
 ]
-
-
-def _password(from_stdin: bool, *, confirm: bool) -> str:
-    if from_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=confirm)
-    else:
-        raise InvalidInput("no terminal to ask the password on: use --password-stdin")
-    if not password:
-        raise InvalidInput("the password is empty")
-    return password
 
 
 def _server() -> str:
@@ -89,7 +87,7 @@ def register(
 
     if role not in ("freelancer", "client", "both"):
         raise InvalidInput(f"--role: {role!r} is not one of freelancer, client, both")
-    password = _password(password_stdin, confirm=True)
+    password = ask.password(password_stdin, confirm=True)
     server = _server()
     answer = session.register(server, email=email, name=name, password=password, role=role)
     sign_in(server, answer)
@@ -100,16 +98,9 @@ def login(email: Email, password_stdin: PasswordStdin = False, otp: Otp = None) 
     """Sign in (asks for a one-time code on a terminal when 2FA is on)."""
     from jiedan_cli.sync.session import log_in
 
-    password = _password(password_stdin, confirm=False)
+    password = ask.password(password_stdin, confirm=False)
     server = _server()
-    try:
-        session = log_in(server, email, password, otp)
-    except Unauthenticated as exc:
-        if exc.code != "otp_required" or otp is not None:
-            raise
-        if not sys.stdin.isatty():  # a script: say which flag carries the code
-            raise Unauthenticated(f"{exc.message}: add --otp CODE", code=exc.code) from exc
-        session = log_in(server, email, password, typer.prompt("one-time code"))
+    session = ask.with_code(lambda code: log_in(server, email, password, code), otp)
     sign_in(server, session)
 
 
@@ -176,13 +167,82 @@ def token() -> None:
     print(require_token(_server()))
 
 
+@app.command()
+def password(password_stdin: PasswordStdin = False, otp: Otp = None) -> None:
+    """Change your password (the current one, then the new one twice; with --password-stdin,
+    two lines). Every other session ends; this one stays signed in."""
+    from jiedan_cli.sync.http import api_call
+
+    current, new = ask.passwords(password_stdin)
+
+    def change(code: str | None) -> Any:
+        body = {"current_password": current, "new_password": new}
+        return api_call(
+            "POST", "/v1/auth/password", json={**body, **({"otp": code} if code else {})}
+        )
+
+    answer = ask.with_code(change, otp)
+    say(f"password changed; {answer['sessions_revoked']} other session(s) signed out")
+
+
+SESSION_FIELDS = [
+    ("id", "Id"),
+    ("device", "Device"),
+    ("address", "Address"),
+    ("created_at", "Signed in"),
+    ("last_seen_at", "Last seen"),
+    ("this", "This"),
+]
+
+
+@sessions_app.callback(invoke_without_command=True)
+def sessions(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Your sessions: device, address, when signed in and last seen (within minutes), which
+    one is this."""
+    from jiedan_cli.sync.http import api_call
+
+    if ctx.invoked_subcommand is not None:
+        return
+    listed = api_call("GET", "/v1/auth/sessions")
+    if as_json:
+        show(listed, as_json=True)
+        return
+    rows = [{**s, "this": "this session" if s["current"] else ""} for s in listed]
+    show(rows, as_json=False, columns=SESSION_FIELDS)
+
+
+@sessions_app.command("revoke")
+def revoke_session(
+    session_id: Annotated[str | None, typer.Argument(help="A session's id.")] = None,
+    every_other: Annotated[bool, typer.Option("--all", help="Every session but this one.")] = False,
+) -> None:
+    """End a session (by its id from `jiedan auth sessions`), or with --all every other one."""
+    from jiedan_cli.sync.credentials import forget_token
+    from jiedan_cli.sync.http import api_call
+
+    if (session_id is None) == (not every_other):
+        raise InvalidInput("give a session id or --all (not both)")
+    if every_other:
+        answer = api_call("POST", "/v1/auth/sessions/revoke-others")
+        say(f"{answer['sessions_revoked']} other session(s) signed out")
+        return
+    this = [s["id"] for s in api_call("GET", "/v1/auth/sessions") if s["current"]]
+    api_call("DELETE", f"/v1/auth/sessions/{quote(str(session_id), safe='')}")
+    if session_id in this:  # this one: signed out here too
+        forget_token(_server())
+        say("this session is signed out")
+    else:
+        say(f"session {session_id} signed out")
+
+
 @two_factor.command("enable")
-def enable_2fa(as_json: JsonOption = False) -> None:
-    """Start 2FA: prints the secret for an authenticator app (and a QR code on a terminal);
-    on a terminal, asks for a code to confirm it (else `jiedan auth 2fa confirm --otp CODE`)."""
+def enable_2fa(as_json: JsonOption = False, password_stdin: PasswordStdin = False) -> None:
+    """Start 2FA (asks your password): prints the secret for an authenticator app (and a QR
+    code on a terminal); on a terminal, asks for a code to confirm it (else
+    `jiedan auth 2fa confirm --otp CODE`)."""
     from jiedan_cli.sync import two_factor
 
-    secret = two_factor.start()
+    secret = two_factor.start(ask.password(password_stdin, confirm=False))
     show(secret, as_json=as_json, columns=[("secret", "Secret"), ("otpauth_uri", "URI")])
     on_a_terminal = not as_json and sys.stdout.isatty()
     if on_a_terminal:  # for the authenticator app's camera

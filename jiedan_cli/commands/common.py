@@ -333,12 +333,46 @@ def perform(
     and return the object re-read, its `sync_state`/`reject_reason` those of the operations
     this action queued. Never exits; refusals made locally (domain errors) propagate."""
     before = _last_seq(conn)
-    shown = action()
+    shown = _on_a_fresh_copy(conn, action, offline)
     queued = _queued_since(conn, before)
     _quick_sync_or_note(conn, offline)
     shown = reread(conn, kind, shown)
     shown["sync_state"], shown["reject_reason"] = _verdict(conn, queued)
     return shown
+
+
+def _on_a_fresh_copy(conn: sqlite3.Connection, action: Action, offline: bool) -> dict[str, Any]:
+    """`action()`. Its checks read the local copy, which may lag what the other party just
+    did (funded, awarded, delivered): when one refuses and the server can be reached, the
+    copy is synced and the action tried once more; otherwise the refusal says how old the
+    copy is."""
+    from jiedan_cli.domain.errors import Refused
+
+    try:
+        return action()
+    except (Refused, NotFound) as exc:
+        refusal: Refused | NotFound = exc
+    error = "--offline"
+    if not offline:
+        from jiedan_cli.sync.engine import quick_sync
+
+        report = quick_sync(conn)
+        if report.error is None:
+            return action()
+        error = report.error
+    raise type(refusal)(
+        f"{refusal.message} (by the local copy, {_synced_when(conn)}; not synced now: {error})",
+        code=refusal.code,
+        field=refusal.field,
+    ) from refusal
+
+
+def _synced_when(conn: sqlite3.Connection) -> str:
+    from jiedan_cli.domain.timefmt import ago, parse_rfc3339, utcnow
+    from jiedan_cli.store.state import sync_state
+
+    last = sync_state(conn).last_sync_at
+    return "never synced" if last is None else f"last synced {ago(parse_rfc3339(last), utcnow())}"
 
 
 def _quick_sync_or_note(conn: sqlite3.Connection, offline: bool) -> None:

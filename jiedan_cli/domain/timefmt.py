@@ -27,6 +27,20 @@ def parse_rfc3339(text: str, *, field: str = "time") -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def ago(moment: datetime, now: datetime) -> str:
+    """How long before `now`, as people say it: "just now", "5 min ago", "3 h ago",
+    "2 days ago"."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86_400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86_400
+    return f"{days} day{'s' if days > 1 else ''} ago"
+
+
 def parse_date(text: str, *, field: str = "date") -> date:
     try:
         return date.fromisoformat(text)

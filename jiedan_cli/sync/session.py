@@ -12,15 +12,30 @@ from typing import Any
 from jiedan_cli.sync.http import api_call
 
 
-def log_in(server: str, email: str, password: str, otp: str | None = None) -> dict[str, Any]:
+def this_device(face: str = "cli") -> str:
+    """The name a session is listed under (`jiedan auth sessions`): this computer and face."""
+    import socket
+
+    host = "".join(c for c in socket.gethostname() if c.isprintable())[:60]
+    return f"{host} · jiedan {face}"
+
+
+def log_in(
+    server: str, email: str, password: str, otp: str | None = None, *, face: str = "cli"
+) -> dict[str, Any]:
     """A session {user, token} for the account; Unauthenticated with code "otp_required"
     when 2FA is on and no one-time code was given."""
-    body = {"email": email, "password": password, **({"otp": otp} if otp else {})}
+    body = {"email": email, "password": password, "device": this_device(face)}
+    if otp:
+        body["otp"] = otp
     return dict(api_call("POST", "/v1/auth/login", json=body, authenticated=False, server=server))
 
 
-def register(server: str, *, email: str, name: str, password: str, role: str) -> dict[str, Any]:
+def register(
+    server: str, *, email: str, name: str, password: str, role: str, face: str = "cli"
+) -> dict[str, Any]:
     body = {"email": email, "name": name, "password": password, "role": role}
+    body["device"] = this_device(face)
     return dict(
         api_call("POST", "/v1/auth/register", json=body, authenticated=False, server=server)
     )

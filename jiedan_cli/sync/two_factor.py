@@ -1,7 +1,7 @@
-"""Two-factor sign-in (TOTP), online only: start it (a new secret, pending), confirm it with a
-first code from the authenticator app, turn it off with a current one. `jiedan auth 2fa …` and
-the dashboard's Points screen call these; confirming or turning off syncs `conn` after, so the
-replica's account (store.queries.my_account) says whether it is on."""
+"""Two-factor sign-in (TOTP), online only: start it with the password (a new secret, pending),
+confirm it with a first code from the authenticator app, turn it off with a current one.
+`jiedan auth 2fa …` and the dashboard's Points screen call these; confirming or turning off
+syncs `conn` after, so the replica's account (store.queries.my_account) says whether it is on."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from jiedan_cli.sync.engine import quick_sync
 from jiedan_cli.sync.http import connect_signed_in, request
 
 
-def start(*, server: str | None = None) -> dict[str, str]:
-    """{"secret", "otpauth_uri"}: for the authenticator app; 2FA is on once confirmed."""
+def start(password: str, *, server: str | None = None) -> dict[str, str]:
+    """{"secret", "otpauth_uri"}: for the authenticator app; 2FA is on once confirmed. Needs
+    the account's password (a token alone must not turn 2FA on)."""
     with connect_signed_in(server) as client:
-        return dict(request(client, "POST", "/v1/auth/2fa/enable"))
+        body = {"password": password}
+        return dict(request(client, "POST", "/v1/auth/2fa/enable", json_body=body))
 
 
 def confirm(conn: sqlite3.Connection, otp: str, *, server: str | None = None) -> dict[str, Any]:

@@ -133,6 +133,7 @@ class ProfileSaved(Message):
 class TwoFactorStarted(Message):
     started: Item | None  # {secret, otpauth_uri}; None: the server did not start it
     error: str = ""
+    code: str = ""  # the refusal's code ("bad_credentials": a wrong password)
 
 
 @dataclass

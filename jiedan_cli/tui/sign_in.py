@@ -83,7 +83,7 @@ def run_sign_in(
     _begin(
         db_path,
         server,
-        lambda: log_in(server, email, password, otp),
+        lambda: log_in(server, email, password, otp, face="tui"),
         lambda exc: SignInFailed(email, exc.message, exc.code),
         post,
     )
@@ -153,6 +153,7 @@ def run_register(
             name=values["name"],
             password=values["password"],
             role=values["role"],
+            face="tui",
         ),
         lambda exc: SignInFailed(
             values["email"], exc.message, exc.code, exc.field, True, values["name"]

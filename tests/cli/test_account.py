@@ -34,7 +34,13 @@ def test_export_errors_keep_the_contracts_exit_codes(freelancer: User, tmp_path:
 def test_closing_the_account_needs_yes_then_signs_out_for_good(freelancer: User) -> None:
     unsure = freelancer.run("account", "delete")
     assert unsure.code == 2 and "--yes" in unsure.stderr
-    done = freelancer.ok("account", "delete", "--yes")
+    # a token alone does not close it: no password (and no terminal to ask it on), or a wrong one
+    no_password = freelancer.run("account", "delete", "--yes")
+    assert no_password.code == 2 and "--password-stdin" in no_password.stderr
+    wrong = freelancer.run("account", "delete", "--yes", "--password-stdin", input="guess 1234\n")
+    assert wrong.code == 5 and wrong.stderr == "error: the password is wrong\n"
+    assert freelancer.api("GET", "/v1/me")["email"] == freelancer.email
+    done = freelancer.ok("account", "delete", "--yes", "--password-stdin", input=PASSWORD + "\n")
     assert "closed" in done.stderr
     assert freelancer.run("auth", "status").code == 5  # the token is gone here
     again = jiedan(
@@ -48,6 +54,6 @@ def test_an_account_with_work_under_way_stays_open(client: User, freelancer: Use
     order = client.post_order()
     bid = freelancer.ok("bid", "create", order["id"], "--amount", "3000", "--days", "5", "--json")
     client.api("POST", f"/v1/orders/{order['id']}/award", bid_id=bid.json()["id"])
-    refused = freelancer.run("account", "delete", "--yes")
+    refused = freelancer.run("account", "delete", "--yes", "--password-stdin", input=PASSWORD)
     assert refused.code == 4 and "under way" in refused.stderr
     assert freelancer.ok("auth", "status", "--json").json()["logged_in"] is True

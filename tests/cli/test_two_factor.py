@@ -5,10 +5,12 @@ server burns every step it accepts."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -28,7 +30,10 @@ def _codes(secret: str) -> tuple[pyotp.TOTP, int]:
 def test_two_factor_sign_in_from_enable_to_a_login_that_needs_the_code(
     freelancer: User, tmp_path: Path
 ) -> None:
-    started = freelancer.ok("auth", "2fa", "enable", "--json").json()
+    enable = ("auth", "2fa", "enable", "--json", "--password-stdin")
+    alone = freelancer.run(*enable, input="not the password\n")  # a stolen token, say
+    assert alone.code == 5 and alone.stdout == ""
+    started = freelancer.ok(*enable, input=PASSWORD + "\n").json()
     assert set(started) == {"secret", "otpauth_uri"}  # exactly the JSON, no QR on a pipe
     assert f"secret={started['secret']}" in started["otpauth_uri"]
     totp, step = _codes(started["secret"])
@@ -51,7 +56,8 @@ def test_two_factor_sign_in_from_enable_to_a_login_that_needs_the_code(
 
 
 def test_two_factor_is_turned_off_with_a_current_code(freelancer: User) -> None:
-    secret = freelancer.ok("auth", "2fa", "enable", "--json").json()["secret"]
+    enabled = freelancer.ok("auth", "2fa", "enable", "--json", "--password-stdin", input=PASSWORD)
+    secret = enabled.json()["secret"]
     totp, step = _codes(secret)
     freelancer.ok("auth", "2fa", "confirm", "--otp", totp.at(step * 30))
     assert freelancer.run("auth", "2fa", "disable", "--otp", "123456").code == 5
@@ -92,9 +98,13 @@ def test_on_a_terminal_enable_shows_the_qr_code_and_asks_for_the_first_code(
         stderr=secondary,
         env=environment(freelancer.home, freelancer.server.url, {"COLUMNS": "120"}),
         cwd=ROOT,
+        preexec_fn=_terminal_of_its_own,  # the password is read from /dev/tty, without echo
     )
     os.close(secondary)
+    _read_until(primary, b"password: ")
+    os.write(primary, PASSWORD.encode() + b"\n")
     shown = _read_until(primary, b"code from the app")
+    assert PASSWORD not in shown  # not echoed
     secret = freelancer.api("GET", "/v1/me")  # still off until confirmed
     assert secret["totp_enabled"] is False
     assert shown.count("▀") > 400  # a symbol of at least 21 × 21 modules, two a cell
@@ -105,6 +115,12 @@ def test_on_a_terminal_enable_shows_the_qr_code_and_asks_for_the_first_code(
     assert process.wait(timeout=30) == 0
     os.close(primary)
     assert freelancer.api("GET", "/v1/me")["totp_enabled"] is True
+
+
+def _terminal_of_its_own() -> None:
+    """In the child: a session whose controlling terminal is its stdin, as in a shell."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def _read_until(fd: int, marker: bytes, timeout: float = 30) -> str:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
-from jiedan_cli.server.services import accounts, totp
+from jiedan_cli.server.services import accounts, reauth, totp
+from jiedan_cli.server.services.reauth import PasswordProof
 from tests.server.conftest import Server
 from tests.server.escrow_flow import act, actor_of, deliver, ok
 from tests.server.escrow_flow import staff as signed_in_staff
@@ -73,18 +74,26 @@ class World:
     def pending_2fa_user(self) -> tuple[User, str]:
         """A fresh user who started 2FA; (user, a valid code for the next step)."""
         user = self.new_user()
+        now, proof = self.server.clock.now, self.proof(user)
         with self.server.db.write() as conn:
-            secret = totp.enable_2fa(conn, actor_of(user), now=self.server.clock.now)["secret"]
+            secret = totp.enable_2fa(conn, actor_of(user), proof, now=now)["secret"]
         return user, self.code(secret, ahead=0)
 
     def twofa_user(self) -> tuple[User, str]:
         """A fresh user with 2FA on; (user, a valid, unused code)."""
         user = self.new_user()
-        now = self.server.clock.now
+        now, proof = self.server.clock.now, self.proof(user)
         with self.server.db.write() as conn:
-            secret = totp.enable_2fa(conn, actor_of(user), now=now)["secret"]
+            secret = totp.enable_2fa(conn, actor_of(user), proof, now=now)["secret"]
             totp.confirm_2fa(conn, actor_of(user), self.code(secret, ahead=-1), now=now)
         return user, self.code(secret, ahead=1)
+
+    def proof(self, user: User) -> PasswordProof:
+        """The user's password shown again (`PASSWORD`, every account's here)."""
+        now = self.server.clock.now
+        return reauth.prove_password(
+            self.server.db, actor_of(user), PASSWORD, now=now, address="testclient"
+        )
 
     def code(self, secret: str, *, ahead: int) -> str:
         step = totp.step_at(self.server.clock.now) + ahead

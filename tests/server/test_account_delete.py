@@ -16,7 +16,8 @@ from tests.server.market import place_bid, post_order
 
 
 def close(server: Server, user: dict[str, Any], **body: Any) -> Any:
-    return server.request("POST", "/v1/me/delete", user["token"], json=body or None)
+    body = {"password": "correct horse 42", **body}
+    return server.request("POST", "/v1/me/delete", user["token"], json=body)
 
 
 def test_closing_anonymises_signs_out_and_keeps_the_records(server: Server) -> None:
@@ -62,7 +63,11 @@ def test_closing_waits_for_work_under_way_and_money_left(server: Server) -> None
 
 def test_with_two_factor_on_closing_needs_a_code(server: Server) -> None:
     user = server.register("freelancer")
-    secret = ok(server.request("POST", "/v1/auth/2fa/enable", user["token"]))["secret"]
+    secret = ok(
+        server.request(
+            "POST", "/v1/auth/2fa/enable", user["token"], json={"password": "correct horse 42"}
+        )
+    )["secret"]
     code = pyotp.TOTP(secret).at(server.clock.now)
     ok(server.request("POST", "/v1/auth/2fa/confirm", user["token"], json={"otp": code}))
     server.clock.advance(seconds=30)

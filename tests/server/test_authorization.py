@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from jiedan_cli.server.db.tables import sessions
 from jiedan_cli.server.payments.sandbox import notification_for
+from jiedan_cli.server.services.actors import hash_token
 from tests.server.conftest import make_server
 from tests.server.escrow_flow import SHA
 from tests.server.scenario import (
@@ -87,6 +90,8 @@ def expect(
 EVERYONE = expect(anonymous=OK, other=OK, staff=OK)
 SIGNED_IN = expect(other=OK, staff=OK)
 PARTIES_ONLY = expect()  # 401 anonymous, 404 for anyone but the owner
+A_TOKEN_ALONE = expect(owner=422, other=422, staff=422)  # the password is missing
+NEW_PASSWORD = {"current_password": PASSWORD, "new_password": "another horse 43"}
 
 
 def oid(order: dict[str, Any]) -> dict[str, str]:
@@ -123,6 +128,16 @@ def confirm_pending_2fa(w: World) -> Call:
 def disable_2fa(w: World) -> Call:
     user, code = w.twofa_user()
     return Call({}, user, json={"otp": "000000"}, owner_json={"otp": code})
+
+
+def revoke_own_session(w: World) -> Call:
+    """Another session of the client's, to be revoked by the client (and by nobody else)."""
+    extra = w.new_session(w.client)
+    with w.server.db.read() as conn:
+        session_id = conn.scalar(
+            select(sessions.c.id).where(sessions.c.token_hash == hash_token(extra["token"]))
+        )
+    return Call({"session_id": session_id}, w.client)
 
 
 def award_fresh_bid(w: World) -> Call:
@@ -203,13 +218,53 @@ ROWS: list[Row] = [
     get("/v1/me", lambda w: Call({}, w.client), SIGNED_IN),
     post(
         "/v1/me/delete",
-        lambda w: Call({}, w.new_user()),
+        lambda w: Call({}, w.new_user(), json={"password": PASSWORD}),
+        SIGNED_IN,
+        fresh=False,
+        identities="fresh",
+    ),
+    post(
+        "/v1/me/delete",
+        lambda w: Call({}, w.new_user(), json={}),
+        A_TOKEN_ALONE,
+        fresh=False,
+        identities="fresh",
+        label="a token alone",
+    ),
+    post(
+        "/v1/auth/2fa/enable",
+        lambda w: Call({}, w.new_user(), json={"password": PASSWORD}),
         SIGNED_IN,
         fresh=False,
         identities="fresh",
     ),
     post(
         "/v1/auth/2fa/enable",
+        lambda w: Call({}, w.new_user(), json={"password": "not the password"}),
+        expect(owner=401, other=401, staff=401),
+        fresh=False,
+        identities="fresh",
+        label="a wrong password",
+    ),
+    post(
+        "/v1/auth/password",
+        lambda w: Call({}, w.new_user(), json=NEW_PASSWORD),
+        SIGNED_IN,
+        fresh=False,
+        identities="fresh",
+    ),
+    post(
+        "/v1/auth/password",
+        lambda w: Call({}, w.new_user(), json={**NEW_PASSWORD, "current_password": "guess 1234"}),
+        expect(owner=401, other=401, staff=401),
+        fresh=False,
+        identities="fresh",
+        label="a wrong password",
+    ),
+    get("/v1/auth/sessions", lambda w: Call({}, w.client), SIGNED_IN),
+    Row("DELETE", "/v1/auth/sessions/{session_id}", revoke_own_session, PARTIES_ONLY),
+    post(
+        "/v1/auth/sessions/revoke-others",
         lambda w: Call({}, w.new_user()),
         SIGNED_IN,
         fresh=False,

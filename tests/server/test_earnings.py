@@ -34,7 +34,11 @@ def withdraw(server: Server, user: dict[str, Any], amount_fen: int, **extra: Any
 
 
 def turn_on_2fa(server: Server, user: dict[str, Any]) -> str:
-    secret = ok(server.request("POST", "/v1/auth/2fa/enable", user["token"]))["secret"]
+    secret = ok(
+        server.request(
+            "POST", "/v1/auth/2fa/enable", user["token"], json={"password": "correct horse 42"}
+        )
+    )["secret"]
     code = pyotp.TOTP(secret).at(server.clock.now)
     ok(server.request("POST", "/v1/auth/2fa/confirm", user["token"], json={"otp": code}))
     server.clock.advance(seconds=30)  # the confirming code is spent

@@ -53,7 +53,9 @@ def test_processes_started_at_once_on_an_empty_database_all_become_ready(tmp_pat
 def test_a_secret_sealed_by_one_process_is_opened_by_another(tmp_path: Path) -> None:
     with throwaway_database() as url, running_servers(url, tmp_path, 2) as (one, other):
         user = register(one, "twofactor@example.com")
-        enabled = httpx.post(f"{one.base}/v1/auth/2fa/enable", headers=bearer(user))
+        enabled = httpx.post(
+            f"{one.base}/v1/auth/2fa/enable", headers=bearer(user), json={"password": PASSWORD}
+        )
         assert enabled.status_code == 200, enabled.text
         code = pyotp.TOTP(enabled.json()["secret"]).now()
         confirmed = httpx.post(
@@ -74,7 +76,7 @@ def test_a_token_ended_on_one_process_is_refused_by_another_within_a_second(
         user = register(one, "ended@example.com")
         for _ in range(3):  # the other process has the token in its cache
             assert httpx.get(f"{other.base}/v1/me", headers=bearer(user)).status_code == 200
-        ended = httpx.post(f"{one.base}{move}", headers=bearer(user))
+        ended = httpx.post(f"{one.base}{move}", headers=bearer(user), json={"password": PASSWORD})
         assert ended.status_code == answer, ended.text
         refused_after = None
         started = time.monotonic()

@@ -120,7 +120,9 @@ def test_every_sealing_service_has_its_column_listed_for_reseal() -> None:
 def seal_both_kinds(server: Server) -> dict[str, Any]:
     """A freelancer with 2FA on and a verification submitted: one value of each column."""
     user = server.register("freelancer")
-    secret = server.request("POST", "/v1/auth/2fa/enable", user["token"]).json()["secret"]
+    secret = server.request(
+        "POST", "/v1/auth/2fa/enable", user["token"], json={"password": PASSWORD}
+    ).json()["secret"]
     code = pyotp.TOTP(secret).at(server.clock.now)
     confirmed = server.request("POST", "/v1/auth/2fa/confirm", user["token"], json={"otp": code})
     assert confirmed.status_code == 200, confirmed.text
@@ -176,7 +178,12 @@ def test_reseal_works_in_batches(sqlite_url: str) -> None:
 
     with server_with(sqlite_url, KEY_A) as before:
         for _ in range(5):
-            before.request("POST", "/v1/auth/2fa/enable", before.register()["token"])
+            before.request(
+                "POST",
+                "/v1/auth/2fa/enable",
+                before.register()["token"],
+                json={"password": PASSWORD},
+            )
     with server_with(sqlite_url, KEY_B, old_secret_keys=KEY_A) as rotated:
         done = reseal_all(rotated.db, now=rotated.clock.now, batch=2)
         assert done.moved == {"users.totp_secret": 5, "verifications.id_number_encrypted": 0}
@@ -189,7 +196,9 @@ def test_a_server_without_the_key_answers_a_logged_problem_not_a_bare_500(
 ) -> None:
     with server_with(database_url, KEY_A) as before:
         user = before.register()
-        secret = before.request("POST", "/v1/auth/2fa/enable", user["token"]).json()["secret"]
+        secret = before.request(
+            "POST", "/v1/auth/2fa/enable", user["token"], json={"password": PASSWORD}
+        ).json()["secret"]
     with server_with(database_url, KEY_C) as misconfigured:
         code = pyotp.TOTP(secret).at(misconfigured.clock.now)
         with caplog.at_level(logging.ERROR, logger="jiedan.server"):
@@ -213,9 +222,11 @@ def test_a_server_without_the_key_answers_a_logged_problem_not_a_bare_500(
 
 def test_reseal_leaves_what_no_key_opens_and_says_so(sqlite_url: str) -> None:
     with server_with(sqlite_url, KEY_A) as before:
-        before.request("POST", "/v1/auth/2fa/enable", before.register()["token"])
+        before.request(
+            "POST", "/v1/auth/2fa/enable", before.register()["token"], json={"password": PASSWORD}
+        )
         lost = before.register()
-        before.request("POST", "/v1/auth/2fa/enable", lost["token"])
+        before.request("POST", "/v1/auth/2fa/enable", lost["token"], json={"password": PASSWORD})
     # a seed sealed with a key since lost
     with server_with(sqlite_url, KEY_C) as other, other.db.write() as conn:
         stray = box_for(conn, totp.BOX_PURPOSE).seal("JBSWY3DPEHPK3PXP")

@@ -78,7 +78,9 @@ def code_now(server: Server, secret: str, *, offset_steps: int = 0) -> str:
 
 
 def turn_on_2fa(server: Server, user: dict[str, Any]) -> str:
-    enabled = server.request("POST", "/v1/auth/2fa/enable", user["token"])
+    enabled = server.request(
+        "POST", "/v1/auth/2fa/enable", user["token"], json={"password": "correct horse 42"}
+    )
     assert enabled.status_code == 200, enabled.text
     secret = str(enabled.json()["secret"])
     confirmed = server.request(
@@ -99,7 +101,9 @@ def login(server: Server, user: dict[str, Any], otp: str | None = None) -> Any:
 
 def test_2fa_stays_off_until_confirmed(sqlite_server: Server) -> None:
     user = sqlite_server.register()
-    enabled = sqlite_server.request("POST", "/v1/auth/2fa/enable", user["token"]).json()
+    enabled = sqlite_server.request(
+        "POST", "/v1/auth/2fa/enable", user["token"], json={"password": "correct horse 42"}
+    ).json()
     assert enabled["otpauth_uri"].startswith("otpauth://totp/")
     assert enabled["secret"] in enabled["otpauth_uri"]
     assert sqlite_server.request("GET", "/v1/me", user["token"]).json()["totp_enabled"] is False
@@ -117,7 +121,9 @@ def test_the_secret_is_sealed_at_rest(server: Server) -> None:
 
 def test_confirm_with_a_wrong_code_is_refused_and_recorded(sqlite_server: Server) -> None:
     user = sqlite_server.register()
-    sqlite_server.request("POST", "/v1/auth/2fa/enable", user["token"])
+    sqlite_server.request(
+        "POST", "/v1/auth/2fa/enable", user["token"], json={"password": "correct horse 42"}
+    )
     response = sqlite_server.request(
         "POST", "/v1/auth/2fa/confirm", user["token"], json={"otp": "000000"}
     )
@@ -161,7 +167,9 @@ def test_a_code_is_accepted_once_only(sqlite_server: Server) -> None:
 
 def test_the_confirming_code_cannot_be_replayed_to_sign_in(sqlite_server: Server) -> None:
     user = sqlite_server.register()
-    secret = sqlite_server.request("POST", "/v1/auth/2fa/enable", user["token"]).json()["secret"]
+    secret = sqlite_server.request(
+        "POST", "/v1/auth/2fa/enable", user["token"], json={"password": "correct horse 42"}
+    ).json()["secret"]
     code = code_now(sqlite_server, secret)
     sqlite_server.request("POST", "/v1/auth/2fa/confirm", user["token"], json={"otp": code})
     assert login(sqlite_server, user, otp=code).json()["code"] == "bad_otp"
@@ -231,7 +239,9 @@ def test_disable_needs_a_good_code(sqlite_server: Server) -> None:
 def test_enable_twice_while_on_is_a_conflict(sqlite_server: Server) -> None:
     user = sqlite_server.register()
     turn_on_2fa(sqlite_server, user)
-    again = sqlite_server.request("POST", "/v1/auth/2fa/enable", user["token"])
+    again = sqlite_server.request(
+        "POST", "/v1/auth/2fa/enable", user["token"], json={"password": "correct horse 42"}
+    )
     assert again.status_code == 409
 
 

@@ -24,7 +24,7 @@ from jiedan_cli.tui.screens.earnings import Earnings
 from jiedan_cli.tui.widgets.field_error import FieldError
 from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.cli.conftest import closed_port_url
-from tests.sync.conftest import LiveServer
+from tests.sync.conftest import PASSWORD, LiveServer
 from tests.tui.conftest import SIZE, offline_app, wait_for
 from tests.tui.helpers import screen_text
 from tests.tui.live import api, post_order, replica_of
@@ -253,7 +253,7 @@ async def test_with_2fa_on_the_dialog_asks_for_the_code(
     server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _client, freelancer = earned(server, 80_000)
-    secret = api(server, freelancer, "POST", "/v1/auth/2fa/enable")["secret"]
+    secret = api(server, freelancer, "POST", "/v1/auth/2fa/enable", password=PASSWORD)["secret"]
     totp = pyotp.TOTP(secret)
     # confirmed with the previous step's code, so the current one is still unused
     api(server, freelancer, "POST", "/v1/auth/2fa/confirm", otp=totp.at(time.time() - 30))

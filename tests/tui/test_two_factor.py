@@ -20,7 +20,7 @@ from jiedan_cli.tui.screens.points import Points
 from jiedan_cli.tui.widgets.field_error import FieldError
 from jiedan_cli.tui.widgets.form_modal import FormModal
 from jiedan_cli.tui.widgets.two_factor_forms import turn_on_form
-from tests.sync.conftest import LiveServer
+from tests.sync.conftest import PASSWORD, LiveServer
 from tests.tui.conftest import SIZE, offline_app, shows, wait_for
 from tests.tui.helpers import screen_text
 from tests.tui.live import api, replica_of
@@ -35,12 +35,19 @@ STARTED = {  # a fixed secret, for a picture that stays the same
 
 
 async def _send_code(pilot: Pilot[Any], app: JiedanApp, code: str) -> FormModal:
-    form = await wait_for(pilot, lambda: isinstance(app.screen, FormModal) and app.screen)
-    field = form.query_one("#form-otp", Input)
-    field.value = code
+    return await _send(pilot, app, "otp", code)
+
+
+async def _send(pilot: Pilot[Any], app: JiedanApp, name: str, value: str) -> FormModal:
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, FormModal) and app.screen.query(f"#form-{name}")
+    )
+    form = app.screen
+    field = form.query_one(f"#form-{name}", Input)
+    field.value = value
     field.focus()
     await pilot.press("enter")
-    return form  # type: ignore[no-any-return]
+    return form  # type: ignore[return-value]
 
 
 @pytest.mark.anyio
@@ -56,6 +63,18 @@ async def test_two_factor_sign_in_is_turned_on_and_off_from_the_points_screen(
         await shows(pilot, app, "Two-factor sign-in is off: t turns it on.")
         await shows(pilot, app, "实名认证 not yet: `jiedan verify submit`")
         await pilot.press("t")
+        asked = await _send(pilot, app, "password", "not the password")  # a stolen session
+        wrong = await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, FormModal)
+                and app.screen is not asked
+                and app.screen.query_one("#form-password-error", FieldError).message
+            ),
+            what="the password dialog again, with the reason",
+        )
+        assert "password is wrong" in wrong
+        await _send(pilot, app, "password", PASSWORD)
         await wait_for(pilot, lambda: isinstance(app.screen, FormModal))
         await shows(pilot, app, "Secret  ")
         assert screen_text(app).count("▀") > 400  # the QR code, at 48 lines

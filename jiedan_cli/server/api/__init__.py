@@ -15,6 +15,7 @@ from jiedan_cli.server.api import (
     payments,
     profiles,
     reviews,
+    sessions,
     staff,
     sync,
     verification,
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     for module in (
         health,
         auth,
+        sessions,
         profiles,
         orders,
         bids,

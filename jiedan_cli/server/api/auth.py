@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
-from jiedan_cli.server.services import accounts, totp
+from jiedan_cli.server.services import accounts, reauth, totp
 from jiedan_cli.server.services.fields import Line
 from jiedan_cli.server.services.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -28,17 +28,23 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The name a client gives itself at sign-in ("laptop · jiedan cli"), shown in its sessions.
+Device = Field(default="", max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")
+
+
 class RegisterBody(Body):
     email: str = Field(min_length=3, max_length=320)
     name: Line = Field(min_length=1, max_length=200)
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
     role: Literal["freelancer", "client", "both"] = "both"
+    device: str = Device
 
 
 class LoginBody(Body):
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
     otp: str | None = Field(default=None, max_length=12)
+    device: str = Device
 
 
 class OtpBody(Body):
@@ -82,6 +88,7 @@ def register(body: RegisterBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, 
             now=ctx.now(),
             address=ctx.address,
             session_ttl_days=ctx.settings.session_ttl_days,
+            device=body.device,
         )
 
 
@@ -97,6 +104,7 @@ def login(body: LoginBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
         now=ctx.now(),
         address=ctx.address,
         session_ttl_days=ctx.settings.session_ttl_days,
+        device=body.device,
     )
 
 
@@ -113,9 +121,11 @@ def me(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
         return accounts.user_view(accounts.user_row(conn, ctx.user.id))
 
 
-class CloseBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PasswordBody(Body):
+    password: str = Field(min_length=1, max_length=MAX_LENGTH, description="the current one")
 
+
+class CloseBody(PasswordBody):
     otp: str | None = Field(
         default=None, min_length=6, max_length=10, description="needed when 2FA is on"
     )
@@ -125,18 +135,19 @@ class CloseBody(BaseModel):
     "/me/delete",
     responses={**UNAUTHORIZED, **CONFLICT, **INVALID, **THROTTLED},
 )
-def delete_account(body: CloseBody | None = None, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+def delete_account(body: CloseBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     """Close the account: personal data anonymised, money records kept (refused while an
-    order is under way or a balance is left to withdraw)."""
+    order is under way or a balance is left to withdraw). Needs the password, and a code
+    when 2FA is on."""
     from jiedan_cli.server.services.account_delete import delete_account
 
     now = ctx.now()
-    otp = body.otp if body else None
+    proof = reauth.prove_password(ctx.db, ctx.user, body.password, now=now, address=ctx.address)
     with (
         totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address),
         ctx.db.write() as conn,
     ):
-        return delete_account(conn, ctx.user, otp=otp, now=now, address=ctx.address)
+        return delete_account(conn, ctx.user, proof, otp=body.otp, now=now, address=ctx.address)
 
 
 @router.get("/me/export", responses=UNAUTHORIZED)
@@ -149,11 +160,16 @@ def export_account(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
 
 
 @router.post(
-    "/auth/2fa/enable", response_model=TotpSecretOut, responses={**UNAUTHORIZED, **CONFLICT}
+    "/auth/2fa/enable",
+    response_model=TotpSecretOut,
+    responses={**UNAUTHORIZED, **CONFLICT, **INVALID, **THROTTLED},
 )
-def enable_2fa(ctx: Ctx = Depends(authed_ctx)) -> dict[str, str]:
+def enable_2fa(body: PasswordBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, str]:
+    """A new secret, pending until confirmed; needs the password (not a token alone)."""
+    now = ctx.now()
+    proof = reauth.prove_password(ctx.db, ctx.user, body.password, now=now, address=ctx.address)
     with ctx.db.write() as conn:
-        return totp.enable_2fa(conn, ctx.user, now=ctx.now())
+        return totp.enable_2fa(conn, ctx.user, proof, now=now)
 
 
 @router.post(

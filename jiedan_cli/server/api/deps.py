@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import TypeVar
 import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -19,8 +20,10 @@ from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.engine import WRITE_WAIT_SECONDS
+from jiedan_cli.server.services import sessions
 from jiedan_cli.server.services.actors import Actor, TokenCache
 
+log = logging.getLogger("jiedan.sessions")
 bearer = HTTPBearer(auto_error=False, description="a session token from POST /v1/auth/login")
 
 
@@ -55,11 +58,14 @@ def _ctx(request: Request, actor: Actor | None) -> Ctx:
 
 
 async def optional_ctx(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    request: Request,
+    background: BackgroundTasks,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Ctx:
     """Anonymous callers allowed; a token, when given, must be valid.
 
-    `async` so a cached token costs no trip to the threadpool; a miss reads in the pool."""
+    `async` so a cached token costs no trip to the threadpool; a miss reads in the pool.
+    The session's last_seen_at moves after the answer, and only every few minutes."""
     if credentials is None:
         return _ctx(request, None)
     state = request.app.state
@@ -67,7 +73,16 @@ async def optional_ctx(
     actor = state.tokens.get(token, now)
     if actor is None:
         actor = await run_in_threadpool(_resolve, state.db, state.tokens, token, now)
+    if sessions.seen_is_due(actor.token_hash, now):
+        background.add_task(_note_seen, state.db, actor.token_hash, now)
     return _ctx(request, actor)
+
+
+def _note_seen(db: Database, token_hash: str, now: datetime) -> None:
+    try:
+        sessions.note_seen(db, token_hash, now)
+    except Exception as exc:  # a busy database: the next request after SEEN_EVERY tries again
+        log.warning("last seen not recorded (%s)", exc)
 
 
 def _resolve(db: Database, tokens: TokenCache, token: str, now: datetime) -> Actor:
@@ -76,12 +91,14 @@ def _resolve(db: Database, tokens: TokenCache, token: str, now: datetime) -> Act
 
 
 async def authed_ctx(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    request: Request,
+    background: BackgroundTasks,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Ctx:
     """A signed-in caller is required."""
     if credentials is None:
         raise Unauthenticated("sign in first: this needs a bearer token")
-    return await optional_ctx(request, credentials)
+    return await optional_ctx(request, background, credentials)
 
 
 # ---- SQLite writers take turns as coroutines -------------------------------------------------

@@ -75,12 +75,18 @@ users = Table(
     Column("deleted_at", UTCDateTime),
 )
 
+# A session is known to its owner by `id` (listed, revoked one by one), never by its token.
+# `last_seen_at` moves at most once per services/sessions.SEEN_EVERY, not on every request.
 sessions = Table(
     "sessions",
     metadata,
     Column("token_hash", String(64), primary_key=True),
+    Column("id", String(ID), nullable=False, unique=True),
     Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("device", String(100), nullable=False, server_default=""),
+    Column("address", String(64), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )

@@ -33,6 +33,8 @@ from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.earnings import earnings_summary
+from jiedan_cli.server.services.reauth import PasswordProof
+from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.totp import verify_step_up
 from jiedan_cli.server.services.users import record_user_change
 
@@ -46,8 +48,16 @@ UNDER_WAY = (
 
 
 def delete_account(
-    conn: Connection, actor: Actor, *, otp: str | None, now: datetime, address: str | None = None
+    conn: Connection,
+    actor: Actor,
+    proof: PasswordProof,
+    *,
+    otp: str | None,
+    now: datetime,
+    address: str | None = None,
 ) -> dict[str, Any]:
+    """Needs the password (`proof`) and, with 2FA on, a current code: not a token alone."""
+    proof.check(fetch_for_update(conn, users, actor.id, what="user"))
     verify_step_up(conn, actor, otp, now=now, address=address)
     me = actor.id
     mine = or_(orders.c.client_id == me, orders.c.freelancer_id == me)

@@ -85,6 +85,7 @@ def register(
     now: datetime,
     address: str,
     session_ttl_days: int = DEFAULT_SESSION_DAYS,
+    device: str = "",
 ) -> dict[str, Any]:
     """A new marketplace account, signed in: {user, token}."""
     roles = ROLES_FOR_CHOICE.get(role)
@@ -92,7 +93,9 @@ def register(
         raise InvalidInput("role: must be freelancer, client or both", field="role")
     user = _create_user(conn, email=email, name=name, password=password, roles=roles, now=now)
     audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)
-    token = open_session(conn, user["id"], now=now, ttl_days=session_ttl_days)
+    token = open_session(
+        conn, user["id"], now=now, ttl_days=session_ttl_days, device=device, address=address
+    )
     return {"user": user, "token": token}
 
 
@@ -195,13 +198,27 @@ def _create_user(
 # ---- sessions -----------------------------------------------------------------------------
 
 
-def open_session(conn: Connection, user_id: str, *, now: datetime, ttl_days: int) -> str:
+def open_session(
+    conn: Connection,
+    user_id: str,
+    *,
+    now: datetime,
+    ttl_days: int,
+    device: str = "",
+    address: str = "",
+) -> str:
+    """A new session's token; `device` (the client's own name for itself) and `address` are
+    shown to the owner in `GET /v1/auth/sessions`."""
     token = secrets.token_urlsafe(32)
     conn.execute(
         insert(sessions).values(
             token_hash=hash_token(token),
+            id=new_id(),
             user_id=user_id,
+            device=device[:100],
+            address=address[:64],
             created_at=now,
+            last_seen_at=now,
             expires_at=now + timedelta(days=ttl_days),
         )
     )
@@ -230,6 +247,7 @@ def sign_in(
     now: datetime,
     address: str,
     session_ttl_days: int = DEFAULT_SESSION_DAYS,
+    device: str = "",
 ) -> dict[str, Any]:
     """{user, token}, or Unauthenticated / TooManyAttempts, audited as login.failed. The
     attempt is recorded (as a failure) before it is checked, each step in a transaction of
@@ -259,6 +277,7 @@ def sign_in(
                 now=now,
                 address=address,
                 session_ttl_days=session_ttl_days,
+                device=device,
             )
     except (Unauthenticated, TooManyAttempts) as failure:
         with db.write() as conn:
@@ -277,6 +296,7 @@ def _signed_in(
     now: datetime,
     address: str,
     session_ttl_days: int,
+    device: str = "",
 ) -> dict[str, Any]:
     """The session of a user whose password matched `verified_hash`, unless the account
     changed meanwhile (another password, closed) or its second factor is missing."""
@@ -293,7 +313,9 @@ def _signed_in(
         )
     login_throttle.mark_success(conn, attempt)
     audit(conn, "login.ok", now=now, actor_id=row.id, address=address)
-    token = open_session(conn, row.id, now=now, ttl_days=session_ttl_days)
+    token = open_session(
+        conn, row.id, now=now, ttl_days=session_ttl_days, device=device, address=address
+    )
     return {"user": user_view(row), "token": token}
 
 

@@ -95,8 +95,12 @@ AUTH_CHANNEL = "jiedan_auth"
 TOKEN_CACHE_SECONDS = 10.0
 TOKEN_CACHE_MAX = 10_000
 
+# A session's last_seen_at moving alone (services/sessions.note_seen) changes no actor: it
+# empties no cache and sends no NOTIFY, or every few minutes of each session would.
 _AUTH_WRITE = re.compile(
-    r'\s*(?:UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(?:users|sessions)"?(?:\s|$)', re.IGNORECASE
+    r'\s*(?:UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(?:users|sessions)"?(?:\s|$)'
+    r'(?!SET\s+"?last_seen_at"?\s*=\s*\S+\s+WHERE\s)',
+    re.IGNORECASE,
 )
 _generation = itertools.count(1)
 _current = [0]  # the generation cached entries must carry to be used

@@ -24,6 +24,7 @@ from jiedan_cli.server.db.tables import users
 from jiedan_cli.server.services import login_throttle
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
+from jiedan_cli.server.services.reauth import PasswordProof
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.secrets_box import box_for
 from jiedan_cli.server.services.users import record_user_change
@@ -157,9 +158,13 @@ def recording_otp_failures(
 # ---- turning 2FA on and off ---------------------------------------------------------------
 
 
-def enable_2fa(conn: Connection, actor: Actor, *, now: datetime) -> dict[str, str]:
-    """A new secret, pending until a code from it is confirmed."""
+def enable_2fa(
+    conn: Connection, actor: Actor, proof: PasswordProof, *, now: datetime
+) -> dict[str, str]:
+    """A new secret, pending until a code from it is confirmed. Needs the password (`proof`):
+    with a token alone, 2FA turned on by someone else would lock the owner out."""
     row = fetch_for_update(conn, users, actor.id, what="user")
+    proof.check(row)
     if row.totp_enabled:
         raise Conflict("two-factor authentication is already on; disable it first")
     secret = pyotp.random_base32()
