@@ -23,6 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_SECRETS = {
     "JIEDAN_SERVER_SECRET_KEY": "benchmark secret key",
     "JIEDAN_SERVER_SANDBOX_WEBHOOK_SECRET": "benchmark webhook secret",
+    # A benchmark's load is not rate limited: each process counts in its own memory, far
+    # below these limits (the limiter's cost is measured all the same).
+    "JIEDAN_SERVER_RATE_LIMIT_STORAGE": "memory://",
+    "JIEDAN_SERVER_RATE_LIMIT_USER_WRITES": "1000000/minute",
+    "JIEDAN_SERVER_RATE_LIMIT_ADDRESS_WRITES": "1000000/minute",
 }
 
 

@@ -85,6 +85,7 @@ def run(
         migrate=False if no_migrate else None,
         forwarded_allow_ips=forwarded_allow_ips,
     )
+    settings.fill_rate_limit_storage()
     if workers > 1 and settings.is_sqlite:
         raise InvalidInput(
             "--workers: SQLite serves from one process; use PostgreSQL for more workers"

@@ -17,6 +17,7 @@ from jiedan_cli.server.api.body_timeout import BodyTimeout
 from jiedan_cli.server.api.idempotency import IdempotencyKeys
 from jiedan_cli.server.api.limits import BodyLimit
 from jiedan_cli.server.api.orders import PageCache
+from jiedan_cli.server.api.rate_limits import WriteLimiter, WriteRateLimit
 from jiedan_cli.server.api.request_bodies import GzipRequests
 from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
@@ -32,6 +33,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     settings.fill_secrets()
+    settings.fill_rate_limit_storage()
     db = Database.from_settings(settings)
     register_key(db.engine, settings.secret_key, settings.old_secret_keys)
     if migrate and settings.migrate:
@@ -42,6 +44,7 @@ def create_app(
     listen_url = make_url(settings.listen_database_url or settings.database_url)
     auth_events = AuthEventListener(listen_url) if db.is_postgres else None
     tokens = TokenCache(auth_events.listening) if auth_events else TokenCache()
+    limiter = WriteLimiter(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -75,15 +78,17 @@ def create_app(
     app.state.jobs = jobs
     app.state.tokens = tokens
     app.state.order_pages = PageCache()
+    app.state.write_limiter = limiter
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    # Outermost last: the request id and access log (which so see every answer), the body's
-    # pace, the body limit, then gzip request bodies, then Idempotency-Key (which so
-    # fingerprints the decompressed body).
+    # Outermost last: the request id and access log (which so see every answer), the write
+    # rate limit (before a body is read), the body's pace, the body limit, then gzip
+    # request bodies, then Idempotency-Key (which so fingerprints the decompressed body).
     app.add_middleware(IdempotencyKeys)
     app.add_middleware(GzipRequests, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
+    app.add_middleware(WriteRateLimit, limiter=limiter, db=db, tokens=tokens, clock=app.state.clock)
     app.add_middleware(AccessLog, log_requests=settings.access_log)
     return app

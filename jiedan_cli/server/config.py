@@ -86,6 +86,21 @@ class Settings:
     new_account_days: int = NEW_ACCOUNT_DAYS
     new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
     push_max_ops: int = 500
+    # Messages one push may carry (each is a write another user reads).
+    push_max_messages: int = 100
+    # Writes (POST, PUT, PATCH, DELETE; a push counts its operations) per signed-in user,
+    # and per address for callers without a valid token (register, sign-in, webhooks), in
+    # the `limits` notation ("600/minute", "10/second;600/hour"). Counted in
+    # rate_limit_storage, which several processes must share: memory:// is one process's
+    # own (the default on SQLite, which serves from one); on PostgreSQL it must be set,
+    # e.g. redis://127.0.0.1:6379/0 (docs/decisions.md).
+    rate_limit_storage: str = ""
+    rate_limit_key_prefix: str = "jiedan"
+    rate_limit_user_writes: str = "600/minute"
+    rate_limit_address_writes: str = "60/minute"
+    # Refused payment notifications written to the audit log, per address (the rest are
+    # counted in /metrics only): a flood of forged webhooks must not fill the log.
+    rate_limit_refusal_audits: str = "10/hour"
     # PostgreSQL connections per process: pool_size kept open, up to max_overflow more at a
     # peak. Two processes of the defaults (2 × 20) stay well inside PostgreSQL's 100.
     db_pool_size: int = 10
@@ -146,6 +161,19 @@ class Settings:
                     " every server process must share it"
                 )
             setattr(self, name, _secret_file(_SECRET_FILES[name]))
+
+    def fill_rate_limit_storage(self) -> None:
+        """Where a serving process counts rate limits: memory:// on SQLite (one process);
+        on PostgreSQL it must be named, for every process must count the same."""
+        if self.rate_limit_storage:
+            return
+        if not self.is_sqlite:
+            raise MissingSecret(
+                f"{env_name('rate_limit_storage')} must be set on PostgreSQL (e.g."
+                " redis://127.0.0.1:6379/0): every server process must count the same"
+                " rate limits"
+            )
+        self.rate_limit_storage = "memory://"
 
     def environment(self) -> dict[str, str]:
         """These settings as the environment variables `from_env` reads back."""

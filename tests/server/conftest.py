@@ -57,6 +57,15 @@ class Server:
         return {**body["user"], "token": body["token"], "email": email}
 
 
+# The in-process servers count writes in memory (one process), high enough that no test but
+# those about rate limits (which set their own) meets them.
+UNLIMITED_WRITES = {
+    "rate_limit_storage": "memory://",
+    "rate_limit_user_writes": "1000000/minute",
+    "rate_limit_address_writes": "1000000/minute",
+}
+
+
 def make_server(database_url: str, **settings: Any) -> Server:
     clock = ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     config = Settings(
@@ -64,7 +73,7 @@ def make_server(database_url: str, **settings: Any) -> Server:
         secret_key="test-secret-key",
         sandbox_webhook_secret="test-webhook-secret",
         run_jobs=False,
-        **settings,
+        **{**UNLIMITED_WRITES, **settings},
     )
     app = create_app(config, clock=clock)
     return Server(app, TestClient(app, raise_server_exceptions=False), clock, config)

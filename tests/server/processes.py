@@ -21,11 +21,24 @@ import pytest
 from tests.conftest import PG_URL, pg_problem
 
 ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("JIEDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 METRICS_TOKEN = "multi-process-metrics-token"  # JIEDAN_SERVER_METRICS_TOKEN of these servers
 SHARED_SECRETS = {
     "JIEDAN_SERVER_SECRET_KEY": "multi-process-test-key",
     "JIEDAN_SERVER_SANDBOX_WEBHOOK_SECRET": "multi-process-test-webhook",
 }
+
+
+def rate_limits_of(database_url: str) -> dict[str, str]:
+    """The servers of one test count writes in the local Redis (as several processes must),
+    under keys of their own (the test's database name), with limits no test but those about
+    rate limits (which set their own) meets."""
+    return {
+        "JIEDAN_SERVER_RATE_LIMIT_STORAGE": REDIS_URL,
+        "JIEDAN_SERVER_RATE_LIMIT_KEY_PREFIX": database_url.rsplit("/", 1)[-1],
+        "JIEDAN_SERVER_RATE_LIMIT_USER_WRITES": "1000000/minute",
+        "JIEDAN_SERVER_RATE_LIMIT_ADDRESS_WRITES": "1000000/minute",
+    }
 
 
 def free_port() -> int:
@@ -135,6 +148,7 @@ def start_server(
         **SHARED_SECRETS,
         "JIEDAN_SERVER_METRICS_TOKEN": METRICS_TOKEN,
         "JIEDAN_HOME": str(log_dir / f"home-{port}"),
+        **rate_limits_of(database_url),
     }
     environment.update(env or {})
     command = [sys.executable, "-m", "jiedan_cli", "server", "run", "--port", str(port)]

@@ -45,6 +45,7 @@ def server_with(url: str, secret_key: str, old_secret_keys: str = "") -> Iterato
         old_secret_keys=old_secret_keys,
         sandbox_webhook_secret="test-webhook-secret",
         run_jobs=False,
+        rate_limit_storage="memory://",
     )
     clock = ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     app = create_app(settings, clock=clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.domain.order_rules import MESSAGE_TEXT_MAX
@@ -68,7 +68,18 @@ def send_message(
     response_model=list[MessageOut],
     responses={**UNAUTHORIZED, **NOT_FOUND},
 )
-def list_messages(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
-    """The client: every thread of the order. A freelancer: their own thread."""
+def list_messages(
+    order_id: str,
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    limit: int = Query(default=100, ge=1, le=messages.MESSAGES_PAGE_MAX),
+    after: str | None = Query(default=None, max_length=36, description="a page's X-Next-Cursor"),
+) -> list[dict[str, Any]]:
+    """The client: every thread of the order. A freelancer: their own thread. Oldest first,
+    a page at a time: when more may follow, the `X-Next-Cursor` header is the `after` of the
+    next page."""
     with ctx.db.read() as conn:
-        return messages.list_messages(conn, ctx.user, order_id)
+        page = messages.list_messages(conn, ctx.user, order_id, limit=limit, after=after)
+    if len(page) == limit:
+        response.headers["X-Next-Cursor"] = page[-1]["id"]
+    return page

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from jiedan_cli.server.api.problems import problem
+from jiedan_cli.server.api.rate_limits import WriteLimiter, address
 from jiedan_cli.server.payments.sandbox import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -57,9 +58,28 @@ async def sandbox_notify(request: Request) -> Any:
             now=state.clock(),
         )
     except BadSignature as exc:
+        await _audit_refusal(request, exc)
         return _refused(401, "Bad signature", str(exc), "bad_signature")
     except BadNotification as exc:
+        await _audit_refusal(request, exc)
         return _refused(400, "Bad notification", str(exc), "bad_notification")
+
+
+async def _audit_refusal(request: Request, exc: Exception) -> None:
+    """A refused notification is an audit line — the first few from an address in a while
+    (JIEDAN_SERVER_RATE_LIMIT_REFUSAL_AUDITS), the rest only counted in the access log."""
+    state = request.app.state
+    limiter: WriteLimiter = state.write_limiter
+    who = f"refusal-audit:{address(request.scope)}"
+    if await limiter.charge(limiter.refusal_audits, who) is not None:
+        return
+    await run_in_threadpool(
+        funding.record_refused_notification,
+        state.db,
+        reason=str(exc),
+        address=address(request.scope),
+        now=state.clock(),
+    )
 
 
 def _refused(status: int, title: str, detail: str, code: str) -> JSONResponse:

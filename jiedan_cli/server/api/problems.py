@@ -190,6 +190,8 @@ def document_problems(document: dict[str, Any]) -> None:
                 responses.setdefault("401", {"description": "Not signed in, or a bad token"})
             if method in ("post", "put", "patch"):
                 responses.setdefault("413", {"description": "The request body is too large"})
+            if method in ("post", "put", "patch", "delete"):  # api/rate_limits.py
+                responses.setdefault("429", {"description": "Too many writes: see Retry-After"})
             if method == "post":  # api/idempotency.py
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
                 responses.setdefault("409", {"description": "Idempotency-Key: still running"})

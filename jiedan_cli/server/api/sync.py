@@ -9,11 +9,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from jiedan_cli.domain.errors import TemporaryFailure
 from jiedan_cli.server import metrics
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.problems import problem
+from jiedan_cli.server.api.rate_limits import WriteLimiter, refused
 from jiedan_cli.server.services.fields import Whole
 from jiedan_cli.server.services.sync_pull import (
     PULL_LIMIT_DEFAULT,
@@ -92,18 +94,31 @@ class PullResponse(BaseModel):
     responses={
         401: PROBLEM,
         404: {**PROBLEM, "description": "the client_id belongs to another user"},
-        413: {**PROBLEM, "description": "too many operations or bytes: send fewer"},
+        413: {**PROBLEM, "description": "too many operations, messages or bytes: send fewer"},
+        429: {**PROBLEM, "description": "too many operations lately: retry after Retry-After"},
         422: PROBLEM,
         503: {**PROBLEM, "description": "busy: retry after Retry-After seconds"},
     },
 )
-def push(body: PushRequest, ctx: Ctx = Depends(authed_ctx)) -> Any:
-    """Apply queued operations in order; each is answered once and for all."""
-    cap = ctx.settings.push_max_ops
+async def push(body: PushRequest, ctx: Ctx = Depends(authed_ctx)) -> Any:
+    """Apply queued operations in order; each is answered once and for all. A push is
+    charged one write per operation (JIEDAN_SERVER_RATE_LIMIT_USER_WRITES)."""
+    cap, messages = ctx.settings.push_max_ops, ctx.settings.push_max_messages
     if len(body.ops) > cap:
         return problem(
             413, "Too many operations", f"at most {cap} operations per push", "too_large"
         )
+    if sum(op.intent == "send_message" for op in body.ops) > messages:
+        detail = f"at most {messages} messages per push"
+        return problem(413, "Too many messages", detail, "too_large")
+    limiter: WriteLimiter = ctx.request.app.state.write_limiter
+    wait = await limiter.charge(limiter.per_user, f"user:{ctx.user.id}", cost=len(body.ops))
+    if wait is not None:
+        return refused(wait, limiter.per_user, "account")
+    return await run_in_threadpool(_push, body, ctx)
+
+
+def _push(body: PushRequest, ctx: Ctx) -> Any:
     ops = [PushedOp(op.seq, str(op.op_id), op.intent, op.args) for op in body.ops]
     outcome = push_ops(ctx.db, ctx.user, body.client_id, ops, now=ctx.now(), settings=ctx.settings)
     for result in outcome["results"]:

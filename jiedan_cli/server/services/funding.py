@@ -32,8 +32,6 @@ from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import milestones, orders, payment_events, payment_intents
 from jiedan_cli.server.payments.base import provider_named
 from jiedan_cli.server.payments.sandbox import (
-    BadNotification,
-    BadSignature,
     Notification,
     notification_for,
     verify_notification,
@@ -165,15 +163,17 @@ def receive_sandbox_notification(
     now: datetime,
 ) -> dict[str, Any]:
     """Verify a notification (BadSignature / BadNotification from payments.sandbox), then
-    credit escrow once per intent in one transaction. A replayed event is a no-op."""
-    try:
-        note = verify_notification(settings.sandbox_webhook_secret, body, signature, timestamp, now)
-    except (BadSignature, BadNotification) as exc:
-        with db.write() as conn:  # kept: the refusal itself is worth a line in the audit log
-            audit(conn, "payment.notification_refused", now=now, reason=str(exc))
-        raise
+    credit escrow once per intent in one transaction. A replayed event is a no-op. A refusal
+    writes nothing: the caller decides whether it is worth an audit line
+    (`record_refused_notification`), so a flood of forged ones cannot fill the log."""
+    note = verify_notification(settings.sandbox_webhook_secret, body, signature, timestamp, now)
     with db.write() as conn:
         return credit_payment(conn, note, now=now)
+
+
+def record_refused_notification(db: Database, *, reason: str, address: str, now: datetime) -> None:
+    with db.write() as conn:
+        audit(conn, "payment.notification_refused", now=now, address=address, reason=reason)
 
 
 def credit_payment(conn: Connection, note: Notification, *, now: datetime) -> dict[str, Any]:
