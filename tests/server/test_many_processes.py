@@ -87,3 +87,46 @@ def test_a_token_ended_on_one_process_is_refused_by_another_within_a_second(
             time.sleep(0.02)
         assert refused_after is not None, "the token still worked on the other process after 5 s"
         assert refused_after < 1.0, f"refused only after {refused_after:.2f} s"
+
+
+def revoke_by_id(one: ServerProcess, user: dict[str, Any]) -> httpx.Response:
+    listed = httpx.get(f"{one.base}/v1/auth/sessions", headers=bearer(user)).json()
+    phone = next(s["id"] for s in listed if not s["current"])
+    return httpx.delete(f"{one.base}/v1/auth/sessions/{phone}", headers=bearer(user))
+
+
+def revoke_others(one: ServerProcess, user: dict[str, Any]) -> httpx.Response:
+    return httpx.post(f"{one.base}/v1/auth/sessions/revoke-others", headers=bearer(user))
+
+
+def change_password(one: ServerProcess, user: dict[str, Any]) -> httpx.Response:
+    body = {"current_password": PASSWORD, "new_password": "a new password 77"}
+    return httpx.post(f"{one.base}/v1/auth/password", headers=bearer(user), json=body)
+
+
+@pytest.mark.parametrize(
+    "move", [revoke_by_id, revoke_others, change_password], ids=["one", "others", "password"]
+)
+def test_a_session_revoked_on_one_process_is_refused_by_another_within_a_second(
+    tmp_path: Path, move: Any
+) -> None:
+    """Session control (issue #9, item 2) takes the logout's path: the other process's token
+    cache hears of it. The revoking session itself keeps working."""
+    with throwaway_database() as url, running_servers(url, tmp_path, 2) as (one, other):
+        user = register(one, "revoked@example.com")
+        login = {"email": user["email"], "password": PASSWORD, "device": "phone"}
+        phone = {"token": httpx.post(f"{one.base}/v1/auth/login", json=login).json()["token"]}
+        for _ in range(3):  # the other process has the phone's token in its cache
+            assert httpx.get(f"{other.base}/v1/me", headers=bearer(phone)).status_code == 200
+        done = move(one, user)
+        assert done.status_code < 300, done.text
+        refused_after = None
+        started = time.monotonic()
+        while time.monotonic() - started < 5:
+            if httpx.get(f"{other.base}/v1/me", headers=bearer(phone)).status_code == 401:
+                refused_after = time.monotonic() - started
+                break
+            time.sleep(0.02)
+        assert refused_after is not None, "the session still worked on the other process after 5 s"
+        assert refused_after < 1.0, f"refused only after {refused_after:.2f} s"
+        assert httpx.get(f"{other.base}/v1/me", headers=bearer(user)).status_code == 200
