@@ -132,6 +132,7 @@ def count_statements(args: argparse.Namespace, database_url: str) -> dict[str, A
         sandbox_webhook_secret="profile webhook secret",
         run_jobs=False,
         access_log=False,
+        registrations_per_address_hour=0,
     )
     app = create_app(settings)
     found: dict[str, Any] = {"database": "postgresql" if is_postgres(database_url) else "sqlite"}

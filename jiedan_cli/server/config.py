@@ -85,6 +85,8 @@ class Settings:
     # An account younger than this, or unverified, withdraws at most the second in 24 hours.
     new_account_days: int = NEW_ACCOUNT_DAYS
     new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
+    # Registrations (or tries) from one address in a sliding hour; 0 turns the cap off.
+    registrations_per_address_hour: int = 20
     push_max_ops: int = 500
     # Messages one push may carry (each is a write another user reads).
     push_max_messages: int = 100

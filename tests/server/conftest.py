@@ -73,7 +73,8 @@ def make_server(database_url: str, **settings: Any) -> Server:
         secret_key="test-secret-key",
         sandbox_webhook_secret="test-webhook-secret",
         run_jobs=False,
-        **{**UNLIMITED_WRITES, **settings},
+        # every account from testclient
+        **{"registrations_per_address_hour": 0, **UNLIMITED_WRITES, **settings},
     )
     app = create_app(config, clock=clock)
     return Server(app, TestClient(app, raise_server_exceptions=False), clock, config)

@@ -147,6 +147,8 @@ def start_server(
         **os.environ,
         **SHARED_SECRETS,
         "JIEDAN_SERVER_METRICS_TOKEN": METRICS_TOKEN,
+        # Every test account registers from 127.0.0.1.
+        "JIEDAN_SERVER_REGISTRATIONS_PER_ADDRESS_HOUR": "0",
         "JIEDAN_HOME": str(log_dir / f"home-{port}"),
         **rate_limits_of(database_url),
     }

@@ -193,7 +193,7 @@ def test_five_failures_then_growing_required_waits(sqlite_server: Server) -> Non
         sqlite_server.clock.advance(seconds=waits[-1])
         # Having waited as told, the next attempt is heard (and fails on the password).
         assert login(sqlite_server, user["email"], "wrong password").status_code == 401
-    assert waits == [2, 8, 32, 60, 60, 60, 60, 60]
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
 
 
 def test_waiting_as_told_lets_the_right_password_in(sqlite_server: Server) -> None:
@@ -206,27 +206,13 @@ def test_waiting_as_told_lets_the_right_password_in(sqlite_server: Server) -> No
 
 
 def test_the_address_is_throttled_across_accounts(sqlite_server: Server) -> None:
-    for n in range(5):
+    for n in range(20):
         assert login(sqlite_server, f"guess{n}@example.com", "password1").status_code == 401
     victim = sqlite_server.register()
     assert login(sqlite_server, victim["email"], "password1").status_code == 429
 
 
-def test_the_101st_failure_within_an_hour_is_refused(sqlite_server: Server) -> None:
-    user = sqlite_server.register()
-    statuses = [
-        login(sqlite_server, user["email"], "wrong password").status_code for _ in range(100)
-    ]
-    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
-    sqlite_server.clock.advance(seconds=120)  # past any growing delay
-    capped = login(sqlite_server, user["email"])
-    wait = retry_after(capped)
-    assert 3000 < wait <= 3600 - 120
-    sqlite_server.clock.advance(seconds=wait)
-    assert login(sqlite_server, user["email"]).status_code == 200
-
-
-def test_every_attempt_is_recorded(server: Server) -> None:
+def test_a_success_takes_its_failures_with_it(server: Server) -> None:
     user = server.register()
     login(server, user["email"], "wrong password")
     login(server, user["email"])
@@ -234,7 +220,7 @@ def test_every_attempt_is_recorded(server: Server) -> None:
         rows = conn.execute(
             select(login_attempts.c.email, login_attempts.c.success).order_by(login_attempts.c.id)
         ).all()
-    assert [tuple(r) for r in rows] == [(user["email"], False), (user["email"], True)]
+    assert [tuple(r) for r in rows] == [(user["email"], True)]
 
 
 def test_success_clears_the_account_count(sqlite_server: Server) -> None:

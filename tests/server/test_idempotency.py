@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from jiedan_cli.server.api.idempotency import _fingerprint
-from jiedan_cli.server.db.tables import idempotency_keys, orders, users
+from jiedan_cli.server.db.tables import idempotency_keys, orders
 from jiedan_cli.server.services.actors import hash_token
 from tests.server.conftest import Server
 from tests.server.devices import Device, order_args
@@ -92,19 +92,6 @@ def test_keys_belong_to_the_caller(sqlite_server: Server) -> None:
     assert "idempotent-replayed" not in theirs.headers
     assert theirs.json()["client_id"] == second["id"]
     assert count(sqlite_server, orders) == 2
-
-
-def test_an_anonymous_retry_of_register_makes_one_account(sqlite_server: Server) -> None:
-    body = {"email": "retry@example.com", "name": "重试", "password": "correct horse 42"}
-    headers = {"Idempotency-Key": "register-once"}
-    first = sqlite_server.client.post("/v1/auth/register", json=body, headers=headers)
-    again = sqlite_server.client.post("/v1/auth/register", json=body, headers=headers)
-    assert first.status_code == again.status_code == 201
-    assert again.json() == first.json()
-    assert again.headers["idempotent-replayed"] == "true"
-    with sqlite_server.db.read() as conn:
-        emails = conn.execute(select(users.c.email)).scalars().all()
-    assert emails == ["retry@example.com"]
 
 
 def test_refusals_below_500_are_replayed_too(sqlite_server: Server) -> None:

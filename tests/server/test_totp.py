@@ -146,7 +146,8 @@ def test_login_with_2fa_needs_a_good_code(sqlite_server: Server) -> None:
         user,
         otp="123456" if code_now(sqlite_server, secret) != "123456" else "654321",
     )
-    assert (bad.status_code, bad.json()["code"]) == (401, "bad_otp")
+    # a wrong code answers as a wrong password does: it must not confirm the password
+    assert (bad.status_code, bad.json()["code"]) == (401, "bad_credentials")
     good = login(sqlite_server, user, otp=code_now(sqlite_server, secret))
     assert good.status_code == 200, good.text
     assert good.json()["user"]["totp_enabled"] is True
@@ -158,7 +159,7 @@ def test_a_code_is_accepted_once_only(sqlite_server: Server) -> None:
     code = code_now(sqlite_server, secret)
     assert login(sqlite_server, user, otp=code).status_code == 200
     replay = login(sqlite_server, user, otp=code)
-    assert (replay.status_code, replay.json()["code"]) == (401, "bad_otp")
+    assert (replay.status_code, replay.json()["code"]) == (401, "bad_credentials")
     # An older code (previous step, still inside the drift window) is refused as well.
     sqlite_server.clock.advance(seconds=30)
     older = login(sqlite_server, user, otp=code_now(sqlite_server, secret, offset_steps=-1))
@@ -172,7 +173,7 @@ def test_the_confirming_code_cannot_be_replayed_to_sign_in(sqlite_server: Server
     ).json()["secret"]
     code = code_now(sqlite_server, secret)
     sqlite_server.request("POST", "/v1/auth/2fa/confirm", user["token"], json={"otp": code})
-    assert login(sqlite_server, user, otp=code).json()["code"] == "bad_otp"
+    assert login(sqlite_server, user, otp=code).json()["code"] == "bad_credentials"
 
 
 def test_step_up_is_a_no_op_without_2fa(sqlite_server: Server) -> None:

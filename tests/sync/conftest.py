@@ -47,6 +47,7 @@ class LiveServer:
             secret_key="test-secret-key",
             sandbox_webhook_secret="test-webhook-secret",
             run_jobs=False,
+            registrations_per_address_hour=0,  # every test account registers from 127.0.0.1
         )
         self.app = create_app(self.settings)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

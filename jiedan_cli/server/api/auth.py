@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
+from jiedan_cli.server.api.idempotency import carries_secrets
 from jiedan_cli.server.services import accounts, reauth, totp
 from jiedan_cli.server.services.fields import Line
 from jiedan_cli.server.services.passwords import MAX_LENGTH, MIN_LENGTH
@@ -75,25 +76,33 @@ class TotpSecretOut(BaseModel):
     "/auth/register",
     status_code=201,
     response_model=SessionOut,
-    responses={**INVALID, 409: {"description": "An account for that e-mail exists"}},
+    responses={
+        **INVALID,
+        **THROTTLED,
+        409: {"description": "An account for that e-mail exists"},
+    },
+    dependencies=[Depends(carries_secrets)],
 )
 def register(body: RegisterBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        return accounts.register(
-            conn,
-            email=body.email,
-            name=body.name,
-            password=body.password,
-            role=body.role,
-            now=ctx.now(),
-            address=ctx.address,
-            session_ttl_days=ctx.settings.session_ttl_days,
-            device=body.device,
-        )
+    return accounts.register(
+        ctx.db,
+        email=body.email,
+        name=body.name,
+        password=body.password,
+        role=body.role,
+        now=ctx.now(),
+        address=ctx.address,
+        session_ttl_days=ctx.settings.session_ttl_days,
+        device=body.device,
+        per_address_hour=ctx.settings.registrations_per_address_hour,
+    )
 
 
 @router.post(
-    "/auth/login", response_model=SessionOut, responses={**UNAUTHORIZED, **INVALID, **THROTTLED}
+    "/auth/login",
+    response_model=SessionOut,
+    responses={**UNAUTHORIZED, **INVALID, **THROTTLED},
+    dependencies=[Depends(carries_secrets)],
 )
 def login(body: LoginBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
     return accounts.sign_in(
@@ -163,6 +172,7 @@ def export_account(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     "/auth/2fa/enable",
     response_model=TotpSecretOut,
     responses={**UNAUTHORIZED, **CONFLICT, **INVALID, **THROTTLED},
+    dependencies=[Depends(carries_secrets)],
 )
 def enable_2fa(body: PasswordBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, str]:
     """A new secret, pending until confirmed; needs the password (not a token alone)."""

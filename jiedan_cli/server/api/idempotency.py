@@ -8,6 +8,12 @@ same key and the same request gets that stored response again, marked
 `idempotency_key_in_flight`). Responses of 5xx and 429 are not stored (they ask for a retry),
 so the key is released for it. The caller is the bearer token's hash, or "anonymous".
 
+The answer is held back until what a retry is to get is committed: a crash between the two
+cannot make a retry run the request again. Answers that hold a secret (routes with the
+`carries_secrets` dependency: `Cache-Control: no-store`) are never stored — a session token
+or 2FA seed would lie in the table in plaintext; a retry with their key gets 409
+`idempotency_answer_not_kept`.
+
 A pure ASGI middleware: requests without the header pass straight through."""
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jiedan_cli.domain.errors import TemporaryFailure
@@ -98,30 +105,67 @@ class IdempotencyKeys:
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, db: Database, caller: str, key: str
     ) -> None:
-        started: dict[str, Any] = {}
-        chunks: list[bytes] = []
+        """Run the request with its answer held back; the answer goes out only once what a
+        retry is to get is committed (or the claim released), so a crash in between leaves a
+        retry the stored answer, never a second run."""
+        answer: list[Message] = []
 
-        async def recording(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                started.update(status=message["status"], headers=list(message.get("headers", [])))
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
+        async def holding(message: Message) -> None:
+            answer.append(message)
 
         try:
-            await self.app(scope, receive, recording)
+            await self.app(scope, receive, holding)
         except BaseException:
             await run_in_threadpool(_release, db, caller, key)
             raise
-        status = started.get("status", 500)
+        start = next((m for m in answer if m["type"] == "http.response.start"), None)
+        status = start["status"] if start else 500
+        headers = list(start.get("headers", [])) if start else []
         try:
             if status >= 500 or status == 429:
                 await run_in_threadpool(_release, db, caller, key)
+            elif _holds_secrets(headers):
+                kept = await _not_kept_answer()
+                await run_in_threadpool(_store, db, caller, key, *kept)
             else:
-                stored = (status, started["headers"], b"".join(chunks))
-                await run_in_threadpool(_store, db, caller, key, *stored)
-        except Exception:  # the answer has gone out; a stuck claim expires by itself
+                body = b"".join(m.get("body", b"") for m in answer if m is not start)
+                await run_in_threadpool(_store, db, caller, key, status, headers, body)
+        except Exception:  # the work is done: answer anyway; a stuck claim expires by itself
             log.exception("could not record the outcome of Idempotency-Key %r", key)
+        for message in answer:
+            await send(message)
+
+
+# ---- answers that carry secrets -----------------------------------------------------------
+
+
+def carries_secrets(response: Response) -> None:
+    """A route dependency for answers that hold a secret (a session token, a 2FA seed): they
+    are marked `Cache-Control: no-store` (RFC 6749 §5.1), and this middleware keeps none of
+    them — a retry with the key gets `idempotency_answer_not_kept` instead."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+def _holds_secrets(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(
+        name.lower() == b"cache-control" and b"no-store" in value.lower() for name, value in headers
+    )
+
+
+async def _not_kept_answer() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """What a retry of an answer that held a secret gets: a problem, never the secret."""
+    sent: list[Message] = []
+
+    async def keep(message: Message) -> None:
+        sent.append(message)
+
+    detail = (
+        "the answer to this request held a secret and is not kept; it was answered once."
+        " Send the request again with a new Idempotency-Key (or none)"
+    )
+    await send_problem(keep, 409, "Answer not kept", detail, "idempotency_answer_not_kept")
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    return 409, list(sent[0]["headers"]), body
 
 
 # ---- the request's identity ---------------------------------------------------------------

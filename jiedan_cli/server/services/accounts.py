@@ -6,7 +6,6 @@ it is checked, in a transaction of its own (`sign_in`, login_throttle)."""
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from jiedan_cli.domain.emails import check_email, normalise_email
 from jiedan_cli.domain.errors import (
     Conflict,
     InvalidInput,
@@ -38,31 +38,25 @@ ROLES_FOR_CHOICE = {
     "client": ("client",),
     "both": ("client", "freelancer"),
 }
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 BAD_CREDENTIALS = "the e-mail or password is wrong"
+# When a code was sent: the same words whichever of the three was wrong, so that an attacker
+# without the code cannot learn whether the password was right (issue 9).
+BAD_CREDENTIALS_WITH_CODE = "the e-mail, password or one-time code is wrong"
+OTP_REQUIRED = "this account needs a one-time code from your authenticator with the password"
 
 # Fixed names other code calls; they live beside the things they serve.
 verify_step_up = totp.verify_step_up
 __all__ = [
+    "check_email",
     "create_staff",
     "logout",
+    "normalise_email",
     "register",
     "sign_in",
     "user_row",
     "user_view",
     "verify_step_up",
 ]
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def check_email(email: str) -> str:
-    email = normalise_email(email)
-    if len(email) > 254 or not _EMAIL.match(email):
-        raise InvalidInput(f"email: {email!r} is not an e-mail address", field="email")
-    return email
 
 
 def check_name(name: str) -> str:
@@ -76,7 +70,7 @@ def check_name(name: str) -> str:
 
 
 def register(
-    conn: Connection,
+    db: Database,
     *,
     email: str,
     name: str,
@@ -86,11 +80,53 @@ def register(
     address: str,
     session_ttl_days: int = DEFAULT_SESSION_DAYS,
     device: str = "",
+    per_address_hour: int = 0,
 ) -> dict[str, Any]:
-    """A new marketplace account, signed in: {user, token}."""
+    """A new marketplace account, signed in: {user, token}. With `per_address_hour`, each
+    registration is counted against the address first (login_throttle), like a sign-in; an
+    e-mail already taken stays counted as a failed attempt (it tells the caller the account
+    exists), a refused or malformed one is taken back."""
     roles = ROLES_FOR_CHOICE.get(role)
     if roles is None:
         raise InvalidInput("role: must be freelancer, client or both", field="role")
+    if per_address_hour <= 0:
+        with db.write() as conn:
+            return _registered(
+                conn, email, name, password, roles, now, address, session_ttl_days, device
+            )
+    key = login_throttle.REGISTRATION_KEY
+    attempt = login_throttle.open_attempt(db, email=key, address=address, now=now)
+    try:
+        with db.read() as conn:
+            login_throttle.check_registration(
+                conn, address=address, per_hour=per_address_hour, now=now, attempt_id=attempt
+            )
+        with db.write() as conn:
+            done = _registered(
+                conn, email, name, password, roles, now, address, session_ttl_days, device
+            )
+            login_throttle.mark_passed(conn, attempt)
+            return done
+    except Conflict as exc:
+        if exc.code != "email_taken":
+            login_throttle.forget(db, attempt)
+        raise
+    except BaseException:
+        login_throttle.forget(db, attempt)
+        raise
+
+
+def _registered(
+    conn: Connection,
+    email: str,
+    name: str,
+    password: str,
+    roles: tuple[str, ...],
+    now: datetime,
+    address: str,
+    session_ttl_days: int,
+    device: str,
+) -> dict[str, Any]:
     user = _create_user(conn, email=email, name=name, password=password, roles=roles, now=now)
     audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)
     token = open_session(
@@ -251,19 +287,32 @@ def sign_in(
 ) -> dict[str, Any]:
     """{user, token}, or Unauthenticated / TooManyAttempts, audited as login.failed. The
     attempt is recorded (as a failure) before it is checked, each step in a transaction of
-    its own, and the password verified between them (login_throttle)."""
+    its own, and the password verified between them (login_throttle); one the throttle
+    refuses is taken back. An account with 2FA asked without a code answers otp_required
+    before its password is looked at (nothing tried, nothing counted); with a code, a wrong
+    password and a wrong code answer alike."""
     email = normalise_email(email)
+    wrong = BAD_CREDENTIALS_WITH_CODE if otp else BAD_CREDENTIALS
     attempt = login_throttle.open_attempt(db, email=email, address=address, now=now)
     try:
         with db.read() as conn:
-            login_throttle.check_allowed(
+            login_throttle.check_sign_in(
                 conn, email=email, address=address, now=now, attempt_id=attempt
             )
             row = conn.execute(select(users).where(users.c.email == email)).first()
+    except TooManyAttempts as refused:
+        login_throttle.forget(db, attempt)
+        with db.write() as conn:
+            _audit_failed_login(conn, email=email, address=address, reason=refused.code, now=now)
+        raise
+    if row is not None and row.totp_enabled and row.status == "active" and not otp:
+        login_throttle.forget(db, attempt)
+        raise Unauthenticated(OTP_REQUIRED, code="otp_required")
+    try:
         # With no account, a decoy hash is verified: a miss takes as long as a wrong password.
         matches = verify_password(row.password_hash if row else None, password)
         if row is None or not matches:
-            raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
+            raise Unauthenticated(wrong, code="bad_credentials")
         verified_hash: str = row.password_hash
         new_hash = hash_password(password) if needs_rehash(verified_hash) else None
         with db.write() as conn:
@@ -279,9 +328,11 @@ def sign_in(
                 session_ttl_days=session_ttl_days,
                 device=device,
             )
-    except (Unauthenticated, TooManyAttempts) as failure:
+    except Unauthenticated as failure:
         with db.write() as conn:
             _audit_failed_login(conn, email=email, address=address, reason=failure.code, now=now)
+        if failure.code in ("bad_otp", "otp_required"):  # the password was right: say no more
+            raise Unauthenticated(wrong, code="bad_credentials") from None
         raise
 
 
