@@ -25,3 +25,19 @@ def require_bid_changeable(bid_status: str, order_status: str) -> None:
             f"order is {order_status}; bids change only while it is open",
             code=f"order_{order_status}",
         )
+
+
+FAR_BELOW_SHARE = 0.5  # a bid under half the budget's lower end is "far below" it
+
+
+def budget_note(amount_fen: int, budget_min_fen: int, budget_max_fen: int) -> str | None:
+    """A word before a bid goes out (never a refusal: the freelancer decides): far below the
+    client's budget (it sells the work short and looks like bait) or above it."""
+    from jiedan_cli.domain.money import format_yuan
+
+    budget = f"¥{format_yuan(budget_min_fen)}–{format_yuan(budget_max_fen)}"
+    if amount_fen < budget_min_fen * FAR_BELOW_SHARE:
+        return f"¥{format_yuan(amount_fen)} is far below the client's budget ({budget})"
+    if amount_fen > budget_max_fen:
+        return f"¥{format_yuan(amount_fen)} is above the client's budget ({budget})"
+    return None

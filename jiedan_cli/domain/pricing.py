@@ -36,16 +36,44 @@ def _quantile(ordered: Sequence[int], q: float) -> int:
 
 
 def price_range(accepted: Sequence[tuple[str, int]], budget: tuple[int, int]) -> dict[str, int]:
-    """{low_fen, median_fen, high_fen, basis_count} from the accepted (client id, amount)
-    pairs — quartiles rounded by `round_hint` — or from the budget (its ends and middle,
-    exact, basis 0) when they come from fewer than ENOUGH_CLIENTS clients."""
+    """{low_fen, median_fen, high_fen, basis_count, market_*_fen} from the accepted (client
+    id, amount) pairs: the market's quartiles rounded by `round_hint` (`market_low_fen`, …),
+    and the range to bid in — those quartiles fitted into the client's budget, for a bid
+    outside it is one this client said they would not pay (or would find suspiciously low).
+    With amounts from fewer than ENOUGH_CLIENTS clients: the budget itself (its ends and
+    middle, exact, basis 0) and no market figures."""
+    low_budget, high_budget = budget
     if len({client for client, _ in accepted}) < ENOUGH_CLIENTS:
-        low, high = budget
-        return {"low_fen": low, "median_fen": (low + high) // 2, "high_fen": high, "basis_count": 0}
+        return {
+            "low_fen": low_budget,
+            "median_fen": (low_budget + high_budget) // 2,
+            "high_fen": high_budget,
+            "basis_count": 0,
+        }
     ordered = sorted(amount for _, amount in accepted)
+    market = [round_hint(_quantile(ordered, q)) for q in (0.25, 0.5, 0.75)]
+    low, median, high = (min(max(fen, low_budget), high_budget) for fen in market)
     return {
-        "low_fen": round_hint(_quantile(ordered, 0.25)),
-        "median_fen": round_hint(_quantile(ordered, 0.5)),
-        "high_fen": round_hint(_quantile(ordered, 0.75)),
+        "low_fen": low,
+        "median_fen": median,
+        "high_fen": high,
         "basis_count": len(ordered),
+        "market_low_fen": market[0],
+        "market_median_fen": market[1],
+        "market_high_fen": market[2],
     }
+
+
+def budget_fit(found: dict[str, int], budget: tuple[int, int]) -> str:
+    """How the market's range sits against the budget, in words for the explanation:
+    "" when inside it, else what fitting it into the budget did."""
+    if "market_low_fen" not in found:
+        return ""
+    low_budget, high_budget = budget
+    if found["market_high_fen"] < low_budget:
+        return "all below this client's budget, so the range is its lowest end"
+    if found["market_low_fen"] > high_budget:
+        return "all above this client's budget, so the range is its highest end"
+    if found["market_low_fen"] < low_budget or found["market_high_fen"] > high_budget:
+        return "cut to this client's budget"
+    return ""

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from jiedan_cli.domain.pricing import ENOUGH_CLIENTS, price_range, round_hint
+from jiedan_cli.domain.pricing import ENOUGH_CLIENTS, budget_fit, price_range, round_hint
 from tests.server.conftest import Server
 from tests.server.escrow_flow import act, deliver, ok
 from tests.server.market import award, place_bid, post_order
@@ -65,7 +65,32 @@ def pairs(*amounts: int) -> list[tuple[str, int]]:
 def test_the_range_is_rounded_quartiles_from_enough_clients_or_the_budget(
     accepted_by: list[tuple[str, int]], expected: tuple[int, int, int, int]
 ) -> None:
-    assert figures(price_range(accepted_by, (1_000, 2_000))) == expected
+    budget = (1_000, 2_000) if expected[3] == 0 else (1_000, 10_000_000)
+    assert figures(price_range(accepted_by, budget)) == expected
+
+
+MARKET = pairs(76_200, 100_000, 120_000, 150_000, 195_000)  # quartiles ¥1,000 ¥1,200 ¥1,500
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected", "fit"),
+    [
+        ((50_000, 300_000), (100_000, 120_000, 150_000), ""),
+        # reproduced by hand: ¥762–1,950 suggested on a ¥2,000–4,000 order
+        ((200_000, 400_000), (200_000, 200_000, 200_000), "all below this client's budget"),
+        ((20_000, 50_000), (50_000, 50_000, 50_000), "all above this client's budget"),
+        ((110_000, 400_000), (110_000, 120_000, 150_000), "cut to this client's budget"),
+    ],
+)
+def test_the_range_to_bid_in_is_fitted_into_the_clients_budget(
+    budget: tuple[int, int], expected: tuple[int, int, int], fit: str
+) -> None:
+    found = price_range(MARKET, budget)
+    assert figures(found)[:3] == expected
+    assert (found["market_low_fen"], found["market_high_fen"]) == (100_000, 150_000)
+    assert budget_fit(found, budget).startswith(fit) and bool(budget_fit(found, budget)) == bool(
+        fit
+    )
 
 
 @pytest.mark.parametrize(
@@ -125,12 +150,13 @@ def test_tagged_orders_count_when_enough_clients_share_a_tag(server: Server) -> 
         accepted(server, amount, category="design", tags=["海报"])
     accepted(server, 50_000, category="writing", tags=["logo"])  # another category
     client, freelancer = server.register("client"), server.register("freelancer")
-    order = post_order(server, client, category="design", tags=["logo", "品牌"])
+    wide = {"budget_min_fen": 10_000, "budget_max_fen": 400_000}  # the market fits inside
+    order = post_order(server, client, category="design", tags=["logo", "品牌"], **wide)
     hint = ok(suggest(server, freelancer, order["id"]))
     assert figures(hint) == (120_000, 140_000, 160_000, 5)
     assert "tagged logo/品牌" in hint["explanation"]
 
-    poster = post_order(server, client, category="design", tags=["插画"])  # no tag in common
+    poster = post_order(server, client, category="design", tags=["插画"], **wide)  # no tag shared
     wider = ok(suggest(server, freelancer, poster["id"]))
     # 100000 … 180000, 300000, 320000: quartiles 130000, 160000, 240000
     assert figures(wider) == (130_000, 160_000, 240_000, 7)

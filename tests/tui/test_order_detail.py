@@ -79,6 +79,31 @@ async def test_a_bad_amount_is_explained_beside_the_field_and_nothing_is_saved(
     assert queued(market_db) == []
 
 
+async def test_an_amount_far_below_the_budget_gets_a_word_but_is_not_refused(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    conn = open_db(market_db)
+    order = get_order(conn, "o12")
+    conn.close()
+    assert order is not None
+    inside = order["budget_min_fen"] // 100 + 1  # yuan, just inside the budget
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        detail = await open_order(app, pilot, "o12")
+        await wait_for(pilot, lambda: detail.query(BidForm))
+        note = detail.query_one("#bid-amount-note", FieldError)
+        fill(detail, **{"bid-amount": "1", "bid-days": "3"})
+        await wait_for(pilot, lambda: note.message, what="the note under the amount")
+        assert note.message.startswith("¥1.00 is far below the client's budget (¥")
+        fill(detail, **{"bid-amount": str(inside)})
+        await wait_for(pilot, lambda: not note.message, what="the note gone")
+        fill(detail, **{"bid-amount": "1"})
+        await wait_for(pilot, lambda: note.message)
+        detail.query_one("#bid-submit").press()  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: "⇡ pending" in screen_text(app), what="the bid placed")
+    assert queued(market_db) == ["place_bid"]
+
+
 async def test_a_bid_the_replica_knows_is_impossible_is_refused_offline(
     make_app: Callable[..., JiedanApp], market_db: Path
 ) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 
 from jiedan_cli.domain.categories import CATEGORIES
 from jiedan_cli.domain.money import CURRENCY, format_yuan
-from jiedan_cli.domain.pricing import ENOUGH_CLIENTS, price_range
+from jiedan_cli.domain.pricing import ENOUGH_CLIENTS, budget_fit, price_range
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.server.db.tables import bids, orders
 from jiedan_cli.server.services.actors import Actor
@@ -49,12 +49,15 @@ def suggest_bid(
     else:
         amounts = [(row.client_id, row.amount_fen) for row in accepted]
         basis = f"{label} orders"
-    found = price_range(amounts, (order.budget_min_fen, order.budget_max_fen))
+    budget = (order.budget_min_fen, order.budget_max_fen)
+    found = price_range(amounts, budget)
     if found["basis_count"]:
+        fit = budget_fit(found, budget)
         explanation = (
             f"from {found['basis_count']} completed {basis} in the last year (rounded): half"
-            f" were accepted between ¥{format_yuan(found['low_fen'])}"
-            f" and ¥{format_yuan(found['high_fen'])}"
+            f" were accepted between ¥{format_yuan(found['market_low_fen'])}"
+            f" and ¥{format_yuan(found['market_high_fen'])}"
+            + (f" — {fit} (¥{format_yuan(budget[0])}–{format_yuan(budget[1])})" if fit else "")
         )
     else:
         explanation = (

@@ -142,8 +142,12 @@ class OrderDetail(DashboardScreen):
         if works_on_it and order.get("status") == "in_progress":
             await self._place_form("deliver", None)
         elif order.get("status") == "open" and not mine_as_client:
+            low, high = order.get("budget_min_fen"), order.get("budget_max_fen")
             await self._place_form(
-                "bid", bid["id"] if live and bid else None, bid if live else None
+                "bid",
+                bid["id"] if live and bid else None,
+                bid if live else None,
+                (low, high) if low is not None and high is not None else None,
             )
         else:
             await self._place_form(None, None)
@@ -162,7 +166,11 @@ class OrderDetail(DashboardScreen):
         outcome.update(said or "")
 
     async def _place_form(
-        self, kind: str | None, bid_id: str | None, bid: dict[str, Any] | None = None
+        self,
+        kind: str | None,
+        bid_id: str | None,
+        bid: dict[str, Any] | None = None,
+        budget: tuple[int, int] | None = None,
     ) -> None:
         """Mount the form this order needs; keep the one shown (and what is typed in it)
         when it is still the right one."""
@@ -172,7 +180,7 @@ class OrderDetail(DashboardScreen):
         await self.query("BidForm, DeliverForm").remove()
         slot, body = self.query_one("#bid-form-slot"), self.query_one("#detail-main")
         if kind == "bid":
-            await body.mount(BidForm(bid, id="bid-form"), after=slot)
+            await body.mount(BidForm(bid, budget, id="bid-form"), after=slot)
         elif kind == "deliver":
             await body.mount(DeliverForm(id="deliver-form"), after=slot)
 

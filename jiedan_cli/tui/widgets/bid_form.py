@@ -13,9 +13,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label
 
+from jiedan_cli.domain.bidding import budget_note
 from jiedan_cli.domain.errors import InvalidInput
-from jiedan_cli.domain.money import format_yuan, parse_yuan
-from jiedan_cli.domain.order_rules import check_bid_terms
+from jiedan_cli.domain.money import format_yuan, parse_whole, parse_yuan
+from jiedan_cli.domain.order_rules import BID_DAYS_MAX, check_bid_terms
 from jiedan_cli.tui.formatting import shown
 from jiedan_cli.tui.widgets.field_error import FieldError
 
@@ -25,7 +26,8 @@ DOMAIN_FIELDS = {"amount_fen": "amount", "amount": "amount", "days": "days", "me
 
 
 class BidForm(Vertical):
-    """A new bid, or — given `bid` — a change to that bid."""
+    """A new bid, or — given `bid` — a change to that bid. Given the order's `budget`
+    (fen, low and high), an amount far below or above it gets a word under the field."""
 
     @dataclass
     class Submitted(Message):
@@ -34,9 +36,15 @@ class BidForm(Vertical):
         message: str
         bid_id: str | None  # None: a new bid
 
-    def __init__(self, bid: dict[str, Any] | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        bid: dict[str, Any] | None = None,
+        budget: tuple[int, int] | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self.bid = bid
+        self.budget = budget
 
     def compose(self) -> ComposeResult:
         bid = self.bid or {}
@@ -53,6 +61,7 @@ class BidForm(Vertical):
                 compact=True,
             )
         yield FieldError(id="bid-amount-error")
+        yield FieldError(id="bid-amount-note", classes="note")
         yield FieldError(id="bid-days-error")
         with Horizontal(classes="form-row"):
             yield Label("Note", classes="form-label")
@@ -85,10 +94,7 @@ class BidForm(Vertical):
         if name == "amount":
             return parse_yuan(self._value("amount"), field="amount")
         if name == "days":
-            text = self._value("days").strip()
-            if not text.isdigit():
-                raise InvalidInput("days: a whole number from 1 to 365", field="days")
-            return check_bid_terms(1, int(text), "")[1]
+            return parse_whole(self._value("days"), field="days", low=1, high=BID_DAYS_MAX)
         return check_bid_terms(1, 1, self._value("message"))[2]
 
     @on(Input.Changed)
@@ -101,11 +107,15 @@ class BidForm(Vertical):
             error.show("")  # nothing typed yet is not an error
             return
         try:
-            self._check(name)
+            value = self._check(name)
         except InvalidInput as exc:
             error.show(exc.message)
+            value = None
         else:
             error.show("")
+        if name == "amount":
+            note = budget_note(value, *self.budget) if value and self.budget else None
+            self.query_one("#bid-amount-note", FieldError).show(note or "")
 
     @on(Button.Pressed, "#bid-submit")
     @on(Input.Submitted)

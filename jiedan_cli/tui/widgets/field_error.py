@@ -1,4 +1,5 @@
-"""A line under a form field saying what is wrong with it; takes no room when all is well."""
+"""A line under a form field saying what is wrong with it (or, class "note", a word of
+warning that does not stop the form); takes no room when all is well."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from jiedan_cli.tui.formatting import shown
 
 
 class FieldError(Static):
-    def __init__(self, **options: Any) -> None:
-        super().__init__("", classes="error", **options)
+    def __init__(self, *, classes: str = "error", **options: Any) -> None:
+        super().__init__("", classes=classes, **options)
         self.display = False
         self.message = ""
 
