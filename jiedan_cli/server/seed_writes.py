@@ -4,6 +4,7 @@ draws the rows)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -128,9 +129,9 @@ def _change(
 def _changes(batch: Batch, now: datetime) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
     """The change-log entries of a batch with their audiences (empty: public), in the
     order the live flow would append them: orders, then bids, milestones and reviews."""
-    bidders: dict[str, list[str]] = {}
+    bidders: defaultdict[str, list[str]] = defaultdict(list)
     for b in batch.bids:
-        bidders.setdefault(b["order_id"], []).append(b["freelancer_id"])
+        bidders[b["order_id"]].append(b["freelancer_id"])
     entries: list[tuple[dict[str, Any], tuple[str, ...]]] = []
     for o in batch.orders:
         # Open orders are public; any other order only its parties see, and it is closed to
@@ -139,9 +140,9 @@ def _changes(batch: Batch, now: datetime) -> list[tuple[dict[str, Any], tuple[st
         if o["status"] == "open":
             entries.append((_change("order", o, order_view(row), now, public=True), ()))
             continue
-        readers = readers_of(o["client_id"], o["freelancer_id"], bidders.get(o["id"], []))
-        parties_, closed_to = readers
-        entries.append((_change("order", o, order_view(row), now, public=False), tuple(parties_)))
+        followers, closed_to = readers_of(o["client_id"], o["freelancer_id"], bidders[o["id"]])
+        followed = _change("order", o, order_view(row), now, public=False)
+        entries.append((followed, tuple(followers)))
         if closed_to:
             closed = _change("order", o, closed_view(row), now, public=False)
             entries.append((closed, tuple(closed_to)))

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
+from jiedan_cli.domain.contacts import masked
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.money import CURRENCY
@@ -189,6 +190,7 @@ def place_bid(
     """A new bid. `unverified_bids_per_day` is the configured limit (None: no limit)."""
     actor.require("freelancer")
     amount_fen, days, message = check_bid_terms(amount_fen, days, message)
+    message = masked(message)  # the client reads it before any award (domain/contacts.py)
     new = check_id(bid_id) if bid_id is not None else new_id()
     order = _open_for_bidding(conn, actor, order_id)
     # an id we made is new; one a client made (offline) may be a replay
@@ -246,6 +248,7 @@ def update_bid(
         bid.days if days is None else days,
         bid.message if message is None else message,
     )
+    message = masked(message)
     row = conn.execute(
         update(bids)
         .where(bids.c.id == bid_id)

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from jiedan_cli.domain.categories import check_category
+from jiedan_cli.domain.contacts import masked
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.money import CURRENCY
@@ -227,10 +228,10 @@ def _clean_fields(fields: dict[str, Any], *, today: date) -> dict[str, Any]:
     """Validate order fields (any subset of EDITABLE) into column values."""
     values: dict[str, Any] = {}
     for key, value in fields.items():
-        if key == "title":
-            values["title"] = check_title(value)
+        if key == "title":  # read by every freelancer before the award: contacts masked
+            values["title"] = masked(check_title(value))
         elif key == "description":
-            values["description"] = check_description(value)
+            values["description"] = masked(check_description(value))
         elif key == "category":
             values["category"] = check_category(value)
         elif key == "tags":
