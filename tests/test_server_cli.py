@@ -161,3 +161,49 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         InvalidInput, match="JIEDAN_SERVER_DB_POOL_SIZE: 'many' is not a whole number"
     ):
         Settings.from_env(secrets=False)
+
+
+def test_a_taken_port_is_refused_before_anything_is_written_or_announced(tmp_path: Path) -> None:
+    """Reproduced by hand: the URL was printed, the data dir written, then uvicorn failed."""
+    import socket
+
+    home = tmp_path / "home"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "JIEDAN_HOME": str(home)}
+        done = _run_server_briefly(["run", "--demo", "--port", str(port)], env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: --port: cannot listen on 127.0.0.1:{port} (Address already in use);"
+        " choose another --port"
+    ]
+    assert not home.exists()
+
+
+def test_demo_says_where_it_writes_and_when_it_does_not_seed(tmp_path: Path) -> None:
+    path = tmp_path / "used.db"
+    seed = ["server", "seed", "--orders", "5", "--clients", "2", "--freelancers", "3"]
+    url = f"sqlite:///{path}"
+    subprocess.run([*JIEDAN, *seed, "--database-url", url], check=True, capture_output=True)
+    process = subprocess.Popen(
+        [*JIEDAN, "server", "run", "--demo", "--port", str(free_port()), "--database-url", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "JIEDAN_SERVER_LOG_FORMAT": "text"},
+    )
+    said: list[str] = []
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            said.append(line)
+            if "jiedan server on http://" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text_said = "".join(said)
+    assert f"database: {url}" in text_said
+    assert "demo data NOT seeded: this database has accounts already" in text_said

@@ -78,6 +78,7 @@ def run(
     from jiedan_cli.server.metrics import prepare_metrics_dir
     from jiedan_cli.server.serving import APP_FACTORY, exit_zero_on_sigterm, uvicorn_options
 
+    _refuse_a_taken_port(host, port)  # before anything is written or announced
     settings = _settings(
         database_url,
         secrets=True,
@@ -93,6 +94,7 @@ def run(
     # What this process says before uvicorn starts goes to the same log, in the same format.
     logging.config.dictConfig(log_config(settings))
     say = logging.getLogger("jiedan.server").info
+    say("database: %s", _shown_url(settings.database_url))
     db = _database(settings)
     try:
         if settings.migrate:
@@ -103,6 +105,11 @@ def run(
             seeded = seed_demo(db)
             if seeded:
                 say("demo marketplace seeded: %s", seeded)
+            else:
+                say(
+                    "demo data NOT seeded: this database has accounts already (--demo seeds an"
+                    " empty one; give another --database-url for a fresh demo)"
+                )
     finally:
         db.dispose()
     # The workers read their settings from the environment; this process migrated already.
@@ -119,6 +126,35 @@ def run(
         workers=workers,
         **uvicorn_options(settings),
     )
+
+
+def _refuse_a_taken_port(host: str, port: int) -> None:
+    """A usage error (exit 2) when `host:port` cannot be listened on — said before the
+    server announces its address or touches the database."""
+    import socket
+
+    from jiedan_cli.domain.errors import InvalidInput
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InvalidInput(f"--host: cannot listen on {host!r} ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InvalidInput(
+                f"--port: cannot listen on {host}:{port} ({exc.strerror}); choose another --port"
+            ) from None
+
+
+def _shown_url(url: str) -> str:
+    """The database URL as it may be logged: no password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command()
