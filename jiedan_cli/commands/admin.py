@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, whole_number
+from jiedan_cli.commands.common import JsonOption, full_id_of, whole_number
 from jiedan_cli.render import Column, output
 
 app = typer.Typer(
@@ -50,7 +50,7 @@ def queue(as_json: JsonOption = False) -> None:
 def _review(user_id: str, verdict: str, as_json: bool) -> None:
     from jiedan_cli.sync.http import api_call
 
-    path = f"/v1/staff/verifications/{_segment(user_id)}/{verdict}"
+    path = f"/v1/staff/verifications/{_segment(full_id_of('user', user_id))}/{verdict}"
     output(api_call("POST", path), as_json=as_json, columns=VERIFICATION_COLUMNS)
 
 
@@ -83,7 +83,7 @@ def resolve(
     """Split the disputed escrow: PCT% to the freelancer, the rest back to the client."""
     from jiedan_cli.sync.http import api_call
 
-    path = f"/v1/staff/disputes/{_segment(order_id)}/resolve"
+    path = f"/v1/staff/disputes/{_segment(full_id_of('order', order_id))}/resolve"
     order: dict[str, Any] = api_call("POST", path, json={"to_freelancer_pct": to_freelancer})
     output(order, as_json=as_json, columns=ORDER_COLUMNS)
 

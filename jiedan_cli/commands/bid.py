@@ -18,6 +18,8 @@ from jiedan_cli.commands.common import (
     JsonOption,
     OfflineOption,
     current_user_id,
+    full_id,
+    full_id_of,
     optional_yuan,
     replica,
     run_action,
@@ -76,6 +78,7 @@ def create(
 
     amount_fen = yuan(amount, field="--amount")
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
         run_action(
             conn,
             lambda: actions.place_bid(
@@ -194,7 +197,9 @@ def _create_from_lines(lines: list[str], *, offline: bool, as_json: bool) -> int
 def _placing(conn: sqlite3.Connection, args: dict[str, Any]) -> Any:
     from jiedan_cli.store import actions
 
-    return lambda: actions.place_bid(conn, **args)
+    return lambda: actions.place_bid(
+        conn, **{**args, "order_id": full_id(conn, "order", args["order_id"])}
+    )
 
 
 def _require_signed_in(conn: sqlite3.Connection) -> None:
@@ -247,6 +252,7 @@ def update(
 
     amount_fen = optional_yuan(amount, field="--amount")
     with replica() as conn:
+        bid_id = full_id(conn, "bid", bid_id)
         run_action(
             conn,
             lambda: actions.update_bid(
@@ -265,6 +271,7 @@ def withdraw(bid_id: str, offline: OfflineOption = False, as_json: JsonOption = 
     from jiedan_cli.store import actions
 
     with replica() as conn:
+        bid_id = full_id(conn, "bid", bid_id)
         run_action(
             conn,
             lambda: actions.withdraw_bid(conn, bid_id),
@@ -287,6 +294,7 @@ def list_bids(
     from jiedan_cli.store.queries import list_bids as query_bids
 
     with replica() as conn:
+        order = None if order is None else full_id(conn, "order", order)
         found = _my_bids(conn, query_bids, order, status)
     show(found, as_json=as_json, columns=BID_COLUMNS)
 
@@ -321,6 +329,7 @@ def suggest(
     from jiedan_cli.render import output
     from jiedan_cli.sync.http import api_call
 
+    order_id = full_id_of("order", order_id)
     hint: dict[str, Any] = api_call("GET", f"/v1/orders/{quote(order_id, safe='')}/bid-suggestion")
     if as_json:
         output(hint, as_json=True)

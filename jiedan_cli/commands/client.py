@@ -19,6 +19,7 @@ from jiedan_cli.commands.common import (
     OfflineOption,
     current_user_id,
     finish,
+    full_id,
     perform,
     replica,
     require_found,
@@ -85,6 +86,7 @@ def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
     from jiedan_cli.store import queries
 
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
         order = require_found(queries.get_order(conn, order_id), f"no order {order_id}")
         if order.get("client_id") != current_user_id(conn):
             raise NotFound(f"no order {order_id} of yours")
@@ -126,7 +128,9 @@ def award(
     from jiedan_cli.store import actions
 
     _on_order(
-        lambda conn: actions.award(conn, order_id=order_id, bid_id=bid_id),
+        lambda conn: actions.award(
+            conn, order_id=full_id(conn, "order", order_id), bid_id=full_id(conn, "bid", bid_id)
+        ),
         offline=offline,
         as_json=as_json,
     )
@@ -137,7 +141,11 @@ def fund(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOption 
     """Pay the awarded amount into escrow (the sandbox provider by default)."""
     from jiedan_cli.store import actions
 
-    _on_order(lambda conn: actions.fund(conn, order_id=order_id), offline=offline, as_json=as_json)
+    _on_order(
+        lambda conn: actions.fund(conn, order_id=full_id(conn, "order", order_id)),
+        offline=offline,
+        as_json=as_json,
+    )
 
 
 @app.command()
@@ -146,7 +154,9 @@ def accept(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOptio
     from jiedan_cli.store import actions
 
     _on_order(
-        lambda conn: actions.accept(conn, order_id=order_id), offline=offline, as_json=as_json
+        lambda conn: actions.accept(conn, order_id=full_id(conn, "order", order_id)),
+        offline=offline,
+        as_json=as_json,
     )
 
 
@@ -161,7 +171,7 @@ def revise(
     from jiedan_cli.store import actions
 
     _on_order(
-        lambda conn: actions.revise(conn, order_id=order_id, note=note),
+        lambda conn: actions.revise(conn, order_id=full_id(conn, "order", order_id), note=note),
         offline=offline,
         as_json=as_json,
     )
@@ -173,5 +183,7 @@ def cancel(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOptio
     from jiedan_cli.store import actions
 
     _on_order(
-        lambda conn: actions.cancel(conn, order_id=order_id), offline=offline, as_json=as_json
+        lambda conn: actions.cancel(conn, order_id=full_id(conn, "order", order_id)),
+        offline=offline,
+        as_json=as_json,
     )

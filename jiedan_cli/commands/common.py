@@ -272,6 +272,20 @@ def replica() -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def full_id(conn: sqlite3.Connection, kind: str, given: str) -> str:
+    """The whole id a short one (a unique prefix of 6+ characters) stands for, by the local
+    replica (store/short_ids.py); an ambiguous prefix is exit 2 listing the candidates."""
+    from jiedan_cli.store.short_ids import full_id as resolve
+
+    return resolve(conn, kind, given)
+
+
+def full_id_of(kind: str, given: str) -> str:
+    """`full_id` for a command that does not otherwise open the replica (an online one)."""
+    with replica() as conn:
+        return full_id(conn, kind, given)
+
+
 def current_user_id(conn: sqlite3.Connection) -> str | None:
     from jiedan_cli.store.state import current_user_id as user_of_replica
 

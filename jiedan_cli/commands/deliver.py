@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, OfflineOption, replica, run_action
+from jiedan_cli.commands.common import JsonOption, OfflineOption, full_id, replica, run_action
 
 app = typer.Typer(help="Deliver the work of an order.", add_completion=False)
 
@@ -47,6 +47,7 @@ def deliver(
 
     files = [describe_file(path) for path in file or []]
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
         run_action(
             conn,
             lambda: actions.deliver(conn, order_id=order_id, note=note, files=files),

@@ -13,6 +13,7 @@ from jiedan_cli.commands.common import (
     JsonOption,
     OfflineOption,
     finish,
+    full_id,
     perform,
     replica,
 )
@@ -36,6 +37,7 @@ def open_dispute(
     from jiedan_cli.store import actions
 
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
         shown = perform(
             conn,
             lambda: actions.open_dispute(conn, order_id=order_id, reason=reason),

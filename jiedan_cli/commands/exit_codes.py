@@ -52,6 +52,8 @@ def run_cli(command: Any, argv: list[str]) -> NoReturn:
         from jiedan_cli.render import safe_text  # the message may quote the server
 
         print(f"error: {safe_text(exc.message)}", file=sys.stderr)
+        for line in getattr(exc, "details", ()):  # e.g. the ids an ambiguous prefix matches
+            print(f"  {safe_text(line)}", file=sys.stderr)
         sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
         sys.exit(130)

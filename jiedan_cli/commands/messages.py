@@ -14,6 +14,7 @@ from jiedan_cli.commands.common import (
     ColdGroup,
     JsonOption,
     OfflineOption,
+    full_id,
     replica,
     run_action,
     show,
@@ -39,6 +40,8 @@ def send(
     from jiedan_cli.store import actions
 
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
+        to = None if to is None else full_id(conn, "user", to)
         run_action(
             conn,
             lambda: actions.send_message(conn, order_id=order_id, text=text, to=to),
@@ -56,6 +59,7 @@ def list_messages(order_id: str, as_json: JsonOption = False) -> None:
     from jiedan_cli.store.queries import list_messages as query_messages
 
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
         found = query_messages(conn, order_id)
         if not found and get_order(conn, order_id) is None:
             raise NotFound(f"no order {order_id} in the local replica (run `jiedan sync`?)")

@@ -15,6 +15,7 @@ from jiedan_cli.commands.common import (
     ColdGroup,
     JsonOption,
     current_user_id,
+    full_id,
     lat_lon,
     optional_yuan,
     replica,
@@ -151,6 +152,7 @@ def show_order(order_id: str, as_json: JsonOption = False) -> None:
     from jiedan_cli.store.queries import get_order
 
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
         order = require_found(
             get_order(conn, order_id),
             f"no order {order_id} in the local replica (run `jiedan sync`?)",

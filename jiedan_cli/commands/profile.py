@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, current_user_id, lat_lon, replica, yuan
+from jiedan_cli.commands.common import (
+    JsonOption,
+    current_user_id,
+    full_id,
+    lat_lon,
+    replica,
+    yuan,
+)
 from jiedan_cli.domain.errors import InvalidInput, Unauthenticated
 from jiedan_cli.render import Column, output
 
@@ -67,7 +74,7 @@ def show_profile(
     """A profile: yours from the local replica, another user's from the server."""
     with replica() as conn:
         me = current_user_id(conn)
-    target = user_id or me
+        target = full_id(conn, "user", user_id) if user_id else me
     if target is None:
         raise Unauthenticated("not signed in: give a USER_ID, or run `jiedan auth login`")
     profile = _own_profile(target) if target == me else None

@@ -16,6 +16,7 @@ from jiedan_cli.commands.common import (
     JsonOption,
     OfflineOption,
     finish,
+    full_id,
     perform,
     replica,
     whole_number,
@@ -48,6 +49,7 @@ def review(
     from jiedan_cli.store import actions
 
     with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
         shown = perform(
             conn,
             lambda: actions.write_review(conn, order_id=order_id, stars=stars, text=text),
