@@ -4,12 +4,13 @@ balance is left, and with 2FA on only with a code."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from jiedan_cli.server.db.tables import orders, profiles, users
+from jiedan_cli.server.db.tables import change_log, orders, profiles, users
 from tests.server.conftest import Server
 from tests.server.escrow_flow import completed, funded, ok
 from tests.server.market import place_bid, post_order
@@ -75,3 +76,49 @@ def test_with_two_factor_on_closing_needs_a_code(server: Server) -> None:
     assert ok(close(server, user, otp=pyotp.TOTP(secret).at(server.clock.now)))["status"] == (
         "deleted"
     )
+
+
+def test_closing_scrubs_the_change_log_of_the_email_the_name_and_the_profile(
+    server: Server,
+) -> None:
+    """The attack: after `account delete` the old e-mail, name, bio and city were still in
+    change_log payloads (the user's own `user` and `profile` changes). Every payload is
+    grepped after closing an account that did a bit of everything."""
+    user = server.register("both", name="隐私测试员甲乙")
+    client = server.register("client")
+    profile = {"bio": "独立设计师，擅长品牌视觉", "city": "杭州西溪", "skills": ["品牌设计师甲"]}
+    ok(server.request("PATCH", "/v1/me/profile", user["token"], json=profile))
+    ok(
+        server.request(
+            "POST", "/v1/me/portfolio", user["token"], json={"title": "作品集甲乙丙", "url": None}
+        ),
+        201,
+    )
+    post_order(server, user)  # open: cancelled by the closing
+    client, _freelancer, order = completed(server, client=client, freelancer=user)
+    for author in (client, user):
+        ok(
+            server.request(
+                "POST", f"/v1/orders/{order['id']}/reviews", author["token"], json={"stars": 5}
+            ),
+            201,
+        )
+    available = ok(server.request("GET", "/v1/earnings/summary", user["token"]))["available_fen"]
+    withdraw = {"amount_fen": available}
+    ok(server.request("POST", "/v1/earnings/withdraw", user["token"], json=withdraw), 201)
+    assert ok(close(server, user))["status"] == "deleted"
+
+    with server.db.read() as conn:
+        payloads = [
+            json.dumps(payload, ensure_ascii=False)
+            for payload in conn.execute(select(change_log.c.payload)).scalars()
+        ]
+        raw = conn.execute(text("SELECT payload FROM change_log")).scalars().all()
+    personal = [user["email"], "隐私测试员甲乙", profile["bio"], profile["city"]]
+    personal += ["品牌设计师甲", "作品集甲乙丙"]  # a skill, a portfolio item's title
+    assert any(user["id"] in p for p in payloads)  # the records stay
+    for value in personal:
+        found = [p for p in payloads if value in p]
+        assert not found, f"{value} still in {found[:1]}"
+        assert not [r for r in raw if r and value in str(r)]
+    assert any("已注销用户" in p for p in payloads)

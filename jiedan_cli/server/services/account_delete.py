@@ -5,7 +5,10 @@ either side) or money is still the user's to withdraw: those need the person. Ot
 open orders are cancelled and live bids withdrawn, the account's e-mail, name, password,
 2FA and sessions go, the profile, portfolio and ID details are emptied (a closed account's
 profile is not shown at all) — and the ledger, orders, bids, messages and reviews stay, under
-the name "已注销用户"."""
+the name "已注销用户". The change log is scrubbed too: every earlier change of the user's
+account (e-mail, name) and profile (name, bio, city, skills, location, rate, portfolio) is
+rewritten as the closed account shows; no other change carries them (bids, messages, reviews
+and orders name people by id only)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from jiedan_cli.domain.states import BidStatus, OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import (
     bids,
+    change_log,
     orders,
     portfolio_items,
     profiles,
@@ -36,9 +40,20 @@ from jiedan_cli.server.services.earnings import earnings_summary
 from jiedan_cli.server.services.reauth import PasswordProof
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.totp import verify_step_up
-from jiedan_cli.server.services.users import record_user_change
+from jiedan_cli.server.services.users import record_user_change, user_row, user_view
 
 CLOSED_NAME = "已注销用户"
+# A closed account's profile, as its earlier changes are rewritten (the keys they carry).
+CLOSED_PROFILE: dict[str, Any] = {
+    "name": CLOSED_NAME,
+    "skills": [],
+    "bio": "",
+    "city": None,
+    "lat": None,
+    "lon": None,
+    "hourly_rate_fen": None,
+    "portfolio": [],
+}
 UNDER_WAY = (
     OrderStatus.AWARDED.value,
     OrderStatus.IN_PROGRESS.value,
@@ -85,6 +100,7 @@ def delete_account(
     for bid_id in list(conn.execute(live_bids).scalars()):
         bid_service.withdraw_bid(conn, actor, bid_id, now=now)
     _anonymise(conn, me, now=now)
+    _scrub_change_log(conn, me)
     audit(conn, "account.deleted", now=now, actor_id=me, address=address)
     record_change(conn, "profile", me, None, now=now, audience=[me], op="delete")
     record_user_change(conn, me, now=now)
@@ -122,3 +138,25 @@ def _anonymise(conn: Connection, me: str, *, now: datetime) -> None:
         .where(verifications.c.user_id == me)
         .values(real_name="", id_number_encrypted="", certificates=[])
     )
+
+
+def _scrub_change_log(conn: Connection, me: str) -> None:
+    """Rewrite the user's earlier `user` and `profile` changes as the closed account shows
+    (after `_anonymise`), so no payload keeps the e-mail, the name or the profile."""
+    conn.execute(
+        update(change_log)
+        .where(change_log.c.entity == "user", change_log.c.entity_id == me)
+        .values(payload=user_view(user_row(conn, me)))
+    )
+    profile_changes = conn.execute(
+        select(change_log.c.seq, change_log.c.payload).where(
+            change_log.c.entity == "profile",
+            change_log.c.entity_id == me,
+            change_log.c.payload.is_not(None),
+        )
+    ).all()
+    for seq, payload in profile_changes:
+        closed = {key: value for key, value in CLOSED_PROFILE.items() if key in payload}
+        conn.execute(
+            update(change_log).where(change_log.c.seq == seq).values(payload={**payload, **closed})
+        )
