@@ -23,6 +23,12 @@ class InvalidInput(JiedanError):
     code = "invalid_input"
 
 
+class TooLarge(InvalidInput):
+    """Over a size cap: a delivered file larger than the server takes (HTTP 413, exit 2)."""
+
+    code = "too_large"
+
+
 class NotFound(JiedanError):
     """No such object, or not visible to the caller (HTTP 404, exit 3)."""
 

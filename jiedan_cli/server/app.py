@@ -14,6 +14,7 @@ from jiedan_cli.domain.timefmt import utcnow
 from jiedan_cli.server.api import ROUTERS, problems
 from jiedan_cli.server.api.access_log import AccessLog
 from jiedan_cli.server.api.body_timeout import BodyTimeout
+from jiedan_cli.server.api.delivery_files import CHUNK_ROUTE
 from jiedan_cli.server.api.idempotency import IdempotencyKeys
 from jiedan_cli.server.api.limits import BodyLimit
 from jiedan_cli.server.api.orders import PageCache
@@ -87,7 +88,7 @@ def create_app(
     # request bodies, then Idempotency-Key (which so fingerprints the decompressed body).
     app.add_middleware(IdempotencyKeys)
     app.add_middleware(GzipRequests, max_bytes=settings.max_body_bytes)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[CHUNK_ROUTE])
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
     app.add_middleware(WriteRateLimit, limiter=limiter, db=db, tokens=tokens, clock=app.state.clock)
     app.add_middleware(AccessLog, log_requests=settings.access_log)

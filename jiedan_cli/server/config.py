@@ -76,6 +76,11 @@ class Settings:
     review_blind_days: int = 14
     session_ttl_days: int = 30
     max_body_bytes: int = 1_048_576
+    # Delivered files' content (server/file_store.py): the folder (empty: `delivery-files`
+    # beside a SQLite database, else under the server's data dir; several hosts must share
+    # it) and the largest file taken. Chunks of an upload may exceed max_body_bytes.
+    delivery_files_dir: str = ""
+    max_delivery_file_bytes: int = 200 << 20
     job_interval_seconds: float = 60.0
     run_jobs: bool = True
     migrate: bool = True
@@ -145,6 +150,14 @@ class Settings:
         if secrets:
             settings.fill_secrets()
         return settings
+
+    def files_dir(self) -> Path:
+        """Where delivered files are kept (see delivery_files_dir)."""
+        from jiedan_cli.server.file_store import default_files_dir
+
+        if self.delivery_files_dir:
+            return Path(self.delivery_files_dir)
+        return default_files_dir(self.database_url, locations.server_dir())
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from jiedan_cli.server.db.tables import sessions
 from jiedan_cli.server.payments.sandbox import notification_for
 from jiedan_cli.server.services.actors import hash_token
 from tests.server.conftest import make_server
-from tests.server.escrow_flow import SHA
+from tests.server.escrow_flow import SHA, act
 from tests.server.scenario import (
     PASSWORD,
     STAFF_ROLES,
@@ -174,6 +175,43 @@ def push_to_own_client(w: World) -> Call:
     client_id = w.new_sync_client(w.client)
     op = {"seq": 2, "op_id": str(uuid.uuid4()), "intent": "noop", "args": {}}
     return Call({}, w.client, json={"client_id": client_id, "ops": [op]})
+
+
+FILE_CONTENT = b"the delivered file's bytes"
+
+
+def delivered_file(w: World, *, uploaded: bool) -> dict[str, str]:
+    """The path of file 0 of a fresh delivery by w.freelancer with real content (sent)."""
+    order = w.new_funded()
+    digest = sha256(FILE_CONTENT).hexdigest()
+    item = {"name": "终稿.psd", "size": len(FILE_CONTENT), "sha256": digest}
+    answer = act(w.server, w.freelancer, order["id"], "deliveries", note="终稿", files=[item])
+    path = {"delivery_id": answer.json()["id"], "index": "0", "order_id": order["id"]}
+    if uploaded:
+        sent = w.server.request(
+            "PATCH",
+            f"/v1/deliveries/{path['delivery_id']}/files/0/upload",
+            w.freelancer["token"],
+            content=FILE_CONTENT,
+            headers={"Upload-Offset": "0"},
+        )
+        assert sent.json()["complete"] is True, sent.text
+    return path
+
+
+def upload_chunk(w: World) -> Call:
+    return Call(
+        delivered_file(w, uploaded=False),
+        w.freelancer,
+        content=FILE_CONTENT,
+        headers={"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+    )
+
+
+def disputed_file(w: World) -> Call:
+    path = delivered_file(w, uploaded=True)
+    act(w.server, w.client, path["order_id"], "dispute", reason="交付质量有争议")
+    return Call(path, w.client)
 
 
 METRICS_TOKEN = "metrics-scraper-token"
@@ -402,6 +440,26 @@ ROWS: list[Row] = [
         "/v1/orders/{order_id}/deliveries",
         lambda w: Call(oid(w.delivered), w.client),
         PARTIES_ONLY,
+    ),
+    # ---- delivered files' content (the owner of an upload is the delivering freelancer)
+    Row(
+        "HEAD",
+        "/v1/deliveries/{delivery_id}/files/{index}/upload",
+        lambda w: Call(delivered_file(w, uploaded=False), w.freelancer),
+        PARTIES_ONLY,
+        fresh=False,
+    ),
+    Row("PATCH", "/v1/deliveries/{delivery_id}/files/{index}/upload", upload_chunk, PARTIES_ONLY),
+    get(
+        "/v1/deliveries/{delivery_id}/files/{index}",
+        lambda w: Call(delivered_file(w, uploaded=True), w.client),
+        PARTIES_ONLY,
+    ),
+    get(
+        "/v1/deliveries/{delivery_id}/files/{index}",
+        disputed_file,
+        expect(support=OK, admin=OK),
+        label="a disputed order: the staff who settle it",
     ),
     post(
         "/v1/orders/{order_id}/revise",

@@ -49,7 +49,9 @@ def second_order(
 def test_delivery_submits_the_milestone_and_the_order(server: Server) -> None:
     client, freelancer, order = funded(server)
     delivery = deliver(server, freelancer, order["id"])
-    assert delivery["files"] == [{"name": "logo.ai", "size": 2048, "sha256": SHA}]
+    assert delivery["files"] == [
+        {"name": "logo.ai", "size": 2048, "sha256": SHA, "uploaded": False}
+    ]
     [milestone] = milestones_of(server, client, order["id"])
     assert milestone["status"] == "submitted"
     assert milestone["submitted_at"] == "2026-11-25T09:00:00Z"

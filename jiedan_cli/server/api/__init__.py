@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from jiedan_cli.server.api import (
     auth,
     bids,
+    delivery_files,
     health,
     messages,
     metrics,
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         orders,
         bids,
         work,
+        delivery_files,
         messages,
         reviews,
         money,

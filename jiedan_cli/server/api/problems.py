@@ -21,6 +21,7 @@ from jiedan_cli.domain.errors import (
     Refused,
     ServerMisconfigured,
     TemporaryFailure,
+    TooLarge,
     TooManyAttempts,
     Unauthenticated,
 )
@@ -29,6 +30,7 @@ PROBLEM = "application/problem+json"
 log = logging.getLogger("jiedan.server")
 
 STATUS_FOR: tuple[tuple[type[JiedanError], int], ...] = (
+    (TooLarge, 413),
     (InvalidInput, 422),
     (NotFound, 404),
     (Forbidden, 403),

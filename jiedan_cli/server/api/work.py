@@ -105,6 +105,9 @@ class DeliveryFileOut(BaseModel):
     name: str
     size: int
     sha256: str
+    uploaded: bool = Field(
+        default=False, description="its content is on the server (GET …/files/{index})"
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -183,6 +186,7 @@ def deliver(order_id: str, body: DeliveryBody, ctx: Ctx = Depends(authed_ctx)) -
             files=[f.model_dump() for f in body.files],
             now=ctx.now(),
             delivery_id=body.id,
+            max_file_bytes=ctx.settings.max_delivery_file_bytes,
         )
 
 

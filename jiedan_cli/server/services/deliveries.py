@@ -1,5 +1,6 @@
 """Deliveries (交付): what the freelancer hands in — a note and file metadata (name, size,
-SHA-256; the content may be uploaded later, the metadata syncs offline)."""
+SHA-256; the metadata syncs offline, the content is uploaded after it: delivery_files.py,
+and each file says whether its content is there, `uploaded`)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def delivery_view(row: Row[Any]) -> dict[str, Any]:
         "milestone_id": row.milestone_id,
         "freelancer_id": row.freelancer_id,
         "note": row.note,
-        "files": list(row.files),
+        "files": [{**f, "uploaded": bool(f.get("uploaded"))} for f in row.files],
         "created_at": rfc3339(row.created_at),
     }
 

@@ -97,11 +97,18 @@ def deliver(
     files: list[dict[str, Any]],
     now: datetime,
     delivery_id: str | None = None,
+    max_file_bytes: int | None = None,
 ) -> dict[str, Any]:
     """The awarded freelancer hands in work for the next funded milestone: milestone
-    submitted (the auto-release clock starts), order delivered. Returns the delivery."""
+    submitted (the auto-release clock starts), order delivered. Returns the delivery.
+    A file over `max_file_bytes` (the server's cap on uploads) is refused: TooLarge."""
+    from jiedan_cli.domain.delivery_files import check_file_size
+
     order = _order_as(conn, actor, order_id, "freelancer")
     note, files = check_note(note), check_files(files)
+    if max_file_bytes is not None:
+        for item in files:
+            check_file_size(item["size"], max_file_bytes, name=item["name"])
     new = check_id(delivery_id) if delivery_id is not None else new_id()
     known = find_delivery(conn, new)
     if known is not None:

@@ -359,6 +359,7 @@ def _deliver(conn: Any, actor: Actor, a: DeliverArgs, **when: Any) -> Any:
         files=[f.model_dump() for f in a.files],
         now=when["now"],
         delivery_id=a.id,
+        max_file_bytes=when["settings"].max_delivery_file_bytes,
     )
 
 
