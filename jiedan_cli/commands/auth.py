@@ -17,7 +17,7 @@ from urllib.parse import quote
 import typer
 
 from jiedan_cli.commands import ask
-from jiedan_cli.commands.common import JsonOption, replica, show
+from jiedan_cli.commands.common import JsonOption, replica, resumable, show
 from jiedan_cli.domain.errors import InvalidInput, JiedanError, Unauthenticated
 from jiedan_cli.render import say
 
@@ -67,7 +67,7 @@ def _first_sync(conn: Any, server: str, token: str) -> None:
     from jiedan_cli.sync.http import connect
 
     try:
-        with connect(server, token) as client, progress_bar() as progress:
+        with resumable(), connect(server, token) as client, progress_bar() as progress:
             report = sync(conn, client, progress=progress)
     except JiedanError as exc:
         say(f"warning: the first sync did not finish ({exc.message}); run `jiedan sync`")

@@ -389,13 +389,25 @@ def _synced_when(conn: sqlite3.Connection) -> str:
     return "never synced" if last is None else f"last synced {ago(parse_rfc3339(last), utcnow())}"
 
 
+@contextmanager
+def resumable() -> Iterator[None]:
+    """Ctrl-C during network work (a sync, a sign-in): one line saying how to go on, exit
+    130. What was saved stays saved, what was queued stays queued."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        say("\ninterrupted; run `jiedan sync` to resume")
+        raise typer.Exit(130) from None
+
+
 def _quick_sync_or_note(conn: sqlite3.Connection, offline: bool) -> None:
     if offline:
         say("saved locally (--offline); `jiedan sync` sends it")
         return
     from jiedan_cli.sync.engine import quick_sync
 
-    report = quick_sync(conn)
+    with resumable():
+        report = quick_sync(conn)
     if report.error is not None:
         say(f"saved locally; queued for sync ({report.error})")
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, replica, show
+from jiedan_cli.commands.common import JsonOption, replica, resumable, show
 from jiedan_cli.render import emit_json_line, say
 
 if TYPE_CHECKING:
@@ -104,9 +104,54 @@ def sync_now(conn: Any) -> SyncReport:
     (what `jiedan sync` does; Offline / Unauthenticated raised for the root to map)."""
     from jiedan_cli.sync.engine import sync as run_sync
     from jiedan_cli.sync.http import connect_signed_in
+    from jiedan_cli.sync.retry import RetryPolicy
 
-    with connect_signed_in() as client, progress_bar() as progress:
-        return run_sync(conn, client, progress=progress)
+    policy = RetryPolicy(on_retry=_retrying)
+    with resumable(), connect_signed_in() as client, progress_bar() as progress:  # noqa: SIM117
+        with _said_when_slow(str(client.base_url), progress) as watched:
+            return run_sync(conn, client, progress=watched, policy=policy)
+
+
+SLOW_NOTICE_SECONDS = 3.0  # a sync with no progress this long says it is still trying
+
+
+@contextmanager
+def _said_when_slow(server: str, progress: ProgressCallback | None) -> Iterator[ProgressCallback]:
+    """The progress callback, wrapped: until the sync first makes progress, a timer says
+    (once, on stderr) that the server is slow and the sync still trying — instead of a
+    silent wait of up to the read timeout."""
+    import threading
+
+    notice = threading.Timer(
+        SLOW_NOTICE_SECONDS,
+        say,
+        [
+            f"the server at {server} is slow to answer; still trying"
+            " (Ctrl-C stops: what is queued stays queued)"
+        ],
+    )
+    notice.daemon = True
+
+    def watched(event: SyncProgress) -> None:
+        notice.cancel()
+        if progress is not None:
+            progress(event)
+
+    notice.start()
+    try:
+        yield watched
+    finally:
+        notice.cancel()
+
+
+def _retrying(failure: Exception, pause: float) -> None:
+    """Said on each wait for a slow or busy server (a refused connection gives up at once)."""
+    from jiedan_cli.domain.errors import JiedanError, Offline
+
+    if isinstance(failure, Offline) and failure.refused:
+        return
+    why = failure.message if isinstance(failure, JiedanError) else str(failure)
+    say(f"the server is slow to answer ({why}); retrying in {pause:.1f} s …")
 
 
 def _print_report(report: SyncReport, *, as_json: bool) -> None:

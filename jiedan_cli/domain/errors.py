@@ -85,6 +85,11 @@ class ServerMisconfigured(JiedanError):
 
 
 class Offline(JiedanError):
-    """The server could not be reached (exit 6)."""
+    """The server could not be reached (exit 6). `refused`: the connection itself was
+    refused (nothing listens there, or no route) — not worth waiting on for long."""
 
     code = "offline"
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused

@@ -116,7 +116,10 @@ def request(
     except httpx.UnsupportedProtocol as exc:
         raise InvalidInput(f"server: {client.base_url} is not an http(s) URL") from exc
     except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise Offline(f"cannot reach the server at {client.base_url} ({_why(exc)})") from exc
+        refused = isinstance(exc, httpx.ConnectError)
+        raise Offline(
+            f"cannot reach the server at {client.base_url} ({_why(exc)})", refused=refused
+        ) from exc
     if response.status_code >= 400:
         raise error_for(response)
     if response.status_code == 204 or not response.content:

@@ -43,7 +43,14 @@ class RetryPolicy:
     # much of the deadline is left: a long `jiedan sync` deadline is for slow progress, not
     # for waiting minutes on a server that is down.
     give_up_after: float | None = 20.0
+    # A refused connection (nothing listens at the address) is retried only this long: time
+    # for a server to come back from a restart, not 20 s of a person staring at a silent
+    # `jiedan sync` while the server is down.
+    give_up_refused_after: float = 1.5
     rng: random.Random = field(default_factory=random.Random)
+    # Told of each wait (the failure, the seconds), e.g. to say on a terminal that the
+    # server is slow and the sync is retrying.
+    on_retry: Callable[[Exception, float], None] | None = None
 
     def wait(self, attempt: int, retry_after: float | None = None) -> float:
         step = min(self.cap, self.first * float(1 << min(attempt, 30)))
@@ -76,13 +83,19 @@ def retrying(
             pause = policy.wait(tries, float(retry_after) if retry_after is not None else None)
             tries += 1
             left = deadline.remaining()
-            if policy.give_up_after is not None:
-                patience = started + policy.give_up_after - time.monotonic()
+            patience_for = policy.give_up_after
+            if isinstance(exc, Offline) and exc.refused:
+                patience_for = min(
+                    patience_for or policy.give_up_refused_after, policy.give_up_refused_after
+                )
+            if patience_for is not None:
+                patience = started + patience_for - time.monotonic()
                 left = patience if left is None else min(left, patience)
             if left is not None and left < pause + MIN_ATTEMPT_SECONDS:
                 if isinstance(exc, Offline):
                     raise
                 raise Offline(f"the server stayed busy: {exc.message}") from exc
-            if on_retry is not None:
-                on_retry(exc, pause)
+            for notify in (on_retry, policy.on_retry):
+                if notify is not None:
+                    notify(exc, pause)
             sleep(pause)

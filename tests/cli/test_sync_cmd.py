@@ -3,9 +3,13 @@ unreachable (nothing lost), exit 5 when not signed in."""
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.cli.conftest import User, closed_port_url, jiedan
+from tests.cli.conftest import ROOT, User, closed_port_url, environment, jiedan
 from tests.sync.conftest import LiveServer
 
 
@@ -34,6 +38,7 @@ def test_sync_exits_6_when_the_server_is_unreachable_and_loses_nothing(
     away = freelancer.unreachable("sync", "--json")
     assert away.code == 6, str(away)
     assert away.stdout == "" and away.stderr.startswith("error: cannot reach the server")
+    assert "connection refused" in away.stderr and "retrying" not in away.stderr
     assert freelancer.ok("sync", "status", "--json").json()["pending"] == 1
     assert freelancer.ok("sync", "--json").json()["pushed"] == 1
 
@@ -74,3 +79,31 @@ def test_an_unexpected_failure_exits_1(tmp_path: Path) -> None:
     done = jiedan("orders", "list", "--json", home=tmp_path, server=closed_port_url())
     assert done.code == 1, str(done)
     assert done.stdout == ""
+
+
+def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
+    freelancer: User, tmp_path: Path
+) -> None:
+    """A server that takes the connection and never answers: the sync says it is trying;
+    Ctrl-C then ends it with one line saying how to resume (exit 130), nothing lost."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # connections queue in the backlog; nobody ever answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        env = environment(freelancer.home, url, {"JIEDAN_TOKEN": freelancer.token})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "jiedan_cli", "sync"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        assert process.stderr is not None
+        said = process.stderr.readline()  # after SLOW_NOTICE_SECONDS, not after the timeout
+        assert said.startswith(f"the server at {url} is slow to answer; still trying"), said
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert rest.strip().splitlines()[-1] == "interrupted; run `jiedan sync` to resume"
+    assert freelancer.ok("sync", "--json").json()["pending"] == 0

@@ -4,6 +4,7 @@ bounded by the deadline — measured on the monotonic clock only."""
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 from hypothesis import given
@@ -64,3 +65,40 @@ def test_each_attempt_gets_what_is_left_of_the_deadline() -> None:
     retrying(attempt, Deadline(None), RetryPolicy())
     assert seen[0] is not None and 2.5 < seen[0] <= 3
     assert seen[1] is None
+
+
+def test_a_refused_connection_is_given_up_on_soon_a_slow_server_is_not() -> None:
+    """Reproduced by hand: `jiedan sync` with the server down waited 18–20 s in silence.
+    A refused connection (nothing listens) is retried for at most give_up_refused_after;
+    a timeout keeps the policy's patience, and each wait is told (the sync command says it
+    is retrying)."""
+    waits: list[float] = []
+
+    def refused(_left: float | None) -> None:
+        raise Offline("cannot reach the server (connection refused or no route)", refused=True)
+
+    def sleeping(seconds: float) -> None:  # the patience is counted on the real clock
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    policy = RetryPolicy(
+        first=0.02, cap=5.0, give_up_after=20.0, give_up_refused_after=0.3, rng=random.Random(1)
+    )
+    with pytest.raises(Offline, match="connection refused"):
+        retrying(refused, Deadline(None), policy, sleep=sleeping)
+    assert 1 <= len(waits) and sum(waits) <= policy.give_up_refused_after
+
+    told: list[float] = []
+    slow_waits: list[float] = []
+    answers: list[Exception | str] = [Offline("timed out")] * 4 + ["ok"]
+
+    def slow(_left: float | None) -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    patient = RetryPolicy(first=0.5, cap=5.0, on_retry=lambda _exc, pause: told.append(pause))
+    assert retrying(slow, Deadline(None), patient, sleep=slow_waits.append) == "ok"
+    assert sum(slow_waits) > patient.give_up_refused_after  # still waiting past 1.5 s
+    assert told == slow_waits
