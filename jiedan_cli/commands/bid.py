@@ -20,10 +20,12 @@ from jiedan_cli.commands.common import (
     current_user_id,
     full_id,
     full_id_of,
+    hint_if_empty,
     optional_yuan,
     replica,
     run_action,
     show,
+    text_or_file,
     whole_number,
     yuan,
 )
@@ -45,6 +47,10 @@ Days = Annotated[
     ),
 ]
 Message = Annotated[str | None, typer.Option("--message", help="A note to the client.")]
+MessageFile = Annotated[
+    str | None,
+    typer.Option("--message-file", metavar="PATH", help="The note from a file; - for stdin."),
+]
 
 
 @app.command()
@@ -53,6 +59,7 @@ def create(
     amount: Annotated[str | None, typer.Option("--amount", help="Yuan, e.g. 800.50.")] = None,
     days: Days = None,
     message: Message = None,
+    message_file: MessageFile = None,
     from_file: Annotated[
         str | None,
         typer.Option(
@@ -65,7 +72,8 @@ def create(
 ) -> None:
     """Bid on an order; saved locally first, synced at once unless --offline."""
     if from_file is not None:
-        if order_id is not None or amount is not None or days is not None or message is not None:
+        given = (order_id, amount, days, message, message_file)
+        if any(value is not None for value in given):
             raise InvalidInput("--from-file takes no ORDER_ID, --amount, --days or --message")
         raise typer.Exit(
             _create_from_lines(_read_lines(from_file), offline=offline, as_json=as_json)
@@ -77,6 +85,7 @@ def create(
     from jiedan_cli.store import actions
 
     amount_fen = yuan(amount, field="--amount")
+    message = _message(message, message_file)
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
         run_action(
@@ -89,6 +98,12 @@ def create(
             as_json=as_json,
             columns=BID_COLUMNS,
         )
+
+
+def _message(inline: str | None, path: str | None) -> str | None:
+    return text_or_file(
+        inline, path, option="--message", file_option="--message-file", required=False
+    )
 
 
 def _read_lines(source: str) -> list[str]:
@@ -244,6 +259,7 @@ def update(
     amount: Annotated[str | None, typer.Option("--amount", help="Yuan.")] = None,
     days: Days = None,
     message: Message = None,
+    message_file: MessageFile = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -251,6 +267,7 @@ def update(
     from jiedan_cli.store import actions
 
     amount_fen = optional_yuan(amount, field="--amount")
+    message = _message(message, message_file)
     with replica() as conn:
         bid_id = full_id(conn, "bid", bid_id)
         run_action(
@@ -296,7 +313,18 @@ def list_bids(
     with replica() as conn:
         order = None if order is None else full_id(conn, "order", order)
         found = _my_bids(conn, query_bids, order, status)
+        if not found:
+            hint_if_empty(found, _no_bids_hint(conn, query_bids, filtered=bool(order or status)))
     show(found, as_json=as_json, columns=BID_COLUMNS)
+
+
+def _no_bids_hint(conn: sqlite3.Connection, query: Any, *, filtered: bool) -> str:
+    """Why `bid list` is empty: the filters, not signed in, or no bid yet."""
+    if filtered and _my_bids(conn, query, None, None):
+        return "no bids match these filters"
+    if current_user_id(conn) is None:
+        return "no bids in the local copy; sign in and sync: `jiedan auth login`, `jiedan sync`"
+    return "no bids yet: `jiedan bid create ORDER_ID --amount YUAN --days N` places one"
 
 
 def _my_bids(

@@ -20,10 +20,12 @@ from jiedan_cli.commands.common import (
     current_user_id,
     finish,
     full_id,
+    hint_if_empty,
     perform,
     replica,
     require_found,
     show,
+    text_or_file,
     yuan,
 )
 from jiedan_cli.domain.errors import NotFound
@@ -40,7 +42,6 @@ OrderId = Annotated[str, typer.Argument(help="One of your orders.")]
 @app.command()
 def post(
     title: Annotated[str, typer.Option("--title", help="What you need, in a line.")],
-    description: Annotated[str, typer.Option("--description", help="The details.")],
     category: Annotated[
         str,
         typer.Option(
@@ -51,6 +52,15 @@ def post(
     ],
     budget_min: Annotated[str, typer.Option("--budget-min", help="Yuan, e.g. 500.")],
     budget_max: Annotated[str, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")],
+    description: Annotated[
+        str | None, typer.Option("--description", help="The details (or --description-file).")
+    ] = None,
+    description_file: Annotated[
+        str | None,
+        typer.Option(
+            "--description-file", metavar="PATH", help="The details from a file; - for stdin."
+        ),
+    ] = None,
     tag: Annotated[
         list[str] | None,
         typer.Option("--tag", help="A tag (repeatable), or several comma-separated."),
@@ -64,11 +74,18 @@ def post(
     from jiedan_cli.store import actions
 
     low, high = yuan(budget_min, field="--budget-min"), yuan(budget_max, field="--budget-max")
+    details = text_or_file(
+        description,
+        description_file,
+        option="--description",
+        file_option="--description-file",
+        required=True,
+    )
     _on_order(
         lambda conn: actions.post_order(
             conn,
             title=title,
-            description=description,
+            description=details or "",
             category=category,
             tags=split_tags(tag or []),
             budget_min_fen=low,
@@ -90,7 +107,9 @@ def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
         order = require_found(queries.get_order(conn, order_id), f"no order {order_id}")
         if order.get("client_id") != current_user_id(conn):
             raise NotFound(f"no order {order_id} of yours")
-        show(queries.list_bids(conn, order_id), as_json=as_json, columns=BID_COLUMNS)
+        found = queries.list_bids(conn, order_id)
+        hint_if_empty(found, "no bids on this order yet; `jiedan sync` fetches new ones")
+        show(found, as_json=as_json, columns=BID_COLUMNS)
 
 
 Act = Callable[[sqlite3.Connection], dict[str, Any]]
@@ -163,15 +182,23 @@ def accept(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOptio
 @app.command()
 def revise(
     order_id: OrderId,
-    note: Annotated[str, typer.Option("--note", help="What to change.")],
+    note: Annotated[str | None, typer.Option("--note", help="What to change.")] = None,
+    note_file: Annotated[
+        str | None,
+        typer.Option("--note-file", metavar="PATH", help="The note from a file; - for stdin."),
+    ] = None,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Send the delivery back for a revision."""
     from jiedan_cli.store import actions
 
+    text = text_or_file(note, note_file, option="--note", file_option="--note-file", required=True)
+
     _on_order(
-        lambda conn: actions.revise(conn, order_id=full_id(conn, "order", order_id), note=note),
+        lambda conn: actions.revise(
+            conn, order_id=full_id(conn, "order", order_id), note=text or ""
+        ),
         offline=offline,
         as_json=as_json,
     )

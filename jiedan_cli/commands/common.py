@@ -52,7 +52,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from jiedan_cli.domain.errors import JiedanError, NotFound
+from jiedan_cli.domain.errors import InvalidInput, JiedanError, NotFound
 from jiedan_cli.render import Column, is_terminal, output, say
 
 # ---- options every group uses ----------------------------------------------------------------
@@ -217,6 +217,23 @@ def show(value: Any, *, as_json: bool, columns: Sequence[Column] | None = None) 
         output(for_display(value), as_json=False, columns=columns)
 
 
+def hint_if_empty(found: Sequence[Any], hint: str) -> None:
+    """An empty list prints nothing on stdout (`[]` with --json): say why on stderr."""
+    if not found:
+        say(hint)
+
+
+def no_orders_hint(conn: sqlite3.Connection) -> str:
+    """Why a list of orders is empty: an empty local copy (and what to do), or the filters."""
+    from jiedan_cli.store.contents import holds_any
+
+    if holds_any(conn, "order"):
+        return "no orders match these filters"
+    if current_user_id(conn) is None:
+        return "no orders in the local copy; sign in and sync: `jiedan auth login`, `jiedan sync`"
+    return "no orders in the local copy; sync to fetch them: `jiedan sync`"
+
+
 # ---- parsing helpers --------------------------------------------------------------------------
 
 
@@ -241,6 +258,43 @@ def whole_number(field: str, low: int, high: int) -> Callable[[str | int], int]:
         return parse_whole(text, field=field, low=low, high=high)
 
     return parse
+
+
+def text_or_file(
+    inline: str | None, path: str | None, *, option: str, file_option: str, required: bool
+) -> str | None:
+    """Long text given inline (`--description T`) or from a file (`--description-file PATH`,
+    `-` for stdin), never both; UTF-8, one trailing line break dropped. A usage error (exit 2)
+    when both or, if `required`, neither is given, or when the file cannot be read."""
+    if inline is not None and path is not None:
+        raise InvalidInput(f"give {option} or {file_option}, not both")
+    if path is None:
+        if inline is None and required:
+            raise InvalidInput(f"give {option} TEXT, or {file_option} PATH (- for stdin)")
+        return inline
+    return read_text(path, option=file_option)
+
+
+def read_text(path: str, *, option: str) -> str:
+    """The UTF-8 text of a file, or of stdin for `-`; one line `option: …` (exit 2) when it
+    cannot be read."""
+    from pathlib import Path
+
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{option}: no such file: {path}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{option}: {path} is a folder, not a file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{option}: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        where = "stdin" if path == "-" else path
+        raise InvalidInput(f"{option}: {where} is not UTF-8 text (byte {exc.start})") from None
+    text = text.replace("\r\n", "\n")
+    return text[:-1] if text.endswith("\n") else text
 
 
 def lat_lon(text: str, *, field: str = "--near") -> tuple[float, float]:

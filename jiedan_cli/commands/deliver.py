@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, OfflineOption, full_id, replica, run_action
+from jiedan_cli.commands.common import (
+    JsonOption,
+    OfflineOption,
+    full_id,
+    replica,
+    run_action,
+    text_or_file,
+)
 
 app = typer.Typer(help="Deliver the work of an order.", add_completion=False)
 
@@ -35,7 +42,11 @@ def describe_file(path: Path) -> dict[str, Any]:
 @app.command()
 def deliver(
     order_id: Annotated[str, typer.Argument(help="The order you were awarded.")],
-    note: Annotated[str, typer.Option("--note", help="What you deliver.")],
+    note: Annotated[str | None, typer.Option("--note", help="What you deliver.")] = None,
+    note_file: Annotated[
+        str | None,
+        typer.Option("--note-file", metavar="PATH", help="The note from a file; - for stdin."),
+    ] = None,
     file: Annotated[
         list[Path] | None, typer.Option("--file", help="A delivered file (repeatable).")
     ] = None,
@@ -45,12 +56,13 @@ def deliver(
     """Deliver an order in progress: a note and files (name, size, SHA-256)."""
     from jiedan_cli.store import actions
 
+    text = text_or_file(note, note_file, option="--note", file_option="--note-file", required=True)
     files = [describe_file(path) for path in file or []]
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
         run_action(
             conn,
-            lambda: actions.deliver(conn, order_id=order_id, note=note, files=files),
+            lambda: actions.deliver(conn, order_id=order_id, note=text or "", files=files),
             kind="delivery",
             offline=offline,
             as_json=as_json,

@@ -15,9 +15,11 @@ from jiedan_cli.commands.common import (
     JsonOption,
     OfflineOption,
     full_id,
+    hint_if_empty,
     replica,
     run_action,
     show,
+    text_or_file,
 )
 from jiedan_cli.domain.errors import NotFound
 
@@ -29,7 +31,13 @@ app = typer.Typer(
 @app.command()
 def send(
     order_id: str,
-    text: Annotated[str, typer.Option("--text", help="The message.")],
+    text: Annotated[str | None, typer.Option("--text", help="The message.")] = None,
+    message_file: Annotated[
+        str | None,
+        typer.Option(
+            "--message-file", metavar="PATH", help="The message from a file; - for stdin."
+        ),
+    ] = None,
     to: Annotated[
         str | None, typer.Option("--to", help="The freelancer's user id (clients only).")
     ] = None,
@@ -39,12 +47,15 @@ def send(
     """Send a message on an order (to its client, or --to a freelancer who bid)."""
     from jiedan_cli.store import actions
 
+    body = text_or_file(
+        text, message_file, option="--text", file_option="--message-file", required=True
+    )
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
         to = None if to is None else full_id(conn, "user", to)
         run_action(
             conn,
-            lambda: actions.send_message(conn, order_id=order_id, text=text, to=to),
+            lambda: actions.send_message(conn, order_id=order_id, text=body or "", to=to),
             kind="message",
             offline=offline,
             as_json=as_json,
@@ -63,4 +74,5 @@ def list_messages(order_id: str, as_json: JsonOption = False) -> None:
         found = query_messages(conn, order_id)
         if not found and get_order(conn, order_id) is None:
             raise NotFound(f"no order {order_id} in the local replica (run `jiedan sync`?)")
+    hint_if_empty(found, "no messages on this order yet: `jiedan messages send` writes one")
     show(found, as_json=as_json, columns=MESSAGE_COLUMNS)

@@ -16,7 +16,9 @@ from jiedan_cli.commands.common import (
     JsonOption,
     current_user_id,
     full_id,
+    hint_if_empty,
     lat_lon,
+    no_orders_hint,
     optional_yuan,
     replica,
     require_found,
@@ -108,6 +110,7 @@ def list_orders(
             mine_user_id=me,
             limit=limit,
         )
+        hint_if_empty(found, no_orders_hint(conn))
     show(found, as_json=as_json, columns=ORDER_COLUMNS)
 
 
@@ -143,6 +146,7 @@ def search(
 
     with replica() as conn:
         found = search_orders(conn, query, limit, status=status)
+        hint_if_empty(found, no_orders_hint(conn).replace("these filters", "this search"))
     show(found, as_json=as_json, columns=ORDER_COLUMNS)
 
 
@@ -167,6 +171,7 @@ def recommend(limit: LimitOption = 20, as_json: JsonOption = False) -> None:
 
     with replica() as conn:
         found = recommend_orders(conn, limit=limit)
+        hint_if_empty(found, no_orders_hint(conn).replace("match these filters", "to recommend"))
     if as_json:
         show(found, as_json=True)
         return
