@@ -35,6 +35,13 @@ PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin.")
 ]
 Otp = Annotated[str | None, typer.Option("--otp", help="A code from your authenticator app.")]
+Server = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help="The server's URL, remembered for later commands (JIEDAN_SERVER still wins).",
+    ),
+]
 STATUS_FIELDS = [
     ("logged_in", "Signed in"),
     ("email", "E-mail"),
@@ -45,10 +52,11 @@ STATUS_FIELDS = [
 ]
 
 
-def _server() -> str:
-    from jiedan_cli.sync.config import server_url
+def _server(given: str | None = None) -> str:
+    """--server, else JIEDAN_SERVER, else the remembered server, else the local default."""
+    from jiedan_cli.sync.config import normalise_server, server_url
 
-    return server_url()
+    return normalise_server(given) if given else server_url()
 
 
 def sign_in(server: str, session: dict[str, Any]) -> None:
@@ -81,6 +89,7 @@ def register(
     name: Annotated[str, typer.Option("--name", help="Your display name.")],
     role: Annotated[str, typer.Option("--role", help="freelancer, client or both.")] = "both",
     password_stdin: PasswordStdin = False,
+    server_url: Server = None,
 ) -> None:
     """Create an account and sign in."""
     from jiedan_cli.sync import session
@@ -88,18 +97,20 @@ def register(
     if role not in ("freelancer", "client", "both"):
         raise InvalidInput(f"--role: {role!r} is not one of freelancer, client, both")
     password = ask.password(password_stdin, confirm=True)
-    server = _server()
+    server = _server(server_url)
     answer = session.register(server, email=email, name=name, password=password, role=role)
     sign_in(server, answer)
 
 
 @app.command()
-def login(email: Email, password_stdin: PasswordStdin = False, otp: Otp = None) -> None:
+def login(
+    email: Email, password_stdin: PasswordStdin = False, otp: Otp = None, server_url: Server = None
+) -> None:
     """Sign in (asks for a one-time code on a terminal when 2FA is on)."""
     from jiedan_cli.sync.session import log_in
 
     password = ask.password(password_stdin, confirm=False)
-    server = _server()
+    server = _server(server_url)
     session = ask.with_code(lambda code: log_in(server, email, password, code), otp)
     sign_in(server, session)
 

@@ -42,11 +42,15 @@ def register(
 
 
 def begin(conn: sqlite3.Connection, server: str, session: dict[str, Any]) -> dict[str, Any]:
-    """Make the session's user the replica's and keep the token; returns the user."""
+    """Make the session's user the replica's, keep the token and remember the server (a new
+    shell without JIEDAN_SERVER finds it; JIEDAN_SERVER still wins); returns the user."""
     from jiedan_cli.store.state import set_user
+    from jiedan_cli.sync.config import load, normalise_server, set_server
     from jiedan_cli.sync.credentials import store_token
 
     user = dict(session["user"])
     set_user(conn, user["id"])  # Conflict if another user's work is unsynced
     store_token(server, user["email"], session["token"])
+    if load().get("server") != normalise_server(server):
+        set_server(server)
     return user

@@ -72,8 +72,8 @@ def environment(home: Path, server: str, env: dict[str, str] | None = None) -> d
         JIEDAN_SERVER=server,
         # headless, as CI: the token goes to the 0600 file under JIEDAN_HOME
         PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-        **(env or {}),
     )
+    found.update(env or {})  # may replace the above (JIEDAN_SERVER="": as if unset)
     return found
 
 

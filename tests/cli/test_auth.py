@@ -148,3 +148,38 @@ def test_jiedan_token_overrides_stored_credentials(freelancer: User, tmp_path: P
     )
     assert done.code == 0, str(done)
     assert done.json()["user_id"] == freelancer.id
+
+
+def test_the_server_signed_in_to_is_remembered_and_jiedan_server_still_wins(
+    freelancer: User, tmp_path: Path
+) -> None:
+    """Reproduced by hand: after `auth login` with JIEDAN_SERVER set, a new shell without it
+    was "not signed in" (it asked the default local server)."""
+    url = freelancer.server.url
+    no_variable = {"JIEDAN_SERVER": ""}
+    laptop = tmp_path / "laptop"
+    signed = jiedan(
+        *("auth", "login", "--email", freelancer.email, "--password-stdin"),
+        home=laptop,
+        server=url,
+        input=PASSWORD,
+    )
+    assert signed.code == 0, str(signed)
+    later = jiedan("auth", "status", "--json", home=laptop, server=url, env=no_variable)
+    assert later.code == 0, str(later)
+    assert (later.json()["logged_in"], later.json()["server"]) == (True, url)
+
+    desk = tmp_path / "desk"  # --server: nothing in the environment at all
+    given = jiedan(
+        *("auth", "login", "--email", freelancer.email, "--password-stdin", "--server", url),
+        home=desk,
+        server=url,
+        input=PASSWORD,
+        env=no_variable,
+    )
+    assert given.code == 0, str(given)
+    assert jiedan("sync", "--json", home=desk, server=url, env=no_variable).code == 0
+
+    elsewhere = closed_port_url()  # JIEDAN_SERVER wins over the remembered server
+    status = jiedan("auth", "status", "--json", home=desk, server=elsewhere)
+    assert status.json()["server"] == elsewhere and status.code == 5
