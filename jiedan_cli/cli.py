@@ -18,6 +18,11 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "orders": ("jiedan_cli.commands.orders", "app", "Browse and search orders (local replica)."),
     "bid": ("jiedan_cli.commands.bid", "app", "Bid on orders (freelancer)."),
     "deliver": ("jiedan_cli.commands.deliver", "app", "Deliver the work of an order."),
+    "deliveries": (
+        "jiedan_cli.commands.deliveries",
+        "app",
+        "Delivered work: list it, fetch its files.",
+    ),
     "messages": ("jiedan_cli.commands.messages", "app", "Messages about an order."),
     "client": ("jiedan_cli.commands.client", "app", "Post orders, award, fund, accept (client)."),
     "review": ("jiedan_cli.commands.review", "app", "Review the other side of a completed order."),

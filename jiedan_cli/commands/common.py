@@ -391,6 +391,9 @@ def reread(conn: sqlite3.Connection, kind: str, shown: dict[str, Any]) -> dict[s
     elif kind == "message":
         messages = queries.list_messages(conn, shown["order_id"])
         found = next((m for m in messages if m["id"] == shown["id"]), None)
+    elif kind == "delivery":  # its files' upload states after the sync
+        delivered = queries.list_deliveries(conn, shown["order_id"])
+        found = next((d for d in delivered if d["id"] == shown["id"]), None)
     return dict(found if found is not None else shown)
 
 

@@ -1,8 +1,10 @@
 """`jiedan deliver ORDER_ID --note TEXT [--file PATH …]`: hand in the work (freelancer).
 
 Files are recorded by name, size and SHA-256, computed here; the metadata syncs offline and
-the content upload may come later (cli.md). One command, so `jiedan deliver ORDER_ID` runs it
-directly (a Typer app with a single command is that command)."""
+the content is uploaded once the server has the delivery: here, with a progress bar, when
+online; else by the next sync (commands/deliveries.py, sync/uploads.py). One command, so
+`jiedan deliver ORDER_ID` runs it directly (a Typer app with a single command is that
+command)."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ import typer
 from jiedan_cli.commands.common import (
     JsonOption,
     OfflineOption,
+    finish,
     full_id,
+    perform,
     replica,
-    run_action,
     text_or_file,
 )
 
@@ -54,17 +57,20 @@ def deliver(
     as_json: JsonOption = False,
 ) -> None:
     """Deliver an order in progress: a note and files (name, size, SHA-256)."""
+    from jiedan_cli.commands.deliveries import send_files
     from jiedan_cli.store import actions
+    from jiedan_cli.store.deliverables import delivered_file
 
     text = text_or_file(note, note_file, option="--note", file_option="--note-file", required=True)
-    files = [describe_file(path) for path in file or []]
+    files = [delivered_file(path, label="--file") for path in file or []]
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
-        run_action(
+        shown = perform(
             conn,
             lambda: actions.deliver(conn, order_id=order_id, note=text or "", files=files),
             kind="delivery",
             offline=offline,
-            as_json=as_json,
-            columns=DELIVERY_COLUMNS,
         )
+        if not offline and shown.get("sync_state") == "synced":
+            shown = send_files(conn, shown)  # what the quick sync had no time for
+        finish(shown, as_json=as_json, columns=DELIVERY_COLUMNS)

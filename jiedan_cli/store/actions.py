@@ -29,6 +29,7 @@ from jiedan_cli.store import queries
 from jiedan_cli.store.db import transaction
 from jiedan_cli.store.outbox import enqueue
 from jiedan_cli.store.state import current_user_id
+from jiedan_cli.store.uploads import record_uploads, with_upload_states
 
 LIVE = ("submitted", "awarded")
 
@@ -157,21 +158,29 @@ def deliver(
                 code=f"order_{order['status']}",
             )
     delivery_id = new_id()
-    _queue(
+    # A file's local `path` stays here: its content is uploaded once the delivery is taken.
+    described = [{k: v for k, v in f.items() if k != "path"} for f in files]
+    with transaction(conn):
+        _queue(
+            conn,
+            "deliver",
+            {"id": delivery_id, "order_id": order_id, "note": note, "files": described},
+            "order",
+            order_id,
+        )
+        if files and all("path" in f for f in files):
+            record_uploads(conn, delivery_id, files)
+    return with_upload_states(
         conn,
-        "deliver",
-        {"id": delivery_id, "order_id": order_id, "note": note, "files": files},
-        "order",
-        order_id,
+        {
+            "id": delivery_id,
+            "order_id": order_id,
+            "note": note,
+            "files": described,
+            "sync_state": "pending",
+            "reject_reason": None,
+        },
     )
-    return {
-        "id": delivery_id,
-        "order_id": order_id,
-        "note": note,
-        "files": files,
-        "sync_state": "pending",
-        "reject_reason": None,
-    }
 
 
 # ---- messages, reviews, disputes --------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What a delivery records of each file: name, size and SHA-256, computed where the file is
-(the metadata syncs offline; the content upload may come later, cli.md). `jiedan deliver`
-and the dashboard's Deliver dialog both describe files with this."""
+(the metadata syncs offline; the content is uploaded after it, store/uploads.py).
+`jiedan deliver` and the dashboard's Deliver dialog both describe files with this."""
 
 from __future__ import annotations
 
@@ -28,3 +28,9 @@ def describe_file(path: Path, *, label: str = "file") -> dict[str, Any]:
     except OSError as exc:
         raise InvalidInput(f"{label}: cannot read {path}: {exc.strerror}", field="file") from None
     return {"name": path.name, "size": size, "sha256": digest.hexdigest()}
+
+
+def delivered_file(path: Path, *, label: str = "file") -> dict[str, Any]:
+    """`describe_file` and the file's absolute `path`, which the delivery keeps on this
+    machine only (store/actions.deliver): the upload reads the content from there."""
+    return {**describe_file(path, label=label), "path": str(path.absolute())}

@@ -156,8 +156,21 @@ def m003_watches(db: Database) -> None:
     )
 
 
+def m004_uploads(db: Database) -> None:
+    """Delivered files whose content is still to be sent (store/uploads.py): where the file
+    is on this machine and how much of it the server has confirmed."""
+    db.table("uploads").create(
+        {"delivery_id": str, "file_index": int, "path": str, "name": str, "size": int,
+         "sha256": str, "offset": int, "state": str, "error": str},
+        pk=("delivery_id", "file_index"),
+        not_null={"path", "name", "size", "sha256", "offset", "state"},
+        defaults={"offset": 0, "state": "pending"},
+    )  # fmt: skip
+    db.table("uploads").create_index(["state"])
+
+
 Migration = Callable[["Database"], None]
-MIGRATIONS: list[Migration] = [m001_initial, m002_profile_cache, m003_watches]
+MIGRATIONS: list[Migration] = [m001_initial, m002_profile_cache, m003_watches, m004_uploads]
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:

@@ -428,9 +428,13 @@ def _written(
 
 
 def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
-    """The order's deliveries (note, files), oldest first, a queued one included."""
+    """The order's deliveries (note, files), oldest first, a queued one included; each file
+    says whether its content is on the server (`uploaded`) and, while this machine still
+    sends it, how far (`upload`: store/uploads.py)."""
+    from jiedan_cli.store.uploads import with_upload_states
+
     me = _me(conn)
-    return _written(
+    found = _written(
         conn,
         "deliveries",
         order_id,
@@ -442,6 +446,7 @@ def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
             "files": list(args.get("files") or []),
         },
     )
+    return [with_upload_states(conn, delivery) for delivery in found]
 
 
 def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:

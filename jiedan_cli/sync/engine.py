@@ -1,4 +1,5 @@
-"""The sync engine (sync.md): push the outbox, then pull the change log.
+"""The sync engine (sync.md): push the outbox, then pull the change log, then send the
+content of delivered files the server has taken (sync/uploads.py).
 
     with connect_signed_in() as client:                 # sync/http.py
         report = sync(conn, client, progress=on_progress)  # `jiedan sync`
@@ -27,6 +28,7 @@ from jiedan_cli.sync.progress import ProgressCallback
 from jiedan_cli.sync.pull import PAGE_LIMIT, pull_changes
 from jiedan_cli.sync.push import BatchLimits, push_outbox
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
+from jiedan_cli.sync.uploads import upload_pending
 
 # `jiedan sync` keeps going while it makes progress (a first sync of a big market takes a
 # while); waiting on a server that does not answer is bounded by RetryPolicy.give_up_after.
@@ -45,6 +47,7 @@ class SyncReport:
     reset: bool = False  # the server copy was rebuilt (the server's epoch changed)
     complete: bool = True  # False: stopped early (deadline, offline) — run it again
     error: str | None = None  # why it stopped early (quick_sync only; sync raises)
+    uploaded: int = 0  # delivered files whose content the server now holds whole
 
     def as_dict(self) -> dict[str, int]:
         """The `jiedan sync --json` document (cli.md)."""
@@ -79,6 +82,8 @@ def sync(
         try:
             _check_account(conn, client, report, limit, policy)
             _rounds(conn, client, report, limit, policy, progress, limits, page_limit)
+            if report.complete:
+                _upload_files(conn, client, report, limit, policy, progress)
         except NotFound as exc:
             # The server binds a client_id to the account that first used it.
             raise Refused(
@@ -153,6 +158,22 @@ def _rounds(
             return
         if not (pulled.reset and _align_after_reset(conn, pulled.last_seq)):
             return
+
+
+def _upload_files(
+    conn: sqlite3.Connection,
+    client: httpx.Client,
+    report: SyncReport,
+    limit: Deadline,
+    policy: RetryPolicy,
+    progress: ProgressCallback | None,
+) -> None:
+    """Once the deliveries are taken, send their files' content (sync/uploads.py)."""
+    sent = upload_pending(conn, client, deadline=limit, policy=policy, progress=progress)
+    report.uploaded += sent.uploaded
+    report.requests += sent.requests
+    if sent.stopped_early:
+        report.complete = False
 
 
 def _align_after_reset(conn: sqlite3.Connection, server_last_seq: int | None) -> bool:

@@ -26,7 +26,7 @@ def awarded(client: User, freelancer: User) -> dict[str, Any]:
     return order
 
 
-def test_deliver_records_name_size_and_sha256(
+def test_deliver_records_name_size_and_sha256_and_uploads_the_content(
     freelancer: User, client: User, awarded: dict[str, Any], tmp_path: Path
 ) -> None:
     artwork = tmp_path / "设计稿-v1.png"
@@ -51,11 +51,13 @@ def test_deliver_records_name_size_and_sha256(
             "name": "设计稿-v1.png",
             "size": artwork.stat().st_size,
             "sha256": hashlib.sha256(artwork.read_bytes()).hexdigest(),
+            "uploaded": True,  # its content too (tests/cli/test_deliveries.py)
         },
         {
             "name": "notes.txt",
             "size": len("切图说明".encode()),
             "sha256": hashlib.sha256("切图说明".encode()).hexdigest(),
+            "uploaded": True,
         },
     ]
     on_server = client.api("GET", f"/v1/orders/{awarded['id']}/deliveries")
