@@ -490,8 +490,16 @@ ROWS: list[Row] = [
     post(
         "/v1/orders/{order_id}/messages",
         lambda w: Call(oid(w.open_order), w.client, json={"text": "在吗", "to": w.bidder["id"]}),
-        PARTIES_ONLY,
+        # "other" (a freelancer too) may ask about an open order (咨询), but only its client:
+        # writing to a bidder is refused for what it asks, not for who asks
+        expect(other=422, staff=404),
         fresh=False,
+    ),
+    post(
+        "/v1/orders/{order_id}/messages",
+        lambda w: Call(oid(w.new_funded()), w.client, json={"text": "在吗"}),
+        PARTIES_ONLY,  # an order no longer open: no questions, a party's thread only
+        label="not open",
     ),
     get(
         "/v1/orders/{order_id}/messages",

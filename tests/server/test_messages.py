@@ -172,7 +172,7 @@ def test_the_client_sees_every_thread_and_a_freelancer_only_theirs(
 def test_strangers_neither_read_nor_write_a_thread(sqlite_server: Server) -> None:
     server = sqlite_server
     client, freelancer = server.register("client"), server.register("freelancer")
-    stranger = server.register("both")
+    stranger = server.register("client")  # a freelancer may ask: see below
     order = post_order(server, client)
     place_bid(server, freelancer, order["id"])
     send(server, freelancer, order["id"], "你好")
@@ -205,3 +205,45 @@ def test_bad_or_forbidden_message_fields_are_422(
         "POST", f"/v1/orders/{order['id']}/messages", freelancer["token"], json=body
     )
     assert response.status_code == 422
+
+
+def test_a_freelancer_may_ask_about_an_open_order_before_bidding(sqlite_server: Server) -> None:
+    """咨询: a question opens the thread (masked like every message before an award), the
+    client answers it, nobody else reads it; after the award to someone else it is closed,
+    and an order no longer open takes no new questions."""
+    server = sqlite_server
+    client, asker, other = (server.register(role) for role in ("client", "freelancer", "both"))
+    order_id = post_order(server, client)["id"]
+    asked = send(server, asker, order_id, "可以用 Figma 交付吗？加我 138 0013 8000")
+    assert asked.status_code == 201, asked.text
+    assert asked.json()["flagged"] is True and "138" not in asked.json()["text"]
+    answer = send(server, client, order_id, "可以", to=asker["id"])
+    assert answer.status_code == 201, answer.text
+    assert [m["text"] for m in thread(server, asker, order_id).json()] == [
+        asked.json()["text"],
+        "可以",
+    ]
+    assert thread(server, other, order_id).status_code == 404  # not their thread
+    assert send(server, asker, order_id, "x", to=other["id"]).status_code == 422
+
+    winner = server.register("freelancer")
+    award(server, client, order_id, place_bid(server, winner, order_id)["id"])
+    closed = send(server, asker, order_id, "还在吗")
+    assert (closed.status_code, closed.json()["code"]) == (409, "thread_closed")
+    assert send(server, other, order_id, "你好").status_code == 404  # no longer open
+
+
+def test_questions_before_bidding_are_capped_per_day(sqlite_server: Server) -> None:
+    from jiedan_cli.domain.threads import QUESTIONS_PER_DAY
+
+    server = sqlite_server
+    client, asker = server.register("client"), server.register("freelancer")
+    orders = [post_order(server, client)["id"] for _ in range(3)]
+    for n in range(QUESTIONS_PER_DAY):
+        assert send(server, asker, orders[n % 3], f"问题 {n}").status_code == 201
+    refused = send(server, asker, orders[0], "再问一个")
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    place_bid(server, asker, orders[1])  # a bidder's messages are no questions
+    assert send(server, asker, orders[1], "投标后的消息").status_code == 201
+    server.clock.advance(days=1)
+    assert send(server, asker, orders[2], "第二天").status_code == 201

@@ -1,4 +1,5 @@
-"""Messages (站内消息) on an order, between its client and a freelancer who bid on it.
+"""Messages (站内消息) on an order, between its client and a freelancer who bid on it — or
+who asks about the open order before bidding (咨询: at most QUESTIONS_PER_DAY a day).
 
 A thread is (order, freelancer). Until that freelancer is awarded the order, contact details
 (phone, WeChat, QQ, e-mail) are masked and the message flagged: escrow is what protects both
@@ -7,18 +8,23 @@ awarded, the threads with the other bidders are closed (domain/threads.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, or_, select, tuple_
+from sqlalchemy import Connection, Row, func, insert, or_, select, tuple_
 
 from jiedan_cli.domain.contacts import mask_contacts
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.order_rules import check_message_text
-from jiedan_cli.domain.threads import require_thread_open, thread_closed
+from jiedan_cli.domain.states import OrderStatus
+from jiedan_cli.domain.threads import (
+    require_question_allowed,
+    require_thread_open,
+    thread_closed,
+)
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.tables import messages, orders
+from jiedan_cli.server.db.tables import bids, messages, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.orders import has_bid_on
@@ -36,18 +42,49 @@ def message_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+def _has_thread(conn: Connection, order_id: str, user_id: str) -> bool:
+    """Whether `user_id` has written or been written to about the order (a question)."""
+    by_or_to = or_(messages.c.sender_id == user_id, messages.c.recipient_id == user_id)
+    found = select(messages.c.id).where(messages.c.order_id == order_id, by_or_to).limit(1)
+    return conn.execute(found).first() is not None
+
+
 def _is_freelancer_of(conn: Connection, order: Row[Any], user_id: str) -> bool:
-    return user_id == order.freelancer_id or has_bid_on(conn, order.id, user_id)
+    return (
+        user_id == order.freelancer_id
+        or has_bid_on(conn, order.id, user_id)
+        or _has_thread(conn, order.id, user_id)
+    )
 
 
-def _order_for_party(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
-    """The order when `actor` is its client or one of its freelancers; NotFound otherwise."""
+def _order_for_party(
+    conn: Connection, actor: Actor, order_id: str, *, asking: bool = False
+) -> Row[Any]:
+    """The order when `actor` is its client or one of its freelancers (or, `asking`, a
+    freelancer with a question about it while it is open); NotFound otherwise."""
     order = conn.execute(select(orders).where(orders.c.id == order_id)).first()
-    if order is None or not (
+    if order is not None and (
         actor.id == order.client_id or _is_freelancer_of(conn, order, actor.id)
     ):
-        raise NotFound(f"no message thread of yours on order {order_id}")
-    return order
+        return order
+    if order is not None and asking and _may_ask(actor, order):
+        return order
+    raise NotFound(f"no message thread of yours on order {order_id}")
+
+
+def _may_ask(actor: Actor, order: Row[Any]) -> bool:
+    return actor.has("freelancer") and order.status == OrderStatus.OPEN
+
+
+def _questions_today(conn: Connection, actor: Actor, now: datetime) -> int:
+    """Messages `actor` sent in the last day about orders they have not bid on."""
+    bid_on = select(bids.c.order_id).where(bids.c.freelancer_id == actor.id)
+    counted = select(func.count()).where(
+        messages.c.sender_id == actor.id,
+        messages.c.created_at > now - timedelta(days=1),
+        messages.c.order_id.not_in(bid_on),
+    )
+    return int(conn.execute(counted).scalar_one())
 
 
 def _recipient(conn: Connection, actor: Actor, order: Row[Any], to_user_id: str | None) -> str:
@@ -76,10 +113,12 @@ def send_message(
 ) -> dict[str, Any]:
     text = check_message_text(text)
     new = check_id(message_id) if message_id is not None else new_id()
-    order = _order_for_party(conn, actor, order_id)
+    order = _order_for_party(conn, actor, order_id, asking=True)
     recipient = _recipient(conn, actor, order, to_user_id)
     freelancer = recipient if actor.id == order.client_id else actor.id
     require_thread_open(thread_closed(order.freelancer_id, freelancer))
+    if actor.id == freelancer and not has_bid_on(conn, order.id, actor.id):  # a question
+        require_question_allowed(_questions_today(conn, actor, now))
     flagged = False
     if freelancer != order.freelancer_id:  # this pair has no award (yet): no escrow
         text, flagged = mask_contacts(text)
