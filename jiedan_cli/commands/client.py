@@ -26,6 +26,7 @@ from jiedan_cli.commands.common import (
     require_found,
     show,
     text_or_file,
+    with_names,
     yuan,
 )
 from jiedan_cli.domain.errors import NotFound
@@ -35,6 +36,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+# the order's bids: who bid (by name) in place of the order
+CLIENT_BID_COLUMNS = [BID_COLUMNS[0], ("freelancer", "Freelancer"), *BID_COLUMNS[2:]]
 
 OrderId = Annotated[str, typer.Argument(help="One of your orders.")]
 
@@ -108,8 +112,10 @@ def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
         if order.get("client_id") != current_user_id(conn):
             raise NotFound(f"no order {order_id} of yours")
         found = queries.list_bids(conn, order_id)
+        if not as_json:  # bidders by name; the JSON keeps their ids
+            found = with_names(conn, found, {"freelancer_id": "freelancer"}, fetch=True)
         hint_if_empty(found, "no bids on this order yet; `jiedan sync` fetches new ones")
-        show(found, as_json=as_json, columns=BID_COLUMNS)
+        show(found, as_json=as_json, columns=CLIENT_BID_COLUMNS)
 
 
 Act = Callable[[sqlite3.Connection], dict[str, Any]]

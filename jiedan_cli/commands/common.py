@@ -172,8 +172,8 @@ BID_COLUMNS: list[Column] = [
 MESSAGE_COLUMNS: list[Column] = [
     ("id", "ID"),
     ("created_at", "Sent"),
-    ("sender_id", "From"),
-    ("recipient_id", "To"),
+    ("sender", "From"),  # names (with_names); the ids are in the JSON
+    ("recipient", "To"),
     ("text", "Text"),
     ("sync_state", "Sync"),
 ]
@@ -196,9 +196,68 @@ def for_display(item: dict[str, Any]) -> dict[str, Any]:
         shown["budget"] = f"{low or '?'}–{high or '?'}"
     if "amount_fen" in item:
         shown["amount"] = _yuan_text(item.get("amount_fen"))
+    if isinstance(item.get("status"), str):  # in_progress → in progress
+        shown["status"] = item["status"].replace("_", " ")
     if item.get("closed_to_me"):  # an order a bidder lost: no later news of it (sync-protocol)
-        shown["status"] = f"{item.get('status')} (closed to you)"
+        shown["status"] = f"{shown.get('status')} (closed to you)"
+    if isinstance(item.get("my_bid"), dict):
+        shown["my_bid"] = bid_summary(item["my_bid"])
+    if isinstance(item.get("files"), list):
+        shown["files"] = ", ".join(_file_summary(f) for f in item["files"])
     return shown
+
+
+def bid_summary(bid: dict[str, Any]) -> str:
+    """A bid in a line: '¥800.00 in 3 days · submitted · synced · <id>'."""
+    amount = _yuan_text(bid.get("amount_fen"))
+    status = str(bid.get("status") or "").replace("_", " ")
+    parts = [f"¥{amount} in {bid.get('days')} days", status, str(bid.get("sync_state") or "")]
+    return " · ".join(part for part in [*parts, str(bid.get("id") or "")] if part)
+
+
+def _file_summary(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    name, size = entry.get("name"), entry.get("size")
+    return f"{name} ({_size_text(size)})" if isinstance(size, int) else str(name)
+
+
+def _size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    return f"{size / 1024:.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def with_names(
+    conn: sqlite3.Connection, rows: list[dict[str, Any]], fields: dict[str, str], *, fetch: bool
+) -> list[dict[str, Any]]:
+    """`rows` with, for each `id field → shown field`, the person's name (the id when the
+    replica has no name for them), for tables and TSV; JSON keeps the ids. With `fetch`, the
+    profiles missing are fetched first when the server answers (as the dashboard does)."""
+    from jiedan_cli.store.people import names_of
+
+    ids = [row.get(field) for row in rows for field in fields]
+    names = names_of(conn, ids)
+    if fetch and any(user_id and user_id not in names for user_id in ids):
+        from jiedan_cli.sync.profiles import fetch_missing
+
+        try:
+            if fetch_missing(conn, ids):
+                names = names_of(conn, ids)
+        except JiedanError:
+            pass  # offline or signed out: the ids stand in until the next time
+    me = current_user_id(conn)
+    return [
+        {**row, **{shown: _person(row.get(field), names, me) for field, shown in fields.items()}}
+        for row in rows
+    ]
+
+
+def _person(user_id: Any, names: dict[str, str], me: str | None) -> str | None:
+    if not user_id:
+        return None
+    name = names.get(user_id, user_id)
+    return f"{name} (me)" if user_id == me else name
 
 
 TABLES_ON_A_TERMINAL = {id(ORDER_COLUMNS): ORDER_TABLE}

@@ -14,14 +14,18 @@ from jiedan_cli.commands.common import (
     ColdGroup,
     JsonOption,
     OfflineOption,
+    finish,
     full_id,
     hint_if_empty,
+    perform,
     replica,
-    run_action,
     show,
     text_or_file,
+    with_names,
 )
 from jiedan_cli.domain.errors import NotFound
+
+PEOPLE = {"sender_id": "sender", "recipient_id": "recipient"}
 
 app = typer.Typer(
     cls=ColdGroup, help="Messages about an order.", no_args_is_help=True, add_completion=False
@@ -53,14 +57,15 @@ def send(
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
         to = None if to is None else full_id(conn, "user", to)
-        run_action(
+        shown = perform(
             conn,
             lambda: actions.send_message(conn, order_id=order_id, text=body or "", to=to),
             kind="message",
             offline=offline,
-            as_json=as_json,
-            columns=MESSAGE_COLUMNS,
         )
+        if not as_json:
+            shown = with_names(conn, [shown], PEOPLE, fetch=False)[0]
+    finish(shown, as_json=as_json, columns=MESSAGE_COLUMNS)
 
 
 @app.command("list", cls=ColdCommand)
@@ -74,5 +79,7 @@ def list_messages(order_id: str, as_json: JsonOption = False) -> None:
         found = query_messages(conn, order_id)
         if not found and get_order(conn, order_id) is None:
             raise NotFound(f"no order {order_id} in the local replica (run `jiedan sync`?)")
+        if not as_json:  # people by name; the JSON keeps their ids
+            found = with_names(conn, found, PEOPLE, fetch=True)
     hint_if_empty(found, "no messages on this order yet: `jiedan messages send` writes one")
     show(found, as_json=as_json, columns=MESSAGE_COLUMNS)

@@ -24,6 +24,7 @@ from jiedan_cli.commands.common import (
     require_found,
     show,
     whole_number,
+    with_names,
 )
 from jiedan_cli.domain.categories import choices_text
 from jiedan_cli.domain.errors import InvalidInput, Unauthenticated
@@ -51,7 +52,7 @@ ORDER_FIELDS = [
     ("budget", "Budget ¥"),
     ("deadline", "Deadline"),
     ("bid_count", "Bids"),
-    ("client_id", "Client"),
+    ("client", "Client"),
     ("awarded_bid_id", "Awarded bid"),
     ("created_at", "Posted"),
     ("sync_state", "Sync"),
@@ -161,6 +162,8 @@ def show_order(order_id: str, as_json: JsonOption = False) -> None:
             get_order(conn, order_id),
             f"no order {order_id} in the local replica (run `jiedan sync`?)",
         )
+        if not as_json:  # the client by name; the JSON keeps the id
+            order = with_names(conn, [order], {"client_id": "client"}, fetch=True)[0]
     show(order, as_json=as_json, columns=ORDER_FIELDS)
 
 
