@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from jiedan_cli import __version__
 
@@ -64,27 +64,54 @@ class LazyGroup(TyperGroup):
         spec = GROUPS.get(cmd_name)
         if spec is None:
             return None
-        module, attr, _help = spec
+        module, attr, help_ = spec
+        if self.listing_only:  # the root's help: a stand-in, the group itself is not imported
+            return TyperCommand(cmd_name, help=help_, short_help=help_)
         command = typer.main.get_command(getattr(importlib.import_module(module), attr))
         command.name = cmd_name
         return command
 
+    listing_only = False
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        """Help from the table above, without importing any group."""
-        width = max(len(name) for name in GROUPS) + 2
-        lines = [
-            "Usage: jiedan [OPTIONS] COMMAND [ARGS]...",
-            "",
-            f"  {ABOUT}",
-            "",
-            "Options:",
-            "  --version   Show the version and exit.",
-            "  -h, --help  Show this message and exit.",
-            "",
-            "Commands:",
-        ]
-        lines += [f"  {name.ljust(width)}{help_}" for name, (_m, _a, help_) in GROUPS.items()]
-        formatter.write("\n".join(lines) + "\n")
+        """Typer's help, boxed as every group's is, listing the groups from the table above
+        without importing any."""
+        self.listing_only = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing_only = False
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """A typo of a group gets "Did you mean …?", as a typo of a command in a group does
+        (Typer looks among `self.commands`, which a lazy group leaves empty)."""
+        typed = args[0] if args else ""
+        if typed and not typed.startswith("-") and typed not in GROUPS:
+            from difflib import get_close_matches
+
+            matches = get_close_matches(typed, list(GROUPS))
+            if matches:
+                guesses = ", ".join(repr(m) for m in matches)
+                ctx.fail(f"No such command {typed!r}. Did you mean {guesses}?")
+        return super().resolve_command(ctx, args)
+
+
+def _hide_flag_types() -> None:
+    """Typer's help gives a boolean flag the type `<bool>`, as if it took a value: show
+    nothing there, as for `--help` in other tools."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        return shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_types()
 
 
 app = typer.Typer(

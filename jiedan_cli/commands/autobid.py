@@ -31,12 +31,34 @@ def autobid() -> None:
 
 @app.command()
 def run(
-    rules: Annotated[Path, typer.Option("--rules", help="A TOML file of [[rule]] tables.")],
+    rules: Annotated[
+        Path,
+        typer.Option(
+            "--rules",
+            metavar="FILE.toml",
+            help=r"A TOML file of \[\[rule]] tables (example above).",
+        ),
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, place nothing.")] = False,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Bid on what each rule's saved search finds, within the rules' caps."""
+    r"""Bid on what each rule's saved search finds, within the rules' caps.
+
+    A rules file, FILE.toml (each rule names a saved search: `jiedan watch add`):
+
+    max_bids_per_day = 10      # all rules together (optional)
+    \[\[rule]]
+    watch = "logos"            # jiedan watch add logos --query logo
+    amount = "budget_max"      # budget_min, budget_max or budget_mid …
+    factor = 0.9               # … times this, in whole yuan
+    days = 5
+    message = "您好，$days 天交付。"  # also $title $category $amount
+    min_budget = 800           # yuan: skip orders paying less (optional)
+    max_per_day = 5            # this rule's bids a day (optional)
+
+    Try it with --dry-run first: it prints the bids and places none.
+    """
     from jiedan_cli.commands.common import perform_each
     from jiedan_cli.commands.exit_codes import ExitCode
     from jiedan_cli.domain.errors import JiedanError

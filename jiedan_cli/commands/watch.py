@@ -77,15 +77,20 @@ def remove(name: Name) -> None:
 
 @app.command()
 def run(
-    once: Annotated[bool, typer.Option("--once", help="One round, then exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="One round, then exit (else every --every seconds).")
+    ] = False,
     every: Annotated[float, typer.Option("--every", min=5, help="Seconds between rounds.")] = 60.0,
     bell: Annotated[bool, typer.Option("--bell", help="Ring the terminal bell.")] = False,
     hook: Annotated[
         str | None, typer.Option("--hook", help="A command to run for each new order.")
     ] = None,
-    as_json: JsonOption = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print each new match as one JSON object a line (JSON Lines)."),
+    ] = False,
 ) -> None:
-    """Sync, then print new matches of every watch (JSON Lines with --json)."""
+    """Sync, then print new matches of every watch; runs until Ctrl-C unless --once."""
     import time
 
     from jiedan_cli.store.watches import new_matches

@@ -68,7 +68,7 @@ def test_help_lists_the_groups(tmp_path: Path) -> None:
     done = jiedan("--help", home=tmp_path, server=closed_port_url())
     assert done.code == 0
     for group in ("auth", "orders", "bid", "deliver", "messages", "sync", "demo"):
-        assert f"  {group} " in done.stdout
+        assert f"│ {group} " in done.stdout
 
 
 def test_an_unexpected_failure_exits_1(tmp_path: Path) -> None:
