@@ -196,6 +196,13 @@ def _to_status(status: str) -> Effect:
     return effect
 
 
+def _award_bid(shown: Shown, args: dict[str, Any], op: sqlite3.Row, me: str | None) -> Shown:
+    """Awarded, to the bid the client chose (what the funding pays is that bid's amount)."""
+    if shown is None:
+        return None
+    return {**shown, "status": "awarded", "awarded_bid_id": args.get("bid_id")}
+
+
 EFFECTS: dict[str, Effect] = {
     "place_bid": _place_bid,
     "update_bid": _update_bid,
@@ -204,7 +211,7 @@ EFFECTS: dict[str, Effect] = {
     "edit_order": _edit_order,
     "cancel_order": _cancel_order,
     "send_message": _send_message,
-    "award_bid": _to_status("awarded"),
+    "award_bid": _award_bid,
     "fund_order": _to_status("in_progress"),
     "deliver": _to_status("delivered"),
     "request_revision": _to_status("in_progress"),

@@ -36,46 +36,78 @@ from jiedan_cli.tui.widgets.section_bar import SECTIONS
 from jiedan_cli.tui.widgets.sync_indicator import SyncView
 
 SYNC_INTERVAL = 5.0
+# The palette finds a command by its title only, so each title carries its Chinese name too
+# (签到, 提现 … typed through an input method find it).
+SECTION_NAMES = {  # mode → its Chinese name, beside SECTIONS' English label
+    "orders": "订单大厅",
+    "work": "我的工作",
+    "earnings": "收入",
+    "points": "积分",
+    "client": "我发布的",
+}
 SECTION_COMMANDS = (  # palette title, what it does, section, the action its screen runs
     (
-        "Withdraw earnings",
+        "Withdraw earnings 提现",
         "Pay out of your available balance; needs the network (Earnings, w)",
         "earnings",
         "withdraw",
     ),
     (
-        "Export the ledger",
+        "Export the ledger 导出账目",
         "Your ledger lines as CSV or an hledger journal file (Earnings, e)",
         "earnings",
         "export",
     ),
     (
-        "Edit my profile",
+        "Edit my profile 编辑资料",
         "Skills, about you, city, rate, location; needs the network (Points, p)",
         "points",
         "edit_profile",
     ),
     (
-        "Check in",
-        "Today's check-in (签到): points, more for days in a row (Points, c)",
+        "Check in 签到",
+        "Today's check-in: points, more for days in a row (Points, i)",
         "points",
         "check_in",
     ),
     (
-        "Two-factor sign-in",
+        "Two-factor sign-in 两步验证",
         "Turn the one-time code for signing in on or off; needs the network (Points, t)",
         "points",
         "two_factor",
     ),
-    ("New order", "Post an order for freelancers to bid on (Client, n)", "client", "new_order"),
     (
-        "Ask for a revision",
+        "New order 发布订单",
+        "Post an order for freelancers to bid on (Client, n)",
+        "client",
+        "new_order",
+    ),
+    (
+        "Award the bid 选标",
+        "Choose the highlighted bid; the others are declined — asked first (Client, a)",
+        "client",
+        "award",
+    ),
+    (
+        "Fund the escrow 托管付款",
+        "Pay the awarded amount into escrow — asked first (Client, f)",
+        "client",
+        "fund",
+    ),
+    (
+        "Accept the delivery 验收",
+        "Release the escrow to the freelancer — asked first (Client, c)",
+        "client",
+        "accept",
+    ),
+    (
+        "Ask for a revision 要求修改",
         "Send the highlighted delivery back with a note (Client, v)",
         "client",
         "revise",
     ),
     (
-        "Cancel order",
+        "Cancel order 取消订单",
         "Cancel the highlighted open or awarded order (Client, x)",
         "client",
         "cancel",
@@ -356,10 +388,12 @@ class JiedanApp(App[None]):
         yield from super().get_system_commands(screen)
         for mode, (key, label) in SECTIONS.items():
             yield SystemCommand(
-                f"Go to {label}", f"Switch to the {label} section ({key})", self._goto(mode)
+                f"Go to {label} {SECTION_NAMES[mode]}",
+                f"Switch to the {label} section ({key})",
+                self._goto(mode),
             )
         yield SystemCommand(
-            "Sync now", "Send queued changes and fetch new ones (s)", self.action_sync_now
+            "Sync now 同步", "Send queued changes and fetch new ones (s)", self.action_sync_now
         )
         yield SystemCommand(
             "Rejected operations", "What the server refused, and why (r)", self.action_show_rejected

@@ -150,6 +150,7 @@ class ClientLoaded(Message):
     bids: dict[str, list[Item]] = field(default_factory=dict)  # by order id
     profiles: dict[str, Item] = field(default_factory=dict)  # the bidders the replica knows
     can_post: bool = True  # False once the account's roles are pulled and lack "client"
+    milestones: dict[str, list[Item]] = field(default_factory=dict)  # by order id, once awarded
 
 
 # ---- actions -------------------------------------------------------------------------------------

@@ -164,6 +164,16 @@ def test_a_move_on_an_order_shows_its_new_status_at_once_as_pending(
     assert (shown["status"], shown["sync_state"]) == (shown_status, "pending")
 
 
+def test_a_queued_award_shows_which_bid_was_chosen(store: sqlite3.Connection) -> None:
+    """Before the award syncs the order names the bid, so the dashboard can say what a
+    funding pays and to whom (the award makes one milestone for that bid's amount)."""
+    _with(store, put("order", order("o1", client_id="me")), put("bid", bid("b1", "o1", "f-1")))
+    actions.award(store, order_id="o1", bid_id="b1")
+    shown = queries.get_order(store, "o1")
+    assert shown is not None
+    assert (shown["status"], shown["awarded_bid_id"]) == ("awarded", "b1")
+
+
 def test_a_clients_message_goes_to_the_awarded_freelancer_or_must_name_one(
     store: sqlite3.Connection,
 ) -> None:

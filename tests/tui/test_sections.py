@@ -1,5 +1,5 @@
 """My work, Earnings, Points and Client mode over the fixed market, offline: each shows what
-the store's functions say, and Client mode's keys queue award / fund / accept."""
+the store's functions say, and Client mode's keys queue award / fund / accept (after a yes)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from jiedan_cli.store.earnings import earnings_summary
 from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.formatting import yuan
 from jiedan_cli.tui.screens.order_detail import OrderDetail
+from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
 from tests.tui.conftest import SIZE, client_mode, shows, wait_for
 from tests.tui.helpers import pending_intents, screen_text
 
@@ -74,6 +75,8 @@ async def test_client_mode_awards_the_highlighted_bid(
         assert screen.order_id == "o20"
         await shows(pilot, app, "专业扫描仪")  # its bids, beside it
         await pilot.press("tab", "down", "a")  # the second bid: f-1's
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="asked first")
+        await pilot.press("y")
         await wait_for(
             pilot,
             lambda: (screen._order() or {}).get("status") == "awarded",
@@ -92,6 +95,8 @@ async def test_client_mode_accepts_a_delivery(
         await pilot.press("down")  # o21, delivered
         await wait_for(pilot, lambda: "accepts the delivery" in screen_text(app))
         await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="asked first")
+        await pilot.press("y")
         await wait_for(pilot, lambda: pending_intents(market_db))
     assert pending_intents(market_db) == [("accept_order", {"order_id": "o21"})]
 
@@ -116,9 +121,9 @@ async def test_the_daily_check_in_from_the_points_screen(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("4")
         screen = app.screen
-        await shows(pilot, app, "签到 not checked in today: c checks in for +5 points")
-        assert "c" in screen.active_bindings
-        await pilot.press("c")
+        await shows(pilot, app, "签到 not checked in today: i checks in for +5 points")
+        assert "i" in screen.active_bindings
+        await pilot.press("i")
         await shows(pilot, app, "签到 ✓ checked in today   ·   1 day in a row")
-        await wait_for(pilot, lambda: "c" not in screen.active_bindings, what="c gone")
+        await wait_for(pilot, lambda: "i" not in screen.active_bindings, what="i gone")
     assert pending_intents(market_db) == [("check_in", {"day": "2026-03-20"})]

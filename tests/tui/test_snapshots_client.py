@@ -1,5 +1,6 @@
 """Client mode's pictures over the fixed market (market.py): the panes stacked at 80×24 and
-side by side at 200×50 on the delivered order, and the new-order dialog.
+side by side at 200×50 on the delivered order, the new-order dialog, and the question asked
+before a delivery is accepted (the escrow released).
 `pytest tests/tui/test_snapshots_client.py --snapshot-update` accepts a change."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
 from jiedan_cli.tui.widgets.form_modal import FormModal
 from tests.tui.conftest import offline_app
 from tests.tui.test_snapshots import Compare, settle
@@ -38,5 +40,13 @@ def test_new_order_dialog(snap_compare: Compare, market_db: Path) -> None:
     async def before(pilot: Pilot[Any]) -> None:
         await _client()(pilot)
         await settle("n", ready=lambda s: isinstance(s, FormModal))(pilot)
+
+    assert snap_compare(offline_app(market_db), terminal_size=(80, 24), run_before=before)
+
+
+def test_accept_asks_first(snap_compare: Compare, market_db: Path) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await _client("down")(pilot)  # o21, delivered
+        await settle("c", ready=lambda s: isinstance(s, ConfirmModal))(pilot)
 
     assert snap_compare(offline_app(market_db), terminal_size=(80, 24), run_before=before)

@@ -12,6 +12,7 @@ from jiedan_cli.tui.screens.client_mode import ClientMode
 from jiedan_cli.tui.screens.order_detail import OrderDetail
 from jiedan_cli.tui.screens.orders_board import OrdersBoard
 from jiedan_cli.tui.widgets.bid_form import BidForm
+from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
 from tests.sync.conftest import LiveServer
 from tests.tui.conftest import SIZE, offline_app, shows, wait_for
 from tests.tui.helpers import screen_text
@@ -79,6 +80,8 @@ async def test_a_client_awards_a_bid_from_client_mode(
         await wait_for(pilot, lambda: screen.loaded and screen.order_id == order["id"])
         await wait_for(pilot, lambda: "十年品牌设计" in screen_text(app))
         await pilot.press("tab", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), what="asked first")
+        await pilot.press("y")
         await wait_for(
             pilot,
             lambda: (
@@ -195,7 +198,8 @@ async def test_a_client_awards_funds_and_accepts_from_the_dashboard_and_the_free
 
     app = offline_app(db, background_sync=True, sync_interval=1.0)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("5")
+        await wait_for(pilot, lambda: app.sync_view.connection == "online", what="first sync")
+        await pilot.press("5")  # online: the bidder's name is fetched
         screen = app.screen
         assert isinstance(screen, ClientMode)
 
@@ -204,13 +208,28 @@ async def test_a_client_awards_funds_and_accepts_from_the_dashboard_and_the_free
             return found.get("status") == status and found.get("sync_state") == "synced"
 
         await wait_for(pilot, lambda: screen.loaded and screen.order_id == order["id"])
-        await pilot.press("tab", "a")  # award the bid
+
+        async def confirm(key: str) -> list[str]:
+            """Each move of money is asked first; y goes ahead. What the dialog said."""
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            asked = app.screen
+            assert isinstance(asked, ConfirmModal)
+            await pilot.press("y")
+            return asked.question
+
+        await wait_for(pilot, lambda: freelancer["name"] in screen_text(app), what="the name")
+        await pilot.press("tab")
+        said = await confirm("a")  # award the bid
+        assert f"to {freelancer['name']} for ¥1,200.00 in 4 days?" in said[0]
         await wait_for(pilot, lambda: shown("awarded"), timeout=30, what="awarded")
-        await pilot.press("f")  # fund the escrow (the sandbox pays at once)
+        said = await confirm("f")  # fund the escrow (the sandbox pays at once)
+        assert said[0].startswith("Pay ¥1,200.00 into escrow")
         await wait_for(pilot, lambda: shown("in_progress"), timeout=30, what="funded")
         api(server, freelancer, "POST", f"{path}/deliveries", note="译文已交付", files=[])
         await wait_for(pilot, lambda: shown("delivered"), timeout=30, what="the delivery pulled")
-        await pilot.press("c")  # accept: the escrow is released
+        said = await confirm("c")  # accept: the escrow is released
+        assert f"This releases ¥1,200.00 to {freelancer['name']}" in said[1]
         await wait_for(pilot, lambda: shown("completed"), timeout=30, what="completed")
     assert api(server, client, "GET", path)["awarded_bid_id"] == bid["id"]
     earnings = api(server, freelancer, "GET", "/v1/earnings/summary")

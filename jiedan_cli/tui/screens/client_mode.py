@@ -1,7 +1,10 @@
 """Client mode: the orders I posted beside the bids on the highlighted one; post a new order,
 award a bid, fund the escrow, accept a delivery or send it back, cancel (store.actions
 post_order / award / fund / accept / revise / cancel). Only the moves the highlighted
-order's status allows are offered (domain.states.CLIENT_MOVES, as the server checks them)."""
+order's status allows are offered (domain.states.CLIENT_MOVES, as the server checks them).
+A move of money (award, fund, accept) is asked first, in a dialog naming the amount, the
+other party and what follows (domain/escrow.py: what a funding pays, what an acceptance
+releases); "Cancel" has the focus, y (or Enter on the yes button) goes ahead."""
 
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
-from jiedan_cli.domain.states import CLIENT_MOVES, BidStatus, client_moves
+from jiedan_cli.domain import escrow
+from jiedan_cli.domain.states import CLIENT_MOVES, BidStatus, OrderStatus, client_moves
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ClientLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
@@ -31,7 +35,7 @@ FREELANCER_WIDTH = 16  # cells: a name and its rating, or a short id
 MOVE_HINTS = {
     "award": "a awards the highlighted bid (Tab moves to the bids)",
     "fund": "f funds the escrow so the work can start",
-    "accept": "c accepts the delivery and pays the freelancer",
+    "accept": "c accepts the delivery and releases the escrow to the freelancer",
     "revise": "v asks for a revision",
     "cancel": "x cancels the order",
 }
@@ -39,6 +43,7 @@ NO_CLIENT_ROLE = (
     "This account takes orders but cannot post them: posting needs an account with the client"
     " role (jiedan auth register --role both)."
 )
+WITH_MILESTONES = {OrderStatus.AWARDED, OrderStatus.IN_PROGRESS, OrderStatus.DELIVERED}
 DONE = {
     "post": "Order posted",
     "award": "Awarded",
@@ -95,7 +100,7 @@ class ClientMode(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="client")
     def read_client(self) -> None:
-        from jiedan_cli.store.queries import list_bids, list_orders, my_roles
+        from jiedan_cli.store.queries import list_bids, list_milestones, list_orders, my_roles
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -105,11 +110,18 @@ class ClientMode(DashboardScreen):
             mine = list_orders(conn, status="all", mine_user_id=me, limit=1000) if me else []
             orders = [o for o in mine if o.get("client_id") == me]
             bids = {o["id"]: list_bids(conn, o["id"]) for o in orders}
+            milestones = {
+                o["id"]: list_milestones(conn, o["id"])
+                for o in orders
+                if o.get("status") in WITH_MILESTONES
+            }
             bidders = {b["freelancer_id"] for found in bids.values() for b in found}
+            bidders |= {o["freelancer_id"] for o in orders if o.get("freelancer_id")}
             profiles = _profiles(conn, bidders)
-            self.post_message(ClientLoaded(orders, bids, profiles, can_post))
+            self.post_message(ClientLoaded(orders, bids, profiles, can_post, milestones))
             if self.fetch_profiles(conn, bidders - set(profiles)):  # names and ratings
-                self.post_message(ClientLoaded(orders, bids, _profiles(conn, bidders), can_post))
+                profiles = _profiles(conn, bidders)
+                self.post_message(ClientLoaded(orders, bids, profiles, can_post, milestones))
 
     def on_client_loaded(self, message: ClientLoaded) -> None:
         self.loaded = message
@@ -240,26 +252,109 @@ class ClientMode(DashboardScreen):
         )
 
     def action_award(self) -> None:
+        """Also run from the command palette, where the key's check did not apply."""
         from jiedan_cli.store import actions
 
         bids: DataTable[Any] = self.query_one("#client-bids", DataTable)
-        if self.order_id is None or not bids.row_count:
-            self.notify("Highlight a bid first (Tab to the bids).", timeout=3)
+        order = self._order()
+        if order is None or not bids.row_count or "award" not in self.moves():
+            self.notify("Highlight a bid on an open order first (Tab to the bids).", timeout=4)
             return
         bid_id = str(bids.coordinate_to_cell_key(bids.cursor_coordinate).row_key.value)
-        self.perform("award", partial(actions.award, order_id=self.order_id, bid_id=bid_id))
+        bid = next((b for b in self._bids() if b["id"] == bid_id), None)
+        if bid is None or bid.get("status") != BidStatus.SUBMITTED:
+            self.notify("That bid is no longer waiting for an award.", timeout=4)
+            return
+        others = sum(
+            1 for b in self._bids() if b["id"] != bid_id and b.get("status") == BidStatus.SUBMITTED
+        )
+        amount = formatting.yuan(bid.get("amount_fen"))
+        name = self._party_name(bid.get("freelancer_id"))
+        declines = {0: "No other bid is waiting.", 1: "This declines the other bid."}
+        question = [
+            f"Award “{formatting.shown(order.get('title'))}” to {name}"
+            f" for {amount} in {bid.get('days')} days?",
+            declines.get(others, f"This declines the other {others} bids."),
+            f"Next you fund the escrow: {amount}.",
+        ]
+        act = partial(actions.award, order_id=order["id"], bid_id=bid_id)
+        self._confirm("award", "Award the bid", question, f"Award to {name}", act)
 
     def action_fund(self) -> None:
+        """Also run from the command palette, where the key's check did not apply."""
         from jiedan_cli.store import actions
 
-        if self.order_id is not None:
-            self.perform("fund", partial(actions.fund, order_id=self.order_id))
+        order = self._order()
+        if order is None or "fund" not in self.moves():
+            self.notify("Highlight an awarded order to fund its escrow.", timeout=4)
+            return
+        fen = escrow.to_fund(self._milestones(), self._awarded_fen())
+        amount = formatting.yuan(fen) if fen is not None else "the next milestone"
+        name = self._party_name(self._freelancer_id())
+        question = [
+            f"Pay {amount} into escrow for “{formatting.shown(order.get('title'))}”?",
+            f"The platform holds it; {name} is paid when you accept the delivery.",
+        ]
+        act = partial(actions.fund, order_id=order["id"])
+        self._confirm("fund", "Fund the escrow", question, f"Pay {amount}", act)
 
     def action_accept(self) -> None:
+        """Also run from the command palette, where the key's check did not apply."""
         from jiedan_cli.store import actions
 
-        if self.order_id is not None:
-            self.perform("accept", partial(actions.accept, order_id=self.order_id))
+        order = self._order()
+        if order is None or "accept" not in self.moves():
+            self.notify("Highlight a delivered order to accept it.", timeout=4)
+            return
+        fen = escrow.to_release(self._milestones(), self._awarded_fen())
+        amount = formatting.yuan(fen) if fen is not None else "what is in escrow"
+        name = self._party_name(self._freelancer_id())
+        question = [
+            f"Accept the delivery of “{formatting.shown(order.get('title'))}”?",
+            f"This releases {amount} to {name} (the platform fee comes out of it);"
+            " it cannot be taken back.",
+        ]
+        act = partial(actions.accept, order_id=order["id"])
+        self._confirm("accept", "Accept the delivery", question, f"Release {amount}", act)
+
+    def _confirm(
+        self, action: str, title: str, question: list[str], yes_label: str, act: Any
+    ) -> None:
+        """Ask before a move of money; on yes, the store.actions call `act` runs."""
+        from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
+
+        modal = ConfirmModal(title, question, yes_label=yes_label, no_label="Cancel")
+        self.app.push_screen(modal, partial(self._confirmed, action, act))
+
+    def _confirmed(self, action: str, act: Any, yes: bool | None) -> None:
+        if yes:
+            self.perform(action, act)
+
+    def _milestones(self) -> list[dict[str, Any]]:
+        if self.loaded is None or self.order_id is None:
+            return []
+        return self.loaded.milestones.get(self.order_id, [])
+
+    def _awarded_bid(self) -> dict[str, Any] | None:
+        order = self._order() or {}
+        bids = self._bids()
+        chosen = next((b for b in bids if b["id"] == order.get("awarded_bid_id")), None)
+        return chosen or next((b for b in bids if b.get("status") == BidStatus.AWARDED), None)
+
+    def _awarded_fen(self) -> int | None:
+        bid = self._awarded_bid()
+        amount = bid.get("amount_fen") if bid else None
+        return amount if isinstance(amount, int) else None
+
+    def _freelancer_id(self) -> str | None:
+        bid = self._awarded_bid()
+        return (self._order() or {}).get("freelancer_id") or (bid or {}).get("freelancer_id")
+
+    def _party_name(self, user_id: Any) -> str:
+        """Another party by name where the replica has their profile, else a short id."""
+        profiles = self.loaded.profiles if self.loaded else {}
+        profile = profiles.get(str(user_id or "")) or {}
+        return formatting.shown(profile.get("name")) or formatting.short_id(user_id)
 
     def action_revise(self) -> None:
         """Also run from the command palette, where the key's check did not apply."""

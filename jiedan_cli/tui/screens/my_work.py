@@ -228,5 +228,5 @@ class MyWork(DashboardScreen):
         if order is not None and self.check_action("deliver", ()):
             title = order.get("title") or ""
             yield SystemCommand(
-                "Deliver", f"Hand in “{title}”: a note and files (d)", self.action_deliver
+                "Deliver 交付", f"Hand in “{title}”: a note and files (d)", self.action_deliver
             )

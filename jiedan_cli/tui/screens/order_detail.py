@@ -283,13 +283,22 @@ class OrderDetail(DashboardScreen):
     def palette_commands(self) -> Iterable[SystemCommand]:
         """This order's moves for the command palette (JiedanApp.get_system_commands)."""
         title = self._order_and_work()[0].get("title") or ""
+        if self.check_action("focus_bid", ()):
+            yield SystemCommand("Bid 投标", f"Bid on “{title}” (b)", self.action_focus_bid)
+        if self.check_action("focus_deliver", ()):
+            yield SystemCommand(
+                "Deliver 交付",
+                f"Hand in “{title}”: a note and files (d)",
+                self.action_focus_deliver,
+            )
+        yield SystemCommand("Message 留言", f"Write about “{title}” (m)", self.action_focus_compose)
         if self.check_action("review", ()):
             yield SystemCommand(
-                "Review", f"Rate {self._other_side()} of “{title}” (v)", self.action_review
+                "Review 评价", f"Rate {self._other_side()} of “{title}” (v)", self.action_review
             )
         if self.check_action("dispute", ()):
             yield SystemCommand(
-                "Open a dispute", f"Ask staff to decide “{title}” (x)", self.action_dispute
+                "Open a dispute 申请仲裁", f"Ask staff to decide “{title}” (x)", self.action_dispute
             )
 
     def on_action_done(self, message: ActionDone) -> None:

@@ -1,8 +1,9 @@
-"""Points and membership: the balance, today's check-in (签到, `c`: store.actions.check_in,
-local-first), the tier with progress bars to the next one (both
-thresholds of domain/tiers.py must be met: volume and completed orders), and the history;
-above them my public profile, which `p` edits (online: sync/profiles.update_my_profile), and
-whether two-factor sign-in is on, which `t` changes (online: sync/two_factor.py)."""
+"""Points and membership: the balance, today's check-in (签到, `i`: store.actions.check_in,
+local-first; not `c`, which in Client mode accepts a delivery and releases money), the tier
+with progress bars to the next one (both thresholds of domain/tiers.py must be met: volume
+and completed orders), and the history; above them my public profile, which `p` edits
+(online: sync/profiles.update_my_profile), and whether two-factor sign-in is on, which `t`
+changes (online: sync/two_factor.py)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from jiedan_cli.tui.screens.base import DashboardScreen
 
 class Points(DashboardScreen):
     BINDINGS = [
-        Binding("c", "check_in", "Check in"),
+        Binding("i", "check_in", "Check in"),
         Binding("p", "edit_profile", "Edit profile"),
         Binding("t", "two_factor", "Two-factor"),
     ]
@@ -99,7 +100,7 @@ class Points(DashboardScreen):
         head.update(_head(points))
         self.checkin = message.checkin
         self.query_one("#points-checkin", Static).update(_checkin_line(message.checkin))
-        self.refresh_bindings()  # `c` only while today's check-in is still to do
+        self.refresh_bindings()  # `i` only while today's check-in is still to do
         progress = points["progress"]
         self._bar(
             "volume", progress["volume_fen"], progress.get("next_min_volume_fen"), formatting.yuan
@@ -302,7 +303,7 @@ def _checkin_line(checkin: dict[str, Any] | None) -> Text:
         text.append(f"   ·   {streak} day{'s' if streak > 1 else ''} in a row", style="dim")
         return text
     text = Text("签到 not checked in today: ", style="dim")
-    text.append(f"c checks in for +{checkin['amount']} points", style="bold")
+    text.append(f"i checks in for +{checkin['amount']} points", style="bold")
     if streak > 1:
         text.append(f" ({streak} days in a row)", style="dim")
     return text
