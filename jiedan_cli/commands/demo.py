@@ -244,8 +244,8 @@ class Walkthrough:
         self.heading("The client posts an order")
         order = self.act(
             self.client,
-            'jiedan client post --title "企业官网首页改版" --category design --tag 网站 '
-            "--budget-min 2000 --budget-max 4000",
+            'jiedan client post --title "企业官网首页改版" --description-file 需求.md '
+            "--category design --tag 网站,UI设计 --budget-min 2000 --budget-max 4000",
             lambda conn: actions.post_order(
                 conn,
                 title="企业官网首页改版",
@@ -322,7 +322,8 @@ class Walkthrough:
             kind="order",
         )
         self.show(
-            f"order status {funded.get('status')}  (¥{format_yuan(bid['amount_fen'])} "
+            f"order status {str(funded.get('status')).replace('_', ' ')}"
+            f"  (¥{format_yuan(bid['amount_fen'])} "
             "held in escrow by the sandbox payment provider)"
         )
 

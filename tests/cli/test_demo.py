@@ -15,12 +15,13 @@ def test_demo_walkthrough_runs_the_whole_flow_and_exits_0(tmp_path: Path) -> Non
     out = done.stdout
     for step in (
         "client post",
+        "--description-file",
         "--offline",
         "sync_state pending",
         "sync_state synced",
         "client award",
         "client fund",
-        "status in_progress",
+        "status in progress",
         "jiedan deliver",
         "client accept",
         "status completed",
