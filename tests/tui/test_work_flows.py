@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input
@@ -121,7 +122,8 @@ async def test_deliver_from_my_work_queues_the_delivery_and_the_order_shows_pend
         await wait_for(pilot, lambda: "⇡ pending" in screen_text(app), what="pending delivery")
         await wait_for(pilot, lambda: "1 pending" in screen_text(app), what="the sync line")
         text = screen_text(app)
-        assert "you delivered: 按意见改好了" in text and "[详情页 v2.psd]" in text
+        assert "you delivered: 按意见改好了" in text
+        assert "[详情页 v2.psd (pending 0%)]" in text  # its content goes after the delivery
         assert "Revision asked" not in text  # the queued delivery answers it
         row = screen.query_one("#awarded-table", DataTable).get_row("o30")
         assert str(row[1]) == "delivered ⇡"  # as meant, until the server answers
@@ -294,5 +296,12 @@ async def test_a_delivery_made_in_my_work_reaches_the_server(
             what="the order delivered, as pulled back from the server",
         )
         assert app.sync_view.outbox.pending == 0
-        await shows(pilot, app, "you delivered: 成片 60 秒，附字幕  [final-cut.mp4]")
+        # the background sync sent the file's content too
+        await shows(pilot, app, "you delivered: 成片 60 秒，附字幕  [final-cut.mp4 ✓]")
     assert api(server, client, "GET", f"/v1/orders/{order['id']}")["status"] == "delivered"
+    [delivery] = api(server, client, "GET", f"/v1/orders/{order['id']}/deliveries")
+    fetched = httpx.get(
+        f"{server.url}/v1/deliveries/{delivery['id']}/files/0",
+        headers={"Authorization": f"Bearer {client['token']}"},
+    )
+    assert fetched.content == cut.read_bytes()

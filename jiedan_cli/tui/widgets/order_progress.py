@@ -199,6 +199,18 @@ def _milestone_when(milestone: Item, tz: tzinfo | None) -> str:
     return ""
 
 
+def _upload_words(item: Item) -> str:
+    """✓ when a delivered file's content is on the server (`jiedan deliveries download`
+    fetches it), or how far this machine got sending it."""
+    if item.get("uploaded"):
+        return " ✓"
+    upload = item.get("upload")
+    if isinstance(upload, dict):
+        size = max(1, int(item.get("size") or 0))
+        return f" ({upload.get('state')} {100 * int(upload.get('offset') or 0) // size}%)"
+    return ""
+
+
 def _history(order: Item, work: OrderWork, me: str | None, tz: tzinfo | None) -> RenderableType:
     lines: list[tuple[str, Text]] = []
     for delivery in work.deliveries:
@@ -206,7 +218,7 @@ def _history(order: Item, work: OrderWork, me: str | None, tz: tzinfo | None) ->
         text.append(formatting.shown(delivery.get("note"), multiline=True))
         files = delivery.get("files") or []
         if files:
-            names = ", ".join(formatting.shown(f.get("name")) for f in files[:3])
+            names = ", ".join(formatting.shown(f.get("name")) + _upload_words(f) for f in files[:3])
             more = f" +{len(files) - 3}" if len(files) > 3 else ""
             text.append(f"  [{names}{more}]", style="dim")
         _mark(text, delivery)

@@ -43,11 +43,12 @@ def file_paths(text: str) -> list[Path]:
 def deliver(
     conn: sqlite3.Connection, *, order_id: str, note: str, paths: list[Path]
 ) -> dict[str, Any]:
-    """store.actions.deliver with each file described as `jiedan deliver` describes it."""
+    """store.actions.deliver with each file described as `jiedan deliver` describes it (its
+    content is uploaded by the background sync once the delivery is taken)."""
     from jiedan_cli.store import actions
-    from jiedan_cli.store.deliverables import describe_file
+    from jiedan_cli.store.deliverables import delivered_file
 
-    files = [describe_file(path, label="files") for path in paths]
+    files = [delivered_file(path, label="files") for path in paths]
     return actions.deliver(conn, order_id=order_id, note=note, files=files)
 
 
