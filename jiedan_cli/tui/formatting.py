@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 from jiedan_cli.domain.money import format_yuan
@@ -119,3 +122,84 @@ ORDER_WIDTH = 24  # cells of an order's name in a table: twelve Chinese characte
 def order_name(entry: dict[str, Any]) -> Text:
     """The order a ledger or points line is about: its title where known, else a short id."""
     return plain(entry.get("order_title") or short_id(entry.get("order_id")), overflow="ellipsis")
+
+
+# ---- wrapping Chinese ----------------------------------------------------------------------------
+
+# The line-breaking rule (禁则处理): a line never starts with closing punctuation, and never ends
+# with an opening bracket; elsewhere Chinese breaks between any two characters, and a Latin
+# word is kept whole when it fits on a line.
+NO_LINE_START = frozenset("、。，．：；？！）］｝〉》」』】〕〗〙〛〞’”…‥・ー々〻,.:;?!)]}%")
+NO_LINE_END = frozenset("（［｛〈《「『【〔〖〘〚〝‘“([{")
+
+
+class Wrapped:
+    """A rich renderable: `text` wrapped to the width it is given by the rule above (Rich's
+    own wrapping folds Chinese anywhere, so "。" could start a line). Styles are kept."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from wrap_lines(self.text, options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(line) for line in self.text.plain.split("\n")), default=0)
+        return Measurement(min(widest, 4), widest)
+
+
+def wrap_lines(text: Text, width: int) -> list[Text]:
+    """`text` as lines at most `width` cells wide (its own newlines kept), broken by the rule."""
+    lines: list[Text] = []
+    for paragraph in text.split("\n", allow_blank=True):
+        for line in paragraph.divide(line_breaks(paragraph.plain, max(width, 2))):
+            line.rstrip()
+            line.end = "\n"
+            line.no_wrap = True
+            lines.append(line)
+    return lines
+
+
+def line_breaks(line: str, width: int) -> list[int]:
+    """Where a line of no newlines breaks to fit `width` cells: the offsets new lines start at."""
+    breaks: list[int] = []
+    used = 0
+    for start, end in _units(line):
+        unit = line[start:end]
+        fits = cell_len(unit.rstrip())
+        if used and used + fits > width:
+            breaks.append(start)
+            used = 0
+        if fits <= width - used:
+            used += cell_len(unit)
+            continue
+        for at in range(start, end):  # longer than a line: cut by cells
+            cells = cell_len(line[at])
+            if used and used + cells > width:
+                breaks.append(at)
+                used = 0
+            used += cells
+    return breaks
+
+
+def _units(line: str) -> list[tuple[int, int]]:
+    """The pieces a line may break between, as (start, end): each wide character alone, a
+    Latin word with the spaces after it; closing punctuation joins the piece before it, an
+    opening bracket the piece after it."""
+    units: list[tuple[int, int]] = []
+    for at, char in enumerate(line):
+        if units:
+            start, end = units[-1]
+            last = line[end - 1]
+            word = not last.isspace() and cell_len(last) == 1 and last not in NO_LINE_START
+            joins = (
+                char.isspace()
+                or char in NO_LINE_START
+                or last in NO_LINE_END
+                or (word and cell_len(char) == 1 and char not in NO_LINE_END)
+            )
+            if joins:
+                units[-1] = (start, at + 1)
+                continue
+        units.append((at, at + 1))
+    return units

@@ -86,6 +86,15 @@ class OrderWork:
 
 
 @dataclass
+class PreviewClient(Message):
+    """The client of the board's previewed order: their profile (None: not known)."""
+
+    order_id: str
+    client_id: str
+    profile: Item | None
+
+
+@dataclass
 class OrderLoaded(Message):
     order_id: str
     order: Item | None

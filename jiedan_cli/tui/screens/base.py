@@ -72,6 +72,23 @@ class DashboardScreen(Screen[Any]):
         except JiedanError:
             return False  # unreachable now: the names wait for the next visit
 
+    def look_up_profile(
+        self,
+        conn: sqlite3.Connection,
+        user_id: str | None,
+        show: Callable[[dict[str, Any] | None], None],
+    ) -> None:
+        """In a read worker: `show` the public profile of `user_id` (a client's name and
+        rating) as the replica has it, at once; when it lacks it and the sync line says
+        online, fetch it (fetch_profiles) and `show` again. The order's view and the board's
+        preview name a client this one way."""
+        from jiedan_cli.store.queries import get_profile
+
+        profile = get_profile(conn, user_id) if user_id else None
+        show(profile)
+        if user_id and profile is None and self.fetch_profiles(conn, [user_id]):
+            show(get_profile(conn, user_id))
+
     @work(thread=True, group="actions")
     def perform(self, action: str, act: Act) -> None:
         """Run one store.actions call (`act`) on this thread's own connection; the answer

@@ -30,6 +30,7 @@ from jiedan_cli.tui.widgets.form_modal import Field, FormModal, Values
 
 NARROW = 100  # columns below which the bids go under the orders, not beside them
 FREELANCER_WIDTH = 16  # cells: a name and its rating, or a short id
+TITLE_MIN = 18  # cells of an order's title at least; it takes what the other columns leave
 
 # What each move's key does, for the hint under the panes (in CLIENT_MOVES' order).
 MOVE_HINTS = {
@@ -76,8 +77,7 @@ class ClientMode(DashboardScreen):
                 orders: DataTable[Any] = DataTable(
                     id="client-orders", cursor_type="row", zebra_stripes=True
                 )
-                orders.add_column("Order", key="title", width=18)
-                orders.add_columns("Status", "Bids", "")
+                _order_columns(orders, TITLE_MIN, len("Status"))
                 yield orders
             with Vertical(id="client-bids-pane"):
                 yield Static("Bids", classes="section-title", id="client-bids-title")
@@ -94,6 +94,20 @@ class ClientMode(DashboardScreen):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")  # the panes stack
+        self.call_after_refresh(self._fit_titles)  # once the panes have their new widths
+
+    def _fit_titles(self) -> None:
+        """The title column takes the cells the other columns leave in the orders pane
+        (and a scroll bar, when one shows), so a title is cut only when it has to be."""
+        table: DataTable[Any] = self.query_one("#client-orders", DataTable)
+        orders = self.loaded.orders if self.loaded else []
+        status = max([len("Status"), *(cell_len(_status(o)) for o in orders)])
+        scrollbar = table.scrollbar_size_vertical if table.show_vertical_scrollbar else 0
+        free = title_width(table.size.width - scrollbar, table.cell_padding, status)
+        title = max(free, TITLE_MIN)
+        if [c.width for c in table.ordered_columns[:2]] != [title, status]:
+            _order_columns(table, title, status)
+            self._draw_orders()
 
     def reload(self) -> None:
         self.read_client()
@@ -125,13 +139,20 @@ class ClientMode(DashboardScreen):
 
     def on_client_loaded(self, message: ClientLoaded) -> None:
         self.loaded = message
+        self._draw_orders()
+        self.call_after_refresh(self._fit_titles)  # its statuses, and a scroll bar or none
+
+    def _draw_orders(self) -> None:
+        message = self.loaded
+        if message is None:
+            return
         table: DataTable[Any] = self.query_one("#client-orders", DataTable)
         keep = self.order_id
         table.clear()
         for order in message.orders:
             table.add_row(
                 formatting.plain(order.get("title"), overflow="ellipsis", no_wrap=True),
-                formatting.plain(order.get("status")),  # Text cells: a str cell is markup
+                Text(_status(order)),  # Text cells: a str cell is markup
                 Text(str(len(message.bids.get(order["id"], []))), justify="right"),
                 formatting.sync_symbol(order),  # one of our marks
                 key=order["id"],
@@ -411,6 +432,28 @@ class ClientMode(DashboardScreen):
 
 
 # ---- what the panes show -----------------------------------------------------------------------
+
+BIDS_WIDTH, SYNC_WIDTH = 4, 1  # the bid count, the sync mark
+
+
+def title_width(table_width: int, padding: int, status: int) -> int:
+    """What the title column may take of a table `table_width` cells wide: the rest after
+    the other columns (the status `status` cells wide) and every column's padding."""
+    return table_width - status - BIDS_WIDTH - SYNC_WIDTH - 4 * 2 * padding
+
+
+def _status(order: dict[str, Any]) -> str:
+    return formatting.shown(order.get("status"))
+
+
+def _order_columns(table: DataTable[Any], title: int, status: int) -> None:
+    """(Re)make the orders table's columns: the title `title` cells wide, the status
+    `status`."""
+    table.clear(columns=True)
+    table.add_column("Order", key="title", width=title)
+    table.add_column("Status", key="status", width=status)
+    table.add_column(Text("Bids", justify="right"), key="bids", width=BIDS_WIDTH)
+    table.add_column("", key="sync", width=SYNC_WIDTH)
 
 
 def _freelancer(user_id: Any, profile: dict[str, Any] | None) -> Text:

@@ -75,7 +75,7 @@ class OrderDetail(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="detail")
     def read_order(self, order_id: str) -> None:
-        from jiedan_cli.store.queries import get_order, get_profile, list_bids, list_messages
+        from jiedan_cli.store.queries import get_order, list_bids, list_messages
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -83,12 +83,12 @@ class OrderDetail(DashboardScreen):
             order = get_order(conn, order_id)
             bids = list_bids(conn, order_id)  # a client sees them all, a freelancer their own
             messages = list_messages(conn, order_id)
-            client = get_profile(conn, order["client_id"]) if order else None
             work = order_progress.read_order_work(conn, order_id) if order else OrderWork()
-            self.post_message(OrderLoaded(order_id, order, bids, messages, me, client, work))
-            if order and client is None and self.fetch_profiles(conn, [order["client_id"]]):
-                client = get_profile(conn, order["client_id"])  # their name and rating
+
+            def show(client: dict[str, Any] | None) -> None:  # their name and rating
                 self.post_message(OrderLoaded(order_id, order, bids, messages, me, client, work))
+
+            self.look_up_profile(conn, order["client_id"] if order else None, show)
 
     # ---- drawing -------------------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ class OrderDetail(DashboardScreen):
             order_head(order, message.client_profile, self.dashboard.tz)
         )
         description = formatting.plain(order.get("description"), multiline=True)
-        self.query_one("#detail-description", Static).update(description)
+        self.query_one("#detail-description", Static).update(formatting.Wrapped(description))
         await self._show_my_side(order, message.me)
         self._show_work(order, message.work, message.me)
         self.query_one(MessageThread).show(message.messages, message.me, order)

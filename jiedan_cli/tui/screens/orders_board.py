@@ -16,7 +16,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from jiedan_cli.tui.messages import OrdersLoaded
+from jiedan_cli.tui.messages import OrdersLoaded, PreviewClient
 from jiedan_cli.tui.screens.base import DashboardScreen
 from jiedan_cli.tui.widgets.order_summary import OrderPreview
 from jiedan_cli.tui.widgets.orders_table import BoardRows, OrdersTable
@@ -43,6 +43,8 @@ class OrdersBoard(DashboardScreen):
         self.last_look: str | None = None
         self._last_look_read = False
         self._newest = ""  # the newest posting time seen, saved as the next last look
+        self._clients: dict[str, dict[str, Any]] = {}  # the previewed orders' clients, by id
+        self._looked_up: set[str] = set()  # clients asked for since the last reload
 
     def compose_body(self) -> Iterable[Widget]:
         with Horizontal(id="board-bar"):
@@ -61,6 +63,7 @@ class OrdersBoard(DashboardScreen):
     # ---- reading ---------------------------------------------------------------------------
 
     def reload(self) -> None:
+        self._looked_up.clear()  # a sync may have brought (or a fetch may now find) a name
         self.serial += 1
         self.read_orders(self.serial, self.query_text, self.limit)
 
@@ -102,7 +105,32 @@ class OrdersBoard(DashboardScreen):
         orders = self.shown.orders if self.shown is not None else []
         order = orders[row] if 0 <= row < len(orders) else None
         me = self.shown.me if self.shown is not None else None
-        self.query_one(OrderPreview).show(order, me, self.dashboard.tz)
+        client_id = str(order.get("client_id") or "") if order else ""
+        client = self._clients.get(client_id)
+        self.query_one(OrderPreview).show(order, me, self.dashboard.tz, client)
+        if order is None or not client_id or not self.has_class("-wide"):
+            return  # no preview shown
+        if client_id not in self._looked_up:
+            self._looked_up.add(client_id)
+            self.read_client(order["id"], client_id)
+
+    @work(thread=True, group="preview")  # not exclusive: each client is asked for once
+    def read_client(self, order_id: str, client_id: str) -> None:
+        """The previewed order's client by name, as the order's view finds them."""
+
+        def show(found: dict[str, Any] | None) -> None:
+            self.post_message(PreviewClient(order_id, client_id, found))
+
+        with self.dashboard.replica() as conn:
+            self.look_up_profile(conn, client_id, show)
+
+    def on_preview_client(self, message: PreviewClient) -> None:
+        if message.profile is None:
+            return
+        self._clients[message.client_id] = message.profile
+        table = self.query_one(OrdersTable)
+        if self.has_class("-wide"):
+            self._preview(table.cursor_row)
 
     def _show_status(self, message: OrdersLoaded) -> None:
         count = len(message.orders)

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from jiedan_cli.tui.formatting import ACCENT, PENDING, REJECTED, shown, when
+from jiedan_cli.tui.formatting import ACCENT, PENDING, REJECTED, Wrapped, shown, when
 from jiedan_cli.tui.widgets.field_error import FieldError
 
 
@@ -42,7 +42,7 @@ class MessageThread(Vertical):
             if n:
                 text.append("\n")
             text.append_text(_line(message, me, order, tz))
-        lines.update(text)
+        lines.update(Wrapped(text))  # Chinese wrapped by the line-breaking rule
 
     def show_error(self, message: str) -> None:
         self.query_one("#compose-error", FieldError).show(message)

@@ -65,11 +65,17 @@ def my_bid_line(order: dict[str, Any], me: str | None) -> Text:
 class OrderPreview(Static):
     """The highlighted order of the board, beside it when the terminal is wide."""
 
-    def show(self, order: dict[str, Any] | None, me: str | None, tz: tzinfo | None) -> None:
+    def show(
+        self,
+        order: dict[str, Any] | None,
+        me: str | None,
+        tz: tzinfo | None,
+        client: dict[str, Any] | None = None,
+    ) -> None:
+        """`client`: the client's profile when known (their name, as the order's view has it)."""
         if order is None:
             self.update(Text("No order highlighted.", style="dim"))
             return
-        description = formatting.plain(order.get("description"), multiline=True, overflow="fold")
-        self.update(
-            Group(order_head(order, None, tz), Text(), my_bid_line(order, me), Text(), description)
-        )
+        description = formatting.Wrapped(formatting.plain(order.get("description"), multiline=True))
+        head = order_head(order, client, tz)
+        self.update(Group(head, Text(), my_bid_line(order, me), Text(), description))
