@@ -41,9 +41,9 @@ UserId = Annotated[str, typer.Argument(help="Whose verification.")]
 @app.command()
 def queue(as_json: JsonOption = False) -> None:
     """What waits for review, oldest first."""
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.http import api_list
 
-    items = [{"kind": "verification", **v} for v in api_call("GET", "/v1/staff/verifications")]
+    items = [{"kind": "verification", **v} for v in api_list("/v1/staff/verifications")]
     output(items, as_json=as_json, columns=QUEUE_COLUMNS)
 
 

@@ -210,11 +210,11 @@ SESSION_FIELDS = [
 def sessions(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Your sessions: device, address, when signed in and last seen (within minutes), which
     one is this."""
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.http import api_list
 
     if ctx.invoked_subcommand is not None:
         return
-    listed = api_call("GET", "/v1/auth/sessions")
+    listed = api_list("/v1/auth/sessions")
     if as_json:
         show(listed, as_json=True)
         return
@@ -229,7 +229,7 @@ def revoke_session(
 ) -> None:
     """End a session (by its id from `jiedan auth sessions`), or with --all every other one."""
     from jiedan_cli.sync.credentials import forget_token
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.http import api_call, api_list
 
     if (session_id is None) == (not every_other):
         raise InvalidInput("give a session id or --all (not both)")
@@ -237,7 +237,7 @@ def revoke_session(
         answer = api_call("POST", "/v1/auth/sessions/revoke-others")
         say(f"{answer['sessions_revoked']} other session(s) signed out")
         return
-    this = [s["id"] for s in api_call("GET", "/v1/auth/sessions") if s["current"]]
+    this = [s["id"] for s in api_list("/v1/auth/sessions") if s["current"]]
     api_call("DELETE", f"/v1/auth/sessions/{quote(str(session_id), safe='')}")
     if session_id in this:  # this one: signed out here too
         forget_token(_server())

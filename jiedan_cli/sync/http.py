@@ -30,6 +30,7 @@ from jiedan_cli.sync import config
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 30.0
 GZIP_LEVEL = 6  # level 9 costs several times the CPU for a few per cent on JSON
+LIST_PAGE = 500  # items asked for per page of a list route (the server's largest page)
 
 EventHooks = Mapping[str, list[Callable[..., Any]]]
 
@@ -96,6 +97,36 @@ def request(
     headers: Mapping[str, str] | None = None,
 ) -> Any:
     """Send one request; the decoded JSON answer (None for 204), or a domain error."""
+    response = _send(
+        client,
+        method,
+        path,
+        json_body=json_body,
+        params=params,
+        gzip_body=gzip_body,
+        timeout=timeout,
+        headers=headers,
+    )
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:  # a 2xx body cut short by the network
+        raise Offline(f"the answer from {client.base_url} was cut short") from exc
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    path: str,
+    *,
+    json_body: Any = None,
+    params: Mapping[str, Any] | None = None,
+    gzip_body: bool = False,
+    timeout: float | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """The answer to one request, or the domain error an error answer stands for."""
     extra = dict(headers or {})
     content: bytes | None = None
     if json_body is not None:
@@ -122,12 +153,7 @@ def request(
         ) from exc
     if response.status_code >= 400:
         raise error_for(response)
-    if response.status_code == 204 or not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:  # a 2xx body cut short by the network
-        raise Offline(f"the answer from {client.base_url} was cut short") from exc
+    return response
 
 
 def encode_json(value: Any) -> bytes:
@@ -242,3 +268,30 @@ def connect_signed_in(server: str | None = None, **options: Any) -> httpx.Client
 
     base = config.normalise_server(server or config.server_url())
     return connect(base, credentials.require_token(base), **options)
+
+
+def api_list(
+    path: str, *, params: Mapping[str, Any] | None = None, page_size: int = LIST_PAGE
+) -> list[Any]:
+    """Every item of a paged list route (`limit`, `after`: docs/sync-protocol.md), with the
+    stored token: its pages fetched in turn, each `after` the `X-Next-Cursor` of the one
+    before."""
+    from jiedan_cli.sync import credentials
+
+    base = config.normalise_server(config.server_url())
+    query = {**(params or {}), "limit": page_size}
+    items: list[Any] = []
+    with connect(base, credentials.require_token(base)) as client:
+        while True:
+            response = _send(client, "GET", path, params=query)
+            try:
+                page = response.json()
+            except ValueError as exc:
+                raise Offline(f"the answer from {client.base_url} was cut short") from exc
+            if not isinstance(page, list):
+                raise ServerError(f"{path}: the server answered something other than a list")
+            items.extend(page)
+            cursor = response.headers.get("X-Next-Cursor")
+            if not cursor or cursor == query.get("after"):
+                return items
+            query["after"] = cursor

@@ -47,7 +47,12 @@ CHECKS = [
 ]
 # Operations that may close the caller's account: fuzzed with fresh accounts, since a closed
 # shared one would make every later test's requests fail (the suite's one flaky test was this).
-CLOSES_THE_ACCOUNT = {("/v1/me/delete", "POST")}
+# So do those that end the caller's other sessions: the shared accounts' tokens among them.
+CLOSES_THE_ACCOUNT = {
+    ("/v1/me/delete", "POST"),
+    ("/v1/auth/sessions/revoke-others", "POST"),
+    ("/v1/auth/password", "POST"),
+}
 OPERATIONS = sorted(
     (route.path, method)
     for router in ROUTERS

@@ -21,7 +21,15 @@ from jiedan_cli.domain.errors import (
     Unauthenticated,
 )
 from jiedan_cli.sync import credentials
-from jiedan_cli.sync.http import ServerBusy, ServerError, api_call, connect, error_for, request
+from jiedan_cli.sync.http import (
+    ServerBusy,
+    ServerError,
+    api_call,
+    api_list,
+    connect,
+    error_for,
+    request,
+)
 from tests.sync.conftest import PASSWORD, LiveServer
 
 
@@ -39,6 +47,23 @@ def test_api_call_signs_in_and_uses_the_stored_token(
     credentials.store_token(live_server.url, user["email"], answer["token"])
 
     assert api_call("GET", "/v1/me")["id"] == user["id"]
+
+
+def test_api_list_follows_the_pages_to_the_end(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list route answers a page at a time; a caller that needs every item (`jiedan auth
+    sessions`, `jiedan admin queue`) follows X-Next-Cursor."""
+    monkeypatch.setenv("JIEDAN_SERVER", live_server.url)
+    user = live_server.register()
+    login = {"email": user["email"], "password": PASSWORD}
+    for _ in range(4):
+        api_call("POST", "/v1/auth/login", json=login, authenticated=False)
+    credentials.store_token(live_server.url, user["email"], user["token"])
+    listed = api_list("/v1/auth/sessions", page_size=2)
+    assert len({s["id"] for s in listed}) == len(listed) == 5
+    assert [s["current"] for s in listed].count(True) == 1
+    assert api_list("/v1/auth/sessions") == listed
 
 
 def test_error_answers_map_to_our_errors_and_exit_codes(

@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from jiedan_cli.domain.order_rules import BID_DAYS_MAX, BID_MESSAGE_MAX
 from jiedan_cli.domain.states import BidStatus
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, in_write_turn
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import bids
 from jiedan_cli.server.services.fields import Fen, Text, Whole
+from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -99,22 +101,32 @@ async def place_bid(order_id: str, body: BidBody, ctx: Ctx = Depends(authed_ctx)
 @router.get(
     "/orders/{order_id}/bids",
     response_model=list[BidOut],
-    responses={**UNAUTHORIZED, **NOT_FOUND},
+    responses={**PAGED, **UNAUTHORIZED, **NOT_FOUND},
 )
-def bids_on_order(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
-    """The order's client: every bid. Anyone else: their own bids on it."""
+def bids_on_order(
+    order_id: str,
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    page: PageRequest = Depends(page_params()),
+) -> list[dict[str, Any]]:
+    """The order's client: every bid. Anyone else: their own bids on it. Oldest first, a
+    page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return bids.bids_on_order(conn, ctx.user, order_id)
+        return send_page(response, bids.bids_on_order(conn, ctx.user, order_id, page))
 
 
-@router.get("/bids", response_model=list[BidOut], responses={**UNAUTHORIZED, **INVALID})
+@router.get("/bids", response_model=list[BidOut], responses={**PAGED, **UNAUTHORIZED, **INVALID})
 def my_bids(
+    response: Response,
     ctx: Ctx = Depends(authed_ctx),
     order_id: str | None = Query(default=None, max_length=36),
     status: BidStatus | None = None,
+    page: PageRequest = Depends(page_params()),
 ) -> list[dict[str, Any]]:
+    """The caller's bids, newest first, a page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return bids.my_bids(conn, ctx.user, order_id=order_id, status=status)
+        found = bids.my_bids(conn, ctx.user, order_id=order_id, status=status, page=page)
+    return send_page(response, found)
 
 
 @router.patch(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.domain.order_rules import MESSAGE_TEXT_MAX
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import messages
 from jiedan_cli.server.services.fields import Text
+from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -66,20 +68,15 @@ def send_message(
 @router.get(
     "/orders/{order_id}/messages",
     response_model=list[MessageOut],
-    responses={**UNAUTHORIZED, **NOT_FOUND},
+    responses={**PAGED, **UNAUTHORIZED, **NOT_FOUND},
 )
 def list_messages(
     order_id: str,
     response: Response,
     ctx: Ctx = Depends(authed_ctx),
-    limit: int = Query(default=100, ge=1, le=messages.MESSAGES_PAGE_MAX),
-    after: str | None = Query(default=None, max_length=36, description="a page's X-Next-Cursor"),
+    page: PageRequest = Depends(page_params()),
 ) -> list[dict[str, Any]]:
     """The client: every thread of the order. A freelancer: their own thread. Oldest first,
-    a page at a time: when more may follow, the `X-Next-Cursor` header is the `after` of the
-    next page."""
+    a page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        page = messages.list_messages(conn, ctx.user, order_id, limit=limit, after=after)
-    if len(page) == limit:
-        response.headers["X-Next-Cursor"] = page[-1]["id"]
-    return page
+        return send_page(response, messages.list_messages(conn, ctx.user, order_id, page))

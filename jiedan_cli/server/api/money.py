@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from jiedan_cli.domain.account_limits import NewAccountLimit
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import earnings, points, totp
+from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -107,14 +109,19 @@ def earnings_summary(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
 @router.get(
     "/earnings/ledger",
     response_model=list[EntryOut],
-    responses={**UNAUTHORIZED, 422: {"description": "Invalid request"}},
+    responses={**PAGED, **UNAUTHORIZED, 422: {"description": "Invalid request"}},
 )
 def earnings_ledger(
+    response: Response,
     ctx: Ctx = Depends(authed_ctx),
     since: date | None = Query(default=None, description="YYYY-MM-DD (UTC)"),
+    page: PageRequest = Depends(page_params()),
 ) -> list[dict[str, Any]]:
+    """The caller's ledger lines, oldest first, a page at a time (`X-Next-Cursor`): `limit`
+    counts transfers, and one between two of the caller's accounts is both its lines."""
     with ctx.db.read() as conn:
-        return earnings.ledger_entries(conn, ctx.user, since=since)
+        found = earnings.ledger_entries(conn, ctx.user, since=since, page=page)
+    return send_page(response, found)
 
 
 @router.post(
@@ -158,10 +165,19 @@ def points_balance(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
         return points.points_balance(conn, ctx.user, now=ctx.now())
 
 
-@router.get("/points/history", response_model=list[PointsEntryOut], responses=UNAUTHORIZED)
-def points_history(ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+@router.get(
+    "/points/history",
+    response_model=list[PointsEntryOut],
+    responses={**PAGED, **UNAUTHORIZED, 422: {"description": "Invalid request"}},
+)
+def points_history(
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    page: PageRequest = Depends(page_params()),
+) -> list[dict[str, Any]]:
+    """The caller's points entries, newest first, a page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return points.points_history(conn, ctx.user)
+        return send_page(response, points.points_history(conn, ctx.user, page))
 
 
 @router.post(

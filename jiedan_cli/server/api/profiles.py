@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import profiles
 from jiedan_cli.server.services.fields import Fen, Line, Number, Text
+from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -100,10 +102,19 @@ def update_profile(body: ProfilePatch, ctx: Ctx = Depends(authed_ctx)) -> dict[s
         )
 
 
-@router.get("/me/portfolio", response_model=PortfolioOut, responses=UNAUTHORIZED)
-def list_portfolio(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+@router.get(
+    "/me/portfolio",
+    response_model=PortfolioOut,
+    responses={**PAGED, **UNAUTHORIZED, 422: {"description": "Invalid request"}},
+)
+def list_portfolio(
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    page: PageRequest = Depends(page_params()),
+) -> dict[str, Any]:
+    """The caller's portfolio, oldest first, a page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return profiles.list_portfolio(conn, ctx.user)
+        return {"items": send_page(response, profiles.list_portfolio(conn, ctx.user, page))}
 
 
 @router.post(

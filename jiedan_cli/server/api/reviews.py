@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.domain.order_rules import REVIEW_TEXT_MAX
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import reviews
 from jiedan_cli.server.services.fields import Text, Whole
+from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -68,19 +70,18 @@ def write_review(order_id: str, body: ReviewBody, ctx: Ctx = Depends(authed_ctx)
 @router.get(
     "/users/{user_id}/reviews",
     response_model=ReviewList,
-    responses={**NOT_FOUND, **INVALID},
+    responses={**PAGED, **NOT_FOUND, **INVALID},
 )
 def reviews_of_user(
     user_id: str,
+    response: Response,
     ctx: Ctx = Depends(optional_ctx),
-    limit: int = Query(default=50, ge=1, le=reviews.USER_REVIEWS_MAX),
+    page: PageRequest = Depends(page_params(reviews.USER_REVIEWS_MAX, default=50)),
 ) -> dict[str, Any]:
-    """Reviews about the user, newest first — only those out of their blind period."""
+    """Reviews about the user, newest first — only those out of their blind period — a page
+    at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return reviews.reviews_of_user(
-            conn,
-            user_id,
-            now=ctx.now(),
-            blind_days=ctx.settings.review_blind_days,
-            limit=limit,
+        found = reviews.reviews_of_user(
+            conn, user_id, now=ctx.now(), blind_days=ctx.settings.review_blind_days, page=page
         )
+    return {"items": send_page(response, found)}

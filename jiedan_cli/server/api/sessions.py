@@ -8,7 +8,9 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import reauth, sessions, totp
+from jiedan_cli.server.services.pages import PageRequest
 from jiedan_cli.server.services.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 
 Responses = dict[int | str, dict[str, Any]]
@@ -45,10 +47,20 @@ class PasswordBody(BaseModel):
     otp: str | None = Field(default=None, max_length=12, description="needed when 2FA is on")
 
 
-@router.get("/sessions", response_model=list[SessionOut], responses=UNAUTHORIZED)
-def list_sessions(ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+@router.get(
+    "/sessions",
+    response_model=list[SessionOut],
+    responses={**PAGED, **UNAUTHORIZED, 422: {"description": "Invalid request"}},
+)
+def list_sessions(
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    page: PageRequest = Depends(page_params()),
+) -> list[dict[str, Any]]:
+    """The caller's live sessions, newest first, a page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return sessions.list_sessions(conn, ctx.user, now=ctx.now())
+        found = sessions.list_sessions(conn, ctx.user, now=ctx.now(), page=page)
+    return send_page(response, found)
 
 
 @router.delete("/sessions/{session_id}", status_code=204, responses={**UNAUTHORIZED, **NOT_FOUND})

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from jiedan_cli.domain.identity import CERTIFICATES_MAX, REAL_NAME_MAX
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.api.work import DeliveredFile
 from jiedan_cli.server.services import verification
 from jiedan_cli.server.services.fields import Line
+from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -77,11 +79,20 @@ def mine(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
         return verification.my_verification(conn, ctx.user)
 
 
-@router.get("/staff/verifications", response_model=list[VerificationOut], responses=ERRORS)
-def waiting(ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
-    """The verifications waiting for review, oldest first (reviewers, admins)."""
+@router.get(
+    "/staff/verifications",
+    response_model=list[VerificationOut],
+    responses={**PAGED, **ERRORS},
+)
+def waiting(
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    page: PageRequest = Depends(page_params()),
+) -> list[dict[str, Any]]:
+    """The verifications waiting for review, oldest first (reviewers, admins), a page at a
+    time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return verification.pending(conn, ctx.user)
+        return send_page(response, verification.pending(conn, ctx.user, page))
 
 
 def _review(user_id: str, ctx: Ctx, *, approve: bool) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from jiedan_cli.domain.order_rules import FILES_MAX, NOTE_MAX
@@ -13,8 +13,10 @@ from jiedan_cli.domain.states import MilestoneStatus
 from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.orders import OrderOut
+from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import deliveries, escrow, funding
 from jiedan_cli.server.services.fields import Fen, Line, Text
+from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -120,10 +122,20 @@ class DeliveryOut(BaseModel):
     created_at: str
 
 
-@router.get("/orders/{order_id}/milestones", response_model=list[MilestoneOut], responses=ERRORS)
-def list_milestones(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+@router.get(
+    "/orders/{order_id}/milestones",
+    response_model=list[MilestoneOut],
+    responses={**PAGED, **ERRORS},
+)
+def list_milestones(
+    order_id: str,
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    page: PageRequest = Depends(page_params()),
+) -> list[dict[str, Any]]:
+    """The order's milestones in their order, a page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return escrow.list_milestones(conn, ctx.user, order_id)
+        return send_page(response, escrow.list_milestones(conn, ctx.user, order_id, page))
 
 
 @router.post(
@@ -190,10 +202,20 @@ def deliver(order_id: str, body: DeliveryBody, ctx: Ctx = Depends(authed_ctx)) -
         )
 
 
-@router.get("/orders/{order_id}/deliveries", response_model=list[DeliveryOut], responses=ERRORS)
-def list_deliveries(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> list[dict[str, Any]]:
+@router.get(
+    "/orders/{order_id}/deliveries",
+    response_model=list[DeliveryOut],
+    responses={**PAGED, **ERRORS},
+)
+def list_deliveries(
+    order_id: str,
+    response: Response,
+    ctx: Ctx = Depends(authed_ctx),
+    page: PageRequest = Depends(page_params()),
+) -> list[dict[str, Any]]:
+    """The order's deliveries, oldest first, a page at a time (`X-Next-Cursor`)."""
     with ctx.db.read() as conn:
-        return escrow.list_deliveries(conn, ctx.user, order_id)
+        return send_page(response, escrow.list_deliveries(conn, ctx.user, order_id, page))
 
 
 @router.post("/orders/{order_id}/revise", response_model=OrderOut, responses=ERRORS)

@@ -76,10 +76,10 @@ def export_account(conn: Connection, actor: Actor, *, now: datetime) -> dict[str
         "disputes_opened": [
             dispute_view(row) for row in rows(disputes, disputes.c.opened_by == me)
         ],
-        "ledger": ledger_entries(conn, actor),
+        "ledger": ledger_entries(conn, actor).items,
         "payouts": [payout_view(row) for row in rows(payouts, payouts.c.user_id == me)],
         "points": points_balance(conn, actor, now=now),
-        "points_history": points_history(conn, actor),
+        "points_history": points_history(conn, actor).items,
         "sessions": [_session_view(row) for row in rows(sessions, sessions.c.user_id == me)],
         "audit": [audit_view(row) for row in rows(audit_log, audit_log.c.actor_id == me)],
     }

@@ -41,6 +41,7 @@ from jiedan_cli.server.services.orders import (
     readable_order,
     record_order,
 )
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.rows import fetch_for_update
 
 LIVE = [str(status) for status in LIVE_BID]
@@ -271,19 +272,28 @@ def withdraw_bid(conn: Connection, actor: Actor, bid_id: str, *, now: datetime) 
     return view
 
 
-def bids_on_order(conn: Connection, viewer: Actor, order_id: str) -> list[dict[str, Any]]:
-    """The order's client sees every bid; anyone else who may see the order, their own."""
+def bids_on_order(
+    conn: Connection, viewer: Actor, order_id: str, page: PageRequest | None = None
+) -> Page:
+    """The order's client sees every bid; anyone else who may see the order, their own.
+    Oldest first."""
     order = readable_order(conn, viewer, order_id)
     query = select(bids).where(bids.c.order_id == order_id)
     if order.client_id != viewer.id:
         query = query.where(bids.c.freelancer_id == viewer.id)
-    rows = conn.execute(query.order_by(bids.c.created_at, bids.c.id))
-    return [bid_view(row) for row in rows]
+    rows, cursor = keyset_rows(conn, query, (bids.c.created_at, bids.c.id), page)
+    return Page([bid_view(row) for row in rows], cursor)
 
 
 def my_bids(
-    conn: Connection, actor: Actor, *, order_id: str | None = None, status: str | None = None
-) -> list[dict[str, Any]]:
+    conn: Connection,
+    actor: Actor,
+    *,
+    order_id: str | None = None,
+    status: str | None = None,
+    page: PageRequest | None = None,
+) -> Page:
+    """The caller's bids, newest first."""
     if status is not None and status not in set(BidStatus):
         raise InvalidInput(f"status: {status!r} is not a bid status", field="status")
     query = select(bids).where(bids.c.freelancer_id == actor.id)
@@ -291,8 +301,9 @@ def my_bids(
         query = query.where(bids.c.order_id == order_id)
     if status is not None:
         query = query.where(bids.c.status == status)
-    rows = conn.execute(query.order_by(bids.c.created_at.desc(), bids.c.id.desc()))
-    return [bid_view(row) for row in rows]
+    key = (bids.c.created_at, bids.c.id)
+    rows, cursor = keyset_rows(conn, query, key, page, newest_first=True)
+    return Page([bid_view(row) for row in rows], cursor)
 
 
 def award_bid(

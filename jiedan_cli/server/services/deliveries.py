@@ -15,6 +15,7 @@ from jiedan_cli.domain.order_rules import FILES_MAX
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import deliveries
 from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 FILE_NAME_MAX = 255
 FILE_SIZE_MAX = 1 << 40
@@ -84,10 +85,8 @@ def add_delivery(
     return view
 
 
-def deliveries_of(conn: Connection, order_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(deliveries)
-        .where(deliveries.c.order_id == order_id)
-        .order_by(deliveries.c.created_at, deliveries.c.id)
-    )
-    return [delivery_view(r) for r in rows]
+def deliveries_of(conn: Connection, order_id: str, page: PageRequest | None = None) -> Page:
+    """The order's deliveries, oldest first."""
+    query = select(deliveries).where(deliveries.c.order_id == order_id)
+    rows, cursor = keyset_rows(conn, query, (deliveries.c.created_at, deliveries.c.id), page)
+    return Page([delivery_view(r) for r in rows], cursor)

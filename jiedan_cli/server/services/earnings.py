@@ -38,6 +38,7 @@ from jiedan_cli.server.services.ledger import (
     lock_accounts,
     post_transfer,
 )
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.points import EARNING_KINDS
 
 PROVIDER = "sandbox"
@@ -73,23 +74,27 @@ def earnings_summary(conn: Connection, actor: Actor) -> dict[str, Any]:
 
 
 def ledger_entries(
-    conn: Connection, actor: Actor, since: date | str | None = None
-) -> list[dict[str, Any]]:
+    conn: Connection,
+    actor: Actor,
+    since: date | str | None = None,
+    page: PageRequest | None = None,
+) -> Page:
     """Every line on the caller's accounts (signed: credits positive), oldest first,
-    optionally from the start (UTC) of `since`."""
+    optionally from the start (UTC) of `since`. Paged by transfer: `limit` counts transfers,
+    and one between two of the caller's accounts is its two lines, on one page."""
     accounts = list(
         conn.execute(
             select(ledger_accounts.c.id).where(ledger_accounts.c.owner_id == actor.id)
         ).scalars()
     )
     if not accounts:
-        return []
+        return Page()
     t = ledger_transfers.c
     query = select(ledger_transfers).where(or_(t.source.in_(accounts), t.destination.in_(accounts)))
     if since is not None:
         day = parse_date(since, field="since") if isinstance(since, str) else since
         query = query.where(t.created_at >= datetime.combine(day, time.min, tzinfo=UTC))
-    rows = conn.execute(query.order_by(t.created_at, t.id)).all()
+    rows, cursor = keyset_rows(conn, query, (t.created_at, t.id), page)
     fees = _fees_of_milestones(conn, [r.milestone_id for r in rows if r.kind in PAYOUT_KINDS])
     entries = []
     for row in rows:
@@ -97,7 +102,7 @@ def ledger_entries(
         for account in (row.source, row.destination):
             if account in accounts:
                 entries.append(entry_view(row, account, fee_fen=fee))
-    return entries
+    return Page(entries, cursor)
 
 
 def _fees_of_milestones(conn: Connection, milestone_ids: list[str]) -> dict[str, int]:

@@ -32,6 +32,7 @@ from jiedan_cli.server.services.deliveries import (
 from jiedan_cli.server.services.escrow_state import lock_milestones, set_milestone, set_order_status
 from jiedan_cli.server.services.funding import fund_order
 from jiedan_cli.server.services.orders import add_order_event, order_view, readable_order
+from jiedan_cli.server.services.pages import Page, PageRequest
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.settlement import (
     lock_profile,
@@ -359,18 +360,22 @@ def resolve_dispute(
     return settle_order(conn, order, now=now)
 
 
-def list_milestones(conn: Connection, actor: Actor, order_id: str) -> list[dict[str, Any]]:
+def list_milestones(
+    conn: Connection, actor: Actor, order_id: str, page: PageRequest | None = None
+) -> Page:
     from jiedan_cli.server.services.milestones import milestones_of
 
     _party_view(conn, actor, order_id)
-    return milestones_of(conn, order_id)
+    return milestones_of(conn, order_id, page)
 
 
-def list_deliveries(conn: Connection, actor: Actor, order_id: str) -> list[dict[str, Any]]:
+def list_deliveries(
+    conn: Connection, actor: Actor, order_id: str, page: PageRequest | None = None
+) -> Page:
     from jiedan_cli.server.services.deliveries import deliveries_of
 
     _party_view(conn, actor, order_id)
-    return deliveries_of(conn, order_id)
+    return deliveries_of(conn, order_id, page)
 
 
 def add_milestone(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, or_, select, tuple_
+from sqlalchemy import Connection, Row, func, insert, or_, select
 
 from jiedan_cli.domain.contacts import mask_contacts
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
@@ -28,6 +28,7 @@ from jiedan_cli.server.db.tables import bids, messages, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.orders import has_bid_on
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 
 def message_view(row: Row[Any]) -> dict[str, Any]:
@@ -140,31 +141,17 @@ def send_message(
     return view
 
 
-# GET /v1/orders/{id}/messages answers a page of at most this many (`limit`, `after`).
-MESSAGES_PAGE_MAX = 500
-
-
 def list_messages(
-    conn: Connection,
-    actor: Actor,
-    order_id: str,
-    *,
-    limit: int = MESSAGES_PAGE_MAX,
-    after: str | None = None,
-) -> list[dict[str, Any]]:
+    conn: Connection, actor: Actor, order_id: str, page: PageRequest | None = None
+) -> Page:
     """Every thread of the order for its client; a freelancer's own thread for them. Oldest
-    first, at most `limit`, those after the message `after` (a page's last)."""
+    first, a page at a time (services/pages.py)."""
     order = _order_for_party(conn, actor, order_id)
     query = select(messages).where(messages.c.order_id == order_id)
     if actor.id != order.client_id:
         query = query.where(
             or_(messages.c.sender_id == actor.id, messages.c.recipient_id == actor.id)
         )
-    if after is not None:
-        mark = conn.execute(query.where(messages.c.id == after)).first()
-        if mark is None:
-            raise InvalidInput("after: not a message of this thread", field="after")
-        position = tuple_(messages.c.created_at, messages.c.id)
-        query = query.where(position > tuple_(mark.created_at, mark.id))
-    rows = conn.execute(query.order_by(messages.c.created_at, messages.c.id).limit(limit))
-    return [message_view(row) for row in rows]
+    key = (messages.c.created_at, messages.c.id)
+    rows, cursor = keyset_rows(conn, query, key, page)
+    return Page([message_view(row) for row in rows], cursor)

@@ -16,6 +16,7 @@ from jiedan_cli.domain.states import MilestoneStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import milestones, users
 from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 
 def milestone_view(row: Row[Any]) -> dict[str, Any]:
@@ -101,8 +102,8 @@ def check_order_cap(
     )
 
 
-def milestones_of(conn: Connection, order_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(milestones).where(milestones.c.order_id == order_id).order_by(milestones.c.position)
-    )
-    return [milestone_view(r) for r in rows]
+def milestones_of(conn: Connection, order_id: str, page: PageRequest | None = None) -> Page:
+    """The order's milestones in their order (`position`)."""
+    query = select(milestones).where(milestones.c.order_id == order_id)
+    rows, cursor = keyset_rows(conn, query, (milestones.c.position, milestones.c.id), page)
+    return Page([milestone_view(r) for r in rows], cursor)

@@ -24,6 +24,7 @@ from jiedan_cli.server.db.tables import ledger_transfers, points_balances, point
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.ledger import insert_or_ignore
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 TIER_WINDOW = timedelta(days=365)
 # Transfers that pay a freelancer for work (their fee is part of the gross volume).
@@ -121,13 +122,12 @@ def points_balance(
     return standing(int(balance or 0), volume, orders)
 
 
-def points_history(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(points_entries)
-        .where(points_entries.c.user_id == actor.id)
-        .order_by(points_entries.c.created_at.desc(), points_entries.c.id.desc())
-    )
-    return [entry_view(r) for r in rows]
+def points_history(conn: Connection, actor: Actor, page: PageRequest | None = None) -> Page:
+    """The caller's points entries, newest first."""
+    query = select(points_entries).where(points_entries.c.user_id == actor.id)
+    key = (points_entries.c.created_at, points_entries.c.id)
+    rows, cursor = keyset_rows(conn, query, key, page, newest_first=True)
+    return Page([entry_view(r) for r in rows], cursor)
 
 
 def check_in(

@@ -17,6 +17,7 @@ from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import portfolio_items, profiles, users
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 EDITABLE = frozenset({"skills", "bio", "city", "lat", "lon", "hourly_rate_fen"})
 MAX_SKILLS = 30
@@ -85,8 +86,12 @@ def _portfolio(conn: Connection, user_id: str, *, include_private: bool) -> list
     return [portfolio_item_view(r) for r in rows]
 
 
-def list_portfolio(conn: Connection, actor: Actor) -> dict[str, Any]:
-    return {"items": _portfolio(conn, actor.id, include_private=True)}
+def list_portfolio(conn: Connection, actor: Actor, page: PageRequest | None = None) -> Page:
+    """The caller's portfolio, private items too, oldest first."""
+    query = select(portfolio_items).where(portfolio_items.c.user_id == actor.id)
+    key = (portfolio_items.c.created_at, portfolio_items.c.id)
+    rows, cursor = keyset_rows(conn, query, key, page)
+    return Page([portfolio_item_view(r) for r in rows], cursor)
 
 
 # ---- the owner's changes ------------------------------------------------------------------

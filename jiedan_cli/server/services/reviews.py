@@ -22,7 +22,9 @@ from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import orders, profiles, reviews, users
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
+# GET /v1/users/{id}/reviews answers a page of at most this many.
 USER_REVIEWS_MAX = 100
 
 
@@ -161,20 +163,22 @@ def reveal_due_reviews(conn: Connection, *, now: datetime, blind_days: int) -> i
 
 
 def reviews_of_user(
-    conn: Connection, user_id: str, *, now: datetime, blind_days: int, limit: int = 50
-) -> dict[str, Any]:
+    conn: Connection,
+    user_id: str,
+    *,
+    now: datetime,
+    blind_days: int,
+    page: PageRequest | None = None,
+) -> Page:
     """The revealed reviews about `user_id`, newest first; blind ones stay hidden even
     before the reveal job has run."""
     if conn.execute(select(users.c.id).where(users.c.id == user_id)).first() is None:
         raise NotFound(f"no user {user_id}")
     cutoff = now - timedelta(days=blind_days)
-    rows = conn.execute(
-        select(reviews)
-        .where(
-            reviews.c.subject_id == user_id,
-            or_(reviews.c.revealed_at.is_not(None), reviews.c.created_at <= cutoff),
-        )
-        .order_by(reviews.c.created_at.desc(), reviews.c.id.desc())
-        .limit(min(max(limit, 1), USER_REVIEWS_MAX))
+    query = select(reviews).where(
+        reviews.c.subject_id == user_id,
+        or_(reviews.c.revealed_at.is_not(None), reviews.c.created_at <= cutoff),
     )
-    return {"items": [review_view(row) for row in rows]}
+    key = (reviews.c.created_at, reviews.c.id)
+    rows, cursor = keyset_rows(conn, query, key, page, newest_first=True)
+    return Page([review_view(row) for row in rows], cursor)

@@ -26,6 +26,7 @@ from jiedan_cli.server.db.tables import sessions, users
 from jiedan_cli.server.services import totp
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.reauth import PasswordProof
 from jiedan_cli.server.services.rows import fetch_for_update
 
@@ -41,15 +42,15 @@ def _live(actor: Actor, now: datetime) -> Any:
     )
 
 
-def list_sessions(conn: Connection, actor: Actor, *, now: datetime) -> list[dict[str, Any]]:
-    """The caller's live sessions, the most recently seen first; `current` marks the one
-    the request came with."""
-    rows = conn.execute(
-        select(sessions)
-        .where(*_live(actor, now))
-        .order_by(sessions.c.last_seen_at.desc(), sessions.c.id.desc())
-    ).all()
-    return [
+def list_sessions(
+    conn: Connection, actor: Actor, *, now: datetime, page: PageRequest | None = None
+) -> Page:
+    """The caller's live sessions, the newest first (by sign-in: `last_seen_at` moves, so it
+    cannot order pages); `current` marks the one the request came with."""
+    query = select(sessions).where(*_live(actor, now))
+    key = (sessions.c.created_at, sessions.c.id)
+    rows, cursor = keyset_rows(conn, query, key, page, newest_first=True)
+    items = [
         {
             "id": row.id,
             "device": row.device,
@@ -61,6 +62,7 @@ def list_sessions(conn: Connection, actor: Actor, *, now: datetime) -> list[dict
         }
         for row in rows
     ]
+    return Page(items, cursor)
 
 
 def revoke_session(conn: Connection, actor: Actor, session_id: str, *, now: datetime) -> None:

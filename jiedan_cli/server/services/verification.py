@@ -25,9 +25,10 @@ from jiedan_cli.server.db.tables import users, verifications
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.deliveries import check_files
+from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.secrets_box import box_for
-from jiedan_cli.server.services.staff_rules import is_party, refuse_party
+from jiedan_cli.server.services.staff_rules import refuse_party
 from jiedan_cli.server.services.users import record_user_change
 
 BOX_PURPOSE = "id-number"
@@ -97,16 +98,17 @@ def my_verification(conn: Connection, actor: Actor) -> dict[str, Any]:
     return {"status": "none"} if row is None else verification_view(row)
 
 
-def pending(conn: Connection, staff: Actor) -> list[dict[str, Any]]:
+def pending(conn: Connection, staff: Actor, page: PageRequest | None = None) -> Page:
     """The verifications waiting for review, oldest first (reviewers and admins), less the
-    caller's own, which another reviewer must decide (staff_rules)."""
+    caller's own, which another reviewer must decide (staff_rules.is_party, in the query so
+    that a page is full)."""
     staff.require(*REVIEWERS)
-    rows = conn.execute(
-        select(verifications)
-        .where(verifications.c.status == "pending")
-        .order_by(verifications.c.created_at, verifications.c.id)
+    query = select(verifications).where(
+        verifications.c.status == "pending", verifications.c.user_id != staff.id
     )
-    return [verification_view(row) for row in rows if not is_party(staff, [row.user_id])]
+    key = (verifications.c.created_at, verifications.c.id)
+    rows, cursor = keyset_rows(conn, query, key, page)
+    return Page([verification_view(row) for row in rows], cursor)
 
 
 def review(
