@@ -117,9 +117,9 @@ def test_a_losing_bidder_gets_the_order_once_closed_and_nothing_after(server: Se
     later, _ = _pull_from(server, loser, cursor)
     assert [c for c in later if c["entity"] == "order"] == []
     assert _replica(_pull_all(server, loser))[order["id"]]["status"] == "awarded"
-    assert winner["id"] not in server.request(
-        "GET", f"/v1/orders/{order['id']}", loser["token"]
-    ).text
+    assert (
+        winner["id"] not in server.request("GET", f"/v1/orders/{order['id']}", loser["token"]).text
+    )
     for party in (client, winner):  # the parties follow it to the end
         followed = _replica(_pull_all(server, party))[order["id"]]
         assert (followed["status"], followed["freelancer_id"]) == ("completed", winner["id"])

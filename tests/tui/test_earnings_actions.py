@@ -230,23 +230,24 @@ async def withdraw(pilot: Pilot[Any], amount: str) -> None:
 async def test_a_withdrawal_is_paid_and_shows_in_the_ledger(
     server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _client, freelancer = earned(server, 250_000)
+    # a first order within the fee waiver (domain/fees.FIRST_ORDER_WAIVER_FEN): no fee
+    _client, freelancer = earned(server, 200_000)
     db = replica_of(tmp_path / "freelancer.db", server, freelancer, monkeypatch)
 
     app = offline_app(db)  # no background sync: the withdrawal's own short sync brings it in
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_earnings(pilot)
-        assert screen.available_fen == 250_000
+        assert screen.available_fen == 200_000
         await withdraw(pilot, "600.50")
         await wait_for(
-            pilot, lambda: screen.available_fen == 189_950, timeout=30, what="the new balance"
+            pilot, lambda: screen.available_fen == 139_950, timeout=30, what="the new balance"
         )
         assert ledger_rows(screen)[0] == ("withdraw", "-¥600.50")
-        await wait_for(pilot, lambda: "¥1,899.50" in screen_text(app), what="the figure, shown")
-        assert notes(app, "information")[-1] == "Withdrew ¥600.50; ¥1,899.50 left to withdraw."
+        await wait_for(pilot, lambda: "¥1,399.50" in screen_text(app), what="the figure, shown")
+        assert notes(app, "information")[-1] == "Withdrew ¥600.50; ¥1,399.50 left to withdraw."
         assert not notes(app, "error")
     answer = api(server, freelancer, "GET", "/v1/earnings/summary")
-    assert answer["available_fen"] == 250_000 - parse_yuan("600.50")
+    assert answer["available_fen"] == 200_000 - parse_yuan("600.50")
 
 
 async def test_with_2fa_on_the_dialog_asks_for_the_code(
