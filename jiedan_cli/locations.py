@@ -38,6 +38,17 @@ def state_dir() -> Path:
     return Path(platformdirs.user_state_dir("jiedan"))
 
 
+def downloads_dir() -> Path:
+    """Where the dashboard saves delivered files: JIEDAN_HOME/downloads, else a jiedan
+    folder in the user's downloads folder."""
+    home = _home()
+    if home is not None:
+        return home / "downloads"
+    import platformdirs
+
+    return Path(platformdirs.user_downloads_dir()) / "jiedan"
+
+
 def server_dir() -> Path:
     return data_dir() / "server"
 

@@ -87,20 +87,6 @@ def byte_progress(label: str) -> Iterator[Any]:
         yield bar
 
 
-def _chosen(deliveries: list[dict[str, Any]], name: str | None) -> list[tuple[dict[str, Any], int]]:
-    """(delivery, file index) to fetch: the files of the latest delivery that has files, or
-    the latest file called `name`."""
-    from jiedan_cli.domain.errors import NotFound
-
-    for delivery in reversed(deliveries):
-        files = delivery.get("files") or []
-        picked = [i for i, f in enumerate(files) if name is None or f.get("name") == name]
-        if picked:
-            return [(delivery, i) for i in picked]
-    what = f"no delivered file {name!r}" if name else "no delivered files"
-    raise NotFound(f"{what} on this order in the local copy (run `jiedan sync`)")
-
-
 @app.command("download")
 def download(
     order_id: Annotated[str, typer.Argument(help="The order (a unique prefix will do).")],
@@ -114,7 +100,7 @@ def download(
 ) -> None:
     """Fetch the files of the latest delivery (or one, with --file) into a folder."""
     from jiedan_cli.store.queries import list_deliveries as deliveries_of
-    from jiedan_cli.sync.downloads import download_file
+    from jiedan_cli.sync.downloads import fetch_files, latest_files
     from jiedan_cli.sync.engine import quick_sync
     from jiedan_cli.sync.http import connect_signed_in
 
@@ -122,27 +108,16 @@ def download(
         order_id = full_id(conn, "order", order_id)
         if not deliveries_of(conn, order_id):
             quick_sync(conn)
-        chosen = _chosen(deliveries_of(conn, order_id), name)
-    saved = []
+        chosen = latest_files(deliveries_of(conn, order_id), name)
     with connect_signed_in() as client, byte_progress("downloading") as bar:
-        for delivery, index in chosen:
-            item = delivery["files"][index]
-            task = bar.add_task(item["name"], total=item["size"]) if bar else None
 
-            def moved(count: int, task: Any = task) -> None:
-                if bar is not None:
-                    bar.advance(task, count)
+        def started(item: dict[str, Any]) -> Any:
+            if bar is None:
+                return None
+            task = bar.add_task(item["name"], total=item["size"])
+            return lambda count: bar.advance(task, count)
 
-            path = download_file(client, delivery["id"], index, item, output, moved=moved)
-            saved.append(
-                {
-                    "delivery_id": delivery["id"],
-                    "name": item["name"],
-                    "size": item["size"],
-                    "sha256": item["sha256"],
-                    "path": str(path),
-                }
-            )
+        saved = fetch_files(client, chosen, output, started=started)
     show(saved, as_json=as_json, columns=FILE_COLUMNS)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from jiedan_cli.domain.errors import Offline, Refused
+from jiedan_cli.domain.errors import NotFound, Offline, Refused
 from jiedan_cli.store.received_files import private_file, target_path
 from jiedan_cli.sync.http import error_for
 
@@ -53,3 +53,44 @@ def download_file(
             f"the download from {client.base_url} was cut ({type(exc).__name__})"
         ) from exc
     return path
+
+
+def latest_files(
+    deliveries: list[dict[str, Any]], name: str | None = None
+) -> list[tuple[dict[str, Any], int]]:
+    """(delivery, file index) to fetch: the files of the latest delivery that has files, or
+    the latest file called `name`; NotFound when there is none."""
+    for delivery in reversed(deliveries):
+        files = delivery.get("files") or []
+        picked = [i for i, f in enumerate(files) if name is None or f.get("name") == name]
+        if picked:
+            return [(delivery, i) for i in picked]
+    what = f"no delivered file {name!r}" if name else "no delivered files"
+    raise NotFound(f"{what} on this order in the local copy (run `jiedan sync`)")
+
+
+def fetch_files(
+    client: httpx.Client,
+    chosen: list[tuple[dict[str, Any], int]],
+    folder: Path,
+    *,
+    started: Callable[[dict[str, Any]], Callable[[int], None] | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Download each chosen file into `folder` (the command line's `deliveries download`
+    and the dashboard's Get files): what was saved, with its path. `started(item)` may
+    return a callback told of each block's size (a progress bar)."""
+    saved = []
+    for delivery, index in chosen:
+        item = delivery["files"][index]
+        moved = started(item) if started is not None else None
+        path = download_file(client, delivery["id"], index, item, folder, moved=moved)
+        saved.append(
+            {
+                "delivery_id": delivery["id"],
+                "name": item["name"],
+                "size": item["size"],
+                "sha256": item["sha256"],
+                "path": str(path),
+            }
+        )
+    return saved

@@ -305,3 +305,23 @@ async def test_a_delivery_made_in_my_work_reaches_the_server(
         headers={"Authorization": f"Bearer {client['token']}"},
     )
     assert fetched.content == cut.read_bytes()
+
+    # the client fetches it from the order's screen (`g`), as `deliveries download` does
+    home = tmp_path / "client-home"
+    monkeypatch.setenv("JIEDAN_HOME", str(home))
+    client_db = replica_of(tmp_path / "client.db", server, client, monkeypatch)
+    viewer = offline_app(client_db)
+    async with viewer.run_test(size=SIZE) as pilot:
+        detail = await open_order(viewer, pilot, order["id"])
+        await wait_for(pilot, lambda: detail.check_action("get_files", ()), what="files to get")
+        await pilot.press("g")
+        saved = home / "downloads" / "final-cut.mp4"
+        await wait_for(pilot, saved.exists, timeout=30, what="the file saved")
+        await wait_for(
+            pilot,
+            lambda: any(
+                n.message.startswith("Saved final-cut.mp4 in") for n in viewer._notifications
+            ),
+            what="the toast",
+        )
+    assert saved.read_bytes() == cut.read_bytes() and (saved.stat().st_mode & 0o077) == 0

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
+from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ActionRefused, OrderLoaded, OrderWork
 from jiedan_cli.tui.screens.base import DashboardScreen
@@ -39,6 +40,7 @@ class OrderDetail(DashboardScreen):
         Binding("m", "focus_compose", "Message"),
         Binding("v", "review", "Review"),  # shown only where it applies (check_action)
         Binding("x", "dispute", "Dispute"),
+        Binding("g", "get_files", "Get files"),  # a party, once a file is on the server
     ]
 
     def __init__(self, order_id: str, *, write_to: str | None = None) -> None:
@@ -247,7 +249,46 @@ class OrderDetail(DashboardScreen):
             return bool(self.query("#bid-amount"))
         if action == "focus_deliver":
             return bool(self.query("#deliver-note"))
+        if action == "get_files":
+            return bool(self._files_on_server())
         return True
+
+    def _files_on_server(self) -> list[tuple[dict[str, Any], int]]:
+        """The latest delivery's files whose content the server holds, for a party."""
+        from jiedan_cli.sync.downloads import latest_files
+
+        order, work, me = self._order_and_work()
+        if not order_progress.is_party(order, me):
+            return []
+        try:
+            chosen = latest_files(work.deliveries)
+        except JiedanError:
+            return []
+        return [(d, i) for d, i in chosen if d["files"][i].get("uploaded")]
+
+    def action_get_files(self) -> None:
+        chosen = self._files_on_server()
+        if chosen:
+            self.notify(f"Fetching {len(chosen)} file(s) …")
+            self._fetch(chosen)
+
+    @work(thread=True, group="downloads")
+    def _fetch(self, chosen: list[tuple[dict[str, Any], int]]) -> None:
+        """The files into the downloads folder (locations.downloads_dir), as `jiedan
+        deliveries download` fetches them; the outcome as a toast."""
+        from jiedan_cli.locations import downloads_dir, private_dir
+        from jiedan_cli.sync.downloads import fetch_files
+        from jiedan_cli.sync.http import connect_signed_in
+
+        try:
+            folder = private_dir(downloads_dir())
+            with connect_signed_in() as client:
+                saved = fetch_files(client, chosen, folder)
+        except JiedanError as exc:
+            self.app.call_from_thread(self.notify, exc.message, severity="error")
+            return
+        names = ", ".join(item["name"] for item in saved)
+        self.app.call_from_thread(self.notify, f"Saved {names} in {folder}")
 
     def _other_side(self) -> str:
         order, _, me = self._order_and_work()
