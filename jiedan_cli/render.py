@@ -40,6 +40,16 @@ _ESCAPED_KEEPING_LINES = {
 _JSON_ESCAPED = {code: f"\\u{code:04x}" for code in _UNSAFE if code >= 0x7F}
 
 
+def status_words(status: object) -> str:
+    """A status as people read it: 'in_progress' → 'in progress' (JSON keeps the code)."""
+    return "" if status is None else str(status).replace("_", " ")
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 bid', '3 bids', '0 bids'."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def safe_text(value: object, *, multiline: bool = False) -> str:
     """`value` as text a terminal shows and never obeys: every control character and bidi
     override becomes a visible escape (`\\x1b`, `\\r`, `\\u202e`). `multiline` keeps the

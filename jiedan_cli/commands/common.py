@@ -53,7 +53,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiedan_cli.domain.errors import InvalidInput, JiedanError, NotFound
-from jiedan_cli.render import Column, is_terminal, output, say
+from jiedan_cli.render import Column, is_terminal, output, say, status_words
 
 # ---- options every group uses ----------------------------------------------------------------
 
@@ -197,7 +197,7 @@ def for_display(item: dict[str, Any]) -> dict[str, Any]:
     if "amount_fen" in item:
         shown["amount"] = _yuan_text(item.get("amount_fen"))
     if isinstance(item.get("status"), str):  # in_progress → in progress
-        shown["status"] = item["status"].replace("_", " ")
+        shown["status"] = status_words(item["status"])
     if item.get("closed_to_me"):  # an order a bidder lost: no later news of it (sync-protocol)
         shown["status"] = f"{shown.get('status')} (closed to you)"
     if isinstance(item.get("my_bid"), dict):
@@ -210,7 +210,7 @@ def for_display(item: dict[str, Any]) -> dict[str, Any]:
 def bid_summary(bid: dict[str, Any]) -> str:
     """A bid in a line: '¥800.00 in 3 days · submitted · synced · <id>'."""
     amount = _yuan_text(bid.get("amount_fen"))
-    status = str(bid.get("status") or "").replace("_", " ")
+    status = status_words(bid.get("status"))
     parts = [f"¥{amount} in {bid.get('days')} days", status, str(bid.get("sync_state") or "")]
     return " · ".join(part for part in [*parts, str(bid.get("id") or "")] if part)
 

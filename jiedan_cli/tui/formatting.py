@@ -12,7 +12,7 @@ from rich.measure import Measurement
 from rich.text import Text
 
 from jiedan_cli.domain.money import format_yuan
-from jiedan_cli.render import safe_text
+from jiedan_cli.render import safe_text, status_words
 
 # Rich styles of mid tones, legible on the dark and the light themes alike.
 PENDING = "dark_orange"
@@ -28,6 +28,11 @@ def shown(value: Any, *, multiline: bool = False) -> str:
     """What someone else wrote (a title, a note, a name, the server's reason) as text the
     terminal shows and never obeys (render.safe_text); '' for None."""
     return "" if value is None else safe_text(value, multiline=multiline)
+
+
+def status(value: Any) -> str:
+    """A status as people read it ('in progress'), shown as text."""
+    return shown(status_words(value))
 
 
 def plain(value: Any, *, multiline: bool = False, **options: Any) -> Text:

@@ -176,7 +176,7 @@ class ClientMode(DashboardScreen):
                 _freelancer(bid.get("freelancer_id"), profiles.get(bid.get("freelancer_id") or "")),
                 Text(formatting.yuan(bid.get("amount_fen")), justify="right"),
                 formatting.plain(bid.get("days") or "", justify="right"),
-                formatting.plain(bid.get("status")),
+                Text(formatting.status(bid.get("status"))),
                 formatting.plain(bid.get("message"), overflow="ellipsis", no_wrap=True),
                 key=bid["id"],
             )
@@ -443,7 +443,7 @@ def title_width(table_width: int, padding: int, status: int) -> int:
 
 
 def _status(order: dict[str, Any]) -> str:
-    return formatting.shown(order.get("status"))
+    return formatting.status(order.get("status"))
 
 
 def _order_columns(table: DataTable[Any], title: int, status: int) -> None:
@@ -480,7 +480,7 @@ def _hint(order: dict[str, Any] | None, moves: list[str], can_post: bool) -> Tex
     if status == "open" and "award" not in moves:
         parts.insert(0, "No bids to award yet")
     if not parts:
-        shown = formatting.shown(status.replace("_", " "))
+        shown = formatting.status(status)
         parts = [f"The order is {shown}; Enter opens it and its messages"]
     if order.get("sync_state") == "pending":
         parts.append("⇡ waiting for the next sync")

@@ -178,7 +178,7 @@ class MyWork(DashboardScreen):
                 ),
                 Text(formatting.yuan(bid.get("amount_fen")), justify="right"),
                 formatting.plain(bid.get("days") or "", justify="right"),
-                formatting.plain(bid.get("status")),  # Text cells: a str cell is read as markup
+                Text(formatting.status(bid.get("status"))),  # Text: a str cell is markup
                 Text(formatting.sync_mark(bid)),
                 Text(formatting.when(bid.get("created_at"), self.dashboard.tz)),
                 key=bid["id"],

@@ -393,15 +393,15 @@ def _my_bid_text(order: dict[str, Any], bid: dict[str, Any] | None, me: str | No
             "You posted this order: award, fund and accept in Client mode (5).", style="dim"
         )
     if bid is None and order.get("freelancer_id") == me and me is not None:
-        status = formatting.shown(order.get("status"))
+        status = formatting.status(order.get("status"))
         return Text(f"Awarded to you: the order is {status}.", style="dim")
     if bid is None:
         if order.get("status") != "open":
-            status = formatting.shown(order.get("status"))
+            status = formatting.status(order.get("status"))
             return Text(f"The order is {status}: bids are closed.", style="dim")
         return Text("No bid yet.", style="dim")
     text = Text(f"{formatting.yuan(bid.get('amount_fen'))} in {bid.get('days')} days", style="bold")
-    text.append(f"  ·  {formatting.shown(bid.get('status'))}  ·  ")
+    text.append(f"  ·  {formatting.status(bid.get('status'))}  ·  ")
     state = bid.get("sync_state")
     style = formatting.SYNC_STYLES.get(str(state), formatting.GOOD)
     text.append(formatting.sync_mark(bid), style=style)

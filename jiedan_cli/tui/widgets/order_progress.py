@@ -74,7 +74,7 @@ def escrow_summary(milestones: list[Item]) -> str:
 
 def escrow_words(milestone: Item) -> str:
     status = str(milestone.get("status") or "")
-    return ESCROW_WORDS.get(status) or formatting.shown(status.replace("_", " "))
+    return ESCROW_WORDS.get(status) or formatting.status(status)
 
 
 # ---- what is asked of me, and what I may do -------------------------------------------------

@@ -11,18 +11,19 @@ from rich.text import Text
 from textual.widgets import Static
 
 from jiedan_cli.domain.categories import label_for
+from jiedan_cli.render import counted
 from jiedan_cli.tui import formatting
 
 
 def order_head(order: dict[str, Any], client: dict[str, Any] | None, tz: tzinfo | None) -> Text:
     shown = formatting.shown
     text = formatting.plain(order.get("title"), style="bold")
-    text.append(f"\n{shown(order.get('status'))}", style="reverse")
+    text.append(f"\n{formatting.status(order.get('status'))}", style="reverse")
     category = shown(label_for(order.get("category") or ""))
     text.append(f"  {formatting.budget(order)}  ·  {category}")
     text.append(f"  ·  deadline {formatting.day(order.get('deadline'))}")
     posted = formatting.when(order.get("created_at"), tz)
-    text.append(f"  ·  {order.get('bid_count') or 0} bids  ·  posted {posted}")
+    text.append(f"  ·  {counted(order.get('bid_count') or 0, 'bid')}  ·  posted {posted}")
     tags = order.get("tags") or []
     if tags:
         text.append("\n" + "  ".join(f"#{shown(t)}" for t in tags), style=formatting.ACCENT)
@@ -55,7 +56,7 @@ def my_bid_line(order: dict[str, Any], me: str | None) -> Text:
         return Text("No bid from you yet — Enter to open and bid.", style="dim")
     text = Text("My bid ", style="dim")
     text.append(f"{formatting.yuan(bid.get('amount_fen'))} in {bid.get('days')} days")
-    text.append(f"  ·  {formatting.shown(bid.get('status'))}  ·  ")
+    text.append(f"  ·  {formatting.status(bid.get('status'))}  ·  ")
     text.append(
         formatting.sync_mark(bid), style=formatting.SYNC_STYLES.get(bid.get("sync_state") or "", "")
     )
