@@ -63,7 +63,10 @@ def test_suggest_errors_keep_the_contracts_exit_codes(freelancer: User) -> None:
 def test_a_suggestion_from_five_clients_is_rounded(client: User, freelancer: User) -> None:
     for amount in (100_000, 110_000, 120_000, 123_456, 130_000):
         completed_at(client, amount)
-    order = client.post_order(category="writing", tags=["文案"])
+    # a budget the market's range fits in (outside it, the range is fitted to the budget)
+    order = client.post_order(
+        category="writing", tags=["文案"], budget_min_fen=50_000, budget_max_fen=400_000
+    )
     hint = freelancer.ok("bid", "suggest", order["id"], "--json").json()
     assert {k: hint[k] for k in ("low_fen", "median_fen", "high_fen", "basis_count")} == {
         "low_fen": 110_000,

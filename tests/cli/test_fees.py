@@ -37,7 +37,7 @@ def test_on_a_pipe_one_row_a_structure_in_yuan(tmp_path: Path) -> None:
     [
         (("--monthly-volume", "0"), "--monthly-volume"),
         (("--monthly-volume", "12.345"), "--monthly-volume"),
-        (("--monthly-volume", "100", "--orders", "0"), "--orders"),
+        (("--monthly-volume", "100", "--orders", "0"), "orders: a whole number from 1 to"),
     ],
 )
 def test_bad_numbers_are_usage_errors(tmp_path: Path, args: tuple[str, ...], said: str) -> None:

@@ -59,7 +59,7 @@ def test_the_encoded_page_is_the_page_and_large_ones_are_gzipped(server: Server)
     the service computes, with or without gzip (which only answers of 1 KB or more get)."""
     device = Device(server, server.register("client"))
     for n in range(30):
-        device.apply("post_order", **order_args(title=f'网站 \\“{n}" ＬＯＧＯ\t设计'))
+        device.apply("post_order", **order_args(title=f'网站 \\“{n}" ＬＯＧＯ·设计'))
     user, token = device.user, device.user["token"]
     actor = Actor(user["id"], user["email"], user["name"], frozenset(user["roles"]))
 
