@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput
 
+# The transfers that pay a freelancer (a fee beside each): what counts as earnings, toward a
+# tier, and as income in an export — on the server and in the replica alike.
+PAYOUT_KINDS = ("release", "resolve")
 PLATFORM_FEES = "platform:fees"
 PLATFORM_PROMOTIONS = "platform:promotions"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +23,8 @@ class TierRule:
     min_orders: int
     fee_discount_bp: int  # basis points taken off the commission rate
 
+
+TIER_WINDOW = timedelta(days=365)  # the trailing volume and count a tier is earned by
 
 TIER_RULES: tuple[TierRule, ...] = (
     TierRule(Tier.REGULAR, "普通", 0, 0, 0),

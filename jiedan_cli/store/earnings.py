@@ -15,14 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jiedan_cli.domain.errors import Unauthenticated
-from jiedan_cli.domain.ledger import freelancer_available
+from jiedan_cli.domain.ledger import PAYOUT_KINDS, freelancer_available
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.states import MILESTONE_HOLDING
-from jiedan_cli.domain.tiers import standing
+from jiedan_cli.domain.tiers import TIER_WINDOW, standing
 from jiedan_cli.domain.timefmt import rfc3339
-
-PAYOUT_KINDS = ("release", "resolve")  # what pays a freelancer (server: points.EARNING_KINDS)
-TIER_WINDOW = timedelta(days=365)
 
 
 def _me(conn: sqlite3.Connection) -> str:

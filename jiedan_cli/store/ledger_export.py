@@ -18,6 +18,7 @@ from typing import Any
 
 from jiedan_cli import locations
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.ledger import PAYOUT_KINDS
 from jiedan_cli.domain.money import CURRENCY, format_yuan
 
 FORMATS = ("csv", "ledger")  # ledger: an hledger/ledger journal
@@ -51,7 +52,6 @@ COUNTERPARTS = {
     "refund": "expenses:jiedan:orders",
     "promotion": "income:jiedan:promotions",
 }
-PAYOUT_KINDS = ("release", "resolve")
 DESCRIPTIONS = {
     "release": "payment released",
     "resolve": "dispute settled",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from jiedan_cli.domain.states import LIVE_BID
 from jiedan_cli.store.orderfilter import OrderFilter
 from jiedan_cli.store.overlay import load_operations, synced, view
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:  # `typing` is not imported at run time: this module is the co
     Order: TypeAlias = dict[str, Any]
 
 DEFAULT_LIMIT = 50
-LIVE_BID = ("submitted", "awarded")
 
 
 def _me(conn: sqlite3.Connection) -> str | None:

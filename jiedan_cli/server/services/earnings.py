@@ -15,7 +15,7 @@ from jiedan_cli.domain.account_limits import (
 )
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.ids import check_id, new_id
-from jiedan_cli.domain.ledger import Transfer, external, freelancer_available
+from jiedan_cli.domain.ledger import PAYOUT_KINDS, Transfer, external, freelancer_available
 from jiedan_cli.domain.money import CURRENCY, check_fen, check_withdrawal
 from jiedan_cli.domain.states import MILESTONE_HOLDING
 from jiedan_cli.domain.timefmt import parse_date, rfc3339
@@ -32,14 +32,12 @@ from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.ledger import (
-    PAYOUT_KINDS,
     balance,
     entry_view,
     lock_accounts,
     post_transfer,
 )
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
-from jiedan_cli.server.services.points import EARNING_KINDS
 
 PROVIDER = "sandbox"
 
@@ -63,7 +61,7 @@ def earnings_summary(conn: Connection, actor: Actor) -> dict[str, Any]:
         "lifetime_fen": _sum(
             conn,
             select(func.sum(t.amount_fen)).where(
-                t.destination == account, t.kind.in_(EARNING_KINDS)
+                t.destination == account, t.kind.in_(PAYOUT_KINDS)
             ),
         ),
         "fees_fen": _sum(

@@ -23,15 +23,13 @@ from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.domain.errors import Refused
-from jiedan_cli.domain.ledger import Transfer, may_go_negative, owner_of
+from jiedan_cli.domain.ledger import PAYOUT_KINDS, Transfer, may_go_negative, owner_of
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.engine import before_commit
 from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import record_change
-
-PAYOUT_KINDS = ("release", "resolve")  # the transfers that pay a freelancer, a fee beside them
 
 
 def insert_or_ignore(conn: Connection, table: Any, **values: Any) -> bool:

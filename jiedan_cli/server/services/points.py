@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select, update
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
-from jiedan_cli.domain.ledger import freelancer_available
+from jiedan_cli.domain.ledger import PAYOUT_KINDS, freelancer_available
 from jiedan_cli.domain.points import (
     CHECKIN_STREAK_CAP,
     check_checkin_day,
@@ -18,7 +18,7 @@ from jiedan_cli.domain.points import (
     checkin_streak,
     points_for_checkin,
 )
-from jiedan_cli.domain.tiers import standing
+from jiedan_cli.domain.tiers import TIER_WINDOW, standing
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import ledger_transfers, points_balances, points_entries
 from jiedan_cli.server.services.actors import Actor
@@ -26,9 +26,7 @@ from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.ledger import insert_or_ignore
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
-TIER_WINDOW = timedelta(days=365)
 # Transfers that pay a freelancer for work (their fee is part of the gross volume).
-EARNING_KINDS = ("release", "resolve")
 
 
 def entry_view(row: Row[Any]) -> dict[str, Any]:
@@ -92,7 +90,7 @@ def completed_volume(conn: Connection, user_id: str, *, now: datetime | None) ->
     Gross = what went to their available account plus the fee taken on the same milestones."""
     t = ledger_transfers.c
     query = select(t.milestone_id, t.order_id, t.amount_fen).where(
-        t.destination == freelancer_available(user_id), t.kind.in_(EARNING_KINDS)
+        t.destination == freelancer_available(user_id), t.kind.in_(PAYOUT_KINDS)
     )
     if now is not None:
         query = query.where(t.created_at >= now - TIER_WINDOW)

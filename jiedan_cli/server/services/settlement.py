@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, func, select, update
 from jiedan_cli.domain.errors import NotFound
 from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY
 from jiedan_cli.domain.ledger import (
+    PAYOUT_KINDS,
     PLATFORM_FEES,
     Transfer,
     escrow,
@@ -32,7 +33,7 @@ from jiedan_cli.server.db.tables import ledger_transfers, milestones, orders, pr
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.escrow_state import set_milestone, set_order_status
 from jiedan_cli.server.services.ledger import post_transfers
-from jiedan_cli.server.services.points import EARNING_KINDS, award_points, completed_volume
+from jiedan_cli.server.services.points import award_points, completed_volume
 
 PROVIDER = "sandbox"
 MS = MilestoneStatus
@@ -49,7 +50,7 @@ def fee_for(
         select(ledger_transfers.c.id)
         .where(
             ledger_transfers.c.destination == freelancer_available(freelancer_id),
-            ledger_transfers.c.kind.in_(EARNING_KINDS),
+            ledger_transfers.c.kind.in_(PAYOUT_KINDS),
             ledger_transfers.c.order_id != order_id,
         )
         .limit(1)
@@ -172,7 +173,7 @@ def _gross_paid(conn: Connection, order_id: str) -> int:
     t = ledger_transfers.c
     paid = conn.scalar(
         select(func.coalesce(func.sum(t.amount_fen), 0)).where(
-            t.order_id == order_id, t.kind.in_((*EARNING_KINDS, "fee"))
+            t.order_id == order_id, t.kind.in_((*PAYOUT_KINDS, "fee"))
         )
     )
     return int(paid or 0)

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from jiedan_cli.domain.errors import JiedanError
+from jiedan_cli.domain.states import LIVE_BID
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ActionRefused, OrderLoaded, OrderWork
 from jiedan_cli.tui.screens.base import DashboardScreen
@@ -28,7 +29,6 @@ from jiedan_cli.tui.widgets.deliver_form import DeliverForm
 from jiedan_cli.tui.widgets.message_thread import MessageThread
 from jiedan_cli.tui.widgets.order_summary import order_head
 
-LIVE = ("submitted", "awarded")
 WIDE = 120  # columns from which the message thread goes beside the order
 
 
@@ -133,7 +133,7 @@ class OrderDetail(DashboardScreen):
         bid = order.get("my_bid")
         mine_as_client = order.get("client_id") == me
         works_on_it = order.get("freelancer_id") == me and me is not None
-        live = bool(bid and bid.get("status") in LIVE and bid.get("sync_state") != "rejected")
+        live = bool(bid and bid.get("status") in LIVE_BID and bid.get("sync_state") != "rejected")
         self.query_one("#bid-title", Static).update(
             "Delivery" if works_on_it else ("My order" if mine_as_client else "My bid")
         )
