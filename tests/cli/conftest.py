@@ -140,6 +140,21 @@ class User:
         return order
 
 
+def funded_order(client: User, freelancer: User, *, synced: bool = True) -> dict[str, Any]:
+    """An order of `client` awarded to `freelancer` (their ¥3,000 bid, placed from their
+    replica) and funded; pulled into the freelancer's replica unless `synced` is False."""
+    order = client.post_order()
+    freelancer.ok("sync")
+    bid = freelancer.ok(
+        "bid", "create", order["id"], "--amount", "3000", "--days", "7", "--json"
+    ).json()
+    client.api("POST", f"/v1/orders/{order['id']}/award", bid_id=bid["id"])
+    client.api("POST", f"/v1/orders/{order['id']}/fund")
+    if synced:
+        freelancer.ok("sync")
+    return order
+
+
 def new_user(server: LiveServer, base: Path, role: str = "both") -> User:
     """A new account registered with `jiedan auth register` in its own JIEDAN_HOME under
     `base` (so signed in, with a first sync done)."""

@@ -13,21 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import User
+from tests.cli.conftest import User, funded_order
 
 
 @pytest.fixture
 def funded(client: User, freelancer: User) -> dict[str, Any]:
     """An order awarded to `freelancer` and funded, synced into their replica."""
-    order = client.post_order()
-    freelancer.ok("sync")
-    bid = freelancer.ok(
-        "bid", "create", order["id"], "--amount", "3000", "--days", "7", "--json"
-    ).json()
-    client.api("POST", f"/v1/orders/{order['id']}/award", bid_id=bid["id"])
-    client.api("POST", f"/v1/orders/{order['id']}/fund")
-    freelancer.ok("sync")
-    return order
+    return funded_order(client, freelancer)
 
 
 def test_the_client_downloads_what_the_freelancer_delivered(

@@ -10,20 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import User
+from tests.cli.conftest import User, funded_order
 
 
 @pytest.fixture
 def funded_behind_my_back(client: User, freelancer: User) -> dict[str, Any]:
     """An order awarded to `freelancer` and funded, which their replica last saw open."""
-    order = client.post_order()
-    freelancer.ok("sync")
-    bid = freelancer.ok(
-        "bid", "create", order["id"], "--amount", "3000", "--days", "7", "--json"
-    ).json()
-    client.api("POST", f"/v1/orders/{order['id']}/award", bid_id=bid["id"])
-    client.api("POST", f"/v1/orders/{order['id']}/fund")
-    return order
+    return funded_order(client, freelancer, synced=False)
 
 
 def test_deliver_right_after_the_funding_syncs_and_succeeds(
