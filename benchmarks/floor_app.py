@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    # the same call as jiedan_cli/commands/server.py `run`, with the default settings
+    # the same call as jiedan_cli/server/cli.py `run`, with the default settings
     uvicorn.run(
         "benchmarks.floor_app:app",
         host="127.0.0.1",

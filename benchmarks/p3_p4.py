@@ -141,8 +141,9 @@ def run_client(replica: Path, served: Served, token: str) -> dict[str, Any]:
 def queue_operations(replica: Path, user_id: str) -> int:
     """500 bids on open orders, then a message on each of those orders: 1,000 operations."""
     from jiedan_cli.domain.ids import new_id
-    from jiedan_cli.store.db import open_db, transaction
+    from jiedan_cli.store.db import open_db
     from jiedan_cli.store.outbox import enqueue
+    from jiedan_cli.store.transaction import transaction
 
     conn = open_db(replica)
     try:

@@ -40,7 +40,7 @@ GROUPS: dict[str, tuple[str, str, str]] = {
     "tui": ("jiedan_cli.commands.tui", "app", "Open the dashboard (terminal UI)."),
     "dashboard": ("jiedan_cli.commands.tui", "app", "The same as `jiedan tui`."),
     "admin": ("jiedan_cli.commands.admin", "app", "Staff: review queue, verifications, disputes."),
-    "server": ("jiedan_cli.commands.server", "app", "Run and manage the bundled platform server."),
+    "server": ("jiedan_cli.server.cli", "app", "Run and manage the bundled platform server."),
 }
 
 ABOUT = "jiedan (接单): find orders, bid, deliver and get paid — local-first, from the terminal."

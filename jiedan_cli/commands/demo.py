@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,12 +35,16 @@ def demo(
     ] = False,
 ) -> None:
     """Start a demo server with sample data, sign in as the demo freelancer, and show around."""
+    from jiedan_cli.server.demo import DemoServer
+
     scratch = Path(tempfile.mkdtemp(prefix="jiedan-demo-"))
     saved = {key: os.environ.get(key) for key in ENV_KEYS}
     try:
         _isolate()
         note("starting a demo server (throw-away SQLite database, sample marketplace)…")
         with DemoServer(scratch / "server.db") as server:
+            if server.seeded:
+                note(f"demo marketplace: {server.seeded}")
             os.environ["JIEDAN_SERVER"] = server.url
             note(f"server on {server.url}  (API docs: {server.url}/docs)")
             tour = Walkthrough(scratch)
@@ -51,7 +52,8 @@ def demo(
             if not dashboard:
                 print("jiedan demo — a whole order, from post to payout, on a local server")
             tour.sign_in(tour.freelancer)
-            if dashboard and _open_dashboard(tour):
+            if dashboard:
+                _open_dashboard(tour)
                 return
             tour.run()
     finally:
@@ -78,65 +80,14 @@ def note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _open_dashboard(tour: Walkthrough) -> bool:
-    """Run `jiedan tui` in this process, as the demo freelancer, when the dashboard exists."""
-    from jiedan_cli.cli import GROUPS
-    from jiedan_cli.cli import app as root
+def _open_dashboard(tour: Walkthrough) -> None:
+    """Run `jiedan tui` in this process, as the demo freelancer (its command, not the root's:
+    a command group imports no `cli.py`)."""
+    from jiedan_cli.commands.tui import tui
 
-    if "tui" not in GROUPS:
-        return False
     tour.become(tour.freelancer)
     note("opening the dashboard…")
-    typer.main.get_command(root).main(args=["tui"], prog_name="jiedan", standalone_mode=False)
-    return True
-
-
-# ---- the server ------------------------------------------------------------------------------
-
-
-class DemoServer:
-    """create_app + the demo marketplace, served by uvicorn in a daemon thread."""
-
-    def __init__(self, database: Path) -> None:
-        import secrets
-
-        from jiedan_cli.server.app import create_app
-        from jiedan_cli.server.config import Settings
-        from jiedan_cli.server.seed_demo import seed_demo
-
-        settings = Settings(
-            database_url=f"sqlite:///{database}",
-            secret_key=secrets.token_urlsafe(32),
-            sandbox_webhook_secret=secrets.token_urlsafe(32),
-        )
-        self.app = create_app(settings)
-        seeded = seed_demo(self.app.state.db)
-        if seeded:
-            note(f"demo marketplace: {seeded}")
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def __enter__(self) -> DemoServer:
-        import uvicorn
-
-        config = uvicorn.Config(self.app, log_level="error", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-        self.thread.start()
-        give_up = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > give_up:
-                raise RuntimeError("the demo server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+    tui()
 
 
 # ---- the walkthrough -------------------------------------------------------------------------
@@ -153,7 +104,7 @@ class Walkthrough:
     freelancer delivers → client accepts → earnings and points."""
 
     def __init__(self, scratch: Path) -> None:
-        from jiedan_cli.server.seed_demo import DEMO_CLIENT, DEMO_FREELANCER
+        from jiedan_cli.server.demo import DEMO_CLIENT, DEMO_FREELANCER
 
         self.scratch = scratch
         self.freelancer = Role("freelancer", DEMO_FREELANCER, scratch / "freelancer")
@@ -175,7 +126,7 @@ class Walkthrough:
 
     def sign_in(self, role: Role) -> None:
         from jiedan_cli.commands.auth import sign_in
-        from jiedan_cli.server.seed import DEMO_PASSWORD
+        from jiedan_cli.server.demo import DEMO_PASSWORD
         from jiedan_cli.sync import config
         from jiedan_cli.sync.http import api_call
 

@@ -28,7 +28,7 @@ from jiedan_cli.server.db.types import UTCDateTime
 from jiedan_cli.server.services.bids import bid_view
 from jiedan_cli.server.services.changes import CURRENT_TXID
 from jiedan_cli.server.services.milestones import milestone_view
-from jiedan_cli.server.services.orders import closed_view, order_view, readers_of
+from jiedan_cli.server.services.order_views import closed_view, order_view, readers_of
 from jiedan_cli.server.services.reviews import review_view
 
 CHUNK = 5000  # rows per executemany
@@ -135,7 +135,7 @@ def _changes(batch: Batch, now: datetime) -> list[tuple[dict[str, Any], tuple[st
     entries: list[tuple[dict[str, Any], tuple[str, ...]]] = []
     for o in batch.orders:
         # Open orders are public; any other order only its parties see, and it is closed to
-        # the bidders who lost it (orders.record_order).
+        # the bidders who lost it (order_views.record_order).
         row = _as_row(o)
         if o["status"] == "open":
             entries.append((_change("order", o, order_view(row), now, public=True), ()))

@@ -26,9 +26,9 @@ from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.states import OrderStatus, require_client_move, require_order
 from jiedan_cli.domain.threads import require_thread_open, thread_closed
 from jiedan_cli.store import queries
-from jiedan_cli.store.db import transaction
 from jiedan_cli.store.outbox import enqueue
 from jiedan_cli.store.state import current_user_id
+from jiedan_cli.store.transaction import transaction
 from jiedan_cli.store.uploads import record_uploads, with_upload_states
 
 LIVE = ("submitted", "awarded")

@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from jiedan_cli.domain.timefmt import rfc3339, utcnow
-from jiedan_cli.store.db import transaction
 from jiedan_cli.store.fts import index_text
 from jiedan_cli.store.migrations import PAYLOAD_TABLES
+from jiedan_cli.store.transaction import transaction
 
 # entity name in the change log → replica table (orders are handled on their own)
 ENTITY_TABLES = {

@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from itertools import count
 from pathlib import Path
 
 from jiedan_cli import locations
 
 BUSY_TIMEOUT_SECONDS = 5.0
-_savepoints = count(1)
 
 
 def db_path() -> Path:
@@ -79,32 +75,3 @@ def open_db(path: Path | str | None = None) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Commit everything inside the block together, or nothing.
-
-    The outermost block takes the write lock at once (BEGIN IMMEDIATE), so it never fails
-    half-way with SQLITE_BUSY on upgrading a read lock; an inner block becomes a savepoint
-    of the caller's transaction — which is how an outbox row joins the caller's change."""
-    if conn.in_transaction:
-        name = f"sp_{next(_savepoints)}"
-        conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield conn
-            conn.execute(f"RELEASE SAVEPOINT {name}")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                conn.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from jiedan_cli.store.db import transaction
+from jiedan_cli.store.transaction import transaction
 
 if TYPE_CHECKING:
     from sqlite_utils import Database

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from jiedan_cli.domain.timefmt import rfc3339, utcnow
-from jiedan_cli.store.db import transaction
+from jiedan_cli.store.transaction import transaction
 
 PENDING, REJECTED, DONE = "pending", "rejected", "done"
 _COLUMNS = (

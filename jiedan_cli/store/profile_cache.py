@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.store.db import transaction
+from jiedan_cli.store.transaction import transaction
 
 MAX_AGE = timedelta(days=1)
 

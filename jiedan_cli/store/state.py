@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from jiedan_cli.domain.errors import Conflict
-from jiedan_cli.store.db import transaction
+from jiedan_cli.store.transaction import transaction
 
 
 @dataclass(frozen=True)

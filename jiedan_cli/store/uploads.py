@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from jiedan_cli.store.db import transaction
+from jiedan_cli.store.transaction import transaction
 
 PENDING, DONE, FAILED, DROPPED = "pending", "done", "failed", "dropped"
 

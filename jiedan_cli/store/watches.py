@@ -10,8 +10,8 @@ from typing import Any
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.store.db import transaction
 from jiedan_cli.store.queries import search_orders
+from jiedan_cli.store.transaction import transaction
 
 NAME_MAX = 50
 SCANNED = 500  # the newest open orders a watch looks through on each run

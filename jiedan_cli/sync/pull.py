@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 
 from jiedan_cli.store.apply import PreparedPage, prepare_page, write_page
-from jiedan_cli.store.db import transaction
 from jiedan_cli.store.state import sync_state
+from jiedan_cli.store.transaction import transaction
 from jiedan_cli.sync.http import ServerError, request
 from jiedan_cli.sync.progress import ProgressCallback, report
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying

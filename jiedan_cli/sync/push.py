@@ -17,9 +17,9 @@ import httpx
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput
 from jiedan_cli.store import outbox
-from jiedan_cli.store.db import transaction
 from jiedan_cli.store.outbox import OutboxOperation, resequence
 from jiedan_cli.store.state import sync_state
+from jiedan_cli.store.transaction import transaction
 from jiedan_cli.sync.http import BodyTooLarge, ServerError, encode_json, request
 from jiedan_cli.sync.progress import ProgressCallback, report
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying

@@ -16,7 +16,8 @@ import pytest
 
 from jiedan_cli import locations
 from jiedan_cli.store.apply import apply_page
-from jiedan_cli.store.db import open_db, transaction
+from jiedan_cli.store.db import open_db
+from jiedan_cli.store.transaction import transaction
 from jiedan_cli.sync import config
 from jiedan_cli.tui import remembered
 from tests.cli.conftest import User, closed_port_url, jiedan

@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from jiedan_cli.commands.server import app as server_cli
 from jiedan_cli.domain.errors import ServerMisconfigured
 from jiedan_cli.server.app import create_app
+from jiedan_cli.server.cli import app as server_cli
 from jiedan_cli.server.clock import ManualClock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db.tables import users, verifications

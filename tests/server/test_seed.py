@@ -32,7 +32,7 @@ from jiedan_cli.server.seed_data import CITIES, KINDS
 from jiedan_cli.server.seed_demo import DEMO_CLIENT, DEMO_FREELANCER, DEMO_ORDERS, seed_demo
 from jiedan_cli.server.services.actors import Actor, parse_roles
 from jiedan_cli.server.services.bids import bid_view
-from jiedan_cli.server.services.orders import closed_view, order_view
+from jiedan_cli.server.services.order_views import closed_view, order_view
 from jiedan_cli.server.services.passwords import verify_password
 from jiedan_cli.server.services.sync_pull import pull_changes
 from tests.server.conftest import Server

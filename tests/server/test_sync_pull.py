@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from jiedan_cli.commands.server import app as server_cli
+from jiedan_cli.server.cli import app as server_cli
 from jiedan_cli.server.db.tables import messages
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import epoch as current_epoch

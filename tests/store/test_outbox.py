@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from jiedan_cli.domain.errors import Conflict
 from jiedan_cli.store.apply import apply_page
-from jiedan_cli.store.db import open_db, transaction
+from jiedan_cli.store.db import open_db
 from jiedan_cli.store.outbox import (
     counts,
     enqueue,
@@ -22,6 +22,7 @@ from jiedan_cli.store.outbox import (
     resequence,
 )
 from jiedan_cli.store.state import current_user_id, set_user, sync_state
+from jiedan_cli.store.transaction import transaction
 from tests.store.factories import order, page, put
 
 

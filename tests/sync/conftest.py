@@ -24,8 +24,9 @@ from jiedan_cli.domain.ids import new_id
 from jiedan_cli.server.app import create_app
 from jiedan_cli.server.config import Settings
 from jiedan_cli.store import outbox
-from jiedan_cli.store.db import open_db, transaction
+from jiedan_cli.store.db import open_db
 from jiedan_cli.store.state import set_user
+from jiedan_cli.store.transaction import transaction
 from jiedan_cli.sync.engine import SyncReport, sync
 from jiedan_cli.sync.http import connect
 from jiedan_cli.sync.retry import RetryPolicy

@@ -10,7 +10,8 @@ import pytest
 from textual.command import CommandPalette
 
 from jiedan_cli.store import outbox
-from jiedan_cli.store.db import open_db, transaction
+from jiedan_cli.store.db import open_db
+from jiedan_cli.store.transaction import transaction
 from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.screens.earnings import Earnings
 from jiedan_cli.tui.screens.my_work import MyWork

@@ -18,14 +18,10 @@ A pure ASGI middleware: requests without the header pass straight through."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,27 +29,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from jiedan_cli.domain.errors import TemporaryFailure
 from jiedan_cli.server.api.request_bodies import header, read_body, replaying, send_problem
 from jiedan_cli.server.db import Database
-from jiedan_cli.server.db.tables import idempotency_keys
 from jiedan_cli.server.services.actors import hash_token
-from jiedan_cli.server.services.housekeeping import IDEMPOTENCY_KEY_TTL
+from jiedan_cli.server.services.idempotency_keys import (
+    IN_FLIGHT,
+    REPLAY,
+    REUSED,
+    Claim,
+    claim_key,
+    release_key,
+    store_answer,
+)
 
 log = logging.getLogger("jiedan.idempotency")
 
 HEADER = b"idempotency-key"
 KEY_MAX = 255
-KEY_TTL = IDEMPOTENCY_KEY_TTL  # after this a key may be used again (services/housekeeping.py)
-# A claim this old with no response is taken to be abandoned (a crashed worker).
-IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
-
-RUN, REPLAY, REUSED, IN_FLIGHT = "run", "replay", "reused", "in_flight"
-
-
-@dataclass(frozen=True)
-class Claim:
-    verdict: str
-    status: int = 0
-    headers: list[tuple[bytes, bytes]] | None = None
-    body: bytes = b""
 
 
 class IdempotencyKeys:
@@ -80,7 +70,7 @@ class IdempotencyKeys:
         caller = _caller(scope)
         fingerprint = _fingerprint(scope, body)
         try:
-            claim = await run_in_threadpool(_claim, db, caller, key, fingerprint, now)
+            claim = await run_in_threadpool(claim_key, db, caller, key, fingerprint, now)
         except TemporaryFailure as exc:
             await _busy(send, exc)
             return
@@ -116,20 +106,20 @@ class IdempotencyKeys:
         try:
             await self.app(scope, receive, holding)
         except BaseException:
-            await run_in_threadpool(_release, db, caller, key)
+            await run_in_threadpool(release_key, db, caller, key)
             raise
         start = next((m for m in answer if m["type"] == "http.response.start"), None)
         status = start["status"] if start else 500
         headers = list(start.get("headers", [])) if start else []
         try:
             if status >= 500 or status == 429:
-                await run_in_threadpool(_release, db, caller, key)
+                await run_in_threadpool(release_key, db, caller, key)
             elif _holds_secrets(headers):
                 kept = await _not_kept_answer()
-                await run_in_threadpool(_store, db, caller, key, *kept)
+                await run_in_threadpool(store_answer, db, caller, key, *kept)
             else:
                 body = b"".join(m.get("body", b"") for m in answer if m is not start)
-                await run_in_threadpool(_store, db, caller, key, status, headers, body)
+                await run_in_threadpool(store_answer, db, caller, key, status, headers, body)
         except Exception:  # the work is done: answer anyway; a stuck claim expires by itself
             log.exception("could not record the outcome of Idempotency-Key %r", key)
         for message in answer:
@@ -185,95 +175,6 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
         digest.update(part + b"\n")
     digest.update(body)
     return digest.hexdigest()
-
-
-# ---- storage (run in a worker thread) -----------------------------------------------------
-
-
-def _claim(db: Database, caller: str, key: str, fingerprint: str, now: datetime) -> Claim:
-    with db.write() as conn:
-        row = _row(conn, caller, key)
-        if row is None:
-            if _insert_claim(conn, caller, key, fingerprint, now):
-                return Claim(RUN)
-            row = _row(conn, caller, key)
-        if row.created_at <= now - KEY_TTL:
-            return _take_over(conn, row, fingerprint, now)
-        if row.request_hash != fingerprint:
-            return Claim(REUSED)
-        if row.status_code is None:
-            if row.created_at <= now - IN_FLIGHT_TIMEOUT:
-                return _take_over(conn, row, fingerprint, now)
-            return Claim(IN_FLIGHT)
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in row.headers]
-        return Claim(REPLAY, row.status_code, headers, base64.b64decode(row.body))
-
-
-def _row(conn: Connection, caller: str, key: str) -> Any:
-    query = select(idempotency_keys).where(
-        idempotency_keys.c.scope == caller, idempotency_keys.c.key == key
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return conn.execute(query).first()
-
-
-def _insert_claim(conn: Connection, caller: str, key: str, fingerprint: str, now: datetime) -> bool:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    done = conn.execute(
-        dialect.insert(idempotency_keys)
-        .values(scope=caller, key=key, request_hash=fingerprint, created_at=now)
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.key)
-    )
-    return done.first() is not None
-
-
-def _take_over(conn: Connection, row: Any, fingerprint: str, now: datetime) -> Claim:
-    """Claim an expired or abandoned key afresh — only if nobody else just did."""
-    done = conn.execute(
-        update(idempotency_keys)
-        .where(
-            idempotency_keys.c.scope == row.scope,
-            idempotency_keys.c.key == row.key,
-            idempotency_keys.c.created_at == row.created_at,
-        )
-        .values(request_hash=fingerprint, status_code=None, headers=None, body=None, created_at=now)
-    )
-    return Claim(RUN) if done.rowcount == 1 else Claim(IN_FLIGHT)
-
-
-def _store(
-    db: Database,
-    caller: str,
-    key: str,
-    status: int,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-) -> None:
-    with db.write() as conn:
-        conn.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.scope == caller, idempotency_keys.c.key == key)
-            .values(
-                status_code=status,
-                headers=[[k.decode("latin-1"), v.decode("latin-1")] for k, v in headers],
-                body=base64.b64encode(body).decode("ascii"),
-            )
-        )
-
-
-def _release(db: Database, caller: str, key: str) -> None:
-    with db.write() as conn:
-        conn.execute(
-            delete(idempotency_keys).where(
-                idempotency_keys.c.scope == caller,
-                idempotency_keys.c.key == key,
-                idempotency_keys.c.status_code.is_(None),
-            )
-        )
 
 
 # ---- answers ------------------------------------------------------------------------------

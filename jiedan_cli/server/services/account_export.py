@@ -31,7 +31,7 @@ from jiedan_cli.server.services.deliveries import delivery_view
 from jiedan_cli.server.services.earnings import ledger_entries, payout_view
 from jiedan_cli.server.services.escrow import dispute_view
 from jiedan_cli.server.services.messages import message_view
-from jiedan_cli.server.services.orders import order_view
+from jiedan_cli.server.services.order_views import order_view
 from jiedan_cli.server.services.points import points_balance, points_history
 from jiedan_cli.server.services.profiles import profile_view
 from jiedan_cli.server.services.reviews import review_view

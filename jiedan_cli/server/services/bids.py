@@ -34,15 +34,10 @@ from jiedan_cli.server.db.tables import bids, orders, users
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.milestones import create_milestone
-from jiedan_cli.server.services.orders import (
-    can_read,
-    order_view,
-    own_order,
-    readable_order,
-    record_order,
-)
+from jiedan_cli.server.services.order_views import order_view, record_order
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.rows import fetch_for_update
+from jiedan_cli.server.services.visibility import can_read, own_order, readable_order
 
 LIVE = [str(status) for status in LIVE_BID]
 DEFAULT_MILESTONE_TITLE = "全部工作"

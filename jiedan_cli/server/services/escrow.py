@@ -31,7 +31,8 @@ from jiedan_cli.server.services.deliveries import (
 )
 from jiedan_cli.server.services.escrow_state import lock_milestones, set_milestone, set_order_status
 from jiedan_cli.server.services.funding import fund_order
-from jiedan_cli.server.services.orders import add_order_event, order_view, readable_order
+from jiedan_cli.server.services.order_views import order_view
+from jiedan_cli.server.services.orders import add_order_event
 from jiedan_cli.server.services.pages import Page, PageRequest
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.settlement import (
@@ -42,6 +43,7 @@ from jiedan_cli.server.services.settlement import (
     settle_order,
 )
 from jiedan_cli.server.services.staff_rules import refuse_party
+from jiedan_cli.server.services.visibility import readable_order
 
 __all__ = [
     "accept_order",

@@ -13,7 +13,7 @@ from jiedan_cli.domain.states import OrderStatus, require_milestone, require_ord
 from jiedan_cli.server.db.tables import milestones, orders
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.milestones import milestone_view
-from jiedan_cli.server.services.orders import order_view, record_order
+from jiedan_cli.server.services.order_views import order_view, record_order
 
 
 def lock_milestones(conn: Connection, order_id: str) -> list[Row[Any]]:

@@ -40,8 +40,9 @@ from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.escrow_state import lock_milestones, set_milestone, set_order_status
 from jiedan_cli.server.services.ledger import insert_or_ignore, post_transfers
-from jiedan_cli.server.services.orders import order_view, readable_order
+from jiedan_cli.server.services.order_views import order_view
 from jiedan_cli.server.services.rows import fetch_for_update
+from jiedan_cli.server.services.visibility import readable_order
 
 log = logging.getLogger("jiedan.payments")
 

@@ -27,8 +27,8 @@ from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, messages, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
-from jiedan_cli.server.services.orders import has_bid_on
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
+from jiedan_cli.server.services.visibility import has_bid_on
 
 
 def message_view(row: Row[Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from jiedan_cli.domain.states import ANY_STATUS, OrderStatus, check_status_filte
 from jiedan_cli.domain.timefmt import parse_rfc3339
 from jiedan_cli.server.db.tables import orders
 from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.visibility import involves
 
 LIMIT_MAX = 100
 _SCAN_BATCH = 200  # rows read per round when Python filters some out
@@ -55,8 +56,6 @@ def _after(position: Position) -> ColumnElement[bool]:
 
 def _status_and_visibility(viewer: Actor | None, status: str) -> list[ColumnElement[bool]]:
     """Open orders are public; the others only for the people involved in them."""
-    from jiedan_cli.server.services.orders import involves  # orders imports this module
-
     if status == OrderStatus.OPEN:
         return [orders.c.status == status]
     if viewer is None:
@@ -117,8 +116,6 @@ def find_orders(
     if mine:
         if viewer is None:
             raise Unauthenticated("sign in first to list your own orders")
-        from jiedan_cli.server.services.orders import involves
-
         conditions.append(involves(viewer.id))
     if category is not None:
         conditions.append(orders.c.category == check_category(category))

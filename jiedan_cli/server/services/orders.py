@@ -1,31 +1,25 @@
 """Orders (订单): post, edit, cancel, show, list. Open orders are public; a non-open order is
 followed only by its client and its awarded freelancer (or, cancelled before any award, the
 freelancers who bid on it). The other bidders see it once more, at the award, as closed to
-them (`closed_view`): no winner, no later changes."""
+them (`order_views.closed_view`): no winner, no later changes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     Row,
-    bindparam,
-    exists,
     insert,
-    or_,
     select,
     update,
 )
 
 from jiedan_cli.domain.categories import check_category
 from jiedan_cli.domain.contacts import masked
-from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
+from jiedan_cli.domain.errors import Conflict, InvalidInput
 from jiedan_cli.domain.ids import check_id, new_id
-from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.order_rules import (
     CANCEL_NOTE_MAX,
     EDITABLE,
@@ -43,164 +37,8 @@ from jiedan_cli.server.db.tables import bids, milestones, order_events, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.order_listing import find_orders
-
-
-def order_view(row: Row[Any], *, my_bid: dict[str, Any] | None = None) -> dict[str, Any]:
-    location = None
-    if row.lat is not None:
-        location = {"lat": row.lat, "lon": row.lon, "radius_km": row.radius_km}
-    return {
-        "id": row.id,
-        "title": row.title,
-        "description": row.description,
-        "category": row.category,
-        "tags": list(row.tags),
-        "budget_min_fen": row.budget_min_fen,
-        "budget_max_fen": row.budget_max_fen,
-        "currency": CURRENCY,
-        "status": row.status,
-        "client_id": row.client_id,
-        "created_at": rfc3339(row.created_at),
-        "updated_at": rfc3339(row.updated_at),
-        "deadline": row.deadline.isoformat() if row.deadline else None,
-        "bid_count": row.bid_count,
-        "awarded_bid_id": row.awarded_bid_id,
-        "freelancer_id": row.freelancer_id,
-        "location": location,
-        "my_bid": my_bid,
-        "closed_to_me": False,
-    }
-
-
-def closed_view(row: Row[Any]) -> dict[str, Any]:
-    """An order as a bidder who did not win it sees it from the award on: awarded, to
-    nobody they may know, and `closed_to_me` — they are told nothing after this."""
-    return {
-        **order_view(row),
-        "status": OrderStatus.AWARDED.value,
-        "awarded_bid_id": None,
-        "freelancer_id": None,
-        "closed_to_me": True,
-    }
-
-
-def record_order(
-    conn: Connection, order_id: str, *, now: datetime, row: Row[Any] | None = None
-) -> Row[Any]:
-    """Append an order to the change log — public while open, to its parties after — from
-    `row` as the write RETURNING gave it, or re-read after the write.
-
-    An order leaves `open` only by the award or by a cancellation before any: those two
-    changes (and no later one) tell every replica to drop it. It is recorded as `awarded`
-    once only, by the award (no state leads back to it): that change also hands every other
-    bidder the order as closed to them, the last they hear of it."""
-    if row is None:
-        row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
-    view = order_view(row)
-    if row.status == OrderStatus.OPEN:
-        record_change(conn, "order", order_id, view, now=now, public=True)
-        return row
-    awarded = row.status == OrderStatus.AWARDED
-    if awarded or row.freelancer_id is None:
-        # Only open orders are public (GET answers 404 to strangers once an order is
-        # awarded): every replica drops the order, then its parties get it back.
-        record_change(conn, "order", order_id, None, now=now, public=True, op="delete")
-    parties, closed_to = order_readers(conn, row)
-    record_change(conn, "order", order_id, view, now=now, audience=parties)
-    if awarded and closed_to:
-        record_change(conn, "order", order_id, closed_view(row), now=now, audience=closed_to)
-    return row
-
-
-def readers_of(
-    client_id: str, freelancer_id: str | None, bidder_ids: Iterable[str]
-) -> tuple[list[str], list[str]]:
-    """(who follows a non-open order, the bidders it is closed to): once awarded, its
-    client and its freelancer follow it, and it is closed to every other bidder; cancelled
-    before any award, the client and every bidder get its last state."""
-    bidders = sorted(set(bidder_ids) - {client_id})
-    if freelancer_id is None:
-        return [client_id, *bidders], []
-    return [client_id, freelancer_id], [b for b in bidders if b != freelancer_id]
-
-
-def order_readers(conn: Connection, row: Row[Any]) -> tuple[list[str], list[str]]:
-    """`readers_of` an order row."""
-    bidders = conn.scalars(select(bids.c.freelancer_id).where(bids.c.order_id == row.id))
-    return readers_of(row.client_id, row.freelancer_id, bidders)
-
-
-# ---- who may see what ---------------------------------------------------------------------
-
-
-def involves(user_id: str) -> ColumnElement[bool]:
-    """Orders `user_id` posted, was awarded, or bid on (a bid in any state)."""
-    return or_(
-        orders.c.client_id == user_id,
-        orders.c.freelancer_id == user_id,
-        exists().where(bids.c.order_id == orders.c.id, bids.c.freelancer_id == user_id),
-    )
-
-
-def has_bid_on(conn: Connection, order_id: str, user_id: str) -> bool:
-    found = conn.execute(
-        select(bids.c.id).where(bids.c.order_id == order_id, bids.c.freelancer_id == user_id)
-    ).first()
-    return found is not None
-
-
-def is_closed_to(viewer: Actor | None, order: Row[Any]) -> bool:
-    """Whether `viewer`, who may read the order, sees it closed (a bidder who lost it)."""
-    return (
-        order.freelancer_id is not None
-        and viewer is not None
-        and viewer.id not in (order.client_id, order.freelancer_id)
-    )
-
-
-def view_for(
-    viewer: Actor | None, order: Row[Any], *, my_bid: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The order as `viewer` (who may read it) sees it: closed to a bidder who lost it."""
-    if order.status != OrderStatus.OPEN and is_closed_to(viewer, order):
-        return {**closed_view(order), "my_bid": my_bid}
-    return order_view(order, my_bid=my_bid)
-
-
-def can_read(conn: Connection, viewer: Actor | None, order: Row[Any]) -> bool:
-    if order.status == OrderStatus.OPEN:
-        return True
-    if viewer is None:
-        return False
-    if viewer.id in (order.client_id, order.freelancer_id):
-        return True
-    return has_bid_on(conn, order.id, viewer.id)
-
-
-_ORDER = select(orders).where(orders.c.id == bindparam("order_id"))
-_ORDER_FOR_UPDATE = _ORDER.with_for_update()
-
-
-def readable_order(
-    conn: Connection, viewer: Actor | None, order_id: str, *, lock: bool = False
-) -> Row[Any]:
-    """The order if `viewer` may see it; NotFound otherwise (never a hint that it exists)."""
-    # `lock` takes the row lock on PostgreSQL, as rows.fetch_for_update does (SQLite write
-    # transactions are exclusive already); the statements are built once (hot path).
-    locking = lock and conn.dialect.name == "postgresql"
-    query = _ORDER_FOR_UPDATE if locking else _ORDER
-    row = conn.execute(query, {"order_id": order_id}).first()
-    if row is None or not can_read(conn, viewer, row):
-        raise NotFound(f"no order {order_id}")
-    return row
-
-
-def own_order(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
-    """The order, locked, when `actor` is its client; NotFound for everyone else."""
-    row = readable_order(conn, actor, order_id, lock=True)
-    if row.client_id != actor.id:
-        raise NotFound(f"no order {order_id} of yours")
-    return row
+from jiedan_cli.server.services.order_views import order_view, record_order, view_for
+from jiedan_cli.server.services.visibility import own_order, readable_order
 
 
 def live_bid_views(

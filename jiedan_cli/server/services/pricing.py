@@ -16,7 +16,7 @@ from jiedan_cli.domain.pricing import ENOUGH_CLIENTS, budget_fit, price_range
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.server.db.tables import bids, orders
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.orders import readable_order
+from jiedan_cli.server.services.visibility import readable_order
 
 WINDOW = timedelta(days=365)
 RECENT = 500  # the most recent completed orders of a category looked at: enough, and bounded
