@@ -287,6 +287,11 @@ def list_bids(
     return _newest_first([b for b in bids if status is None or b.get("status") == status])
 
 
+def get_bid(conn: sqlite3.Connection, bid_id: str) -> Order | None:
+    """One bid as the user sees it (a queued one included), or None."""
+    return next((bid for bid in list_bids(conn) if bid["id"] == bid_id), None)
+
+
 # ---- messages -------------------------------------------------------------------------
 
 
@@ -312,6 +317,11 @@ def list_messages(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     if any(m.get("recipient_id") is None for m in shown):
         _address_to_client(conn, order_id, shown)
     return sorted(shown, key=lambda m: (m.get("created_at") or "", m["id"]))
+
+
+def get_message(conn: sqlite3.Connection, order_id: str, message_id: str) -> Order | None:
+    """One message of the order's conversation the user can see, or None."""
+    return next((m for m in list_messages(conn, order_id) if m["id"] == message_id), None)
 
 
 def _address_to_client(conn: sqlite3.Connection, order_id: str, messages: list[Order]) -> None:
@@ -449,6 +459,11 @@ def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     return [with_upload_states(conn, delivery) for delivery in found]
 
 
+def get_delivery(conn: sqlite3.Connection, order_id: str, delivery_id: str) -> Order | None:
+    """One delivery of the order (its files' upload states included), or None."""
+    return next((d for d in list_deliveries(conn, order_id) if d["id"] == delivery_id), None)
+
+
 def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     """The order's reviews the user can see, oldest first: their own (a queued one
     included), and the other side's once revealed — reviews are blind until both sides
@@ -466,6 +481,12 @@ def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
             "text": args.get("text") or "",
         },
     )
+
+
+def pulled_review(conn: sqlite3.Connection, review_id: str) -> Order | None:
+    """A review as the server sent it (author, subject, time), or None before it came."""
+    row = conn.execute("SELECT data FROM reviews WHERE id = ?", (review_id,)).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
 
 
 def get_dispute(conn: sqlite3.Connection, order_id: str) -> Order | None:
