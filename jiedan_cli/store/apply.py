@@ -65,7 +65,7 @@ def apply_page(
 
     With `reset` (the server's epoch changed: a restored or replaced database) the server
     copy and the cursor are cleared first; the outbox is kept, so pending operations are
-    pushed again — see outbox.renumber."""
+    pushed again — see outbox.resequence."""
     with transaction(conn):
         return write_page(conn, page, now=now)
 
