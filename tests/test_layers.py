@@ -345,6 +345,11 @@ def test_the_table_names_only_its_own_packages() -> None:
     assert named - set(ALLOWED) == set()
 
 
+def test_the_table_allows_no_circle() -> None:
+    graph = {package: set(allowed) for package, allowed in ALLOWED.items()}
+    assert [c for c in _strongly_connected(graph) if len(c) > 1] == []
+
+
 def test_every_module_is_in_a_package_of_the_table() -> None:
     assert uncovered(PACKAGE, REAL) == []
 
