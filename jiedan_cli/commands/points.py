@@ -77,14 +77,15 @@ def history(as_json: JsonOption = False) -> None:
 @app.command()
 def checkin(offline: OfflineOption = False, as_json: JsonOption = False) -> None:
     """Today's check-in (签到): points, more for each day in a row; once a day."""
+    from jiedan_cli.domain.intents import Intent
     from jiedan_cli.store import actions
 
     with replica() as conn:
         shown = perform(conn, lambda: actions.check_in(conn), kind="checkin", offline=offline)
         answer = conn.execute(
-            "SELECT result FROM outbox WHERE intent = 'check_in' AND object_id = ?"
+            "SELECT result FROM outbox WHERE intent = ? AND object_id = ?"
             " AND state = 'done' ORDER BY seq DESC LIMIT 1",
-            (shown["id"],),
+            (Intent.CHECK_IN, shown["id"]),
         ).fetchone()
     if answer is not None and answer[0]:  # the server's own count, once it has answered
         server = json.loads(answer[0])
