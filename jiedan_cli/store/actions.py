@@ -23,6 +23,7 @@ from jiedan_cli.domain.errors import (
     Unauthenticated,
 )
 from jiedan_cli.domain.ids import new_id
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.states import OrderStatus, require_client_move, require_order
 from jiedan_cli.domain.threads import require_thread_open, thread_closed
 from jiedan_cli.store import queries
@@ -92,7 +93,7 @@ def place_bid(
     bid_id = new_id()
     _queue(
         conn,
-        "place_bid",
+        Intent.PLACE_BID,
         {
             "id": bid_id,
             "order_id": order_id,
@@ -132,14 +133,14 @@ def update_bid(
             if v is not None
         }
     )
-    _queue(conn, "update_bid", args, "bid", bid_id)
+    _queue(conn, Intent.UPDATE_BID, args, "bid", bid_id)
     return _bid(conn, bid_id)
 
 
 def withdraw_bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
     _me(conn)
     _require_changeable(conn, _bid(conn, bid_id))
-    _queue(conn, "withdraw_bid", {"bid_id": bid_id}, "bid", bid_id)
+    _queue(conn, Intent.WITHDRAW_BID, {"bid_id": bid_id}, "bid", bid_id)
     return _bid(conn, bid_id)
 
 
@@ -163,7 +164,7 @@ def deliver(
     with transaction(conn):
         _queue(
             conn,
-            "deliver",
+            Intent.DELIVER,
             {"id": delivery_id, "order_id": order_id, "note": note, "files": described},
             "order",
             order_id,
@@ -204,7 +205,7 @@ def send_message(
     args: dict[str, Any] = {"id": message_id, "order_id": order_id, "text": text}
     if to:
         args["to"] = to
-    _queue(conn, "send_message", args, "message", message_id)
+    _queue(conn, Intent.SEND_MESSAGE, args, "message", message_id)
     return next(m for m in queries.list_messages(conn, order_id) if m["id"] == message_id)
 
 
@@ -227,7 +228,7 @@ def write_review(
     review_id = new_id()
     _queue(
         conn,
-        "write_review",
+        Intent.WRITE_REVIEW,
         {"id": review_id, "order_id": order_id, "stars": stars, "text": text},
         "order",
         order_id,
@@ -248,7 +249,7 @@ def open_dispute(conn: sqlite3.Connection, *, order_id: str, reason: str) -> dic
     order = _order(conn, order_id)
     if order is not None:
         require_order(order["status"], OrderStatus.DISPUTED)
-    _queue(conn, "open_dispute", {"order_id": order_id, "reason": reason}, "order", order_id)
+    _queue(conn, Intent.OPEN_DISPUTE, {"order_id": order_id, "reason": reason}, "order", order_id)
     return _order_or_stub(conn, order_id)
 
 
@@ -284,7 +285,7 @@ def post_order(
         args["deadline"] = order_rules.check_deadline(deadline, today=today).isoformat()  # type: ignore[union-attr]
     order_id = new_id()
     args["id"] = order_id
-    _queue(conn, "post_order", args, "order", order_id)
+    _queue(conn, Intent.POST_ORDER, args, "order", order_id)
     return _order_or_stub(conn, order_id)
 
 
@@ -309,11 +310,11 @@ def _client_step(
 
 
 def award(conn: sqlite3.Connection, *, order_id: str, bid_id: str) -> dict[str, Any]:
-    return _client_step(conn, order_id, "award_bid", {"bid_id": bid_id}, OrderStatus.AWARDED)
+    return _client_step(conn, order_id, Intent.AWARD_BID, {"bid_id": bid_id}, OrderStatus.AWARDED)
 
 
 def fund(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    return _client_step(conn, order_id, "fund_order", {}, OrderStatus.IN_PROGRESS)
+    return _client_step(conn, order_id, Intent.FUND_ORDER, {}, OrderStatus.IN_PROGRESS)
 
 
 def accept(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
@@ -323,7 +324,7 @@ def accept(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
             f"order is {order['status']}; accept needs a delivery",
             code=f"order_{order['status']}",
         )
-    _queue(conn, "accept_order", {"order_id": order_id}, "order", order_id)
+    _queue(conn, Intent.ACCEPT_ORDER, {"order_id": order_id}, "order", order_id)
     return _order_or_stub(conn, order_id)
 
 
@@ -341,11 +342,11 @@ def _client_move(
 
 def revise(conn: sqlite3.Connection, *, order_id: str, note: str) -> dict[str, Any]:
     note = order_rules.check_note(note)
-    return _client_move(conn, order_id, "revise", "request_revision", {"note": note})
+    return _client_move(conn, order_id, "revise", Intent.REQUEST_REVISION, {"note": note})
 
 
 def cancel(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    return _client_move(conn, order_id, "cancel", "cancel_order", {})
+    return _client_move(conn, order_id, "cancel", Intent.CANCEL_ORDER, {})
 
 
 def _order_or_stub(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
@@ -367,7 +368,7 @@ def check_in(conn: sqlite3.Connection, *, now: datetime | None = None) -> dict[s
     today = checkin_today(conn, now=now)
     if today["checked_in"]:
         raise Conflict(f"you have checked in today ({today['day']}) already", code="checked_in")
-    _queue(conn, "check_in", {"day": today["day"]}, "points", today["id"])
+    _queue(conn, Intent.CHECK_IN, {"day": today["day"]}, "points", today["id"])
     return {
         "id": today["id"],
         "kind": "checkin",

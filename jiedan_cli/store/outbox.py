@@ -5,7 +5,7 @@ seq order and refuses gaps) and a fresh `op_id` (the idempotency key). `enqueue`
 caller's transaction, so a local change and its operation commit together or not at all:
 
     with transaction(conn):
-        enqueue(conn, "place_bid", {...}, "bid", bid_id)
+        enqueue(conn, Intent.PLACE_BID, {...}, "bid", bid_id)
 
 `created_at` is for display only; order is `seq`, never a clock.
 """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.states import LIVE_BID
 from jiedan_cli.store.orderfilter import OrderFilter
 from jiedan_cli.store.overlay import load_operations, synced, view
@@ -202,7 +203,7 @@ def _queued_bid_orders(bid_ops: Ops) -> list[str]:
     found = []
     for ops in bid_ops.values():
         for op in ops:
-            if op["intent"] == "place_bid" and op["state"] != "done":
+            if op["intent"] == Intent.PLACE_BID and op["state"] != "done":
                 found.append(str(json.loads(op["args"]).get("order_id")))
     return found
 
@@ -448,7 +449,7 @@ def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
         conn,
         "deliveries",
         order_id,
-        "deliver",
+        Intent.DELIVER,
         lambda args: {
             "milestone_id": None,
             "freelancer_id": me,
@@ -473,7 +474,7 @@ def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
         conn,
         "reviews",
         order_id,
-        "write_review",
+        Intent.WRITE_REVIEW,
         lambda args: {
             "author_id": me,
             "subject_id": None,
@@ -494,7 +495,7 @@ def get_dispute(conn: sqlite3.Connection, order_id: str) -> Order | None:
     when there has been none."""
     me = _me(conn)
     found = _server_copy(conn, "disputes", order_id)
-    for op in _queued_on_order(conn, order_id, "open_dispute"):
+    for op in _queued_on_order(conn, order_id, Intent.OPEN_DISPUTE):
         args = json.loads(op["args"])
         found.append(
             {

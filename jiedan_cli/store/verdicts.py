@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.store import outbox
 
 PENDING, REJECTED, SYNCED = "pending", "rejected", "synced"
@@ -89,7 +90,7 @@ def reread(conn: sqlite3.Connection, kind: str, shown: dict[str, Any]) -> dict[s
 
 def _counted_check_in(conn: sqlite3.Connection, shown: dict[str, Any]) -> dict[str, Any] | None:
     """The check-in with the server's own count (amount, streak, time), once it answered."""
-    done = outbox.latest_done(conn, "check_in", shown["id"])
+    done = outbox.latest_done(conn, Intent.CHECK_IN, shown["id"])
     if done is None or not done.result:
         return None
     return {**shown, **{key: done.result[key] for key in ("amount", "streak", "created_at")}}
