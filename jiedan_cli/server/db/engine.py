@@ -40,12 +40,12 @@ class _WriteScope:
 
     hooks: dict[str, Callable[[Connection], None]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
-    # deferred work: key → (its items, what flushes them), and per open savepoint the
-    # number of items each list held when it began
+    # deferred work: key → (its items, what flushes them), and per open savepoint (they
+    # nest: a stack) the number of items each list held when it began
     queues: dict[str, tuple[list[Any], Callable[[Connection, list[Any]], None]]] = field(
         default_factory=dict
     )
-    savepoints: dict[str, dict[str, int]] = field(default_factory=dict)
+    savepoints: list[dict[str, int]] = field(default_factory=list)
 
     def flush(self, conn: Connection) -> None:
         for hook in self.hooks.values():
@@ -53,11 +53,11 @@ class _WriteScope:
         for items, flush in self.queues.values():
             flush(conn, items)
 
-    def mark(self, name: str) -> None:
-        self.savepoints[name] = {key: len(items) for key, (items, _) in self.queues.items()}
+    def mark(self) -> None:
+        self.savepoints.append({key: len(items) for key, (items, _) in self.queues.items()})
 
-    def roll_back_to(self, name: str) -> None:
-        marks = self.savepoints.pop(name, {})
+    def roll_back(self) -> None:
+        marks = self.savepoints.pop()
         for key, (items, _) in self.queues.items():
             del items[marks.get(key, 0) :]
 
@@ -88,22 +88,22 @@ def deferred(
     return scope.queues.setdefault(key, ([], flush))[0]
 
 
-def _on_savepoint(conn: Connection, name: str) -> None:
+def _on_savepoint(conn: Connection, _name: str | None) -> None:
     scope: _WriteScope | None = conn.info.get(_SCOPE)
     if scope is not None:
-        scope.mark(name)
+        scope.mark()
 
 
-def _on_rollback_savepoint(conn: Connection, name: str, _context: Any) -> None:
+def _on_rollback_savepoint(conn: Connection, _name: str, _context: Any) -> None:
     scope: _WriteScope | None = conn.info.get(_SCOPE)
-    if scope is not None:
-        scope.roll_back_to(name)
+    if scope is not None and scope.savepoints:
+        scope.roll_back()
 
 
-def _on_release_savepoint(conn: Connection, name: str, _context: Any) -> None:
+def _on_release_savepoint(conn: Connection, _name: str, _context: Any) -> None:
     scope: _WriteScope | None = conn.info.get(_SCOPE)
-    if scope is not None:
-        scope.savepoints.pop(name, None)
+    if scope is not None and scope.savepoints:
+        scope.savepoints.pop()
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -69,15 +69,15 @@ class Kind(StrEnum):
     POINTS_ENTRY = "points_entry"
 
 
-class _Public:
+class Public:
     def __repr__(self) -> str:
         return "PUBLIC"
 
 
-PUBLIC: Final = _Public()
+PUBLIC: Final = Public()
 """An audience: everyone (the change is public)."""
 
-Audience = _Public | Sequence[str | None]
+Audience = Public | Sequence[str | None]
 
 
 class Context(Protocol):
@@ -249,7 +249,7 @@ def _append_pending(conn: Connection, pending: list[tuple[Entry, datetime]]) -> 
 
 def _append(conn: Connection, entry: Entry, now: datetime) -> None:
     public = entry.audience is PUBLIC
-    readers = () if isinstance(entry.audience, _Public) else entry.audience
+    readers = () if isinstance(entry.audience, Public) else entry.audience
     record_change(
         conn,
         entry.kind,
@@ -338,7 +338,7 @@ def append_bulk(
                 "created_at": now,
             }
         )
-        if not isinstance(entry.audience, _Public):
+        if not isinstance(entry.audience, Public):
             readers = sorted({u for u in entry.audience if u})
             audience += [{"user_id": user, "seq": seq, "txid": txid} for user in readers]
     insert_rows(conn, change_log, changes)
