@@ -142,7 +142,9 @@ def _anonymise(conn: Connection, me: str, *, now: datetime) -> None:
 
 def _scrub_change_log(conn: Connection, me: str) -> None:
     """Rewrite the user's earlier `user` and `profile` changes as the closed account shows
-    (after `_anonymise`), so no payload keeps the e-mail, the name or the profile."""
+    (after `_anonymise`), so no payload keeps the e-mail, the name or the profile. What this
+    transaction publishes is appended at its commit; before this point it publishes no user
+    or profile change (cancelled orders, withdrawn bids), after it only the closed ones."""
     conn.execute(
         update(change_log)
         .where(change_log.c.entity == "user", change_log.c.entity_id == me)
