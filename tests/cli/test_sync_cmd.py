@@ -104,6 +104,6 @@ def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
         assert said.startswith(f"the server at {url} is slow to answer; still trying"), said
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 130, rest
     assert rest.strip().splitlines()[-1] == "interrupted; run `jiedan sync` to resume"
     assert freelancer.ok("sync", "--json").json()["pending"] == 0
