@@ -73,11 +73,32 @@ def jiedan(
 ) -> Run:
     """Run `jiedan ARGS` as a user would (stdout is a pipe: not a terminal): in this process
     unless the test is marked `subprocess` or `python_flags` are given."""
-    if not (python_flags or _mode["subprocess"]):
-        outcome = inprocess.run(
-            args, env=environment(home, server, env), cwd=ROOT, input=input, timeout=timeout
+    if python_flags or _mode["subprocess"]:
+        return jiedan_process(
+            *args,
+            home=home,
+            server=server,
+            input=input,
+            env=env,
+            timeout=timeout,
+            python_flags=python_flags,
         )
-        return Run(tuple(args), outcome.code, outcome.stdout, outcome.stderr)
+    outcome = inprocess.run(
+        args, env=environment(home, server, env), cwd=ROOT, input=input, timeout=timeout
+    )
+    return Run(tuple(args), outcome.code, outcome.stdout, outcome.stderr)
+
+
+def jiedan_process(
+    *args: str,
+    home: Path,
+    server: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    python_flags: tuple[str, ...] = (),
+) -> Run:
+    """`python -m jiedan_cli ARGS` in a subprocess."""
     done = subprocess.run(
         [sys.executable, *python_flags, "-m", "jiedan_cli", *args],
         input=input,

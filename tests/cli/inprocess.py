@@ -191,6 +191,7 @@ class _Snapshot:
     root_handlers: list[logging.Handler]
     root_level: int
     signals: dict[int, object]
+    open_files: set[str]
 
     @classmethod
     def take(cls) -> _Snapshot:
@@ -203,6 +204,7 @@ class _Snapshot:
             root_handlers=list(root.handlers),
             root_level=root.level,
             signals={s: signal.getsignal(s) for s in SIGNALS},
+            open_files=set(_open_files()),
         )
 
     def compare(self, home: Path | None) -> list[str]:
@@ -219,7 +221,8 @@ class _Snapshot:
                 problems.append(f"the handler of {signal.Signals(number).name}")
         problems += [f"thread {t.name!r} still running" for t in self._new_threads()]
         if home is not None:
-            problems += [f"{path} still open" for path in _open_files_under(home)]
+            opened = sorted(set(later.open_files) - self.open_files)
+            problems += [f"{path} still open" for path in opened if _is_under(path, home)]
         return problems
 
     def _new_threads(self) -> list[threading.Thread]:
@@ -255,18 +258,20 @@ def _serves_the_live_server(thread: threading.Thread) -> bool:
     return type(thread).__module__.startswith("anyio.")
 
 
-def _open_files_under(home: Path) -> list[str]:
-    """Files this process holds open under `home` (Linux's /proc; elsewhere nothing to
-    check): a replica connection or a lock file the command did not close."""
+def _open_files() -> list[str]:
+    """The files this process holds open (Linux's /proc; elsewhere nothing to check)."""
     fds = Path("/proc/self/fd")
     if not fds.is_dir():
         return []
     found = []
     for fd in fds.iterdir():
         try:
-            target = os.readlink(fd)
+            found.append(os.readlink(fd))
         except OSError:  # closed meanwhile (the listing's own descriptor)
             continue
-        if target.startswith(str(home) + os.sep) or target == str(home):
-            found.append(target)
-    return sorted(found)
+    return found
+
+
+def _is_under(path: str, home: Path) -> bool:
+    """A replica connection or a lock file the command did not close."""
+    return path == str(home) or path.startswith(str(home) + os.sep)
