@@ -48,7 +48,7 @@ def ledger_entries(conn: sqlite3.Connection, since: date | None = None) -> list[
 
 
 def _is_payout(entry: dict[str, Any]) -> bool:
-    """A line that pays the user for work: what counts as earned (server: points.EARNING_KINDS)."""
+    """A line that pays the user for work: what counts as earned (domain/ledger.PAYOUT_KINDS)."""
     return entry.get("kind") in PAYOUT_KINDS and int(entry.get("amount_fen") or 0) > 0
 
 

@@ -74,7 +74,7 @@ def _order_for_party(
 
 
 def _may_ask(actor: Actor, order: Row[Any]) -> bool:
-    return actor.has("freelancer") and order.status == OrderStatus.OPEN
+    return "freelancer" in actor.roles and order.status == OrderStatus.OPEN
 
 
 def _questions_today(conn: Connection, actor: Actor, now: datetime) -> int:

@@ -35,6 +35,7 @@ from jiedan_cli.domain.states import LIVE_BID, MilestoneStatus, OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, milestones, order_events, orders
 from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.bids import bid_view
 from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.order_listing import find_orders
 from jiedan_cli.server.services.order_views import order_view, record_order, view_for
@@ -47,8 +48,6 @@ def live_bid_views(
     """The viewer's live bid on each of `order_ids`, keyed by order id."""
     if viewer is None or not order_ids:
         return {}
-    from jiedan_cli.server.services.bids import bid_view  # bids imports this module
-
     rows = conn.execute(
         select(bids).where(
             bids.c.order_id.in_(order_ids),
