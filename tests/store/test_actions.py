@@ -41,7 +41,13 @@ def test_a_bid_is_queued_and_shown_pending(store: sqlite3.Connection) -> None:
 def test_bidding_on_an_order_no_longer_open_is_refused_offline(
     store: sqlite3.Connection, status: str, code: str
 ) -> None:
-    _with(store, put("order", order("o1", status=status)))
+    # as the server leaves it in a bidder's replica: awarded to another (closed to me), or
+    # cancelled with my bid declined (a stranger's replica drops it: the server answers 404)
+    _with(
+        store,
+        put("order", order("o1", status=status, closed_to_me=status == "awarded")),
+        put("bid", bid("b1", "o1", status="declined")),
+    )
     with pytest.raises(Conflict) as caught:
         actions.place_bid(store, order_id="o1", amount_fen=80_000, days=3)
     assert caught.value.code == code
