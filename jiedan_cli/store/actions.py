@@ -77,6 +77,15 @@ def _bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
     raise NotFound(f"no bid {bid_id} in the local replica (run `jiedan sync`)")
 
 
+def _my_bid(conn: sqlite3.Connection, bid_id: str, me: str) -> dict[str, Any]:
+    """My bid, to change: a client's replica holds the bids on their order too, which the
+    server tells them are not theirs."""
+    bid = _bid(conn, bid_id)
+    if bid.get("freelancer_id") != me:
+        raise NotFound(f"no bid {bid_id} of yours")
+    return bid
+
+
 def _require_changeable(conn: sqlite3.Connection, bid: dict[str, Any]) -> None:
     order = _order(conn, bid["order_id"])
     require(moves.may_change_bid(bid["status"], order["status"] if order else OrderStatus.OPEN))
@@ -128,8 +137,7 @@ def update_bid(
     days: int | None = None,
     message: str | None = None,
 ) -> dict[str, Any]:
-    _me(conn)
-    bid = _bid(conn, bid_id)
+    bid = _my_bid(conn, bid_id, _me(conn))
     _require_changeable(conn, bid)
     if amount_fen is None and days is None and message is None:
         raise InvalidInput("give at least one of --amount, --days, --message")
@@ -151,8 +159,7 @@ def update_bid(
 
 
 def withdraw_bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
-    _me(conn)
-    _require_changeable(conn, _bid(conn, bid_id))
+    _require_changeable(conn, _my_bid(conn, bid_id, _me(conn)))
     _queue(conn, "withdraw_bid", {"bid_id": bid_id}, "bid", bid_id)
     return _bid(conn, bid_id)
 
