@@ -57,10 +57,11 @@ class Seat:
 
 def seat_at(order: Mapping[str, Any], me: str | None) -> Seat:
     """The order as the replica shows it to `me` (store/queries: a bid of mine on it,
-    `my_bid`, or its being closed to me makes me one of its bidders)."""
+    `my_bid`, or its being closed to me makes me one of its bidders). An order gone from the
+    replica ({}) seats me as a stranger to an order in no status: every move is refused."""
     has_bid = bool(order.get("my_bid") or order.get("closed_to_me"))
     role = role_of(me, order.get("client_id"), order.get("freelancer_id"), has_bid=has_bid)
-    return Seat(str(order["id"]), str(order.get("status") or ""), role)
+    return Seat(str(order.get("id") or ""), str(order.get("status") or ""), role)
 
 
 @dataclass(frozen=True)
