@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench install clean migration
+.PHONY: demo test test-fast lint bench install clean migration
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: $(TEST_STAMP)
 
 test: $(TEST_STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# The inner loop: what is not PostgreSQL, slow, a server process or schemathesis (≈ the
+# suite's logic in a fraction of its time). `make test` (and CI) still runs everything.
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q \
+		-m "not postgres and not slow and not processes and not schemathesis"
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks

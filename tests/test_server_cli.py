@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from tests.server.processes import free_port
 
 JIEDAN = [sys.executable, "-m", "jiedan_cli"]
+pytestmark = pytest.mark.processes  # `jiedan server …` as processes, some serving
 
 
 def test_server_seed_fills_a_database(tmp_path: Path) -> None:

@@ -17,13 +17,13 @@ from jiedan_cli.commands.common import (
     ORDER_COLUMNS,
     JsonOption,
     OfflineOption,
+    attempt,
     current_user_id,
-    finish,
     full_id,
     hint_if_empty,
-    perform,
     replica,
     require_found,
+    settle,
     show,
     text_or_file,
     with_names,
@@ -122,24 +122,12 @@ Act = Callable[[sqlite3.Connection], dict[str, Any]]
 
 
 def _on_order(act: Act, *, offline: bool, as_json: bool) -> None:
-    """Run one local-first action on an order and print the order (as run_action does)."""
+    """Run one local-first action on an order and print the order (as run_action does); the
+    server's "no such order" (of the caller's) is exit 3, not a refusal."""
     with replica() as conn:
-        shown = perform(conn, lambda: act(conn), kind="order", offline=offline)
-        if shown.get("sync_state") == "rejected":
-            raise_if_unknown_to_server(conn, shown["id"])
-    finish(shown, as_json=as_json, columns=ORDER_COLUMNS)
-
-
-def raise_if_unknown_to_server(conn: sqlite3.Connection, order_id: str) -> None:
-    """An operation on an order the replica did not know was queued, and the server answered
-    that there is no such order (of the caller's): that is cli.md's exit 3, not a refusal."""
-    row = conn.execute(
-        "SELECT reject_code, reject_reason FROM outbox WHERE object_kind = 'order'"
-        " AND object_id = ? AND state = 'rejected' ORDER BY seq DESC LIMIT 1",
-        (order_id,),
-    ).fetchone()
-    if row is not None and row["reject_code"] == NotFound.code:
-        raise NotFound(row["reject_reason"] or f"no order {order_id}")
+        shown, verdict = attempt(conn, lambda: act(conn), kind="order", offline=offline)
+    missing = f"no order {shown['id']}"
+    settle(shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=missing)
 
 
 @app.command()

@@ -26,10 +26,13 @@ is still printed, with "sync_state": "rejected"):
             run_action(conn, lambda: actions.award(conn, order_id=order_id, bid_id=bid_id),
                        kind="order", offline=offline, as_json=as_json, columns=ORDER_COLUMNS)
 
-`perform` does the same without printing or exiting, `finish` prints and exits;
+`attempt` does the same without printing or exiting and answers the object with its
+verdict (store/verdicts.py: pending, rejected with the server's code and reason, synced);
+`settle` prints it and exits by the contract; `perform` is `attempt` without the verdict;
 `perform_each` runs a batch with one quick sync for all (`bid create --from-file`).
-`kind` says how to re-read the object after the sync: "order", "bid", "message", or anything
-else (a delivery, a review) to keep the action's own answer.
+`kind` says how to re-read the object after the sync (store/verdicts.reread): "order",
+"bid", "message", "delivery", "review", "checkin", or anything else to keep the action's
+own answer.
 `yuan("800.5", field="--amount")` → fen (InvalidInput → exit 2).
 Expected failures are raised as domain errors (jiedan_cli/domain/errors.py); the root turns
 them into one `error: …` line and the exit code of the contract (commands/exit_codes.py).
@@ -47,13 +50,17 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from jiedan_cli.commands.exit_codes import ExitCode
 from jiedan_cli.domain.errors import InvalidInput, JiedanError, NotFound
 from jiedan_cli.render import Column, is_terminal, output, say, status_words
+
+if TYPE_CHECKING:  # store/ is imported inside the functions that use it (cold start)
+    from jiedan_cli.store.verdicts import Verdict
 
 # ---- options every group uses ----------------------------------------------------------------
 
@@ -64,8 +71,6 @@ OfflineOption = Annotated[
     bool,
     typer.Option("--offline", help="Save locally and queue for sync; do not contact the server."),
 ]
-
-REJECTED_EXIT = 4
 
 # ---- cold-start commands ----------------------------------------------------------------------
 
@@ -410,65 +415,28 @@ def current_user_id(conn: sqlite3.Connection) -> str | None:
 Action = Callable[[], dict[str, Any]]
 
 
-def _last_seq(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0])
+def attempt(
+    conn: sqlite3.Connection, action: Action, *, kind: str, offline: bool = False
+) -> tuple[dict[str, Any], Verdict]:
+    """Run a local-first action (store/actions.py), then one quick sync unless `offline`;
+    the object re-read, its `sync_state`/`reject_reason` those of the operations this action
+    queued, and their verdict (store/verdicts.py). Never exits; refusals made locally
+    (domain errors) propagate."""
+    from jiedan_cli.store import outbox
+    from jiedan_cli.store.verdicts import verdict_after
 
-
-def _queued_since(conn: sqlite3.Connection, after_seq: int) -> list[str]:
-    """The op_ids queued after `after_seq` (by this command). By op_id, not seq: a sync that
-    resets the replica may renumber pending operations."""
-    rows = conn.execute("SELECT op_id FROM outbox WHERE seq > ? ORDER BY seq", (after_seq,))
-    return [row[0] for row in rows]
-
-
-def _verdict(conn: sqlite3.Connection, op_ids: list[str]) -> tuple[str, str | None]:
-    """The sync state of this command's operations: rejected when any was refused, pending
-    while any waits, else synced."""
-    states = []
-    for op_id in op_ids:
-        row = conn.execute(
-            "SELECT state, reject_reason FROM outbox WHERE op_id = ?", (op_id,)
-        ).fetchone()
-        if row is None:
-            continue
-        if row["state"] == "rejected":
-            return "rejected", row["reject_reason"] or "refused by the server"
-        states.append(row["state"])
-    return ("pending", None) if "pending" in states else ("synced", None)
-
-
-def reread(conn: sqlite3.Connection, kind: str, shown: dict[str, Any]) -> dict[str, Any]:
-    """The object as the replica shows it now (after a sync): kind "order", "bid" or
-    "message"; any other kind (a delivery, a review) is returned as the action gave it."""
-    from jiedan_cli.store import queries
-
-    found: dict[str, Any] | None = None
-    if kind == "order":
-        found = queries.get_order(conn, shown["id"])
-    elif kind == "bid":
-        found = next((b for b in queries.list_bids(conn) if b["id"] == shown["id"]), None)
-    elif kind == "message":
-        messages = queries.list_messages(conn, shown["order_id"])
-        found = next((m for m in messages if m["id"] == shown["id"]), None)
-    elif kind == "delivery":  # its files' upload states after the sync
-        delivered = queries.list_deliveries(conn, shown["order_id"])
-        found = next((d for d in delivered if d["id"] == shown["id"]), None)
-    return dict(found if found is not None else shown)
+    before = outbox.last_seq(conn)
+    shown = _on_a_fresh_copy(conn, action, offline)
+    queued = outbox.op_ids_after(conn, before)
+    _quick_sync_or_note(conn, offline)
+    return verdict_after(conn, kind, shown, queued)
 
 
 def perform(
     conn: sqlite3.Connection, action: Action, *, kind: str, offline: bool = False
 ) -> dict[str, Any]:
-    """Run a local-first action (store/actions.py), then one quick sync unless `offline`,
-    and return the object re-read, its `sync_state`/`reject_reason` those of the operations
-    this action queued. Never exits; refusals made locally (domain errors) propagate."""
-    before = _last_seq(conn)
-    shown = _on_a_fresh_copy(conn, action, offline)
-    queued = _queued_since(conn, before)
-    _quick_sync_or_note(conn, offline)
-    shown = reread(conn, kind, shown)
-    shown["sync_state"], shown["reject_reason"] = _verdict(conn, queued)
-    return shown
+    """`attempt` without the verdict: the object as it stands after the sync."""
+    return attempt(conn, action, kind=kind, offline=offline)[0]
 
 
 def _on_a_fresh_copy(conn: sqlite3.Connection, action: Action, offline: bool) -> dict[str, Any]:
@@ -533,37 +501,46 @@ def perform_each(
 ) -> list[dict[str, Any] | JiedanError]:
     """`perform` for a batch: every action first (each one's domain error is kept as its
     result, the others go on), then ONE quick sync for all, then each object re-read."""
+    from jiedan_cli.store import outbox
+    from jiedan_cli.store.verdicts import verdict_after
+
     done: list[tuple[dict[str, Any], list[str]] | JiedanError] = []
     for action in actions:
-        before = _last_seq(conn)
+        before = outbox.last_seq(conn)
         try:
             shown = action()
         except JiedanError as exc:
             done.append(exc)
             continue
-        done.append((shown, _queued_since(conn, before)))
+        done.append((shown, outbox.op_ids_after(conn, before)))
     if any(not isinstance(item, JiedanError) for item in done):
         _quick_sync_or_note(conn, offline)
-    results: list[dict[str, Any] | JiedanError] = []
-    for item in done:
-        if isinstance(item, JiedanError):
-            results.append(item)
-            continue
-        shown = reread(conn, kind, item[0])
-        shown["sync_state"], shown["reject_reason"] = _verdict(conn, item[1])
-        results.append(shown)
-    return results
+    return [
+        item if isinstance(item, JiedanError) else verdict_after(conn, kind, *item)[0]
+        for item in done
+    ]
 
 
-def finish(
-    shown: dict[str, Any], *, as_json: bool, columns: Sequence[Column] | None = None
+def settle(
+    shown: dict[str, Any],
+    verdict: Verdict,
+    *,
+    as_json: bool,
+    columns: Sequence[Column] | None = None,
+    missing: str | None = None,
 ) -> None:
-    """Print the object; exit 4 with `error: <reject_reason>` when the server refused it."""
+    """The end of a mutating command, by cli.md's exit codes: print the object, exit 0
+    (synced, or pending: saved and queued); print it and exit 4 with `error: <reason>` when
+    the server refused the operation. With `missing` (the operation named an object the
+    replica did not know), the server's "no such object" is exit 3 instead, nothing printed,
+    its reason (else `missing`) on stderr."""
+    if missing is not None and verdict.rejected and verdict.code == NotFound.code:
+        raise NotFound(verdict.reason or missing)
     show(shown, as_json=as_json, columns=columns)
-    if shown.get("sync_state") == "rejected":
+    if verdict.rejected:
         sys.stdout.flush()
-        say(f"error: {shown.get('reject_reason') or 'refused by the server'}")
-        raise typer.Exit(REJECTED_EXIT)
+        say(f"error: {verdict.fields()['reject_reason']}")
+        raise typer.Exit(ExitCode.REFUSED)
 
 
 def run_action(
@@ -575,7 +552,7 @@ def run_action(
     as_json: bool,
     columns: Sequence[Column] | None = None,
 ) -> dict[str, Any]:
-    """`perform` then `finish`: the whole of a mutating command after parsing."""
-    shown = perform(conn, action, kind=kind, offline=offline)
-    finish(shown, as_json=as_json, columns=columns)
+    """`attempt` then `settle`: the whole of a mutating command after parsing."""
+    shown, verdict = attempt(conn, action, kind=kind, offline=offline)
+    settle(shown, verdict, as_json=as_json, columns=columns)
     return shown

@@ -16,10 +16,10 @@ import typer
 from jiedan_cli.commands.common import (
     JsonOption,
     OfflineOption,
-    finish,
+    attempt,
     full_id,
-    perform,
     replica,
+    settle,
     text_or_file,
 )
 
@@ -65,7 +65,7 @@ def deliver(
     files = [delivered_file(path, label="--file") for path in file or []]
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
-        shown = perform(
+        shown, verdict = attempt(
             conn,
             lambda: actions.deliver(conn, order_id=order_id, note=text or "", files=files),
             kind="delivery",
@@ -73,4 +73,4 @@ def deliver(
         )
         if not offline and shown.get("sync_state") == "synced":
             shown = send_files(conn, shown)  # what the quick sync had no time for
-        finish(shown, as_json=as_json, columns=DELIVERY_COLUMNS)
+        settle(shown, verdict, as_json=as_json, columns=DELIVERY_COLUMNS)

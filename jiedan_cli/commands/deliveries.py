@@ -146,10 +146,10 @@ def upload(as_json: JsonOption = False) -> None:
 def send_files(conn: Any, delivery: dict[str, Any]) -> dict[str, Any]:
     """Send what is left of a delivery's files now, with a progress bar on a terminal; a
     network that fails says so (the next sync goes on). The delivery as it now stands."""
-    from jiedan_cli.commands.common import reread
     from jiedan_cli.domain.errors import JiedanError
     from jiedan_cli.render import say
     from jiedan_cli.store.uploads import pending_uploads
+    from jiedan_cli.store.verdicts import reread
     from jiedan_cli.sync.http import connect_signed_in
     from jiedan_cli.sync.progress import SyncProgress
     from jiedan_cli.sync.retry import Deadline, RetryPolicy

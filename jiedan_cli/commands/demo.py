@@ -215,9 +215,9 @@ class Walkthrough:
         return order
 
     def bid_offline(self, order: dict[str, Any]) -> dict[str, Any]:
-        from jiedan_cli.commands.common import reread
         from jiedan_cli.store import actions
         from jiedan_cli.store.queries import list_orders
+        from jiedan_cli.store.verdicts import reread
 
         self.heading("The freelancer finds it and bids — offline, on a train")
         self.sync(self.freelancer)

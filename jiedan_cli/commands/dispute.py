@@ -7,15 +7,14 @@ from typing import Annotated
 
 import typer
 
-from jiedan_cli.commands.client import raise_if_unknown_to_server
 from jiedan_cli.commands.common import (
     ORDER_COLUMNS,
     JsonOption,
     OfflineOption,
-    finish,
+    attempt,
     full_id,
-    perform,
     replica,
+    settle,
 )
 
 app = typer.Typer(help="Disputes over an order.", no_args_is_help=True, add_completion=False)
@@ -38,12 +37,11 @@ def open_dispute(
 
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
-        shown = perform(
+        shown, verdict = attempt(
             conn,
             lambda: actions.open_dispute(conn, order_id=order_id, reason=reason),
             kind="order",
             offline=offline,
         )
-        if shown.get("sync_state") == "rejected":
-            raise_if_unknown_to_server(conn, order_id)
-    finish(shown, as_json=as_json, columns=ORDER_COLUMNS)
+    missing = f"no order {order_id}"
+    settle(shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=missing)

@@ -14,11 +14,11 @@ from jiedan_cli.commands.common import (
     ColdGroup,
     JsonOption,
     OfflineOption,
-    finish,
+    attempt,
     full_id,
     hint_if_empty,
-    perform,
     replica,
+    settle,
     show,
     text_or_file,
     with_names,
@@ -57,7 +57,7 @@ def send(
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
         to = None if to is None else full_id(conn, "user", to)
-        shown = perform(
+        shown, verdict = attempt(
             conn,
             lambda: actions.send_message(conn, order_id=order_id, text=body or "", to=to),
             kind="message",
@@ -65,7 +65,7 @@ def send(
         )
         if not as_json:
             shown = with_names(conn, [shown], PEOPLE, fetch=False)[0]
-    finish(shown, as_json=as_json, columns=MESSAGE_COLUMNS)
+    settle(shown, verdict, as_json=as_json, columns=MESSAGE_COLUMNS)
 
 
 @app.command("list", cls=ColdCommand)

@@ -4,12 +4,11 @@ check-in (签到), local-first like every command that changes something."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, OfflineOption, finish, perform, replica
+from jiedan_cli.commands.common import JsonOption, OfflineOption, attempt, replica, settle
 from jiedan_cli.render import Column, output
 
 app = typer.Typer(
@@ -79,14 +78,8 @@ def checkin(offline: OfflineOption = False, as_json: JsonOption = False) -> None
     """Today's check-in (签到): points, more for each day in a row; once a day."""
     from jiedan_cli.store import actions
 
-    with replica() as conn:
-        shown = perform(conn, lambda: actions.check_in(conn), kind="checkin", offline=offline)
-        answer = conn.execute(
-            "SELECT result FROM outbox WHERE intent = 'check_in' AND object_id = ?"
-            " AND state = 'done' ORDER BY seq DESC LIMIT 1",
-            (shown["id"],),
-        ).fetchone()
-    if answer is not None and answer[0]:  # the server's own count, once it has answered
-        server = json.loads(answer[0])
-        shown = {**shown, **{k: server[k] for k in ("amount", "streak", "created_at")}}
-    finish(shown, as_json=as_json, columns=CHECKIN_COLUMNS)
+    with replica() as conn:  # the server's own count once it answered (store/verdicts.reread)
+        shown, verdict = attempt(
+            conn, lambda: actions.check_in(conn), kind="checkin", offline=offline
+        )
+    settle(shown, verdict, as_json=as_json, columns=CHECKIN_COLUMNS)

@@ -6,19 +6,17 @@ Reviews are blind until both sides have written theirs (or the window closes).""
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from jiedan_cli.commands.client import raise_if_unknown_to_server
 from jiedan_cli.commands.common import (
     JsonOption,
     OfflineOption,
-    finish,
+    attempt,
     full_id,
-    perform,
     replica,
+    settle,
     whole_number,
 )
 
@@ -48,18 +46,13 @@ def review(
     """Rate the client or freelancer of a completed order (once)."""
     from jiedan_cli.store import actions
 
-    with replica() as conn:
+    with replica() as conn:  # the server's view (author, subject, time) once it has synced
         order_id = full_id(conn, "order", order_id)
-        shown = perform(
+        shown, verdict = attempt(
             conn,
             lambda: actions.write_review(conn, order_id=order_id, stars=stars, text=text),
             kind="review",
             offline=offline,
         )
-        if shown.get("sync_state") == "rejected":
-            raise_if_unknown_to_server(conn, order_id)
-        pulled = conn.execute("SELECT data FROM reviews WHERE id = ?", (shown["id"],)).fetchone()
-    if pulled is not None:  # the server's view (author, subject, time) once it has synced
-        state: dict[str, Any] = {k: shown[k] for k in ("sync_state", "reject_reason")}
-        shown = {**json.loads(pulled[0]), **state}
-    finish(shown, as_json=as_json, columns=REVIEW_COLUMNS)
+    missing = f"no order {order_id}"
+    settle(shown, verdict, as_json=as_json, columns=REVIEW_COLUMNS, missing=missing)

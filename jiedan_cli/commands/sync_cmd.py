@@ -181,7 +181,7 @@ def _watch(conn: Any, client: Any, *, as_json: bool, interval: float) -> None:
 @app.command()
 def status(as_json: JsonOption = False) -> None:
     """What is queued, what the server refused, and when the last sync was."""
-    from jiedan_cli.sync.engine import sync_status
+    from jiedan_cli.store.verdicts import sync_status
 
     with replica() as conn:
         state = sync_status(conn)

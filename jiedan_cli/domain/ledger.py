@@ -11,15 +11,10 @@ from jiedan_cli.domain.errors import Conflict, InvalidInput
 # tier, and as income in an export — on the server and in the replica alike.
 PAYOUT_KINDS = ("release", "resolve")
 PLATFORM_FEES = "platform:fees"
-PLATFORM_PROMOTIONS = "platform:promotions"
 
 
 def external(provider: str) -> str:
     return f"external:{provider}"
-
-
-def client_wallet(user_id: str) -> str:
-    return f"client:{user_id}:wallet"
 
 
 def escrow(milestone_id: str) -> str:
@@ -28,10 +23,6 @@ def escrow(milestone_id: str) -> str:
 
 def freelancer_available(user_id: str) -> str:
     return f"freelancer:{user_id}:available"
-
-
-def freelancer_held(user_id: str) -> str:
-    return f"freelancer:{user_id}:held"
 
 
 def may_go_negative(account: str) -> bool:

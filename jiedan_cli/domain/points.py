@@ -8,16 +8,14 @@ from datetime import date, datetime, timedelta, timezone
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput
 
-POINTS_PER_YUAN_COMPLETED = 0.1  # 1 point per ¥10 of a completed order
 POINTS_FOR_REVIEW = 10
-POINTS_FOR_REFERRAL = 200
 CHECKIN_BASE = 5
 CHECKIN_STREAK_BONUS = 1  # per consecutive day, capped
 CHECKIN_STREAK_CAP = 10
-CASHOUT_FEN_PER_POINT = 1  # 100 points = ¥1
 
 
 def points_for_completion(amount_fen: int, multiplier: int = 1) -> int:
+    """1 point per ¥10 of a completed order."""
     return (amount_fen // 1_000) * multiplier
 
 

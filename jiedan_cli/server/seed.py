@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from jiedan_cli.domain.states import BidStatus, MilestoneStatus, OrderStatus
 from jiedan_cli.server.db import Database
+from jiedan_cli.server.db.bulk import insert_rows, slices
 from jiedan_cli.server.db.tables import points_balances, profiles, users
 from jiedan_cli.server.seed_data import (
     BID_MESSAGES,
@@ -41,7 +42,7 @@ from jiedan_cli.server.seed_data import (
     SURNAMES,
     Kind,
 )
-from jiedan_cli.server.seed_writes import Batch, insert_rows, slices, write_batch
+from jiedan_cli.server.seed_writes import Batch, write_batch
 from jiedan_cli.server.services.bids import DEFAULT_MILESTONE_TITLE
 
 SEED = 20261125
@@ -482,14 +483,12 @@ def write_people(
 def record_accounts(db: Database, user_rows: list[dict[str, Any]], now: datetime) -> None:
     """Each account and its profile in the change log, addressed to its owner (as registering
     does): a seeded user's first sync brings their roles and profile, ratings included."""
-    from jiedan_cli.server.services.changes import record_change
-    from jiedan_cli.server.services.profiles import profile_view
+    from jiedan_cli.server.services.profiles import record_profile
     from jiedan_cli.server.services.users import record_user_change
 
     with db.write() as conn:
         for user in user_rows:
-            view = profile_view(conn, user["id"], viewer_id=user["id"])
-            record_change(conn, "profile", user["id"], view, now=now, audience=[user["id"]])
+            record_profile(conn, user["id"], now=now)
             record_user_change(conn, user["id"], now=now)
 
 

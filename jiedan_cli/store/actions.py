@@ -23,6 +23,7 @@ from jiedan_cli.domain.errors import (
 )
 from jiedan_cli.domain.escrow import statuses_as_queued
 from jiedan_cli.domain.ids import new_id
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.moves import require
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.domain.threads import thread_closed
@@ -60,8 +61,8 @@ def milestone_statuses(conn: sqlite3.Connection, order_id: str) -> list[str]:
     queued fundings and deliveries taken (domain/escrow.statuses_as_queued)."""
     fundings = conn.execute(
         "SELECT count(*) FROM outbox WHERE object_kind = 'order' AND object_id = ?"
-        " AND intent = 'fund_order' AND state = 'pending'",
-        (order_id,),
+        " AND intent = ? AND state = 'pending'",
+        (order_id, Intent.FUND_ORDER),
     ).fetchone()[0]
     return statuses_as_queued(
         queries.list_milestones(conn, order_id),
@@ -115,7 +116,7 @@ def place_bid(
     bid_id = new_id()
     _queue(
         conn,
-        "place_bid",
+        Intent.PLACE_BID,
         {
             "id": bid_id,
             "order_id": order_id,
@@ -154,13 +155,13 @@ def update_bid(
             if v is not None
         }
     )
-    _queue(conn, "update_bid", args, "bid", bid_id)
+    _queue(conn, Intent.UPDATE_BID, args, "bid", bid_id)
     return _bid(conn, bid_id)
 
 
 def withdraw_bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
     _require_changeable(conn, _my_bid(conn, bid_id, _me(conn)))
-    _queue(conn, "withdraw_bid", {"bid_id": bid_id}, "bid", bid_id)
+    _queue(conn, Intent.WITHDRAW_BID, {"bid_id": bid_id}, "bid", bid_id)
     return _bid(conn, bid_id)
 
 
@@ -178,7 +179,7 @@ def deliver(
     with transaction(conn):
         _queue(
             conn,
-            "deliver",
+            Intent.DELIVER,
             {"id": delivery_id, "order_id": order_id, "note": note, "files": described},
             "order",
             order_id,
@@ -220,7 +221,7 @@ def send_message(
     args: dict[str, Any] = {"id": message_id, "order_id": order_id, "text": text}
     if to:
         args["to"] = to
-    _queue(conn, "send_message", args, "message", message_id)
+    _queue(conn, Intent.SEND_MESSAGE, args, "message", message_id)
     return next(m for m in queries.list_messages(conn, order_id) if m["id"] == message_id)
 
 
@@ -241,7 +242,7 @@ def write_review(
     review_id = new_id()
     _queue(
         conn,
-        "write_review",
+        Intent.WRITE_REVIEW,
         {"id": review_id, "order_id": order_id, "stars": stars, "text": text},
         "order",
         order_id,
@@ -262,7 +263,7 @@ def open_dispute(conn: sqlite3.Connection, *, order_id: str, reason: str) -> dic
     order = _order(conn, order_id)
     if order is not None:
         require(moves.may_dispute(moves.seat_at(order, me), milestone_statuses(conn, order_id)))
-    _queue(conn, "open_dispute", {"order_id": order_id, "reason": reason}, "order", order_id)
+    _queue(conn, Intent.OPEN_DISPUTE, {"order_id": order_id, "reason": reason}, "order", order_id)
     return _order_or_stub(conn, order_id)
 
 
@@ -298,7 +299,7 @@ def post_order(
         args["deadline"] = order_rules.check_deadline(deadline, today=today).isoformat()  # type: ignore[union-attr]
     order_id = new_id()
     args["id"] = order_id
-    _queue(conn, "post_order", args, "order", order_id)
+    _queue(conn, Intent.POST_ORDER, args, "order", order_id)
     return _order_or_stub(conn, order_id)
 
 
@@ -326,26 +327,26 @@ def _with_milestones(
 
 
 def award(conn: sqlite3.Connection, *, order_id: str, bid_id: str) -> dict[str, Any]:
-    return _client_move(conn, order_id, moves.may_award, "award_bid", {"bid_id": bid_id})
+    return _client_move(conn, order_id, moves.may_award, Intent.AWARD_BID, {"bid_id": bid_id})
 
 
 def fund(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
     rule = _with_milestones(conn, order_id, moves.may_fund)
-    return _client_move(conn, order_id, rule, "fund_order", {})
+    return _client_move(conn, order_id, rule, Intent.FUND_ORDER, {})
 
 
 def accept(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
     rule = _with_milestones(conn, order_id, moves.may_accept)
-    return _client_move(conn, order_id, rule, "accept_order", {})
+    return _client_move(conn, order_id, rule, Intent.ACCEPT_ORDER, {})
 
 
 def revise(conn: sqlite3.Connection, *, order_id: str, note: str) -> dict[str, Any]:
     note = order_rules.check_note(note)
-    return _client_move(conn, order_id, moves.may_revise, "request_revision", {"note": note})
+    return _client_move(conn, order_id, moves.may_revise, Intent.REQUEST_REVISION, {"note": note})
 
 
 def cancel(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    return _client_move(conn, order_id, moves.may_cancel, "cancel_order", {})
+    return _client_move(conn, order_id, moves.may_cancel, Intent.CANCEL_ORDER, {})
 
 
 def _order_or_stub(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
@@ -367,7 +368,7 @@ def check_in(conn: sqlite3.Connection, *, now: datetime | None = None) -> dict[s
     today = checkin_today(conn, now=now)
     if today["checked_in"]:
         raise Conflict(f"you have checked in today ({today['day']}) already", code="checked_in")
-    _queue(conn, "check_in", {"day": today["day"]}, "points", today["id"])
+    _queue(conn, Intent.CHECK_IN, {"day": today["day"]}, "points", today["id"])
     return {
         "id": today["id"],
         "kind": "checkin",

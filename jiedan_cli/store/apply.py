@@ -65,7 +65,7 @@ def apply_page(
 
     With `reset` (the server's epoch changed: a restored or replaced database) the server
     copy and the cursor are cleared first; the outbox is kept, so pending operations are
-    pushed again — see outbox.renumber."""
+    pushed again — see outbox.resequence."""
     with transaction(conn):
         return write_page(conn, page, now=now)
 
@@ -266,17 +266,9 @@ def _order_row(data: Mapping[str, Any]) -> OrderRow:
     return OrderRow(values, tags)
 
 
-def put_order(conn: sqlite3.Connection, data: Mapping[str, Any]) -> None:
-    put_orders(conn, [data])
-
-
-def put_orders(conn: sqlite3.Connection, batch: Iterable[Mapping[str, Any]]) -> None:
+def _put_order_rows(conn: sqlite3.Connection, batch: list[OrderRow]) -> None:
     """Insert or update orders (the last put of an id wins, as one by one), keeping their
     tags and full-text rows in step."""
-    _put_order_rows(conn, [_order_row(data) for data in batch])
-
-
-def _put_order_rows(conn: sqlite3.Connection, batch: list[OrderRow]) -> None:
     rows = {row.values[0]: row for row in batch}
     ids = list(rows)
     old: dict[str, sqlite3.Row] = {}

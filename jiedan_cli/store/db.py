@@ -28,12 +28,16 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
         _private_files(Path(target), ours=path is None)
     conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     conn.row_factory = sqlite3.Row
-    # The default synchronous=FULL is kept on purpose: an outbox row must survive power loss,
-    # not just a crash of the process.
-    _ensure_wal(conn)
-    # 32 MB of page cache at most (allocated as used): a 100k-order initial sync keeps its
-    # index pages in memory; a cold read touches a few pages and never grows it.
-    conn.execute("PRAGMA cache_size=-32000")
+    try:
+        # The default synchronous=FULL is kept on purpose: an outbox row must survive power
+        # loss, not just a crash of the process.
+        _ensure_wal(conn)  # the first read: a file that is not a database fails here
+        # 32 MB of page cache at most (allocated as used): a 100k-order initial sync keeps its
+        # index pages in memory; a cold read touches a few pages and never grows it.
+        conn.execute("PRAGMA cache_size=-32000")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from jiedan_cli.domain.errors import Unauthenticated
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.ledger import PAYOUT_KINDS, freelancer_available
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.states import MILESTONE_HOLDING
@@ -48,7 +49,7 @@ def ledger_entries(conn: sqlite3.Connection, since: date | None = None) -> list[
 
 
 def _is_payout(entry: dict[str, Any]) -> bool:
-    """A line that pays the user for work: what counts as earned (server: points.EARNING_KINDS)."""
+    """A line that pays the user for work: what counts as earned (domain/ledger.PAYOUT_KINDS)."""
     return entry.get("kind") in PAYOUT_KINDS and int(entry.get("amount_fen") or 0) > 0
 
 
@@ -146,7 +147,7 @@ def _checkin_days(conn: sqlite3.Connection, me: str, today: date) -> set[date]:
     rows = conn.execute(f"SELECT id FROM points_entries WHERE id IN ({marks})", list(by_id))
     found = {by_id[row[0]] for row in rows}
     queued = conn.execute(
-        "SELECT args FROM outbox WHERE intent = 'check_in' AND state != 'rejected'"
+        "SELECT args FROM outbox WHERE intent = ? AND state != 'rejected'", (Intent.CHECK_IN,)
     )
     found.update(date.fromisoformat(json.loads(args)["day"]) for (args,) in queued)
     return found

@@ -139,12 +139,6 @@ def query_terms(query: str, *, prefix: bool = False) -> list[str]:
     return list(dict.fromkeys(terms))
 
 
-def match_expression(query: str, *, prefix: bool = False) -> str | None:
-    """The FTS5 MATCH expression for `query`, or None when it has nothing to search for."""
-    terms = query_terms(query, prefix=prefix)
-    return " AND ".join(terms) if terms else None
-
-
 def matches(query: str, text: str, *, prefix: bool = False) -> bool:
     """Whether `text` would be found by `query` — the same rules, without an index (used for
     objects that exist only in the outbox)."""

@@ -5,7 +5,7 @@ seq order and refuses gaps) and a fresh `op_id` (the idempotency key). `enqueue`
 caller's transaction, so a local change and its operation commit together or not at all:
 
     with transaction(conn):
-        enqueue(conn, "place_bid", {...}, "bid", bid_id)
+        enqueue(conn, Intent.PLACE_BID, {...}, "bid", bid_id)
 
 `created_at` is for display only; order is `seq`, never a clock.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,6 +115,50 @@ def rejected(conn: sqlite3.Connection) -> list[OutboxOperation]:
     """Operations the server refused for good, oldest first (for `sync status`)."""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state = ? ORDER BY seq", (REJECTED,))
     return [operation_from_row(row) for row in rows]
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    """The highest seq queued so far (0 for an empty outbox): mark it before an action to
+    find the operations the action queued (`op_ids_after`)."""
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0])
+
+
+def op_ids_after(conn: sqlite3.Connection, seq: int) -> list[str]:
+    """The op_ids of the operations queued after `seq`, in seq order. Callers keep op_ids,
+    not seqs: a sync that resets the replica may renumber pending operations."""
+    rows = conn.execute("SELECT op_id FROM outbox WHERE seq > ? ORDER BY seq", (seq,))
+    return [row[0] for row in rows]
+
+
+def by_op_ids(conn: sqlite3.Connection, op_ids: Sequence[str]) -> list[OutboxOperation]:
+    """The operations of `op_ids` the outbox holds, in the order of `op_ids`."""
+    found: dict[str, OutboxOperation] = {}
+    for start in range(0, len(op_ids), _IDS_PER_QUERY):
+        chunk = list(op_ids[start : start + _IDS_PER_QUERY])
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE op_id IN ({marks})", chunk)
+        found.update((row["op_id"], operation_from_row(row)) for row in rows)
+    return [found[op_id] for op_id in op_ids if op_id in found]
+
+
+_IDS_PER_QUERY = 500  # below SQLite's oldest limit on bound parameters (999)
+
+
+def latest_done(conn: sqlite3.Connection, intent: str, object_id: str) -> OutboxOperation | None:
+    """The newest operation `intent` on `object_id` the server applied (its answer in
+    `result`), or None."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE intent = ? AND object_id = ? AND state = ?"
+        " ORDER BY seq DESC LIMIT 1",
+        (intent, object_id, DONE),
+    ).fetchone()
+    return None if row is None else operation_from_row(row)
+
+
+def any_settled(conn: sqlite3.Connection) -> bool:
+    """Whether the server has answered any operation of this replica (applied or refused)."""
+    row = conn.execute("SELECT 1 FROM outbox WHERE state != ? LIMIT 1", (PENDING,)).fetchone()
+    return row is not None
 
 
 def get_operation(conn: sqlite3.Connection, seq: int) -> OutboxOperation | None:

@@ -23,6 +23,8 @@ import json
 import sqlite3
 from collections import defaultdict
 
+from jiedan_cli.domain.intents import Intent
+
 TYPE_CHECKING = False  # not `from typing import …`: importing typing costs a cold start ≈3 ms
 
 if TYPE_CHECKING:  # `typing` is not imported at run time: the read path starts cold
@@ -204,17 +206,17 @@ def _award_bid(shown: Shown, args: dict[str, Any], op: sqlite3.Row, me: str | No
 
 
 EFFECTS: dict[str, Effect] = {
-    "place_bid": _place_bid,
-    "update_bid": _update_bid,
-    "withdraw_bid": _withdraw_bid,
-    "post_order": _post_order,
-    "edit_order": _edit_order,
-    "cancel_order": _cancel_order,
-    "send_message": _send_message,
-    "award_bid": _award_bid,
-    "fund_order": _to_status("in_progress"),
-    "deliver": _to_status("delivered"),
-    "request_revision": _to_status("in_progress"),
-    "accept_order": _to_status("completed"),
-    "open_dispute": _to_status("disputed"),
+    Intent.PLACE_BID: _place_bid,
+    Intent.UPDATE_BID: _update_bid,
+    Intent.WITHDRAW_BID: _withdraw_bid,
+    Intent.POST_ORDER: _post_order,
+    Intent.EDIT_ORDER: _edit_order,
+    Intent.CANCEL_ORDER: _cancel_order,
+    Intent.SEND_MESSAGE: _send_message,
+    Intent.AWARD_BID: _award_bid,
+    Intent.FUND_ORDER: _to_status("in_progress"),
+    Intent.DELIVER: _to_status("delivered"),
+    Intent.REQUEST_REVISION: _to_status("in_progress"),
+    Intent.ACCEPT_ORDER: _to_status("completed"),
+    Intent.OPEN_DISPUTE: _to_status("disputed"),
 }

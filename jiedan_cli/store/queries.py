@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.states import LIVE_BID
 from jiedan_cli.store.orderfilter import OrderFilter
 from jiedan_cli.store.overlay import load_operations, synced, view
@@ -202,7 +203,7 @@ def _queued_bid_orders(bid_ops: Ops) -> list[str]:
     found = []
     for ops in bid_ops.values():
         for op in ops:
-            if op["intent"] == "place_bid" and op["state"] != "done":
+            if op["intent"] == Intent.PLACE_BID and op["state"] != "done":
                 found.append(str(json.loads(op["args"]).get("order_id")))
     return found
 
@@ -287,6 +288,11 @@ def list_bids(
     return _newest_first([b for b in bids if status is None or b.get("status") == status])
 
 
+def get_bid(conn: sqlite3.Connection, bid_id: str) -> Order | None:
+    """One bid as the user sees it (a queued one included), or None."""
+    return next((bid for bid in list_bids(conn) if bid["id"] == bid_id), None)
+
+
 # ---- messages -------------------------------------------------------------------------
 
 
@@ -312,6 +318,11 @@ def list_messages(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     if any(m.get("recipient_id") is None for m in shown):
         _address_to_client(conn, order_id, shown)
     return sorted(shown, key=lambda m: (m.get("created_at") or "", m["id"]))
+
+
+def get_message(conn: sqlite3.Connection, order_id: str, message_id: str) -> Order | None:
+    """One message of the order's conversation the user can see, or None."""
+    return next((m for m in list_messages(conn, order_id) if m["id"] == message_id), None)
 
 
 def _address_to_client(conn: sqlite3.Connection, order_id: str, messages: list[Order]) -> None:
@@ -438,7 +449,7 @@ def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
         conn,
         "deliveries",
         order_id,
-        "deliver",
+        Intent.DELIVER,
         lambda args: {
             "milestone_id": None,
             "freelancer_id": me,
@@ -447,6 +458,11 @@ def list_deliveries(conn: sqlite3.Connection, order_id: str) -> list[Order]:
         },
     )
     return [with_upload_states(conn, delivery) for delivery in found]
+
+
+def get_delivery(conn: sqlite3.Connection, order_id: str, delivery_id: str) -> Order | None:
+    """One delivery of the order (its files' upload states included), or None."""
+    return next((d for d in list_deliveries(conn, order_id) if d["id"] == delivery_id), None)
 
 
 def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
@@ -458,7 +474,7 @@ def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
         conn,
         "reviews",
         order_id,
-        "write_review",
+        Intent.WRITE_REVIEW,
         lambda args: {
             "author_id": me,
             "subject_id": None,
@@ -468,12 +484,18 @@ def list_reviews(conn: sqlite3.Connection, order_id: str) -> list[Order]:
     )
 
 
+def pulled_review(conn: sqlite3.Connection, review_id: str) -> Order | None:
+    """A review as the server sent it (author, subject, time), or None before it came."""
+    row = conn.execute("SELECT data FROM reviews WHERE id = ?", (review_id,)).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
 def get_dispute(conn: sqlite3.Connection, order_id: str) -> Order | None:
     """The order's latest dispute (status open or resolved), a queued one included; None
     when there has been none."""
     me = _me(conn)
     found = _server_copy(conn, "disputes", order_id)
-    for op in _queued_on_order(conn, order_id, "open_dispute"):
+    for op in _queued_on_order(conn, order_id, Intent.OPEN_DISPUTE):
         args = json.loads(op["args"])
         found.append(
             {

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.store.transaction import transaction
 
 PENDING, DONE, FAILED, DROPPED = "pending", "done", "failed", "dropped"
@@ -75,8 +76,8 @@ def delivery_state(conn: sqlite3.Connection, delivery_id: str) -> str | None:
     """The state of the `deliver` operation that made this delivery: pending, done,
     rejected — or None when the outbox no longer holds it (made elsewhere, or long ago)."""
     row = conn.execute(
-        "SELECT state FROM outbox WHERE intent = 'deliver' AND json_extract(args, '$.id') = ?",
-        (delivery_id,),
+        "SELECT state FROM outbox WHERE intent = ? AND json_extract(args, '$.id') = ?",
+        (Intent.DELIVER, delivery_id),
     ).fetchone()
     return None if row is None else str(row["state"])
 

@@ -67,16 +67,6 @@ def require_token(server: str | None = None) -> str:
     return token
 
 
-def token_source(server: str | None = None) -> str | None:
-    """Where the token comes from: "env", "file", "keyring", or None (for `auth status`)."""
-    if os.environ.get(ENV_TOKEN):
-        return "env"
-    server = config.normalise_server(server or config.server_url())
-    if server in _file_entries():
-        return "file"
-    return "keyring" if load_token(server) else None
-
-
 def signed_in_email(server: str | None = None) -> str | None:
     return config.signed_in_email(server or config.server_url())
 

@@ -109,8 +109,7 @@ def _check_account(
     `GET /v1/me` — a replica's operations must never be pushed as another user, nor another
     user's changes pulled into it."""
     state = sync_state(conn)
-    settled = conn.execute("SELECT 1 FROM outbox WHERE state != 'pending' LIMIT 1").fetchone()
-    if state.user_id is None or state.last_seq > 0 or settled is not None:
+    if state.user_id is None or state.last_seq > 0 or outbox.any_settled(conn):
         return
 
     def ask(seconds_left: float | None) -> Any:
@@ -210,24 +209,3 @@ def quick_sync(
         return SyncReport(
             pending=outbox.counts(conn)[outbox.PENDING], complete=False, error=exc.message
         )
-
-
-def sync_status(conn: sqlite3.Connection) -> dict[str, Any]:
-    """The `jiedan sync status --json` document (cli.md)."""
-    state = sync_state(conn)
-    return {
-        "pending": outbox.counts(conn)[outbox.PENDING],
-        "rejected": [
-            {
-                "op_id": op.op_id,
-                "kind": op.intent,
-                "reason": op.reject_reason,
-                "code": op.reject_code,
-                "object_id": op.object_id,
-                "created_at": op.created_at,
-            }
-            for op in outbox.rejected(conn)
-        ],
-        "last_sync_at": state.last_sync_at,
-        "cursor": state.cursor,
-    }

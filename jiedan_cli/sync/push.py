@@ -3,9 +3,9 @@
 Each result settles its operation: applied (or a duplicate of an applied one) → done with the
 server's answer; rejected → rejected with its code and reason, and the queue goes on. A `gap`
 or `conflict` means the server expects another seq next: pending operations are renumbered
-from there (sequence.py) and sent again. Transport failures and 503s are retried with backoff
-inside the deadline (retry.py); the same batch goes again with the same seqs and op_ids, so
-the server answers what it already applied from storage."""
+from there (store/outbox.resequence) and sent again. Transport failures and 503s are retried
+with backoff inside the deadline (retry.py); the same batch goes again with the same seqs and
+op_ids, so the server answers what it already applied from storage."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ SYNC_DEADLINE = 10.0
 
 
 def outbox_snapshot(conn: sqlite3.Connection) -> OutboxSnapshot:
-    from jiedan_cli.sync.engine import sync_status
+    from jiedan_cli.store.verdicts import sync_status
 
     return OutboxSnapshot.of(sync_status(conn))
 

@@ -11,6 +11,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.money import format_yuan
 from jiedan_cli.render import safe_text, status_words
 
@@ -95,19 +96,19 @@ def sync_symbol(item: dict[str, Any]) -> str:
     return SYNC_MARKS.get(str(item.get("sync_state") or "synced"), "?")[0]
 
 
-INTENT_LABELS = {  # outbox intents, as the user thinks of them
-    "place_bid": "Your bid",
-    "update_bid": "Your bid change",
-    "withdraw_bid": "Withdrawing your bid",
-    "send_message": "Your message",
-    "deliver": "Your delivery",
-    "post_order": "Your new order",
-    "award_bid": "The award",
-    "fund_order": "Funding",
-    "accept_order": "Accepting the delivery",
-    "write_review": "Your review",
-    "open_dispute": "Your dispute",
-    "check_in": "Your check-in",
+INTENT_LABELS: dict[str, str] = {  # outbox intents, as the user thinks of them
+    Intent.PLACE_BID: "Your bid",
+    Intent.UPDATE_BID: "Your bid change",
+    Intent.WITHDRAW_BID: "Withdrawing your bid",
+    Intent.SEND_MESSAGE: "Your message",
+    Intent.DELIVER: "Your delivery",
+    Intent.POST_ORDER: "Your new order",
+    Intent.AWARD_BID: "The award",
+    Intent.FUND_ORDER: "Funding",
+    Intent.ACCEPT_ORDER: "Accepting the delivery",
+    Intent.WRITE_REVIEW: "Your review",
+    Intent.OPEN_DISPUTE: "Your dispute",
+    Intent.CHECK_IN: "Your check-in",
 }
 
 

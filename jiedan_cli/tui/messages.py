@@ -20,7 +20,7 @@ Item = dict[str, Any]
 
 @dataclass(frozen=True)
 class OutboxSnapshot:
-    """engine.sync_status(): what waits to be sent, what was refused, when we last pulled."""
+    """store.verdicts.sync_status(): what waits to be sent, what was refused, the last pull."""
 
     pending: int = 0
     rejected: tuple[Item, ...] = ()

@@ -1,6 +1,12 @@
 """Command-line fixtures: the REAL server on a loopback port (tests/sync/conftest.py's
-LiveServer) and `jiedan …` run as a subprocess — `python -m jiedan_cli` with its own
-JIEDAN_HOME and JIEDAN_SERVER — capturing stdout, stderr and the exit code. Nothing mocked."""
+LiveServer) and `jiedan …` with its own JIEDAN_HOME and JIEDAN_SERVER, capturing stdout,
+stderr and the exit code. Nothing mocked.
+
+`jiedan …` runs in this process (tests/cli/inprocess.py: the same entry point, isolated as a
+process would be, leaks fail the test); a test marked `@pytest.mark.subprocess` runs it as
+`python -m jiedan_cli` — the smoke set that keeps the real process tested, and what only a
+process can show (interpreter flags, signals, a terminal). JIEDAN_TEST_SUBPROCESS=1 runs
+every call as a subprocess."""
 
 from __future__ import annotations
 
@@ -19,10 +25,24 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.cli import inprocess
 from tests.sync.conftest import PASSWORD, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 _numbers = count(1)
+_EVERY_CALL_A_PROCESS = os.environ.get("JIEDAN_TEST_SUBPROCESS") == "1"
+_mode = {"subprocess": _EVERY_CALL_A_PROCESS}  # this test's: see `_process_per_call`
+
+
+@pytest.fixture(autouse=True)
+def _process_per_call(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`jiedan …` as a subprocess in the tests marked so (module-scoped fixtures, set up
+    before this, run in-process)."""
+    _mode["subprocess"] = _EVERY_CALL_A_PROCESS or bool(
+        request.node.get_closest_marker("subprocess")
+    )
+    yield
+    _mode["subprocess"] = _EVERY_CALL_A_PROCESS
 
 
 @dataclass
@@ -51,7 +71,34 @@ def jiedan(
     timeout: float = 120,
     python_flags: tuple[str, ...] = (),
 ) -> Run:
-    """Run `python -m jiedan_cli ARGS` as a user would (stdout is a pipe: not a terminal)."""
+    """Run `jiedan ARGS` as a user would (stdout is a pipe: not a terminal): in this process
+    unless the test is marked `subprocess` or `python_flags` are given."""
+    if python_flags or _mode["subprocess"]:
+        return jiedan_process(
+            *args,
+            home=home,
+            server=server,
+            input=input,
+            env=env,
+            timeout=timeout,
+            python_flags=python_flags,
+        )
+    outcome = inprocess.run(
+        args, env=environment(home, server, env), cwd=ROOT, input=input, timeout=timeout
+    )
+    return Run(tuple(args), outcome.code, outcome.stdout, outcome.stderr)
+
+
+def jiedan_process(
+    *args: str,
+    home: Path,
+    server: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    python_flags: tuple[str, ...] = (),
+) -> Run:
+    """`python -m jiedan_cli ARGS` in a subprocess."""
     done = subprocess.run(
         [sys.executable, *python_flags, "-m", "jiedan_cli", *args],
         input=input,

@@ -7,10 +7,13 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import User, closed_port_url, jiedan
 from tests.sync.conftest import PASSWORD, LiveServer
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_register_signs_in_binds_the_replica_and_syncs(freelancer: User) -> None:
     status = freelancer.ok("auth", "status", "--json").json()
     assert status == {
@@ -30,6 +33,7 @@ def test_register_signs_in_binds_the_replica_and_syncs(freelancer: User) -> None
     assert freelancer.ok("sync", "status", "--json").json()["last_sync_at"] is not None
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_login_with_a_bad_password_exits_5_with_one_error_line(
     freelancer: User, tmp_path: Path
 ) -> None:
@@ -65,6 +69,7 @@ def test_login_then_logout(freelancer: User, tmp_path: Path) -> None:
     assert me.status_code == 401
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_login_and_register_exit_6_when_the_server_is_unreachable(tmp_path: Path) -> None:
     nowhere = closed_port_url()
     login = jiedan(

@@ -68,12 +68,14 @@ def test_a_bid_when_the_server_is_unreachable_exits_0_and_stays_pending(
     assert freelancer.ok("bid", "list", "--json").json()[0]["sync_state"] == "synced"
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_online_bid_is_synced_at_once(freelancer: User, order: dict[str, Any]) -> None:
     bid = freelancer.ok("bid", "create", order["id"], "--amount", "800", "--days", "3", "--json")
     assert bid.json()["sync_state"] == "synced"
     assert bid.stderr == ""
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_a_bid_the_server_refuses_exits_4_and_is_still_printed(
     freelancer: User, client: User, order: dict[str, Any]
 ) -> None:
@@ -182,6 +184,7 @@ def three_orders(client: User, freelancer: User) -> list[dict[str, Any]]:
     return posted
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_from_file_all_good_exits_0_with_one_result_per_line(
     freelancer: User, three_orders: list[dict[str, Any]], tmp_path: Any
 ) -> None:

@@ -4,6 +4,8 @@ plain tab-separated output scripts get when stdout is not a terminal."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.cli.conftest import User, closed_port_url, jiedan
 from tests.cli.test_client_flow import complete_order, post
 
@@ -101,6 +103,7 @@ def test_profile_set_then_show_own_and_another(client: User, freelancer: User) -
     assert freelancer.run("profile", "show", "00000000-0000-7000-8000-000000000000").code == 3
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_without_a_terminal_output_is_tab_separated(client: User, freelancer: User) -> None:
     order = complete_order(client, freelancer, "800")
     summary = freelancer.ok("earnings", "summary").stdout.splitlines()

@@ -46,6 +46,7 @@ def test_bad_flags_are_usage_errors(client: User) -> None:
     refused(budget_upside_down, 2)
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_an_unknown_order_is_not_found(client: User) -> None:
     assert "no order" in refused(client.run("client", "bids", new_id()), 3)
     # not in the replica: queued, and the server answers that there is no such order

@@ -22,6 +22,7 @@ def funded(client: User, freelancer: User) -> dict[str, Any]:
     return funded_order(client, freelancer)
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_the_client_downloads_what_the_freelancer_delivered(
     client: User, freelancer: User, funded: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import closed_port_url, jiedan
 
 
@@ -46,6 +48,7 @@ def test_watch_run_help_agrees_with_the_group(tmp_path: Path) -> None:
     assert "runs until Ctrl-C" in group and "--once" in group
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_root_help_is_boxed_like_the_groups(tmp_path: Path) -> None:
     root, group = help_of(tmp_path), help_of(tmp_path, "orders")
     for text in (root, group):
@@ -60,6 +63,7 @@ def test_flags_show_no_bool_type(tmp_path: Path) -> None:
     assert "--json" in help_of(tmp_path, "orders", "list")
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_typos_get_did_you_mean(tmp_path: Path) -> None:
     group = jiedan("ordrs", "list", home=tmp_path, server=closed_port_url())
     assert group.code == 2 and "Did you mean 'orders'?" in group.stderr, str(group)

@@ -36,6 +36,7 @@ def home(tmp_path: Path) -> Path:
     return home
 
 
+@pytest.mark.subprocess(reason="-X importtime: a fresh interpreter's imports")
 @pytest.mark.parametrize(
     "args",
     [

@@ -90,6 +90,7 @@ def test_list_json_is_one_document_with_the_contract_fields(
     assert ids(listed) == [market["app"]["id"], market["logo"]["id"], market["site"]["id"]]
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_list_without_a_terminal_prints_tab_separated_rows(
     freelancer: User, market: dict[str, Any]
 ) -> None:
@@ -205,6 +206,7 @@ def test_show_an_order_and_an_unknown_one(freelancer: User, market: dict[str, An
     assert missing.stdout == "" and missing.stderr.startswith("error: no order")
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_reads_need_no_server(freelancer: User, market: dict[str, Any]) -> None:
     offline = User(freelancer.server, freelancer.home, freelancer.email)
     done = jiedan("orders", "list", "--json", home=offline.home, server=closed_port_url())

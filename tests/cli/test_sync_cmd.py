@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import ROOT, User, closed_port_url, environment, jiedan
 from tests.sync.conftest import LiveServer
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_sync_json_report_and_status(freelancer: User, client: User) -> None:
     client.post_order()
     report = freelancer.ok("sync", "--json").json()
@@ -23,6 +26,7 @@ def test_sync_json_report_and_status(freelancer: User, client: User) -> None:
     assert status["pending"] == 0 and status["rejected"] == [] and status["cursor"]
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_sync_without_a_terminal_prints_field_value_rows(freelancer: User) -> None:
     rows = freelancer.ok("sync").stdout.splitlines()
     assert [row.split("\t")[0] for row in rows] == ["pushed", "rejected", "pulled", "pending"]
@@ -43,6 +47,7 @@ def test_sync_exits_6_when_the_server_is_unreachable_and_loses_nothing(
     assert freelancer.ok("sync", "--json").json()["pushed"] == 1
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_sync_when_never_signed_in_exits_5(live_server: LiveServer, tmp_path: Path) -> None:
     done = jiedan("sync", home=tmp_path, server=live_server.url)
     assert done.code == 5, str(done)
@@ -71,6 +76,7 @@ def test_help_lists_the_groups(tmp_path: Path) -> None:
         assert f"│ {group} " in done.stdout
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_an_unexpected_failure_exits_1(tmp_path: Path) -> None:
     """Exit 1 is for bugs and the unforeseen, e.g. a replica file that is not a database."""
     replica = tmp_path / "data" / "jiedan.db"
@@ -81,6 +87,7 @@ def test_an_unexpected_failure_exits_1(tmp_path: Path) -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.subprocess(reason="Ctrl-C: a signal to a process")
 def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
     freelancer: User, tmp_path: Path
 ) -> None:
@@ -104,6 +111,6 @@ def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
         assert said.startswith(f"the server at {url} is slow to answer; still trying"), said
         process.send_signal(signal.SIGINT)
         _, rest = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 130, rest
     assert rest.strip().splitlines()[-1] == "interrupted; run `jiedan sync` to resume"
     assert freelancer.ok("sync", "--json").json()["pending"] == 0

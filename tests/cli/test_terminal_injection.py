@@ -106,6 +106,7 @@ def test_orders_in_tsv_show_control_characters_as_escapes(home: Path, args: tupl
     assert MARKUP in done.stdout
 
 
+@pytest.mark.subprocess(reason="a real terminal (a pty)")
 @pytest.mark.parametrize(
     "args",
     [("orders", "list"), ("orders", "show", "o1"), ("messages", "list", "o1")],
@@ -169,6 +170,7 @@ def test_safe_text_escapes_every_control_and_keeps_lines_only_when_asked() -> No
     assert safe_text("a\nb\tc") == "a\\nb\\tc"
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_an_error_line_quoting_what_was_typed_or_sent_is_shown_as_text(home: Path) -> None:
     done = run(home, "orders", "show", "o9\x1b]0;PWNED\x07")
     assert done.code == 3, str(done)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from jiedan_cli.store.db import open_db
 from jiedan_cli.store.queries import order_history
 from tests.cli.conftest import User
@@ -16,6 +18,7 @@ POST = ("client", "post", "--title", "官网改版", "--category", "development"
 BUDGET = ("--budget-min", "2000", "--budget-max", "4000")
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_client_post_takes_its_description_from_a_file_or_stdin(
     client: User, tmp_path: Path
 ) -> None:

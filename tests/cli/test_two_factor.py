@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pyotp
+import pytest
 import segno
 
 from jiedan_cli.qr import BORDER, DARK, qr_text
@@ -87,6 +88,7 @@ def test_the_qr_code_is_the_uris_symbol_two_modules_a_cell() -> None:
     assert drawn[len(expected) :] in ([], [[0] * len(expected[0])])  # a light last half-line
 
 
+@pytest.mark.subprocess(reason="a real terminal (a pty)")
 def test_on_a_terminal_enable_shows_the_qr_code_and_asks_for_the_first_code(
     freelancer: User,
 ) -> None:

@@ -18,6 +18,7 @@ def awarded(client: User, freelancer: User) -> dict[str, Any]:
     return funded_order(client, freelancer)
 
 
+@pytest.mark.subprocess(reason="smoke: the real process")
 def test_deliver_records_name_size_and_sha256_and_uploads_the_content(
     freelancer: User, client: User, awarded: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -3,6 +3,7 @@ the award; the award declines the others and creates the default milestone."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -280,7 +281,8 @@ def test_only_the_orders_client_awards_a_submitted_bid_of_that_order(
     assert award_as(freelancer, bid["id"]).status_code == 404
     assert award_as(server.register("client"), bid["id"]).status_code == 404
     assert award_as(client, elsewhere["id"]).status_code == 404
-    assert award_as(client, "no-such-bid").status_code == 404
+    assert award_as(client, str(uuid.uuid4())).status_code == 404
+    assert award_as(client, "no-such-bid").status_code == 422  # a bid_id is a UUID, as in a push
     server.request("POST", f"/v1/bids/{bid['id']}/withdraw", freelancer["token"])
     assert award_as(client, bid["id"]).json()["code"] == "bid_withdrawn"
     again = place_bid(server, freelancer, order["id"])

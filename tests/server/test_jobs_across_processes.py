@@ -15,7 +15,7 @@ import pytest
 from tests.server.processes import running_servers, throwaway_database
 from tests.server.test_many_processes import bearer, plain_url, register
 
-pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("processes")]
+pytestmark = [pytest.mark.postgres, pytest.mark.processes, pytest.mark.xdist_group("processes")]
 
 ORDERS = 6
 INTERVAL = 1.0

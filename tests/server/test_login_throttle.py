@@ -132,6 +132,7 @@ def test_a_code_that_is_not_needed_leaves_no_attempt(sqlite_server: Server) -> N
 
 
 @pytest.mark.postgres
+@pytest.mark.processes
 @pytest.mark.xdist_group("processes")
 def test_concurrent_wrong_passwords_across_two_processes_are_throttled(tmp_path: Path) -> None:
     with throwaway_database() as url, running_servers(url, tmp_path, 2) as servers:

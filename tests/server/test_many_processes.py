@@ -13,7 +13,7 @@ import pytest
 
 from tests.server.processes import ServerProcess, running_servers, throwaway_database
 
-pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("processes")]
+pytestmark = [pytest.mark.postgres, pytest.mark.processes, pytest.mark.xdist_group("processes")]
 
 PASSWORD = "correct horse 42"
 

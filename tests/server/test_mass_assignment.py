@@ -321,9 +321,9 @@ PUSH_FORBIDDEN = {
 
 
 def test_every_intent_is_known_to_the_mass_assignment_test(world: World) -> None:
-    from jiedan_cli.server.services.intents import INTENTS
+    from jiedan_cli.server.services.intents import MODELS
 
-    assert set(push_args(world)) == set(INTENTS)
+    assert set(push_args(world)) == set(MODELS)
 
 
 def test_a_pushed_operation_with_a_field_not_the_callers_is_rejected(world: World) -> None:

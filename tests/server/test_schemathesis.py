@@ -32,7 +32,7 @@ from jiedan_cli.server.api import ROUTERS
 from tests.server.conftest import make_server
 from tests.server.scenario import World, build_world
 
-pytestmark = pytest.mark.xdist_group("schemathesis")
+pytestmark = [pytest.mark.schemathesis, pytest.mark.xdist_group("schemathesis")]
 JSON = {"content-type": "application/json"}
 
 # Per generation mode and operation; JIEDAN_FUZZ_EXAMPLES=200 for a deeper run by hand.

@@ -17,7 +17,7 @@ import pytest
 
 from tests.server.processes import ServerProcess, start_server, throwaway_database
 
-pytestmark = pytest.mark.xdist_group("processes")
+pytestmark = [pytest.mark.processes, pytest.mark.xdist_group("processes")]
 
 DEADLINE = 30.0  # generous: only a server that never closes or answers runs into it
 

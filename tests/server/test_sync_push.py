@@ -352,9 +352,9 @@ def test_order_intents_edit_and_cancel(server: Server) -> None:
 
 
 def test_every_intent_is_registered() -> None:
-    from jiedan_cli.server.services.intents import INTENTS
+    from jiedan_cli.server.services.intents import MODELS
 
-    assert set(INTENTS) == {
+    assert set(MODELS) == {
         "post_order",
         "edit_order",
         "cancel_order",

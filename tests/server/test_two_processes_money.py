@@ -43,7 +43,7 @@ from tests.server.escrow_flow import SHA, assert_ledger_sound
 from tests.server.market import order_body
 from tests.server.processes import ServerProcess, running_servers, throwaway_database
 
-pytestmark = [pytest.mark.postgres, pytest.mark.xdist_group("processes")]
+pytestmark = [pytest.mark.postgres, pytest.mark.processes, pytest.mark.xdist_group("processes")]
 
 PASSWORD = "correct horse 42"
 CLIENTS = 4

@@ -12,7 +12,6 @@ from jiedan_cli.store.db import open_db
 from jiedan_cli.store.fts import (
     index_text,
     index_tokens,
-    match_expression,
     matches,
     query_terms,
 )
@@ -84,18 +83,24 @@ def test_queries_become_quoted_terms_and_bigram_phrases() -> None:
     assert query_terms("网站") == ['"网站"']
     assert query_terms("小程序") == ['"小程 程序"']
     assert query_terms("网") == ['"网"*']
-    assert match_expression("LOGO 设计") == '"logo" AND "设计"'
+    assert query_terms("LOGO 设计") == ['"logo"', '"设计"']
 
 
 @pytest.mark.parametrize("query", ["", "   ", "，。！", '"', "*", "-", "()"])
 def test_a_query_without_letters_searches_for_nothing(query: str) -> None:
-    assert match_expression(query) is None
+    assert query_terms(query) == []
 
 
 def test_fts5_syntax_in_a_query_is_only_text() -> None:
-    assert match_expression('logo OR "x" NEAR(a b) -c*') == (
-        '"logo" AND "or" AND "x" AND "near" AND "a" AND "b" AND "c"'
-    )
+    assert query_terms('logo OR "x" NEAR(a b) -c*') == [
+        '"logo"',
+        '"or"',
+        '"x"',
+        '"near"',
+        '"a"',
+        '"b"',
+        '"c"',
+    ]
 
 
 # ---- through the index -------------------------------------------------------------------

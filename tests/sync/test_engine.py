@@ -13,7 +13,8 @@ from jiedan_cli.domain.errors import Offline
 from jiedan_cli.server.db.tables import bids, messages, orders, sync_ops
 from jiedan_cli.store.outbox import get_operation
 from jiedan_cli.store.queries import list_bids
-from jiedan_cli.sync.engine import quick_sync, sync, sync_status
+from jiedan_cli.store.verdicts import sync_status
+from jiedan_cli.sync.engine import quick_sync, sync
 from jiedan_cli.sync.progress import SyncProgress
 from jiedan_cli.sync.retry import RetryPolicy
 from tests.sync.conftest import LiveServer, Replica

@@ -6,21 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
-from jiedan_cli.domain.order_rules import BID_DAYS_MAX, BID_MESSAGE_MAX
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.states import BidStatus
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, in_write_turn
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import bids
-from jiedan_cli.server.services.fields import Fen, Text, Whole
+from jiedan_cli.server.services.arguments import (
+    BidBody,
+    BidPatch,
+    PlaceBidArgs,
+    UpdateBidArgs,
+    WithdrawBidArgs,
+)
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
 
 router = APIRouter(prefix="/v1", tags=["bids"])
 
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 UNAUTHORIZED: Responses = {401: {"description": "Not signed in"}}
 INVALID: Responses = {422: {"description": "Invalid request"}}
 NOT_FOUND: Responses = {404: {"description": "No such order or bid (or not yours)"}}
@@ -28,25 +33,6 @@ REFUSED: Responses = {
     403: {"description": "The caller lacks the freelancer role"},
     409: {"description": "Not allowed in this state (order not open, bid exists, daily limit …)"},
 }
-
-
-class BidBody(BaseModel):
-    """What a freelancer sets; status and the order's counters are not theirs to set."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    amount_fen: Fen
-    days: Whole = Field(ge=1, le=BID_DAYS_MAX)
-    message: Text = Field(default="", max_length=BID_MESSAGE_MAX)
-
-
-class BidPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount_fen: Fen | None = None
-    days: Whole | None = Field(default=None, ge=1, le=BID_DAYS_MAX)
-    message: Text | None = Field(default=None, max_length=BID_MESSAGE_MAX)
 
 
 class BidOut(BaseModel):
@@ -80,20 +66,10 @@ def rendered(model: TypeAdapter[Any], value: Any, *, status_code: int = 200) -> 
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
 async def place_bid(order_id: str, body: BidBody, ctx: Ctx = Depends(authed_ctx)) -> Response:
+    args = PlaceBidArgs.from_request({"order_id": order_id}, body)
+
     def place() -> Response:
-        with ctx.db.write() as conn:
-            bid = bids.place_bid(
-                conn,
-                ctx.user,
-                order_id=order_id,
-                amount_fen=body.amount_fen,
-                days=body.days,
-                message=body.message,
-                bid_id=body.id,
-                now=ctx.now(),
-                unverified_bids_per_day=ctx.settings.unverified_bids_per_day,
-            )
-        return rendered(BID_OUT, bid, status_code=201)
+        return rendered(BID_OUT, ctx.perform(Intent.PLACE_BID, args), status_code=201)
 
     return await in_write_turn(ctx.db, place)
 
@@ -135,19 +111,8 @@ def my_bids(
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
 async def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    def update() -> dict[str, Any]:
-        with ctx.db.write() as conn:
-            return bids.update_bid(
-                conn,
-                ctx.user,
-                bid_id,
-                amount_fen=body.amount_fen,
-                days=body.days,
-                message=body.message,
-                now=ctx.now(),
-            )
-
-    return await in_write_turn(ctx.db, update)
+    args = UpdateBidArgs.from_request({"bid_id": bid_id}, body)
+    return await in_write_turn(ctx.db, lambda: ctx.perform(Intent.UPDATE_BID, args))
 
 
 @router.post(
@@ -156,8 +121,5 @@ async def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED},
 )
 async def withdraw_bid(bid_id: str, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    def withdraw() -> dict[str, Any]:
-        with ctx.db.write() as conn:
-            return bids.withdraw_bid(conn, ctx.user, bid_id, now=ctx.now())
-
-    return await in_write_turn(ctx.db, withdraw)
+    args = WithdrawBidArgs.from_request({"bid_id": bid_id})
+    return await in_write_turn(ctx.db, lambda: ctx.perform(Intent.WITHDRAW_BID, args))

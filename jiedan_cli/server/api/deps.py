@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -16,12 +16,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from jiedan_cli.domain.errors import TemporaryFailure, Unauthenticated
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.engine import WRITE_WAIT_SECONDS
-from jiedan_cli.server.services import sessions
+from jiedan_cli.server.services import intents, sessions
 from jiedan_cli.server.services.actors import Actor, TokenCache
+from jiedan_cli.server.services.arguments import Args
 
 log = logging.getLogger("jiedan.sessions")
 bearer = HTTPBearer(auto_error=False, description="a session token from POST /v1/auth/login")
@@ -50,6 +52,14 @@ class Ctx:
         if self.actor is None:
             raise Unauthenticated("sign in first")
         return self.actor
+
+    def perform(self, intent: Intent, args: Args) -> dict[str, Any]:
+        """The operation `intent` by the signed-in caller, in one write transaction, as a
+        push of it runs (services/intents.perform)."""
+        with self.db.write() as conn:
+            return intents.perform(
+                conn, self.user, intent, args, now=self.now(), settings=self.settings
+            )
 
 
 def _ctx(request: Request, actor: Actor | None) -> Ctx:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from jiedan_cli.domain.order_rules import MESSAGE_TEXT_MAX
-from jiedan_cli.server.api.bids import UUID_PATTERN
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import messages
-from jiedan_cli.server.services.fields import Text
+from jiedan_cli.server.services.arguments import MessageBody, SendMessageArgs
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
@@ -22,16 +21,6 @@ router = APIRouter(prefix="/v1", tags=["messages"])
 UNAUTHORIZED: Responses = {401: {"description": "Not signed in"}}
 INVALID: Responses = {422: {"description": "Invalid request (e.g. `to` is not a bidder)"}}
 NOT_FOUND: Responses = {404: {"description": "No such order, or no thread of the caller's on it"}}
-
-
-class MessageBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    text: Text = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
-    to: str | None = Field(
-        default=None, max_length=36, description="the freelancer (required from the client)"
-    )
 
 
 class MessageOut(BaseModel):
@@ -53,16 +42,8 @@ class MessageOut(BaseModel):
 def send_message(
     order_id: str, body: MessageBody, ctx: Ctx = Depends(authed_ctx)
 ) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        return messages.send_message(
-            conn,
-            ctx.user,
-            order_id=order_id,
-            text=body.text,
-            to_user_id=body.to,
-            now=ctx.now(),
-            message_id=body.id,
-        )
+    args = SendMessageArgs.from_request({"order_id": order_id}, body)
+    return ctx.perform(Intent.SEND_MESSAGE, args)
 
 
 @router.get(

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from jiedan_cli.domain.account_limits import NewAccountLimit
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
-from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import earnings, points, totp
+from jiedan_cli.server.services.arguments import UUID_PATTERN, CheckInArgs, CheckinBody
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
@@ -85,14 +86,6 @@ class PointsEntryOut(BaseModel):
     kind: str
     order_id: str | None
     created_at: str
-
-
-class CheckinBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    day: date | None = Field(
-        default=None, description="YYYY-MM-DD in China; today when left out, yesterday offline"
-    )
 
 
 class CheckinOut(PointsEntryOut):
@@ -192,5 +185,4 @@ def points_history(
 def check_in(body: CheckinBody | None = None, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     """The daily check-in (签到): points for the streak, once a day (a repeat answers the
     first). Offline clients send it through /v1/sync/push as the `check_in` intent."""
-    with ctx.db.write() as conn:
-        return points.check_in(conn, ctx.user, now=ctx.now(), day=body.day if body else None)
+    return ctx.perform(Intent.CHECK_IN, CheckInArgs.from_request({}, body))

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
-from jiedan_cli.domain.categories import CATEGORIES
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
-from jiedan_cli.domain.order_rules import (
-    CANCEL_NOTE_MAX,
-    DESCRIPTION_MAX,
-    RADIUS_KM_MAX,
-    TAG_MAX,
-    TAGS_MAX,
-    TITLE_MAX,
-)
+from jiedan_cli.domain.order_rules import RADIUS_KM_MAX, TAG_MAX
 from jiedan_cli.domain.states import OrderStatus
-from jiedan_cli.server.api.bids import UUID_PATTERN, BidOut
+from jiedan_cli.server.api.bids import BidOut
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
-from jiedan_cli.server.services import bids, orders
-from jiedan_cli.server.services.fields import Fen, Line, Number, Text
+from jiedan_cli.server.services import orders
+from jiedan_cli.server.services.arguments import (
+    CATEGORY_HELP,
+    AwardArgs,
+    AwardBody,
+    CancelBody,
+    CancelOrderArgs,
+    EditOrderArgs,
+    OrderBody,
+    OrderPatch,
+    PostOrderArgs,
+)
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -38,64 +40,9 @@ REFUSED: Responses = {
     403: {"description": "The caller lacks the client role"},
     409: {"description": "Not allowed in the order's state"},
 }
-CATEGORY_HELP = "one of: " + ", ".join(f"{code} ({label})" for code, label in CATEGORIES.items())
 StatusFilter = Literal[
     "open", "awarded", "in_progress", "delivered", "completed", "cancelled", "disputed", "all"
 ]
-
-
-class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lat: Number = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: Number = Field(ge=-180, le=180, allow_inf_nan=False)
-    radius_km: Number = Field(gt=0, le=RADIUS_KM_MAX, allow_inf_nan=False)
-
-
-Tag = Annotated[Line, Field(min_length=1, max_length=TAG_MAX)]
-
-
-class OrderBody(BaseModel):
-    """What a client sets; status, counters and the award are not theirs to set."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    title: Line = Field(min_length=1, max_length=TITLE_MAX)
-    description: Text = Field(max_length=DESCRIPTION_MAX)
-    category: Line = Field(max_length=50, description=CATEGORY_HELP)
-    tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
-    budget_min_fen: Fen
-    budget_max_fen: Fen
-    deadline: date | None = None
-    location: Location | None = None
-
-
-class OrderPatch(BaseModel):
-    """Any of these while the order is open; `deadline` and `location` may be null."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: Line | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    description: Text | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    category: Line | None = Field(default=None, max_length=50, description=CATEGORY_HELP)
-    tags: list[Tag] | None = Field(default=None, max_length=TAGS_MAX)
-    budget_min_fen: Fen | None = None
-    budget_max_fen: Fen | None = None
-    deadline: date | None = None
-    location: Location | None = None
-
-
-class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: Text = Field(default="", max_length=CANCEL_NOTE_MAX)
-
-
-class AwardBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    bid_id: str = Field(min_length=1, max_length=36)
 
 
 class LocationOut(BaseModel):
@@ -245,24 +192,7 @@ class PageCache:
     responses={**UNAUTHORIZED, **REFUSED, **INVALID},
 )
 def post_order(body: OrderBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    place = body.location
-    with ctx.db.write() as conn:
-        return orders.post_order(
-            conn,
-            ctx.user,
-            title=body.title,
-            description=body.description,
-            category=body.category,
-            tags=body.tags,
-            budget_min_fen=body.budget_min_fen,
-            budget_max_fen=body.budget_max_fen,
-            deadline=body.deadline,
-            lat=place.lat if place else None,
-            lon=place.lon if place else None,
-            radius_km=place.radius_km if place else None,
-            now=ctx.now(),
-            order_id=body.id,
-        )
+    return ctx.perform(Intent.POST_ORDER, PostOrderArgs.from_request({}, body))
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses={**NOT_FOUND})
@@ -300,9 +230,8 @@ def bid_suggestion(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> dict[str, A
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
 def edit_order(order_id: str, body: OrderPatch, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    changes = body.model_dump(exclude_unset=True)
-    with ctx.db.write() as conn:
-        return orders.edit_order(conn, ctx.user, order_id, changes, now=ctx.now())
+    args = EditOrderArgs.from_request({"order_id": order_id}, body)
+    return ctx.perform(Intent.EDIT_ORDER, args)
 
 
 @router.post(
@@ -313,9 +242,8 @@ def edit_order(order_id: str, body: OrderPatch, ctx: Ctx = Depends(authed_ctx)) 
 def cancel_order(
     order_id: str, body: CancelBody | None = Body(default=None), ctx: Ctx = Depends(authed_ctx)
 ) -> dict[str, Any]:
-    note = body.note if body else ""
-    with ctx.db.write() as conn:
-        return orders.cancel_order(conn, ctx.user, order_id, now=ctx.now(), note=note)
+    args = CancelOrderArgs.from_request({"order_id": order_id}, body)
+    return ctx.perform(Intent.CANCEL_ORDER, args)
 
 
 @router.post(
@@ -326,12 +254,4 @@ def cancel_order(
 def award_bid(order_id: str, body: AwardBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     """The order becomes `awarded`, that bid `awarded`, every other bid `declined`, and a
     milestone for the whole amount is created. Of concurrent awards exactly one wins."""
-    with ctx.db.write() as conn:
-        return bids.award_bid(
-            conn,
-            ctx.user,
-            order_id=order_id,
-            bid_id=body.bid_id,
-            now=ctx.now(),
-            unverified_max_award_fen=ctx.settings.unverified_max_award_fen,
-        )
+    return ctx.perform(Intent.AWARD_BID, AwardArgs.from_request({"order_id": order_id}, body))

@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from jiedan_cli.domain.order_rules import REVIEW_TEXT_MAX
-from jiedan_cli.server.api.bids import UUID_PATTERN
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import reviews
-from jiedan_cli.server.services.fields import Text, Whole
+from jiedan_cli.server.services.arguments import ReviewBody, WriteReviewArgs
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
@@ -24,14 +23,6 @@ UNAUTHORIZED: Responses = {401: {"description": "Not signed in"}}
 INVALID: Responses = {422: {"description": "Invalid request"}}
 NOT_FOUND: Responses = {404: {"description": "No such order or user (or not a party to it)"}}
 REFUSED: Responses = {409: {"description": "Order not completed, or reviewed already"}}
-
-
-class ReviewBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    stars: Whole = Field(ge=1, le=5)
-    text: Text = Field(default="", max_length=REVIEW_TEXT_MAX)
 
 
 class ReviewOut(BaseModel):
@@ -55,16 +46,8 @@ class ReviewList(BaseModel):
     responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
 def write_review(order_id: str, body: ReviewBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        return reviews.write_review(
-            conn,
-            ctx.user,
-            order_id=order_id,
-            stars=body.stars,
-            text=body.text,
-            now=ctx.now(),
-            review_id=body.id,
-        )
+    args = WriteReviewArgs.from_request({"order_id": order_id}, body)
+    return ctx.perform(Intent.WRITE_REVIEW, args)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from jiedan_cli.domain.errors import TemporaryFailure
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server import metrics
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.problems import problem
@@ -35,7 +36,7 @@ class PushOp(BaseModel):
 
     seq: Whole = Field(ge=1, le=2**62, description="+1 per operation of this client, from 1")
     op_id: UUID = Field(description="the operation's idempotency key, made by the client")
-    intent: str = Field(min_length=1, max_length=40, examples=["place_bid"])
+    intent: str = Field(min_length=1, max_length=40, examples=[Intent.PLACE_BID])
     # Checked per intent, so a malformed operation is rejected alone, not the whole batch.
     args: Any = Field(default_factory=dict, description="the intent's arguments (an object)")
     created_at: str | None = Field(
@@ -108,7 +109,7 @@ async def push(body: PushRequest, ctx: Ctx = Depends(authed_ctx)) -> Any:
         return problem(
             413, "Too many operations", f"at most {cap} operations per push", "too_large"
         )
-    if sum(op.intent == "send_message" for op in body.ops) > messages:
+    if sum(op.intent == Intent.SEND_MESSAGE for op in body.ops) > messages:
         detail = f"at most {messages} messages per push"
         return problem(413, "Too many messages", detail, "too_large")
     limiter: WriteLimiter = ctx.request.app.state.write_limiter
@@ -126,7 +127,7 @@ def _push(body: PushRequest, ctx: Ctx) -> Any:
     funded = [
         str(op.args["order_id"])
         for op in ops
-        if op.intent == "fund_order" and isinstance(op.args, dict) and op.args.get("order_id")
+        if op.intent == Intent.FUND_ORDER and isinstance(op.args, dict) and op.args.get("order_id")
     ]
     if funded:
         _deliver_payment_notifications(ctx, funded)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from jiedan_cli.domain.identity import CERTIFICATES_MAX, REAL_NAME_MAX
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
-from jiedan_cli.server.api.work import DeliveredFile
 from jiedan_cli.server.services import verification
+from jiedan_cli.server.services.arguments import DeliveredFile
 from jiedan_cli.server.services.fields import Line
 from jiedan_cli.server.services.pages import PageRequest
 

@@ -6,16 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
-from jiedan_cli.domain.order_rules import FILES_MAX, NOTE_MAX
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.states import MilestoneStatus
-from jiedan_cli.server.api.bids import UUID_PATTERN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.orders import OrderOut
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
-from jiedan_cli.server.services import deliveries, escrow, funding
-from jiedan_cli.server.services.fields import Fen, Line, Text
+from jiedan_cli.server.services import escrow, funding
+from jiedan_cli.server.services.arguments import (
+    UUID_PATTERN,
+    DeliverArgs,
+    DeliveryBody,
+    DisputeArgs,
+    DisputeBody,
+    FundBody,
+    FundOrderArgs,
+    NoteBody,
+    OrderArgs,
+    ReasonBody,
+    RefundArgs,
+    RevisionArgs,
+)
+from jiedan_cli.server.services.fields import Fen, Line
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
@@ -39,36 +52,6 @@ class MilestoneBody(Strict):
     id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
     title: Line = Field(min_length=1, max_length=200)
     amount_fen: Fen
-
-
-class FundBody(Strict):
-    milestone_id: str | None = Field(
-        default=None, pattern=UUID_PATTERN, description="default: the first unfunded milestone"
-    )
-
-
-class DeliveredFile(Strict):
-    name: Line = Field(min_length=1, max_length=deliveries.FILE_NAME_MAX)
-    size: StrictInt = Field(ge=0, le=deliveries.FILE_SIZE_MAX)
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-
-
-class DeliveryBody(Strict):
-    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
-    note: Text = Field(min_length=1, max_length=NOTE_MAX)
-    files: list[DeliveredFile] = Field(default_factory=list, max_length=FILES_MAX)
-
-
-class NoteBody(Strict):
-    note: Text = Field(min_length=1, max_length=NOTE_MAX)
-
-
-class ReasonBody(Strict):
-    reason: Text = Field(min_length=1, max_length=NOTE_MAX)
-
-
-class DisputeBody(ReasonBody):
-    id: str | None = Field(default=None, pattern=UUID_PATTERN, description="made offline")
 
 
 class MilestoneOut(BaseModel):
@@ -167,14 +150,8 @@ def fund_order(
     """Pay a milestone into escrow through the payment provider. With the bundled sandbox
     the provider's signed notification is delivered as soon as the payment intent is
     committed, so the answer normally shows the milestone funded, the order in_progress."""
-    with ctx.db.write() as conn:
-        started = escrow.fund_order(
-            conn,
-            ctx.user,
-            order_id=order_id,
-            now=ctx.now(),
-            milestone_id=body.milestone_id if body else None,
-        )
+    args = FundOrderArgs.from_request({"order_id": order_id}, body)
+    started = ctx.perform(Intent.FUND_ORDER, args)
     funding.deliver_pending_notifications(ctx.db, ctx.settings, ctx.now(), order_ids=[order_id])
     with ctx.db.read() as conn:
         return funding.funding_view(
@@ -189,17 +166,7 @@ def fund_order(
     responses=ERRORS,
 )
 def deliver(order_id: str, body: DeliveryBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
-    with ctx.db.write() as conn:
-        return escrow.deliver(
-            conn,
-            ctx.user,
-            order_id=order_id,
-            note=body.note,
-            files=[f.model_dump() for f in body.files],
-            now=ctx.now(),
-            delivery_id=body.id,
-            max_file_bytes=ctx.settings.max_delivery_file_bytes,
-        )
+    return ctx.perform(Intent.DELIVER, DeliverArgs.from_request({"order_id": order_id}, body))
 
 
 @router.get(
@@ -220,36 +187,28 @@ def list_deliveries(
 
 @router.post("/orders/{order_id}/revise", response_model=OrderOut, responses=ERRORS)
 def request_revision(order_id: str, body: NoteBody, ctx: Ctx = Depends(authed_ctx)) -> Any:
-    with ctx.db.write() as conn:
-        return escrow.request_revision(
-            conn, ctx.user, order_id=order_id, note=body.note, now=ctx.now()
-        )
+    args = RevisionArgs.from_request({"order_id": order_id}, body)
+    return ctx.perform(Intent.REQUEST_REVISION, args)
 
 
 @router.post("/orders/{order_id}/accept", response_model=OrderOut, responses=ERRORS)
 def accept_order(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> Any:
     """Release the delivered milestone(s) to the freelancer, less the platform fee."""
-    with ctx.db.write() as conn:
-        return escrow.accept_order(conn, ctx.user, order_id=order_id, now=ctx.now())
+    return ctx.perform(Intent.ACCEPT_ORDER, OrderArgs.from_request({"order_id": order_id}))
 
 
 @router.post("/orders/{order_id}/refund-request", response_model=OrderOut, responses=ERRORS)
 def request_refund(order_id: str, body: ReasonBody, ctx: Ctx = Depends(authed_ctx)) -> Any:
-    with ctx.db.write() as conn:
-        return escrow.request_refund(
-            conn, ctx.user, order_id=order_id, reason=body.reason, now=ctx.now()
-        )
+    args = RefundArgs.from_request({"order_id": order_id}, body)
+    return ctx.perform(Intent.REQUEST_REFUND, args)
 
 
 @router.post("/orders/{order_id}/refund-approve", response_model=OrderOut, responses=ERRORS)
 def approve_refund(order_id: str, ctx: Ctx = Depends(authed_ctx)) -> Any:
-    with ctx.db.write() as conn:
-        return escrow.approve_refund(conn, ctx.user, order_id=order_id, now=ctx.now())
+    return ctx.perform(Intent.APPROVE_REFUND, OrderArgs.from_request({"order_id": order_id}))
 
 
 @router.post("/orders/{order_id}/dispute", response_model=OrderOut, responses=ERRORS)
 def open_dispute(order_id: str, body: DisputeBody, ctx: Ctx = Depends(authed_ctx)) -> Any:
-    with ctx.db.write() as conn:
-        return escrow.open_dispute(
-            conn, ctx.user, order_id=order_id, reason=body.reason, now=ctx.now(), dispute_id=body.id
-        )
+    args = DisputeArgs.from_request({"order_id": order_id}, body)
+    return ctx.perform(Intent.OPEN_DISPUTE, args)

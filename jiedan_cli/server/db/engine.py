@@ -40,6 +40,26 @@ class _WriteScope:
 
     hooks: dict[str, Callable[[Connection], None]] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    # deferred work: key → (its items, what flushes them), and per open savepoint (they
+    # nest: a stack) the number of items each list held when it began
+    queues: dict[str, tuple[list[Any], Callable[[Connection, list[Any]], None]]] = field(
+        default_factory=dict
+    )
+    savepoints: list[dict[str, int]] = field(default_factory=list)
+
+    def flush(self, conn: Connection) -> None:
+        for hook in self.hooks.values():
+            hook(conn)
+        for items, flush in self.queues.values():
+            flush(conn, items)
+
+    def mark(self) -> None:
+        self.savepoints.append({key: len(items) for key, (items, _) in self.queues.items()})
+
+    def roll_back(self) -> None:
+        marks = self.savepoints.pop()
+        for key, (items, _) in self.queues.items():
+            del items[marks.get(key, 0) :]
 
 
 def before_commit(
@@ -53,6 +73,37 @@ def before_commit(
         return None
     scope.hooks.setdefault(key, hook)
     return scope.state
+
+
+def deferred(
+    conn: Connection, key: str, flush: Callable[[Connection, list[Any]], None]
+) -> list[Any] | None:
+    """A list whose items this `Database.write` transaction hands to `flush(conn, items)`
+    last of all — after every `before_commit` hook, just before the commit (the same list
+    for every call with `key`). Items added inside a savepoint that rolls back are dropped
+    with it. None, and nothing deferred, on a connection not of `Database.write`."""
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    if scope is None:
+        return None
+    return scope.queues.setdefault(key, ([], flush))[0]
+
+
+def _on_savepoint(conn: Connection, _name: str | None) -> None:
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    if scope is not None:
+        scope.mark()
+
+
+def _on_rollback_savepoint(conn: Connection, _name: str, _context: Any) -> None:
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    if scope is not None and scope.savepoints:
+        scope.roll_back()
+
+
+def _on_release_savepoint(conn: Connection, _name: str, _context: Any) -> None:
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    if scope is not None and scope.savepoints:
+        scope.savepoints.pop()
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -107,6 +158,9 @@ class Database:
         self._checkpointer: _Checkpointer | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        event.listen(self.engine, "savepoint", _on_savepoint)
+        event.listen(self.engine, "rollback_savepoint", _on_rollback_savepoint)
+        event.listen(self.engine, "release_savepoint", _on_release_savepoint)
 
     @property
     def is_sqlite(self) -> bool:
@@ -121,7 +175,7 @@ class Database:
         """A read-write transaction, committed when the block ends without an exception.
         Work registered with `before_commit(conn, key, hook)` runs last, just before the
         commit (the ledger's shared accounts: their rows are then locked for as short a
-        time as possible)."""
+        time as possible), and what was `deferred` after it (the change log's appends)."""
         try:
             with self._writer_turn(), self.engine.connect() as conn:
                 if self.is_sqlite:
@@ -130,8 +184,7 @@ class Database:
                 try:
                     with conn.begin():
                         yield conn
-                        for hook in scope.hooks.values():
-                            hook(conn)
+                        scope.flush(conn)
                 finally:
                     conn.info.pop(_SCOPE, None)  # the DBAPI connection's info outlives us
         except DBAPIError as exc:

@@ -35,8 +35,8 @@ from jiedan_cli.server.services import bids as bid_service
 from jiedan_cli.server.services import orders as order_service
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
-from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.earnings import earnings_summary
+from jiedan_cli.server.services.profiles import retract_profile
 from jiedan_cli.server.services.reauth import PasswordProof
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.totp import verify_step_up
@@ -102,7 +102,7 @@ def delete_account(
     _anonymise(conn, me, now=now)
     _scrub_change_log(conn, me)
     audit(conn, "account.deleted", now=now, actor_id=me, address=address)
-    record_change(conn, "profile", me, None, now=now, audience=[me], op="delete")
+    retract_profile(conn, me, now=now)
     record_user_change(conn, me, now=now)
     return {"id": me, "status": "deleted", "deleted_at": rfc3339(now)}
 
@@ -142,7 +142,9 @@ def _anonymise(conn: Connection, me: str, *, now: datetime) -> None:
 
 def _scrub_change_log(conn: Connection, me: str) -> None:
     """Rewrite the user's earlier `user` and `profile` changes as the closed account shows
-    (after `_anonymise`), so no payload keeps the e-mail, the name or the profile."""
+    (after `_anonymise`), so no payload keeps the e-mail, the name or the profile. What this
+    transaction publishes is appended at its commit; before this point it publishes no user
+    or profile change (cancelled orders, withdrawn bids), after it only the closed ones."""
     conn.execute(
         update(change_log)
         .where(change_log.c.entity == "user", change_log.c.entity_id == me)

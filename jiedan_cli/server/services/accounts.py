@@ -27,9 +27,8 @@ from jiedan_cli.server.db.tables import points_balances, profiles, sessions, use
 from jiedan_cli.server.services import login_throttle, totp
 from jiedan_cli.server.services.actors import STAFF_ROLES, Actor, hash_token, parse_roles
 from jiedan_cli.server.services.audit import audit
-from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.passwords import hash_password, needs_rehash, verify_password
-from jiedan_cli.server.services.profiles import empty_profile_row, profile_view
+from jiedan_cli.server.services.profiles import empty_profile_row, record_profile
 from jiedan_cli.server.services.users import record_user_change, user_row, user_view
 
 DEFAULT_SESSION_DAYS = 30
@@ -226,8 +225,7 @@ def _create_user(
         raise Conflict(f"an account for {email} already exists", code="email_taken") from exc
     conn.execute(insert(profiles).values(**empty_profile_row(user_id, now=now)))
     conn.execute(insert(points_balances).values(user_id=user_id, balance=0))
-    profile = profile_view(conn, user_id, viewer_id=user_id)
-    record_change(conn, "profile", user_id, profile, now=now, audience=[user_id])
+    record_profile(conn, user_id, now=now)
     return record_user_change(conn, user_id, now=now)
 
 

@@ -17,7 +17,6 @@ from jiedan_cli.domain.errors import Forbidden, Unauthenticated
 from jiedan_cli.server.db.tables import sessions, users
 
 STAFF_ROLES = frozenset({"support", "finance", "reviewer", "admin"})
-MARKET_ROLES = frozenset({"client", "freelancer"})
 
 
 @dataclass(frozen=True)
@@ -27,13 +26,6 @@ class Actor:
     name: str
     roles: frozenset[str]
     token_hash: str = ""
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles & STAFF_ROLES)
-
-    def has(self, role: str) -> bool:
-        return role in self.roles
 
     def require(self, *roles: str) -> None:
         """Refuse unless the actor holds one of `roles` (admins hold every staff role)."""

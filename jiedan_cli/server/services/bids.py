@@ -40,7 +40,14 @@ from jiedan_cli.domain.states import LIVE_BID, BidStatus, OrderStatus, require_b
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, orders, users
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import (
+    Audience,
+    Context,
+    Kind,
+    order_parties,
+    publish,
+    register,
+)
 from jiedan_cli.server.services.milestones import create_milestone
 from jiedan_cli.server.services.order_views import order_view, record_order
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
@@ -67,16 +74,22 @@ def bid_view(row: Row[Any]) -> dict[str, Any]:
 
 
 def record_bid(
-    conn: Connection, bid_id: str, client_id: str, *, now: datetime, row: Row[Any] | None = None
+    conn: Connection, bid_id: str, order: Row[Any], *, now: datetime, row: Row[Any] | None = None
 ) -> Row[Any]:
-    """Append a bid to the change log for its two readers: `row` as the write RETURNING gave
-    it, or re-read after the write."""
+    """Publish a bid to its two readers: `row` as the write RETURNING gave it, or re-read
+    after the write."""
     if row is None:
         row = conn.execute(select(bids).where(bids.c.id == bid_id)).one()
-    record_change(
-        conn, "bid", bid_id, bid_view(row), now=now, audience=(row.freelancer_id, client_id)
-    )
+    publish(conn, Kind.BID, row, now=now, order=order)
     return row
+
+
+def _bid_readers(row: Any, context: Context) -> Audience:
+    """The bidder and the order's client."""
+    return (row.freelancer_id, order_parties(context, row.order_id)[0])
+
+
+register(Kind.BID, view=bid_view, audience=_bid_readers)
 
 
 # The statements of the bid writes, built once (building them per call cost more CPU than
@@ -141,7 +154,7 @@ def decline_bids(
             .where(bids.c.id == bid_id)
             .values(status=BidStatus.DECLINED, updated_at=now)
         )
-        record_bid(conn, bid_id, order.client_id, now=now)
+        record_bid(conn, bid_id, order, now=now)
 
 
 def _bids_in_last_day(conn: Connection, user_id: str, now: datetime) -> int:
@@ -222,7 +235,7 @@ def place_bid(
         row = conn.execute(_INSERT_BID, bid).one()
     except IntegrityError as exc:  # uq_bids_live or the id: a racing twin got there first
         raise Conflict("you already have a live bid on this order", code="bid_exists") from exc
-    view = bid_view(record_bid(conn, new, order.client_id, now=now, row=row))
+    view = bid_view(record_bid(conn, new, order, now=now, row=row))
     refresh_bid_count(conn, order_id, now=now)
     return view
 
@@ -263,7 +276,7 @@ def update_bid(
         .values(amount_fen=amount_fen, days=days, message=message, updated_at=now)
         .returning(*bids.c)
     ).one()
-    return bid_view(record_bid(conn, bid_id, order.client_id, now=now, row=row))
+    return bid_view(record_bid(conn, bid_id, order, now=now, row=row))
 
 
 def withdraw_bid(conn: Connection, actor: Actor, bid_id: str, *, now: datetime) -> dict[str, Any]:
@@ -274,7 +287,7 @@ def withdraw_bid(conn: Connection, actor: Actor, bid_id: str, *, now: datetime) 
         .values(status=BidStatus.WITHDRAWN, updated_at=now)
         .returning(*bids.c)
     ).one()
-    view = bid_view(record_bid(conn, bid_id, order.client_id, now=now, row=row))
+    view = bid_view(record_bid(conn, bid_id, order, now=now, row=row))
     refresh_bid_count(conn, order.id, now=now)
     return view
 
@@ -337,7 +350,7 @@ def award_bid(
     conn.execute(
         update(bids).where(bids.c.id == bid_id).values(status=BidStatus.AWARDED, updated_at=now)
     )
-    record_bid(conn, bid_id, order.client_id, now=now)
+    record_bid(conn, bid_id, order, now=now)
     decline_bids(conn, order, now=now, keep=bid_id)
     conn.execute(
         update(orders)
@@ -355,7 +368,7 @@ def award_bid(
         order_id=order_id,
         title=DEFAULT_MILESTONE_TITLE,
         amount_fen=bid.amount_fen,
-        audience=(order.client_id, bid.freelancer_id),
+        freelancer_id=bid.freelancer_id,
         now=now,
         unverified_max_order_fen=unverified_max_award_fen,
     )

@@ -1,5 +1,15 @@
 """The change log every write appends to, in its own transaction; sync pulls read it.
 
+What is appended goes through one registry: each kind of entity registers, once and in the
+module that owns it, its feed — its view (row → payload) and its audience (row → everyone,
+or the users who may see it). `publish(conn, kind, row)` writes that view to that audience;
+the seeder's bulk path (`append_bulk`) goes through the same feeds.
+
+Lock order (docs/architecture.md): a write locks the order row, then its milestones, then
+ledger accounts sorted, the shared ones last — all before its first change-log append. Here
+that is kept in one place: `publish` only buffers, and the buffer is appended last, just
+before the commit (`db.engine.deferred`); a savepoint that rolls back drops what it published.
+
 A pull must never skip a committed change (sync.md). On PostgreSQL a sequence value is taken
 at insert time, not at commit, so a transaction may take seq 7 and commit after seq 8: a
 client pulling in between would pass 7 for ever. So each row also carries the id of the
@@ -14,16 +24,242 @@ and seq order is commit order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from importlib import import_module
+from operator import attrgetter
+from typing import Any, Final, Protocol
 
-from sqlalchemy import BigInteger, Connection, cast, insert, literal_column, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 
-from jiedan_cli.server.db.tables import change_audience, change_log, server_meta
+from jiedan_cli.server.db.bulk import insert_rows
+from jiedan_cli.server.db.engine import deferred
+from jiedan_cli.server.db.tables import bids, change_audience, change_log, orders, server_meta
 
 # The id of the transaction writing (xid8, 64 bits, never wraps), as a BIGINT.
 CURRENT_TXID = cast(literal_column("pg_current_xact_id()::text"), BigInteger)
+
+
+class Kind(StrEnum):
+    """The entities the change log carries (a change's `entity`)."""
+
+    ORDER = "order"
+    ORDER_EVENT = "order_event"
+    BID = "bid"
+    MILESTONE = "milestone"
+    MESSAGE = "message"
+    DELIVERY = "delivery"
+    REVIEW = "review"
+    DISPUTE = "dispute"
+    USER = "user"
+    PROFILE = "profile"
+    LEDGER_ENTRY = "ledger_entry"
+    PAYOUT = "payout"
+    POINTS_ENTRY = "points_entry"
+
+
+class Public:
+    def __repr__(self) -> str:
+        return "PUBLIC"
+
+
+PUBLIC: Final = Public()
+"""An audience: everyone (the change is public)."""
+
+Audience = Public | Sequence[str | None]
+
+
+class Context(Protocol):
+    """What an audience may need besides the row: the order it belongs to, its bidders."""
+
+    def order(self, order_id: str) -> Any: ...
+
+    def bidders(self, order_id: str) -> Sequence[str]: ...
+
+
+View = Callable[[Any], dict[str, Any]]
+AudienceOf = Callable[[Any, Context], Audience]
+
+
+@dataclass(frozen=True)
+class RowFeed:
+    """How a kind of row reaches replicas: its view for its audience; `once`: further
+    (view, audience) pairs sent only by the change that first gives the row its shape
+    (`publish(..., once=True)`; the seeder's rows are their whole history, so always)."""
+
+    view: View
+    audience: AudienceOf
+    key: Callable[[Any], str] = attrgetter("id")
+    once: tuple[tuple[View, AudienceOf], ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One change to append: a put of `payload` (or a delete) for `audience`."""
+
+    kind: Kind
+    entity_id: str
+    op: str
+    payload: dict[str, Any] | None
+    audience: Audience
+
+
+FEEDS: dict[Kind, RowFeed] = {}
+# The module that owns each kind and registers its feed (imported on first use).
+OWNERS: dict[Kind, str] = {
+    Kind.ORDER: "order_views",
+    Kind.ORDER_EVENT: "orders",
+    Kind.BID: "bids",
+    Kind.MILESTONE: "milestones",
+    Kind.MESSAGE: "messages",
+    Kind.DELIVERY: "deliveries",
+    Kind.REVIEW: "reviews",
+    Kind.DISPUTE: "escrow",
+    Kind.USER: "users",
+    Kind.PROFILE: "profiles",
+    Kind.LEDGER_ENTRY: "ledger",
+    Kind.PAYOUT: "earnings",
+    Kind.POINTS_ENTRY: "points",
+}
+
+
+def register(
+    kind: Kind,
+    *,
+    view: View,
+    audience: AudienceOf,
+    key: Callable[[Any], str] = attrgetter("id"),
+    once: tuple[tuple[View, AudienceOf], ...] = (),
+) -> RowFeed:
+    """Register `kind`'s feed (once, in the module that owns the entity)."""
+    if kind in FEEDS:
+        raise RuntimeError(f"the {kind} feed is registered already")
+    feed = FEEDS[kind] = RowFeed(view, audience, key, once)
+    return feed
+
+
+def feed(kind: Kind) -> RowFeed:
+    """`kind`'s feed, its owner imported if it was not yet."""
+    if kind not in FEEDS:
+        import_module(f"jiedan_cli.server.services.{OWNERS[kind]}")
+    return FEEDS[kind]
+
+
+def entries(kind: Kind, row: Any, context: Context, *, once: bool = False) -> list[Entry]:
+    """What publishing `row` appends: its view for its audience, then (`once`) the rest."""
+    of = feed(kind)
+    key = of.key(row)
+    found = [Entry(kind, key, "put", of.view(row), of.audience(row, context))]
+    if once:
+        for view, audience in of.once:
+            readers = audience(row, context)
+            if readers:
+                found.append(Entry(kind, key, "put", view(row), readers))
+    return found
+
+
+def order_parties(context: Context, order_id: str) -> tuple[str, str | None]:
+    """(client, freelancer) of an order: the audience of what belongs to it."""
+    order = context.order(order_id)
+    return order.client_id, order.freelancer_id
+
+
+class LiveContext:
+    """A write's context: the order the caller holds (if it is the one asked for), else read."""
+
+    def __init__(self, conn: Connection, order: Any = None) -> None:
+        self.conn, self.held = conn, order
+        self._bidders: dict[str, list[str]] = {}
+
+    def order(self, order_id: str) -> Any:
+        if self.held is not None and self.held.id == order_id:
+            return self.held
+        self.held = self.conn.execute(select(orders).where(orders.c.id == order_id)).one()
+        return self.held
+
+    def bidders(self, order_id: str) -> Sequence[str]:
+        if order_id not in self._bidders:
+            query = select(bids.c.freelancer_id).where(bids.c.order_id == order_id)
+            self._bidders[order_id] = list(self.conn.scalars(query))
+        return self._bidders[order_id]
+
+
+@dataclass
+class BatchContext:
+    """The seeder's context: the batch's orders and bidders, in memory."""
+
+    orders: dict[str, Any]
+    bidders_of: dict[str, list[str]]
+
+    def order(self, order_id: str) -> Any:
+        return self.orders[order_id]
+
+    def bidders(self, order_id: str) -> Sequence[str]:
+        return self.bidders_of.get(order_id, [])
+
+
+# ---- the live path: buffered, appended just before the commit -----------------------------
+
+
+def publish(
+    conn: Connection,
+    kind: Kind,
+    row: Any,
+    *,
+    now: datetime,
+    order: Any = None,
+    once: bool = False,
+) -> None:
+    """Publish `row` (as its write left it) through `kind`'s feed. `order`: the order row the
+    caller holds, when the audience is its parties (read otherwise)."""
+    _buffer(conn, entries(kind, row, LiveContext(conn, order), once=once), now)
+
+
+def publish_deletion(
+    conn: Connection, kind: Kind, entity_id: str, *, audience: Audience, now: datetime
+) -> None:
+    """Tell `audience` that the entity is gone (from their view, or for good)."""
+    _buffer(conn, [Entry(kind, entity_id, "delete", None, audience)], now)
+
+
+def _buffer(conn: Connection, found: list[Entry], now: datetime) -> None:
+    pending = deferred(conn, "change_log", _append_pending)
+    if pending is None:  # not a Database.write transaction (a script's): at once
+        for entry in found:
+            _append(conn, entry, now)
+    else:
+        pending.extend((entry, now) for entry in found)
+
+
+def _append_pending(conn: Connection, pending: list[tuple[Entry, datetime]]) -> None:
+    for entry, now in pending:
+        _append(conn, entry, now)
+
+
+def _append(conn: Connection, entry: Entry, now: datetime) -> None:
+    public = entry.audience is PUBLIC
+    readers = () if isinstance(entry.audience, Public) else entry.audience
+    record_change(
+        conn,
+        entry.kind,
+        entry.entity_id,
+        entry.payload,
+        now=now,
+        public=public,
+        audience=readers,
+        op=entry.op,
+    )
 
 
 def record_change(
@@ -37,7 +273,8 @@ def record_change(
     audience: Iterable[str | None] = (),
     op: str = "put",
 ) -> int:
-    """Append one change visible to everyone (`public`) or to the users in `audience`."""
+    """Append one change now, visible to everyone (`public`) or to the users in `audience`:
+    the log's one writer, under `publish` (and the log's own tests)."""
     change = {
         "entity": entity,
         "entity_id": entity_id,
@@ -61,6 +298,80 @@ _APPEND_PG = (
     insert(change_log).values(txid=CURRENT_TXID).returning(change_log.c.seq, change_log.c.txid)
 )
 _ADDRESS = insert(change_audience)
+
+
+# ---- the bulk path: the seeder's rows -----------------------------------------------------
+
+
+def append_bulk(
+    conn: Connection,
+    rows: Sequence[tuple[Kind, Sequence[Any]]],
+    *,
+    context: Context,
+    now: datetime,
+) -> int:
+    """Append what publishing each row (its whole history at once: `once`) would, in the
+    given order, by bulk INSERTs — seqs reserved in one go, audiences in key order. The
+    number of changes appended."""
+    found = [
+        e
+        for kind, of_kind in rows
+        for row in of_kind
+        for e in entries(kind, row, context, once=True)
+    ]
+    if not found:
+        return 0
+    txid = _current_txid(conn)
+    changes: list[dict[str, Any]] = []
+    audience: list[dict[str, Any]] = []
+    for seq, entry in zip(_reserve_seqs(conn, len(found)), found, strict=True):
+        public = entry.audience is PUBLIC
+        changes.append(
+            {
+                "seq": seq,
+                "txid": txid,
+                "entity": str(entry.kind),
+                "entity_id": entry.entity_id,
+                "op": entry.op,
+                "payload": entry.payload,
+                "public": public,
+                "created_at": now,
+            }
+        )
+        if not isinstance(entry.audience, Public):
+            readers = sorted({u for u in entry.audience if u})
+            audience += [{"user_id": user, "seq": seq, "txid": txid} for user in readers]
+    insert_rows(conn, change_log, changes)
+    # in key order: B-tree inserts stay local, much faster on a large table
+    insert_rows(conn, change_audience, sorted(audience, key=lambda a: (a["user_id"], a["seq"])))
+    return len(found)
+
+
+def _current_txid(conn: Connection) -> int:
+    """This transaction's id on PostgreSQL, the rows' place in pull order; 0 on SQLite,
+    whose writers are serialised."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    return int(conn.scalar(select(CURRENT_TXID)) or 0)
+
+
+def _reserve_seqs(conn: Connection, count: int) -> list[int]:
+    """`count` change-log seqs, ascending (on SQLite the write lock keeps other writers out
+    meanwhile; on PostgreSQL the sequence hands out unique ones)."""
+    if conn.dialect.name == "postgresql":
+        drawn = conn.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('change_log', 'seq')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": count},
+        ).scalars()
+        return sorted(int(seq) for seq in drawn)
+    last = int(conn.scalar(select(func.coalesce(func.max(change_log.c.seq), 0))) or 0)
+    return list(range(last + 1, last + count + 1))
+
+
+# ---- reading ------------------------------------------------------------------------------
 
 
 def safe_horizon(conn: Connection) -> int | None:

@@ -14,7 +14,7 @@ from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.order_rules import FILES_MAX
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import deliveries
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, order_parties, publish, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 FILE_NAME_MAX = 255
@@ -32,6 +32,13 @@ def delivery_view(row: Row[Any]) -> dict[str, Any]:
         "files": [{**f, "uploaded": bool(f.get("uploaded"))} for f in row.files],
         "created_at": rfc3339(row.created_at),
     }
+
+
+register(
+    Kind.DELIVERY,
+    view=delivery_view,
+    audience=lambda row, context: order_parties(context, row.order_id),
+)
 
 
 def check_files(files: Any) -> list[dict[str, Any]]:
@@ -79,10 +86,9 @@ def add_delivery(
             created_at=now,
         )
     )
-    view = delivery_view(find_delivery(conn, delivery_id))  # type: ignore[arg-type]
-    audience = (order.client_id, order.freelancer_id)
-    record_change(conn, "delivery", delivery_id, view, now=now, audience=audience)
-    return view
+    row = find_delivery(conn, delivery_id)
+    publish(conn, Kind.DELIVERY, row, now=now, order=order)
+    return delivery_view(row)  # type: ignore[arg-type]
 
 
 def deliveries_of(conn: Connection, order_id: str, page: PageRequest | None = None) -> Page:

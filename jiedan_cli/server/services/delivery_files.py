@@ -21,8 +21,8 @@ from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import deliveries, orders
 from jiedan_cli.server.file_store import FileStore
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
-from jiedan_cli.server.services.deliveries import delivery_view
+from jiedan_cli.server.services.changes import Kind, publish
+from jiedan_cli.server.services.deliveries import find_delivery
 
 _ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DISPUTE_STAFF = frozenset({"admin", "support"})  # the roles that resolve disputes
@@ -119,16 +119,7 @@ def mark_uploaded(conn: Connection, delivery_id: str, index: int, *, now: dateti
     files = [dict(f) for f in row.files]
     files[index]["uploaded"] = True
     conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(files=files))
-    client_id = conn.scalar(select(orders.c.client_id).where(orders.c.id == row.order_id))
-    fresh = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).one()
-    record_change(
-        conn,
-        "delivery",
-        delivery_id,
-        delivery_view(fresh),
-        now=now,
-        audience=(client_id, row.freelancer_id),
-    )
+    publish(conn, Kind.DELIVERY, find_delivery(conn, delivery_id), now=now)
 
 
 def download_target(

@@ -30,7 +30,7 @@ from jiedan_cli.server.db.tables import (
 from jiedan_cli.server.payments.base import provider_named
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, publish, register
 from jiedan_cli.server.services.ledger import (
     balance,
     entry_view,
@@ -128,6 +128,9 @@ def payout_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+register(Kind.PAYOUT, view=payout_view, audience=lambda row, _: (row.user_id,))
+
+
 def _check_trust(
     conn: Connection, actor: Actor, amount_fen: int, limit: NewAccountLimit, *, now: datetime
 ) -> None:
@@ -211,7 +214,7 @@ def withdraw(
     )
     row = conn.execute(select(payouts).where(payouts.c.id == new)).one()
     view = payout_view(row)
-    record_change(conn, "payout", new, view, now=now, audience=[actor.id])
+    publish(conn, Kind.PAYOUT, row, now=now)
     audit(
         conn,
         "earnings.withdraw",

@@ -24,7 +24,7 @@ from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import disputes, milestones, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, order_parties, publish, register
 from jiedan_cli.server.services.deliveries import (
     add_delivery,
     check_files,
@@ -249,10 +249,16 @@ def dispute_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+register(
+    Kind.DISPUTE,
+    view=dispute_view,
+    audience=lambda row, context: order_parties(context, row.order_id),
+)
+
+
 def _record_dispute(conn: Connection, order: Row[Any], dispute_id: str, *, now: datetime) -> None:
     row = conn.execute(select(disputes).where(disputes.c.id == dispute_id)).one()
-    audience = (order.client_id, order.freelancer_id)
-    record_change(conn, "dispute", dispute_id, dispute_view(row), now=now, audience=audience)
+    publish(conn, Kind.DISPUTE, row, now=now, order=order)
 
 
 def open_dispute(
@@ -395,7 +401,7 @@ def add_milestone(
         order_id=order.id,
         title=title.strip(),
         amount_fen=amount_fen,
-        audience=(order.client_id, order.freelancer_id),
+        freelancer_id=order.freelancer_id,
         now=now,
         unverified_max_order_fen=unverified_max_order_fen,
         milestone_id=new,

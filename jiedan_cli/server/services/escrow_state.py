@@ -1,6 +1,6 @@
 """Locking and moving the rows escrow works on. Lock order, everywhere: the order row, then
 its milestones (by position), then ledger accounts (sorted, in ledger.py) — and all of them
-before the first change-log append, whose advisory lock is held to commit (changes.py)."""
+before the first change-log append, which changes.py defers to just before the commit."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, select, update
 
 from jiedan_cli.domain.states import OrderStatus, require_milestone, require_order
 from jiedan_cli.server.db.tables import milestones, orders
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, publish
 from jiedan_cli.server.services.milestones import milestone_view
 from jiedan_cli.server.services.order_views import order_view, record_order
 
@@ -27,20 +27,19 @@ def lock_milestones(conn: Connection, order_id: str) -> list[Row[Any]]:
 def set_milestone(
     conn: Connection, order: Row[Any], milestone_id: str, *, now: datetime, **values: Any
 ) -> dict[str, Any]:
-    """Update a milestone (checking a status change against the state machine) and append
-    it to the change log for the order's two parties."""
+    """Update a milestone (checking a status change against the state machine) and publish
+    it to the order's two parties."""
     if "status" in values:
         current = conn.scalar(select(milestones.c.status).where(milestones.c.id == milestone_id))
         require_milestone(str(current), values["status"])
-    conn.execute(
-        update(milestones).where(milestones.c.id == milestone_id).values(updated_at=now, **values)
-    )
-    view = milestone_view(
-        conn.execute(select(milestones).where(milestones.c.id == milestone_id)).one()
-    )
-    audience = (order.client_id, order.freelancer_id)
-    record_change(conn, "milestone", milestone_id, view, now=now, audience=audience)
-    return view
+    row = conn.execute(
+        update(milestones)
+        .where(milestones.c.id == milestone_id)
+        .values(updated_at=now, **values)
+        .returning(*milestones.c)
+    ).one()
+    publish(conn, Kind.MILESTONE, row, now=now, order=order)
+    return milestone_view(row)
 
 
 def set_order_status(

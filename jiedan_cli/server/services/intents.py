@@ -1,194 +1,52 @@
-"""The operations a client may queue offline and push (sync.md). An intent is a name, an
-argument model and a call to the same service the REST route calls, so a pushed operation
-and a REST request behave alike. Arguments are checked with pydantic (unknown fields refused,
-the REST bodies' bounds) — a malformed operation is a permanent rejection, never a 500.
+"""The operations a client may queue offline and push (sync.md), each a name
+(domain/intents.Intent), an argument model (services/arguments.py) and a call to a service.
+The REST routes and the push both go through `perform` with a model of MODELS, so a pushed
+operation and a REST request are checked alike and run the same service.
 
 Services are imported when an intent runs, so a module that is missing or broken fails only
-its own intents. (Argument models live here rather than in the routers: services must not
-import the API layer, and an intent names its target objects in its arguments, where a REST
-body has them in the path.)"""
+its own intents."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from types import ModuleType
-from typing import Annotated, Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from typing import Any, TypeVar
 
 from jiedan_cli.domain.errors import InvalidInput, Refused
-from jiedan_cli.domain.order_rules import (
-    BID_DAYS_MAX,
-    BID_MESSAGE_MAX,
-    CANCEL_NOTE_MAX,
-    DESCRIPTION_MAX,
-    FILES_MAX,
-    MESSAGE_TEXT_MAX,
-    NOTE_MAX,
-    RADIUS_KM_MAX,
-    REVIEW_TEXT_MAX,
-    TAG_MAX,
-    TAGS_MAX,
-    TITLE_MAX,
-)
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.fields import Fen, Line, Number, Text
-
-Id = Annotated[
-    str,
-    Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-]
-Days = Annotated[StrictInt, Field(ge=1, le=BID_DAYS_MAX)]
-Note = Annotated[Text, Field(min_length=1, max_length=NOTE_MAX)]
-
-
-class Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# ---- argument models ----------------------------------------------------------------------
-
-
-class Location(Args):
-    lat: Number = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: Number = Field(ge=-180, le=180, allow_inf_nan=False)
-    radius_km: Number = Field(gt=0, le=RADIUS_KM_MAX, allow_inf_nan=False)
-
-
-class PostOrderArgs(Args):
-    id: Id | None = None
-    title: Line = Field(min_length=1, max_length=TITLE_MAX)
-    description: Text = Field(default="", max_length=DESCRIPTION_MAX)
-    category: Line = Field(min_length=1, max_length=50)
-    tags: list[Annotated[Line, Field(min_length=1, max_length=TAG_MAX)]] = Field(
-        default_factory=list, max_length=TAGS_MAX
-    )
-    budget_min_fen: Fen
-    budget_max_fen: Fen
-    deadline: date | None = None
-    location: Location | None = None
-
-
-class EditOrderArgs(Args):
-    order_id: Id
-    title: Line | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    description: Text | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    category: Line | None = Field(default=None, min_length=1, max_length=50)
-    tags: list[Annotated[Line, Field(min_length=1, max_length=TAG_MAX)]] | None = Field(
-        default=None, max_length=TAGS_MAX
-    )
-    budget_min_fen: Fen | None = None
-    budget_max_fen: Fen | None = None
-    deadline: date | None = None
-    location: Location | None = None
-
-
-class CancelOrderArgs(Args):
-    order_id: Id
-    note: Text = Field(default="", max_length=CANCEL_NOTE_MAX)
-
-
-class PlaceBidArgs(Args):
-    id: Id | None = None
-    order_id: Id
-    amount_fen: Fen
-    days: Days
-    message: Text = Field(default="", max_length=BID_MESSAGE_MAX)
-
-
-class UpdateBidArgs(Args):
-    bid_id: Id
-    amount_fen: Fen | None = None
-    days: Days | None = None
-    message: Text | None = Field(default=None, max_length=BID_MESSAGE_MAX)
-
-
-class BidArgs(Args):
-    bid_id: Id
-
-
-class AwardBidArgs(Args):
-    order_id: Id
-    bid_id: Id
-
-
-class SendMessageArgs(Args):
-    id: Id | None = None
-    order_id: Id
-    text: Text = Field(min_length=1, max_length=MESSAGE_TEXT_MAX)
-    to: Id | None = None
-
-
-class DeliveredFile(Args):
-    name: Line = Field(min_length=1, max_length=255)
-    size: StrictInt = Field(ge=0, le=1 << 40)
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-
-
-class DeliverArgs(Args):
-    id: Id | None = None
-    order_id: Id
-    note: Note
-    files: list[DeliveredFile] = Field(default_factory=list, max_length=FILES_MAX)
-
-
-class OrderArgs(Args):
-    order_id: Id
-
-
-class CheckinArgs(Args):
-    day: date | None = None
-
-
-class FundOrderArgs(Args):
-    order_id: Id
-    milestone_id: Id | None = None
-
-
-class OrderNoteArgs(Args):
-    order_id: Id
-    note: Note
-
-
-class OrderReasonArgs(Args):
-    order_id: Id
-    reason: Note
-
-
-class OpenDisputeArgs(OrderReasonArgs):
-    id: Id | None = None
-
-
-class WriteReviewArgs(Args):
-    id: Id | None = None
-    order_id: Id
-    stars: StrictInt = Field(ge=1, le=5)
-    text: Text = Field(default="", max_length=REVIEW_TEXT_MAX)
-
-
-# ---- the registry -------------------------------------------------------------------------
+from jiedan_cli.server.services.arguments import (
+    Args,
+    AwardArgs,
+    CancelOrderArgs,
+    CheckInArgs,
+    DeliverArgs,
+    DisputeArgs,
+    EditOrderArgs,
+    FundOrderArgs,
+    OrderArgs,
+    PlaceBidArgs,
+    PostOrderArgs,
+    RefundArgs,
+    RevisionArgs,
+    SendMessageArgs,
+    UpdateBidArgs,
+    WithdrawBidArgs,
+    WriteReviewArgs,
+)
 
 IntentFn = Callable[..., dict[str, Any]]
-"""fn(conn, actor, args: dict, *, now, settings) -> the result (JSON-ready dict)."""
+"""call(conn, actor, args: the intent's model, *, now, settings) -> the result (JSON-ready)."""
 
-INTENTS: dict[str, IntentFn] = {}
+MODELS: dict[Intent, type[Args]] = {}
+"""Each intent's argument model: a push's `args` and a REST request (path ids merged) alike."""
+
+CALLS: dict[Intent, IntentFn] = {}
 
 M = TypeVar("M", bound=Args)
-
-
-def validated(model: type[M], args: object) -> M:
-    """`args` as `model`, or InvalidInput naming the first bad field."""
-    if not isinstance(args, dict):
-        raise InvalidInput("args: must be an object")
-    try:
-        return model.model_validate(args)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "args"
-        raise InvalidInput(f"{where}: {first['msg']}", field=where) from None
 
 
 def service(name: str) -> ModuleType:
@@ -201,39 +59,46 @@ def service(name: str) -> ModuleType:
         ) from exc
 
 
-def intent(name: str, model: type[M]) -> Callable[[Callable[..., dict[str, Any]]], IntentFn]:
+def intent(name: Intent, model: type[M]) -> Callable[[Callable[..., Any]], IntentFn]:
     """Register `call(conn, actor, args: model, *, now, settings)` as the intent `name`."""
 
-    def register(call: Callable[..., dict[str, Any]]) -> IntentFn:
-        def run(
-            conn: Any, actor: Actor, args: object, *, now: datetime, settings: Settings
-        ) -> dict[str, Any]:
-            return call(conn, actor, validated(model, args), now=now, settings=settings)
-
-        run.__name__ = name
-        INTENTS[name] = run
-        return run
+    def register(call: Callable[..., Any]) -> IntentFn:
+        MODELS[name] = model
+        CALLS[name] = call
+        return call
 
     return register
+
+
+def perform(
+    conn: Any, actor: Actor, name: Intent, args: Args, *, now: datetime, settings: Settings
+) -> dict[str, Any]:
+    """Run the intent `name` on `args`, an instance of MODELS[name] (from a REST request's
+    `from_request` or a push's `from_push`)."""
+    model = MODELS[name]
+    if type(args) is not model:
+        raise TypeError(f"{name} takes {model.__name__}, not {type(args).__name__}")
+    return CALLS[name](conn, actor, args, now=now, settings=settings)
 
 
 def apply_intent(
     conn: Any, actor: Actor, name: str, args: object, *, now: datetime, settings: Settings
 ) -> dict[str, Any]:
-    run = INTENTS.get(name)
-    if run is None:
+    """A pushed operation: its arguments checked against the intent's model, then run."""
+    if name not in MODELS:
         raise InvalidInput(
             f"intent: {name!r} is not an operation this server knows",
             code="unknown_intent",
             field="intent",
         )
-    return run(conn, actor, args, now=now, settings=settings)
+    known = Intent(name)
+    return perform(conn, actor, known, MODELS[known].from_push(args), now=now, settings=settings)
 
 
 # ---- orders -------------------------------------------------------------------------------
 
 
-@intent("post_order", PostOrderArgs)
+@intent(Intent.POST_ORDER, PostOrderArgs)
 def _post_order(conn: Any, actor: Actor, a: PostOrderArgs, **when: Any) -> Any:
     return service("orders").post_order(
         conn,
@@ -253,13 +118,13 @@ def _post_order(conn: Any, actor: Actor, a: PostOrderArgs, **when: Any) -> Any:
     )
 
 
-@intent("edit_order", EditOrderArgs)
+@intent(Intent.EDIT_ORDER, EditOrderArgs)
 def _edit_order(conn: Any, actor: Actor, a: EditOrderArgs, **when: Any) -> Any:
     changes = a.model_dump(exclude_unset=True, exclude={"order_id"})
     return service("orders").edit_order(conn, actor, a.order_id, changes, now=when["now"])
 
 
-@intent("cancel_order", CancelOrderArgs)
+@intent(Intent.CANCEL_ORDER, CancelOrderArgs)
 def _cancel_order(conn: Any, actor: Actor, a: CancelOrderArgs, **when: Any) -> Any:
     return service("orders").cancel_order(conn, actor, a.order_id, now=when["now"], note=a.note)
 
@@ -267,7 +132,7 @@ def _cancel_order(conn: Any, actor: Actor, a: CancelOrderArgs, **when: Any) -> A
 # ---- bids ---------------------------------------------------------------------------------
 
 
-@intent("place_bid", PlaceBidArgs)
+@intent(Intent.PLACE_BID, PlaceBidArgs)
 def _place_bid(conn: Any, actor: Actor, a: PlaceBidArgs, **when: Any) -> Any:
     return service("bids").place_bid(
         conn,
@@ -282,7 +147,7 @@ def _place_bid(conn: Any, actor: Actor, a: PlaceBidArgs, **when: Any) -> Any:
     )
 
 
-@intent("update_bid", UpdateBidArgs)
+@intent(Intent.UPDATE_BID, UpdateBidArgs)
 def _update_bid(conn: Any, actor: Actor, a: UpdateBidArgs, **when: Any) -> Any:
     return service("bids").update_bid(
         conn,
@@ -295,13 +160,13 @@ def _update_bid(conn: Any, actor: Actor, a: UpdateBidArgs, **when: Any) -> Any:
     )
 
 
-@intent("withdraw_bid", BidArgs)
-def _withdraw_bid(conn: Any, actor: Actor, a: BidArgs, **when: Any) -> Any:
+@intent(Intent.WITHDRAW_BID, WithdrawBidArgs)
+def _withdraw_bid(conn: Any, actor: Actor, a: WithdrawBidArgs, **when: Any) -> Any:
     return service("bids").withdraw_bid(conn, actor, a.bid_id, now=when["now"])
 
 
-@intent("award_bid", AwardBidArgs)
-def _award_bid(conn: Any, actor: Actor, a: AwardBidArgs, **when: Any) -> Any:
+@intent(Intent.AWARD_BID, AwardArgs)
+def _award_bid(conn: Any, actor: Actor, a: AwardArgs, **when: Any) -> Any:
     return service("bids").award_bid(
         conn,
         actor,
@@ -315,7 +180,7 @@ def _award_bid(conn: Any, actor: Actor, a: AwardBidArgs, **when: Any) -> Any:
 # ---- messages and reviews -----------------------------------------------------------------
 
 
-@intent("send_message", SendMessageArgs)
+@intent(Intent.SEND_MESSAGE, SendMessageArgs)
 def _send_message(conn: Any, actor: Actor, a: SendMessageArgs, **when: Any) -> Any:
     return service("messages").send_message(
         conn,
@@ -328,7 +193,7 @@ def _send_message(conn: Any, actor: Actor, a: SendMessageArgs, **when: Any) -> A
     )
 
 
-@intent("write_review", WriteReviewArgs)
+@intent(Intent.WRITE_REVIEW, WriteReviewArgs)
 def _write_review(conn: Any, actor: Actor, a: WriteReviewArgs, **when: Any) -> Any:
     return service("reviews").write_review(
         conn,
@@ -341,15 +206,15 @@ def _write_review(conn: Any, actor: Actor, a: WriteReviewArgs, **when: Any) -> A
     )
 
 
-@intent("check_in", CheckinArgs)
-def _check_in(conn: Any, actor: Actor, a: CheckinArgs, **when: Any) -> Any:
+@intent(Intent.CHECK_IN, CheckInArgs)
+def _check_in(conn: Any, actor: Actor, a: CheckInArgs, **when: Any) -> Any:
     return service("points").check_in(conn, actor, now=when["now"], day=a.day)
 
 
 # ---- work and escrow ----------------------------------------------------------------------
 
 
-@intent("deliver", DeliverArgs)
+@intent(Intent.DELIVER, DeliverArgs)
 def _deliver(conn: Any, actor: Actor, a: DeliverArgs, **when: Any) -> Any:
     return service("escrow").deliver(
         conn,
@@ -363,39 +228,39 @@ def _deliver(conn: Any, actor: Actor, a: DeliverArgs, **when: Any) -> Any:
     )
 
 
-@intent("fund_order", FundOrderArgs)
+@intent(Intent.FUND_ORDER, FundOrderArgs)
 def _fund_order(conn: Any, actor: Actor, a: FundOrderArgs, **when: Any) -> Any:
     return service("escrow").fund_order(
         conn, actor, order_id=a.order_id, now=when["now"], milestone_id=a.milestone_id
     )
 
 
-@intent("request_revision", OrderNoteArgs)
-def _request_revision(conn: Any, actor: Actor, a: OrderNoteArgs, **when: Any) -> Any:
+@intent(Intent.REQUEST_REVISION, RevisionArgs)
+def _request_revision(conn: Any, actor: Actor, a: RevisionArgs, **when: Any) -> Any:
     return service("escrow").request_revision(
         conn, actor, order_id=a.order_id, note=a.note, now=when["now"]
     )
 
 
-@intent("accept_order", OrderArgs)
+@intent(Intent.ACCEPT_ORDER, OrderArgs)
 def _accept_order(conn: Any, actor: Actor, a: OrderArgs, **when: Any) -> Any:
     return service("escrow").accept_order(conn, actor, order_id=a.order_id, now=when["now"])
 
 
-@intent("request_refund", OrderReasonArgs)
-def _request_refund(conn: Any, actor: Actor, a: OrderReasonArgs, **when: Any) -> Any:
+@intent(Intent.REQUEST_REFUND, RefundArgs)
+def _request_refund(conn: Any, actor: Actor, a: RefundArgs, **when: Any) -> Any:
     return service("escrow").request_refund(
         conn, actor, order_id=a.order_id, reason=a.reason, now=when["now"]
     )
 
 
-@intent("approve_refund", OrderArgs)
+@intent(Intent.APPROVE_REFUND, OrderArgs)
 def _approve_refund(conn: Any, actor: Actor, a: OrderArgs, **when: Any) -> Any:
     return service("escrow").approve_refund(conn, actor, order_id=a.order_id, now=when["now"])
 
 
-@intent("open_dispute", OpenDisputeArgs)
-def _open_dispute(conn: Any, actor: Actor, a: OpenDisputeArgs, **when: Any) -> Any:
+@intent(Intent.OPEN_DISPUTE, DisputeArgs)
+def _open_dispute(conn: Any, actor: Actor, a: DisputeArgs, **when: Any) -> Any:
     return service("escrow").open_dispute(
         conn, actor, order_id=a.order_id, reason=a.reason, now=when["now"], dispute_id=a.id
     )

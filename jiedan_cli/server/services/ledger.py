@@ -29,7 +29,7 @@ from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.engine import before_commit
 from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers
 from jiedan_cli.server.services.audit import audit
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, publish, register
 
 
 def insert_or_ignore(conn: Connection, table: Any, **values: Any) -> bool:
@@ -92,6 +92,15 @@ def entry_view(row: Row[Any], account: str, *, fee_fen: int = 0) -> dict[str, An
         "account": account,
         "created_at": rfc3339(row.created_at),
     }
+
+
+# An entry is published as entry_view builds it: one side of a transfer, for that side's owner.
+register(
+    Kind.LEDGER_ENTRY,
+    view=dict,
+    audience=lambda entry, _: (owner_of(entry["account"]),),
+    key=lambda entry: str(entry["id"]),
+)
 
 
 def fees_withheld(transfers: Sequence[Transfer]) -> dict[str, int]:
@@ -234,6 +243,5 @@ def _post_one(
     for account in (transfer.source, transfer.destination):
         owner = owner_of(account)
         if owner is not None:
-            entry = entry_view(row, account, fee_fen=fee_fen)
-            record_change(conn, "ledger_entry", entry["id"], entry, now=now, audience=[owner])
+            publish(conn, Kind.LEDGER_ENTRY, entry_view(row, account, fee_fen=fee_fen), now=now)
     return transfer_view(row)

@@ -26,7 +26,7 @@ from jiedan_cli.domain.threads import (
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, messages, orders
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, publish, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.visibility import has_bid_on
 
@@ -41,6 +41,9 @@ def message_view(row: Row[Any]) -> dict[str, Any]:
         "flagged": row.flagged,
         "created_at": rfc3339(row.created_at),
     }
+
+
+register(Kind.MESSAGE, view=message_view, audience=lambda row, _: (row.sender_id, row.recipient_id))
 
 
 def _has_thread(conn: Connection, order_id: str, user_id: str) -> bool:
@@ -74,7 +77,7 @@ def _order_for_party(
 
 
 def _may_ask(actor: Actor, order: Row[Any]) -> bool:
-    return actor.has("freelancer") and order.status == OrderStatus.OPEN
+    return "freelancer" in actor.roles and order.status == OrderStatus.OPEN
 
 
 def _questions_today(conn: Connection, actor: Actor, now: datetime) -> int:
@@ -141,9 +144,9 @@ def send_message(
             created_at=now,
         )
     )
-    view = message_view(conn.execute(select(messages).where(messages.c.id == new)).one())
-    record_change(conn, "message", new, view, now=now, audience=(actor.id, recipient))
-    return view
+    row = conn.execute(select(messages).where(messages.c.id == new)).one()
+    publish(conn, Kind.MESSAGE, row, now=now)
+    return message_view(row)
 
 
 def list_messages(

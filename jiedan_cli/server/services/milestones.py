@@ -15,7 +15,7 @@ from jiedan_cli.domain.money import CURRENCY, check_fen
 from jiedan_cli.domain.states import MilestoneStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import milestones, users
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, order_parties, publish, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 
@@ -36,23 +36,30 @@ def milestone_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+register(
+    Kind.MILESTONE,
+    view=milestone_view,
+    audience=lambda row, context: order_parties(context, row.order_id),
+)
+
+
 def create_milestone(
     conn: Connection,
     *,
     order_id: str,
     title: str,
     amount_fen: int,
-    audience: tuple[str, str],
+    freelancer_id: str,
     now: datetime,
     unverified_max_order_fen: int | None,
     milestone_id: str | None = None,
 ) -> dict[str, Any]:
-    """Add a milestone in `created` state; `audience` is (client_id, freelancer_id). Every
+    """Add a milestone in `created` state to the order `freelancer_id` works on. Every
     milestone is made here, so the cap on an unverified freelancer's order total
     (`unverified_max_order_fen`, None: none) holds on every path: award, added milestones."""
     check_fen(amount_fen)
     check_order_cap(
-        conn, order_id, audience[1], adding_fen=amount_fen, cap_fen=unverified_max_order_fen
+        conn, order_id, freelancer_id, adding_fen=amount_fen, cap_fen=unverified_max_order_fen
     )
     position = conn.scalar(
         select(func.coalesce(func.max(milestones.c.position), 0) + 1).where(
@@ -72,9 +79,9 @@ def create_milestone(
             updated_at=now,
         )
     )
-    view = milestone_view(conn.execute(select(milestones).where(milestones.c.id == new)).one())
-    record_change(conn, "milestone", new, view, now=now, audience=audience)
-    return view
+    row = conn.execute(select(milestones).where(milestones.c.id == new)).one()
+    publish(conn, Kind.MILESTONE, row, now=now)
+    return milestone_view(row)
 
 
 # Milestones that no longer count towards the order's total: nothing was or will be paid.

@@ -1,6 +1,6 @@
 """An order as each reader sees it (`order_view`, closed to a bidder who lost it:
 `closed_view`, `view_for`), who follows it once it is no longer open (`readers_of`), and its
-change-log entry (`record_order`)."""
+change-log feed (`record_order`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,17 @@ from sqlalchemy import Connection, Row, select
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.tables import bids, orders
+from jiedan_cli.server.db.tables import orders
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import (
+    PUBLIC,
+    Audience,
+    Context,
+    Kind,
+    publish,
+    publish_deletion,
+    register,
+)
 from jiedan_cli.server.services.visibility import is_closed_to
 
 
@@ -61,29 +69,40 @@ def closed_view(row: Row[Any]) -> dict[str, Any]:
 def record_order(
     conn: Connection, order_id: str, *, now: datetime, row: Row[Any] | None = None
 ) -> Row[Any]:
-    """Append an order to the change log — public while open, to its parties after — from
-    `row` as the write RETURNING gave it, or re-read after the write.
+    """Publish an order — public while open, to its parties after — from `row` as the write
+    RETURNING gave it, or re-read after the write.
 
     An order leaves `open` only by the award or by a cancellation before any: those two
     changes (and no later one) tell every replica to drop it. It is recorded as `awarded`
     once only, by the award (no state leads back to it): that change also hands every other
-    bidder the order as closed to them, the last they hear of it."""
+    bidder the order as closed to them, the last they hear of it (the feed's `once`)."""
     if row is None:
         row = conn.execute(select(orders).where(orders.c.id == order_id)).one()
-    view = order_view(row)
-    if row.status == OrderStatus.OPEN:
-        record_change(conn, "order", order_id, view, now=now, public=True)
-        return row
     awarded = row.status == OrderStatus.AWARDED
-    if awarded or row.freelancer_id is None:
+    if row.status != OrderStatus.OPEN and (awarded or row.freelancer_id is None):
         # Only open orders are public (GET answers 404 to strangers once an order is
         # awarded): every replica drops the order, then its parties get it back.
-        record_change(conn, "order", order_id, None, now=now, public=True, op="delete")
-    parties, closed_to = order_readers(conn, row)
-    record_change(conn, "order", order_id, view, now=now, audience=parties)
-    if awarded and closed_to:
-        record_change(conn, "order", order_id, closed_view(row), now=now, audience=closed_to)
+        publish_deletion(conn, Kind.ORDER, order_id, audience=PUBLIC, now=now)
+    publish(conn, Kind.ORDER, row, now=now, once=awarded)
     return row
+
+
+def _followers(row: Any, context: Context) -> Audience:
+    """Everyone while the order is open; then its client and freelancer (every bidder,
+    cancelled before an award)."""
+    if row.status == OrderStatus.OPEN:
+        return PUBLIC
+    return readers_of(row.client_id, row.freelancer_id, context.bidders(row.id))[0]
+
+
+def _losers(row: Any, context: Context) -> Audience:
+    """The bidders a non-open order is closed to (none while open)."""
+    if row.status == OrderStatus.OPEN:
+        return []
+    return readers_of(row.client_id, row.freelancer_id, context.bidders(row.id))[1]
+
+
+register(Kind.ORDER, view=order_view, audience=_followers, once=((closed_view, _losers),))
 
 
 def readers_of(
@@ -96,12 +115,6 @@ def readers_of(
     if freelancer_id is None:
         return [client_id, *bidders], []
     return [client_id, freelancer_id], [b for b in bidders if b != freelancer_id]
-
-
-def order_readers(conn: Connection, row: Row[Any]) -> tuple[list[str], list[str]]:
-    """`readers_of` an order row."""
-    bidders = conn.scalars(select(bids.c.freelancer_id).where(bids.c.order_id == row.id))
-    return readers_of(row.client_id, row.freelancer_id, bidders)
 
 
 def view_for(

@@ -36,7 +36,8 @@ from jiedan_cli.domain.states import LIVE_BID, MilestoneStatus, OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, milestones, order_events, orders
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.bids import bid_view
+from jiedan_cli.server.services.changes import Kind, order_parties, publish, register
 from jiedan_cli.server.services.order_listing import find_orders
 from jiedan_cli.server.services.order_views import order_view, record_order, view_for
 from jiedan_cli.server.services.visibility import own_order, readable_order
@@ -48,8 +49,6 @@ def live_bid_views(
     """The viewer's live bid on each of `order_ids`, keyed by order id."""
     if viewer is None or not order_ids:
         return {}
-    from jiedan_cli.server.services.bids import bid_view  # bids imports this module
-
     rows = conn.execute(
         select(bids).where(
             bids.c.order_id.in_(order_ids),
@@ -186,9 +185,17 @@ def add_order_event(
         "created_at": rfc3339(now),
     }
     conn.execute(insert(order_events).values({**event, "created_at": now}))
-    audience = (order.client_id, order.freelancer_id)
-    record_change(conn, "order_event", event["id"], event, now=now, audience=audience)
+    publish(conn, Kind.ORDER_EVENT, event, now=now, order=order)
     return event
+
+
+# An event is published as add_order_event builds it (a dict, its times as the API shows them).
+register(
+    Kind.ORDER_EVENT,
+    view=dict,
+    audience=lambda event, context: order_parties(context, event["order_id"]),
+    key=lambda event: str(event["id"]),
+)
 
 
 def cancel_order(
@@ -200,8 +207,9 @@ def cancel_order(
 
     order = own_order(conn, actor, order_id)
     require(may_cancel(Seat(order.id, order.status, Role.CLIENT)))
-    decline_bids(conn, order, now=now)
+    # the lock order: the order row (own_order), then its milestones, then the bids
     _cancel_unfunded_milestones(conn, order, now=now)
+    decline_bids(conn, order, now=now)
     conn.execute(
         update(orders)
         .where(orders.c.id == order_id)
@@ -217,24 +225,14 @@ def cancel_order(
 
 
 def _cancel_unfunded_milestones(conn: Connection, order: Row[Any], *, now: datetime) -> None:
-    from jiedan_cli.server.services.milestones import milestone_view
-
-    audience = (order.client_id, order.freelancer_id)
-    created = conn.execute(
-        select(milestones.c.id).where(
-            milestones.c.order_id == order.id, milestones.c.status == MilestoneStatus.CREATED
-        )
-    ).scalars()
-    for milestone_id in list(created):
-        conn.execute(
-            update(milestones)
-            .where(milestones.c.id == milestone_id)
-            .values(status=MilestoneStatus.CANCELLED, updated_at=now)
-        )
-        row = conn.execute(select(milestones).where(milestones.c.id == milestone_id)).one()
-        record_change(
-            conn, "milestone", milestone_id, milestone_view(row), now=now, audience=audience
-        )
+    cancelled = conn.execute(
+        update(milestones)
+        .where(milestones.c.order_id == order.id, milestones.c.status == MilestoneStatus.CREATED)
+        .values(status=MilestoneStatus.CANCELLED, updated_at=now)
+        .returning(*milestones.c)
+    ).all()
+    for row in sorted(cancelled, key=lambda m: m.position):
+        publish(conn, Kind.MILESTONE, row, now=now, order=order)
 
 
 def get_order(conn: Connection, viewer: Actor | None, order_id: str) -> dict[str, Any]:

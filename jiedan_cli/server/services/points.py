@@ -22,7 +22,7 @@ from jiedan_cli.domain.tiers import TIER_WINDOW, standing
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import ledger_transfers, points_balances, points_entries
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, publish, register
 from jiedan_cli.server.services.ledger import insert_or_ignore
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
@@ -37,6 +37,9 @@ def entry_view(row: Row[Any]) -> dict[str, Any]:
         "order_id": row.order_id,
         "created_at": rfc3339(row.created_at),
     }
+
+
+register(Kind.POINTS_ENTRY, view=entry_view, audience=lambda row, _: (row.user_id,))
 
 
 def award_points(
@@ -68,9 +71,7 @@ def award_points(
             raise Conflict(f"points entry {entry_id} exists with different fields")
         return entry_view(row)
     view = entry_view(row)
-    # The change-log append (its advisory lock) before the balance row's lock, as in every
-    # caller that appended already: one lock order, no deadlock between two awards.
-    record_change(conn, "points_entry", entry_id, view, now=now, audience=[user_id])
+    publish(conn, Kind.POINTS_ENTRY, row, now=now)
     insert_or_ignore(conn, points_balances, user_id=user_id, balance=0)
     balances = points_balances.c
     done = conn.execute(

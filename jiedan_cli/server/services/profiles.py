@@ -16,7 +16,7 @@ from jiedan_cli.domain.money import CURRENCY, check_fen
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import portfolio_items, profiles, users
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, publish, publish_deletion, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 EDITABLE = frozenset({"skills", "bio", "city", "lat", "lon", "hourly_rate_fen"})
@@ -168,10 +168,36 @@ def _touch(conn: Connection, user_id: str, *, now: datetime) -> None:
     conn.execute(update(profiles).where(profiles.c.user_id == user_id).values(updated_at=now))
 
 
+# ---- the owner's feed ----------------------------------------------------------------------
+
+# A profile is published as its owner sees it (profile_view reads the portfolio too).
+register(
+    Kind.PROFILE,
+    view=dict,
+    audience=lambda view, _: (view["user_id"],),
+    key=lambda view: str(view["user_id"]),
+)
+
+
 def record_profile(conn: Connection, user_id: str, *, now: datetime) -> dict[str, Any]:
+    """The owner's profile as they see it, published to them; returned."""
     view = profile_view(conn, user_id, viewer_id=user_id)
-    record_change(conn, "profile", user_id, view, now=now, audience=[user_id])
+    publish(conn, Kind.PROFILE, view, now=now)
     return view
+
+
+def republish_profile(conn: Connection, user_id: str, *, now: datetime) -> None:
+    """`record_profile` after someone else's write changed it (a rating, a completion):
+    nothing for a closed account, which keeps its records but has no profile."""
+    try:
+        record_profile(conn, user_id, now=now)
+    except NotFound:
+        return
+
+
+def retract_profile(conn: Connection, user_id: str, *, now: datetime) -> None:
+    """Tell the owner's replicas the profile is gone (the account is closed)."""
+    publish_deletion(conn, Kind.PROFILE, user_id, audience=(user_id,), now=now)
 
 
 # ---- field checks (the API validates too; these guard every other caller) -----------------

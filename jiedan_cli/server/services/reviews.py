@@ -21,7 +21,7 @@ from jiedan_cli.domain.points import POINTS_FOR_REVIEW
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import orders, profiles, reviews, users
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import PUBLIC, Kind, publish, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 # GET /v1/users/{id}/reviews answers a page of at most this many.
@@ -38,6 +38,14 @@ def review_view(row: Row[Any]) -> dict[str, Any]:
         "text": row.text,
         "created_at": rfc3339(row.created_at),
     }
+
+
+# Blind (unrevealed) a review is its author's alone; revealed, everyone's.
+register(
+    Kind.REVIEW,
+    view=review_view,
+    audience=lambda row, _: PUBLIC if row.revealed_at is not None else (row.author_id,),
+)
 
 
 def _party_order(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
@@ -85,8 +93,9 @@ def write_review(
         )
     except IntegrityError as exc:  # uq_reviews_order_author: a racing twin got there first
         raise Conflict("you have reviewed this order already", code="review_exists") from exc
-    view = review_view(conn.execute(select(reviews).where(reviews.c.id == new)).one())
-    record_change(conn, "review", new, view, now=now, audience=(actor.id,))
+    row = conn.execute(select(reviews).where(reviews.c.id == new)).one()
+    publish(conn, Kind.REVIEW, row, now=now)
+    view = review_view(row)
     _award_review_points(conn, actor.id, order_id, now=now)
     if _both_sides_reviewed(conn, order_id):
         for row in conn.execute(select(reviews).where(reviews.c.order_id == order_id)).all():
@@ -116,12 +125,13 @@ def _both_sides_reviewed(conn: Connection, order_id: str) -> bool:
 def reveal_review(conn: Connection, row: Row[Any], *, now: datetime) -> bool:
     """Make a review public and count it in its subject's rating — once, however many
     writers (the second review, the reveal job) race to do it."""
-    done = conn.execute(
+    revealed = conn.execute(
         update(reviews)
         .where(reviews.c.id == row.id, reviews.c.revealed_at.is_(None))
         .values(revealed_at=now)
-    )
-    if done.rowcount != 1:
+        .returning(*reviews.c)
+    ).first()
+    if revealed is None:
         return False
     conn.execute(
         update(profiles)
@@ -132,19 +142,11 @@ def reveal_review(conn: Connection, row: Row[Any], *, now: datetime) -> bool:
             updated_at=now,
         )
     )
-    record_change(conn, "review", row.id, review_view(row), now=now, public=True)
-    _record_subject_profile(conn, row.subject_id, now=now)
+    from jiedan_cli.server.services.profiles import republish_profile
+
+    publish(conn, Kind.REVIEW, revealed, now=now)
+    republish_profile(conn, row.subject_id, now=now)
     return True
-
-
-def _record_subject_profile(conn: Connection, user_id: str, *, now: datetime) -> None:
-    from jiedan_cli.server.services.profiles import profile_view
-
-    try:
-        view = profile_view(conn, user_id, viewer_id=user_id)
-    except NotFound:  # a deleted account keeps its reviews but has no profile to sync
-        return
-    record_change(conn, "profile", user_id, view, now=now, audience=(user_id,))
 
 
 def reveal_due_reviews(conn: Connection, *, now: datetime, blind_days: int) -> int:

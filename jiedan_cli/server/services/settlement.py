@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
-from jiedan_cli.domain.errors import NotFound
 from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY
 from jiedan_cli.domain.ledger import (
     PAYOUT_KINDS,
@@ -30,7 +29,6 @@ from jiedan_cli.domain.points import points_for_completion
 from jiedan_cli.domain.states import MILESTONE_HOLDING, MilestoneStatus, OrderStatus
 from jiedan_cli.domain.tiers import tier_for
 from jiedan_cli.server.db.tables import ledger_transfers, milestones, orders, profiles
-from jiedan_cli.server.services.changes import record_change
 from jiedan_cli.server.services.escrow_state import set_milestone, set_order_status
 from jiedan_cli.server.services.ledger import post_transfers
 from jiedan_cli.server.services.points import award_points, completed_volume
@@ -200,21 +198,14 @@ def settle_order(conn: Connection, order: Row[Any], *, now: datetime) -> dict[st
 
 
 def _reward_completion(conn: Connection, order: Row[Any], paid_fen: int, *, now: datetime) -> None:
-    from jiedan_cli.server.services.profiles import profile_view
+    from jiedan_cli.server.services.profiles import republish_profile
 
     conn.execute(
         update(profiles)
         .where(profiles.c.user_id == order.freelancer_id)
         .values(completed_count=profiles.c.completed_count + 1, updated_at=now)
     )
-    try:
-        view = profile_view(conn, order.freelancer_id, viewer_id=order.freelancer_id)
-    except NotFound:  # a closed account keeps its money records, not a public profile
-        view = None
-    if view is not None:
-        record_change(
-            conn, "profile", order.freelancer_id, view, now=now, audience=[order.freelancer_id]
-        )
+    republish_profile(conn, order.freelancer_id, now=now)
     points = points_for_completion(paid_fen)
     if points > 0:
         for user_id in (order.client_id, order.freelancer_id):

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, select
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import users
 from jiedan_cli.server.services.actors import parse_roles
-from jiedan_cli.server.services.changes import record_change
+from jiedan_cli.server.services.changes import Kind, publish, register
 
 
 def user_view(row: Row[Any]) -> dict[str, Any]:
@@ -29,8 +29,11 @@ def user_row(conn: Connection, user_id: str) -> Row[Any]:
     return conn.execute(select(users).where(users.c.id == user_id)).one()
 
 
+register(Kind.USER, view=user_view, audience=lambda row, _: (row.id,))
+
+
 def record_user_change(conn: Connection, user_id: str, *, now: datetime) -> dict[str, Any]:
-    """The owner's account as `GET /v1/me` shows it, appended to their change feed."""
-    view = user_view(user_row(conn, user_id))
-    record_change(conn, "user", user_id, view, now=now, audience=[user_id])
-    return view
+    """The owner's account as `GET /v1/me` shows it, published to them; returned."""
+    row = user_row(conn, user_id)
+    publish(conn, Kind.USER, row, now=now)
+    return user_view(row)

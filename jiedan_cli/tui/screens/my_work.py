@@ -26,7 +26,6 @@ __all__ = ["ESCROW_WORDS", "MyWork"]
 
 # How bids sort: what needs attention first.
 STATUS_ORDER = {"awarded": 0, "submitted": 1, "rejected": 2, "declined": 3, "withdrawn": 4}
-AWARDED_STATUSES = ("awarded", "in_progress", "delivered", "disputed", "completed")
 NARROW = 150  # columns below which the order's panel goes under the table, not beside it
 COMPACT = 90  # columns below which titles are shorter and the Money column is left out
 

@@ -1,4 +1,4 @@
-"""What the server refused for good (engine.sync_status()["rejected"]), and why."""
+"""What the server refused for good (store.verdicts.sync_status()["rejected"]), and why."""
 
 from __future__ import annotations
 
