@@ -37,3 +37,21 @@ def to_release(milestones: Iterable[Milestone], awarded_fen: int | None = None) 
 def _fen(milestone: Milestone) -> int:
     amount = milestone.get("amount_fen")
     return amount if isinstance(amount, int) and not isinstance(amount, bool) else 0
+
+
+def statuses_as_queued(
+    milestones: Iterable[Milestone], deliveries: Iterable[Any], fundings: int = 0
+) -> list[str]:
+    """The milestones' statuses once the queued moves are taken, as the server takes each: a
+    funding funds the first created milestone, a delivery submits the first one awaiting
+    it — what domain/moves judges the next funding, delivery, dispute or acceptance by,
+    before those moves have synced. `deliveries`: the order's, a queued one pending."""
+    statuses = [str(m.get("status") or "") for m in milestones]
+    queued = sum(1 for d in deliveries if d.get("sync_state") == "pending")
+    for i, status in enumerate(statuses):
+        if fundings and status == MilestoneStatus.CREATED:
+            status, fundings = MilestoneStatus.FUNDED, fundings - 1
+        if queued and status in (MilestoneStatus.FUNDED, MilestoneStatus.REVISION_REQUESTED):
+            status, queued = MilestoneStatus.SUBMITTED, queued - 1
+        statuses[i] = status
+    return statuses

@@ -114,31 +114,3 @@ def require_bid(current: str, target: BidStatus) -> None:
 
 def require_milestone(current: str, target: MilestoneStatus) -> None:
     _require("milestone", MILESTONE_TRANSITIONS, current, target)
-
-
-# ---- what an order's client can do next ------------------------------------------------------
-
-# The statuses each of the client's moves starts from, as the server's services check them
-# (award_bid, fund_order, accept_order, request_revision, cancel_order). The offline client
-# refuses the others with the same reason; the dashboard offers only these.
-CLIENT_MOVES: dict[str, frozenset[OrderStatus]] = {
-    "award": frozenset({OS.OPEN}),
-    "fund": frozenset({OS.AWARDED}),
-    "accept": frozenset({OS.DELIVERED}),
-    "revise": frozenset({OS.DELIVERED}),
-    "cancel": frozenset({OS.OPEN, OS.AWARDED}),
-}
-
-
-def client_moves(status: str) -> list[str]:
-    """The client's moves open on an order in `status` (in CLIENT_MOVES' order)."""
-    return [move for move, starts in CLIENT_MOVES.items() if status in starts]
-
-
-def require_client_move(move: str, status: str) -> None:
-    """Refuse `move` on an order in `status`: "order is delivered; this needs it open or
-    awarded", as the server words it."""
-    starts = CLIENT_MOVES[move]
-    if status not in starts:
-        needed = " or ".join(s.value for s in OS if s in starts)
-        raise Conflict(f"order is {status}; this needs it {needed}", code=f"order_{status}")

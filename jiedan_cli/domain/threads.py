@@ -6,7 +6,7 @@ askers) lost it, and neither side writes to the other about it any more."""
 
 from __future__ import annotations
 
-from jiedan_cli.domain.errors import Conflict, TooManyAttempts
+from jiedan_cli.domain.errors import TooManyAttempts
 
 # Questions a freelancer may send in a day, over all the orders they have not bid on: enough
 # to ask before bidding, too few to spam clients (each is masked like any message before
@@ -15,16 +15,9 @@ QUESTIONS_PER_DAY = 20
 
 
 def thread_closed(awarded_freelancer_id: str | None, thread_freelancer_id: str) -> bool:
-    """Whether the order went to someone other than the thread's freelancer."""
+    """Whether the order went to someone other than the thread's freelancer (what it means
+    for a message: domain/moves.may_message)."""
     return awarded_freelancer_id is not None and awarded_freelancer_id != thread_freelancer_id
-
-
-def require_thread_open(closed: bool) -> None:
-    if closed:
-        raise Conflict(
-            "the order went to another freelancer; this message thread is closed",
-            code="thread_closed",
-        )
 
 
 def require_question_allowed(asked_today: int) -> None:

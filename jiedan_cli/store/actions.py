@@ -9,23 +9,24 @@ Where it does not know the object, the operation is queued and the server decide
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from jiedan_cli.domain import order_rules
-from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
+from jiedan_cli.domain import moves, order_rules
 from jiedan_cli.domain.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
-    Refused,
     Unauthenticated,
 )
+from jiedan_cli.domain.escrow import statuses_as_queued
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.intents import Intent
-from jiedan_cli.domain.states import OrderStatus, require_client_move, require_order
-from jiedan_cli.domain.threads import require_thread_open, thread_closed
+from jiedan_cli.domain.moves import require
+from jiedan_cli.domain.states import OrderStatus
+from jiedan_cli.domain.threads import thread_closed
 from jiedan_cli.store import queries
 from jiedan_cli.store.outbox import enqueue
 from jiedan_cli.store.state import current_user_id
@@ -33,6 +34,7 @@ from jiedan_cli.store.transaction import transaction
 from jiedan_cli.store.uploads import record_uploads, with_upload_states
 
 LIVE = ("submitted", "awarded")
+Rule = Callable[[moves.Seat], "moves.Refusal | None"]
 
 
 def _me(conn: sqlite3.Connection) -> str:
@@ -54,6 +56,21 @@ def _order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:
     return queries.get_order(conn, order_id)
 
 
+def milestone_statuses(conn: sqlite3.Connection, order_id: str) -> list[str]:
+    """The statuses of the order's milestones as the replica last pulled them, with the
+    queued fundings and deliveries taken (domain/escrow.statuses_as_queued)."""
+    fundings = conn.execute(
+        "SELECT count(*) FROM outbox WHERE object_kind = 'order' AND object_id = ?"
+        " AND intent = ? AND state = 'pending'",
+        (order_id, Intent.FUND_ORDER),
+    ).fetchone()[0]
+    return statuses_as_queued(
+        queries.list_milestones(conn, order_id),
+        queries.list_deliveries(conn, order_id),
+        int(fundings),
+    )
+
+
 def _bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
     for bid in queries.list_bids(conn):
         if bid["id"] == bid_id:
@@ -61,9 +78,18 @@ def _bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
     raise NotFound(f"no bid {bid_id} in the local replica (run `jiedan sync`)")
 
 
+def _my_bid(conn: sqlite3.Connection, bid_id: str, me: str) -> dict[str, Any]:
+    """My bid, to change: a client's replica holds the bids on their order too, which the
+    server tells them are not theirs."""
+    bid = _bid(conn, bid_id)
+    if bid.get("freelancer_id") != me:
+        raise NotFound(f"no bid {bid_id} of yours")
+    return bid
+
+
 def _require_changeable(conn: sqlite3.Connection, bid: dict[str, Any]) -> None:
     order = _order(conn, bid["order_id"])
-    require_bid_changeable(bid["status"], order["status"] if order else OrderStatus.OPEN)
+    require(moves.may_change_bid(bid["status"], order["status"] if order else OrderStatus.OPEN))
 
 
 def _queue(
@@ -84,12 +110,9 @@ def place_bid(
     amount_fen, days, message = order_rules.check_bid_terms(amount_fen, days, message)
     order = _order(conn, order_id)
     if order is not None:
-        require_open_for_bidding(order["status"], order["client_id"], me)
-        mine = order.get("my_bid")
-        if mine and mine.get("status") in LIVE and mine.get("sync_state") != "rejected":
-            raise Conflict(
-                "you already have a live bid on this order; update it instead", code="bid_exists"
-            )
+        mine = order.get("my_bid") or {}
+        live = mine.get("status") in LIVE and mine.get("sync_state") != "rejected"
+        require(moves.may_bid(moves.seat_at(order, me), live_bid=live))
     bid_id = new_id()
     _queue(
         conn,
@@ -115,8 +138,7 @@ def update_bid(
     days: int | None = None,
     message: str | None = None,
 ) -> dict[str, Any]:
-    _me(conn)
-    bid = _bid(conn, bid_id)
+    bid = _my_bid(conn, bid_id, _me(conn))
     _require_changeable(conn, bid)
     if amount_fen is None and days is None and message is None:
         raise InvalidInput("give at least one of --amount, --days, --message")
@@ -138,8 +160,7 @@ def update_bid(
 
 
 def withdraw_bid(conn: sqlite3.Connection, bid_id: str) -> dict[str, Any]:
-    _me(conn)
-    _require_changeable(conn, _bid(conn, bid_id))
+    _require_changeable(conn, _my_bid(conn, bid_id, _me(conn)))
     _queue(conn, Intent.WITHDRAW_BID, {"bid_id": bid_id}, "bid", bid_id)
     return _bid(conn, bid_id)
 
@@ -151,13 +172,7 @@ def deliver(
     note = order_rules.check_note(note)
     order = _order(conn, order_id)
     if order is not None:
-        if order.get("freelancer_id") != me:
-            raise Refused("only the awarded freelancer delivers this order", code="not_awarded")
-        if order["status"] not in ("in_progress",):
-            raise Conflict(
-                f"order is {order['status']}; deliver needs it in_progress",
-                code=f"order_{order['status']}",
-            )
+        require(moves.may_deliver(moves.seat_at(order, me), milestone_statuses(conn, order_id)))
     delivery_id = new_id()
     # A file's local `path` stays here: its content is uploaded once the delivery is taken.
     described = [{k: v for k, v in f.items() if k != "path"} for f in files]
@@ -200,7 +215,8 @@ def send_message(
     if order is not None:  # a bidder who lost the order holds it closed to them
         thread_of = to if order["client_id"] == me and to else me
         closed = bool(order.get("closed_to_me"))
-        require_thread_open(closed or thread_closed(order.get("freelancer_id"), thread_of))
+        closed = closed or thread_closed(order.get("freelancer_id"), thread_of)
+        require(moves.may_message(moves.seat_at(order, me), thread_closed=closed))
     message_id = new_id()
     args: dict[str, Any] = {"id": message_id, "order_id": order_id, "text": text}
     if to:
@@ -215,16 +231,14 @@ def write_review(
     me = _me(conn)
     stars, text = order_rules.check_review(stars, text)
     order = _order(conn, order_id)
-    if order is not None and order["status"] != "completed":
-        raise Conflict(
-            f"order is {order['status']}; reviews come after completion",
-            code=f"order_{order['status']}",
-        )
-    if any(
+    reviewed = any(  # once per order (a refused review may be written again)
         review.get("author_id") == me and review.get("sync_state") != "rejected"
         for review in queries.list_reviews(conn, order_id)
-    ):  # once per order, as the server says (a refused review may be written again)
-        raise Conflict("you have reviewed this order already", code="review_exists")
+    )
+    if order is not None:
+        require(moves.may_review(moves.seat_at(order, me), reviewed=reviewed))
+    elif reviewed:
+        require(moves.Refusal("review_exists", "you have reviewed this order already"))
     review_id = new_id()
     _queue(
         conn,
@@ -244,11 +258,11 @@ def write_review(
 
 
 def open_dispute(conn: sqlite3.Connection, *, order_id: str, reason: str) -> dict[str, Any]:
-    _me(conn)
+    me = _me(conn)
     reason = order_rules.check_note(reason, field="reason")
     order = _order(conn, order_id)
     if order is not None:
-        require_order(order["status"], OrderStatus.DISPUTED)
+        require(moves.may_dispute(moves.seat_at(order, me), milestone_statuses(conn, order_id)))
     _queue(conn, Intent.OPEN_DISPUTE, {"order_id": order_id, "reason": reason}, "order", order_id)
     return _order_or_stub(conn, order_id)
 
@@ -289,64 +303,50 @@ def post_order(
     return _order_or_stub(conn, order_id)
 
 
-def _client_order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:
+def _client_move(
+    conn: sqlite3.Connection,
+    order_id: str,
+    rule: Rule,
+    intent: str,
+    args: dict[str, Any],
+) -> dict[str, Any]:
+    """A client's move on their order, refused offline (domain/moves) with the server's reason
+    when the replica's order does not allow it."""
     me = _me(conn)
     order = _order(conn, order_id)
-    if order is not None and order["client_id"] != me:
-        raise NotFound(f"no order {order_id} of yours")
-    return order
-
-
-def _client_step(
-    conn: sqlite3.Connection, order_id: str, intent: str, args: dict[str, Any], target: OrderStatus
-) -> dict[str, Any]:
-    """A client's move on their own order, refused offline when the order cannot reach
-    `target` from where the replica last saw it."""
-    order = _client_order(conn, order_id)
     if order is not None:
-        require_order(order["status"], target)
+        require(rule(moves.seat_at(order, me)))
     _queue(conn, intent, {"order_id": order_id, **args}, "order", order_id)
     return _order_or_stub(conn, order_id)
+
+
+def _with_milestones(
+    conn: sqlite3.Connection, order_id: str, rule: Callable[..., moves.Refusal | None]
+) -> Rule:
+    return lambda at: rule(at, milestone_statuses(conn, order_id))
 
 
 def award(conn: sqlite3.Connection, *, order_id: str, bid_id: str) -> dict[str, Any]:
-    return _client_step(conn, order_id, Intent.AWARD_BID, {"bid_id": bid_id}, OrderStatus.AWARDED)
+    return _client_move(conn, order_id, moves.may_award, Intent.AWARD_BID, {"bid_id": bid_id})
 
 
 def fund(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    return _client_step(conn, order_id, Intent.FUND_ORDER, {}, OrderStatus.IN_PROGRESS)
+    rule = _with_milestones(conn, order_id, moves.may_fund)
+    return _client_move(conn, order_id, rule, Intent.FUND_ORDER, {})
 
 
 def accept(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    order = _client_order(conn, order_id)
-    if order is not None and order["status"] != "delivered":
-        raise Conflict(
-            f"order is {order['status']}; accept needs a delivery",
-            code=f"order_{order['status']}",
-        )
-    _queue(conn, Intent.ACCEPT_ORDER, {"order_id": order_id}, "order", order_id)
-    return _order_or_stub(conn, order_id)
-
-
-def _client_move(
-    conn: sqlite3.Connection, order_id: str, move: str, intent: str, args: dict[str, Any]
-) -> dict[str, Any]:
-    """A client's move that the server allows only from some statuses (states.CLIENT_MOVES):
-    refused offline, with the server's reason, when the replica's order is in another."""
-    order = _client_order(conn, order_id)
-    if order is not None:
-        require_client_move(move, order["status"])
-    _queue(conn, intent, {"order_id": order_id, **args}, "order", order_id)
-    return _order_or_stub(conn, order_id)
+    rule = _with_milestones(conn, order_id, moves.may_accept)
+    return _client_move(conn, order_id, rule, Intent.ACCEPT_ORDER, {})
 
 
 def revise(conn: sqlite3.Connection, *, order_id: str, note: str) -> dict[str, Any]:
     note = order_rules.check_note(note)
-    return _client_move(conn, order_id, "revise", Intent.REQUEST_REVISION, {"note": note})
+    return _client_move(conn, order_id, moves.may_revise, Intent.REQUEST_REVISION, {"note": note})
 
 
 def cancel(conn: sqlite3.Connection, *, order_id: str) -> dict[str, Any]:
-    return _client_move(conn, order_id, "cancel", Intent.CANCEL_ORDER, {})
+    return _client_move(conn, order_id, moves.may_cancel, Intent.CANCEL_ORDER, {})
 
 
 def _order_or_stub(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:

@@ -160,6 +160,9 @@ class ClientLoaded(Message):
     profiles: dict[str, Item] = field(default_factory=dict)  # the bidders the replica knows
     can_post: bool = True  # False once the account's roles are pulled and lack "client"
     milestones: dict[str, list[Item]] = field(default_factory=dict)  # by order id, once awarded
+    # by order id, once awarded: the milestones' statuses with queued moves taken
+    # (store.actions.milestone_statuses), what the moves offered are judged by
+    statuses: dict[str, list[str]] = field(default_factory=dict)
 
 
 # ---- actions -------------------------------------------------------------------------------------

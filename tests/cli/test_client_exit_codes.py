@@ -73,10 +73,12 @@ def test_accept_before_delivery_is_refused_with_the_reason(client: User, freelan
     client.ok("client", "award", order["id"], bid.json()["id"])
     client.ok("client", "fund", order["id"])
 
+    # in the server's words (domain/moves), offline as online
     line = refused(client.run("client", "accept", order["id"], "--json"), 4)
-    assert "in_progress" in line and "delivery" in line
+    assert "order is in_progress; this needs it delivered" in line
     # a review before completion is refused the same way
-    assert "completion" in refused(client.run("review", order["id"], "--stars", "5"), 4)
+    said = refused(client.run("review", order["id"], "--stars", "5"), 4)
+    assert "reviews open once it is completed" in said
 
 
 def test_withdrawing_more_than_available_is_refused(client: User, freelancer: User) -> None:

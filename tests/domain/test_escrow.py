@@ -4,7 +4,7 @@ one)."""
 
 from __future__ import annotations
 
-from jiedan_cli.domain.escrow import to_fund, to_release
+from jiedan_cli.domain.escrow import statuses_as_queued, to_fund, to_release
 
 
 def ms(status: str, fen: int) -> dict[str, object]:
@@ -25,3 +25,21 @@ def test_accepting_releases_every_submitted_milestone() -> None:
     assert to_release(milestones, awarded_fen=999) == 500
     assert to_release([], awarded_fen=30_000) == 30_000
     assert to_release([ms("funded", 100)]) is None  # known, none submitted: no amount to claim
+
+
+def test_queued_moves_take_the_milestones_the_server_would() -> None:
+    """A queued funding funds the first created milestone, a queued delivery submits the
+    first one awaiting it; a delivery refused for good takes nothing."""
+    milestones = [{"status": "revision_requested"}, {"status": "funded"}, {"status": "created"}]
+    pending, refused = {"sync_state": "pending"}, {"sync_state": "rejected"}
+    assert statuses_as_queued(milestones, [pending, refused]) == [
+        "submitted",
+        "funded",
+        "created",
+    ]
+    assert statuses_as_queued(milestones, [pending, pending, pending], fundings=1) == [
+        "submitted",
+        "submitted",
+        "submitted",
+    ]
+    assert statuses_as_queued([], [pending], fundings=2) == []

@@ -41,7 +41,13 @@ def test_a_bid_is_queued_and_shown_pending(store: sqlite3.Connection) -> None:
 def test_bidding_on_an_order_no_longer_open_is_refused_offline(
     store: sqlite3.Connection, status: str, code: str
 ) -> None:
-    _with(store, put("order", order("o1", status=status)))
+    # as the server leaves it in a bidder's replica: awarded to another (closed to me), or
+    # cancelled with my bid declined (a stranger's replica drops it: the server answers 404)
+    _with(
+        store,
+        put("order", order("o1", status=status, closed_to_me=status == "awarded")),
+        put("bid", bid("b1", "o1", status="declined")),
+    )
     with pytest.raises(Conflict) as caught:
         actions.place_bid(store, order_id="o1", amount_fen=80_000, days=3)
     assert caught.value.code == code
@@ -120,6 +126,25 @@ def test_accept_before_delivery_is_refused(store: sqlite3.Connection) -> None:
     with pytest.raises(Conflict) as caught:
         actions.accept(store, order_id="o1")
     assert caught.value.code == "order_in_progress"
+
+
+def test_a_second_delivery_waits_for_a_second_funded_milestone(store: sqlite3.Connection) -> None:
+    """The queued delivery took the funded milestone (domain/escrow.statuses_as_queued): the
+    next is refused offline as the server would refuse it, until another is funded."""
+    _with(
+        store,
+        put("order", order("o1", status="in_progress", freelancer_id="me")),
+        put("milestone", {"id": "m1", "order_id": "o1", "position": 1, "status": "funded"}),
+    )
+    actions.deliver(store, order_id="o1", note="初稿", files=[])
+    with pytest.raises(Conflict) as caught:
+        actions.deliver(store, order_id="o1", note="二稿", files=[])
+    assert caught.value.code == "nothing_to_deliver"
+    _with(
+        store, put("milestone", {"id": "m2", "order_id": "o1", "position": 2, "status": "funded"})
+    )
+    actions.deliver(store, order_id="o1", note="二稿", files=[])  # the order shows delivered
+    assert [op.intent for op in outbox.pending(store)] == ["deliver", "deliver"]
 
 
 def test_nothing_works_before_sign_in(store: sqlite3.Connection) -> None:

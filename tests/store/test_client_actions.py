@@ -1,5 +1,5 @@
 """A client's moves on their own order, local-first: refused offline from a status the server
-would refuse them in (states.CLIENT_MOVES), and a queued new order listed at once as theirs."""
+would refuse them in (domain/moves), and a queued new order listed at once as theirs."""
 
 from __future__ import annotations
 

@@ -235,6 +235,23 @@ def changes() -> list[dict[str, Any]]:
                 "updated_at": at(6),
             },
         ),
+        put(
+            "milestone",
+            {  # o21's, delivered: what my acceptance releases
+                "id": "ms21",
+                "order_id": "o21",
+                "position": 1,
+                "title": "全部交付",
+                "amount_fen": 30_000,
+                "currency": "CNY",
+                "status": "submitted",
+                "funded_at": at(12),
+                "submitted_at": at(16),
+                "settled_at": None,
+                "created_at": at(12),
+                "updated_at": at(16),
+            },
+        ),
         _profile(ME, "小王", lat=31.23, lon=121.47),
         _profile("client-1", "李老板", rating={"count": 12, "average": 4.6}),
         _profile("f-1", "张师傅", rating={"count": 23, "average": 4.8}),  # f-2, f-3: no profile

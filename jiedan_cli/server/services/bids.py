@@ -22,13 +22,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from jiedan_cli.domain.bidding import require_bid_changeable, require_open_for_bidding
 from jiedan_cli.domain.contacts import masked
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.moves import (
+    Role,
+    Seat,
+    may_award,
+    may_bid,
+    may_change_bid,
+    require,
+    role_of,
+)
 from jiedan_cli.domain.order_rules import check_bid_terms
-from jiedan_cli.domain.states import LIVE_BID, BidStatus, OrderStatus, require_bid, require_order
+from jiedan_cli.domain.states import LIVE_BID, BidStatus, OrderStatus, require_bid
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, orders, users
 from jiedan_cli.server.services.actors import Actor
@@ -172,16 +180,21 @@ def _check_daily_limit(
         )
 
 
-def _open_for_bidding(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
+def _open_for_bidding(conn: Connection, actor: Actor, order_id: str) -> tuple[Row[Any], Seat]:
     """The order (locked on PostgreSQL), when the actor may see it and bid on it, with its
-    `has_live_bid` and the actor's `verification`; NotFound or Conflict otherwise."""
+    `has_live_bid` and the actor's `verification`, and the actor's seat at it; NotFound or
+    Conflict otherwise (domain/moves.may_bid)."""
     locked = conn.dialect.name == "postgresql"
     query = _ORDER_TO_BID_ON_LOCKED if locked else _ORDER_TO_BID_ON
     order = conn.execute(query, {"of_order": order_id, "freelancer_id": actor.id}).first()
     if order is None or not can_read(conn, actor, order):
         raise NotFound(f"no order {order_id}")
-    require_open_for_bidding(order.status, order.client_id, actor.id)
-    return order
+    # can_read shows a non-party an order that is no longer open only if they bid on it
+    has_bid = order.status != OrderStatus.OPEN or bool(order.has_live_bid)
+    role = role_of(actor.id, order.client_id, order.freelancer_id, has_bid=has_bid)
+    seat = Seat(order.id, order.status, role)
+    require(may_bid(seat))
+    return order, seat
 
 
 def place_bid(
@@ -201,12 +214,11 @@ def place_bid(
     amount_fen, days, message = check_bid_terms(amount_fen, days, message)
     message = masked(message)  # the client reads it before any award (domain/contacts.py)
     new = check_id(bid_id) if bid_id is not None else new_id()
-    order = _open_for_bidding(conn, actor, order_id)
+    order, seat = _open_for_bidding(conn, actor, order_id)
     # an id we made is new; one a client made (offline) may be a replay
     if bid_id is not None and conn.execute(_BID_EXISTS, {"bid_id": new}).first() is not None:
         raise Conflict(f"bid {new} exists already", code="bid_exists")
-    if order.has_live_bid:
-        raise Conflict("you already have a live bid on this order; update it", code="bid_exists")
+    require(may_bid(seat, live_bid=bool(order.has_live_bid)))
     _check_daily_limit(conn, actor, unverified_bids_per_day, now, order.verification)
     bid = {
         "id": new,
@@ -237,7 +249,7 @@ def _own_live_bid(conn: Connection, actor: Actor, bid_id: str) -> tuple[Row[Any]
         raise NotFound(f"no bid {bid_id} of yours")
     order = fetch_for_update(conn, orders, first.order_id)
     bid = fetch_for_update(conn, bids, bid_id)
-    require_bid_changeable(bid.status, order.status)
+    require(may_change_bid(bid.status, order.status))
     return order, bid
 
 
@@ -330,7 +342,7 @@ def award_bid(
     freelancer without real-name verification may take (security.md; checked where every
     milestone is made, `milestones.create_milestone`)."""
     order = own_order(conn, actor, order_id)
-    require_order(order.status, OrderStatus.AWARDED)
+    require(may_award(Seat(order.id, order.status, Role.CLIENT)))
     bid = conn.execute(select(bids).where(bids.c.id == bid_id, bids.c.order_id == order_id)).first()
     if bid is None:
         raise NotFound(f"no bid {bid_id} on order {order_id}")

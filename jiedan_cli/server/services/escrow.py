@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from jiedan_cli.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from jiedan_cli.domain import moves
+from jiedan_cli.domain.errors import InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.moves import Role, Seat, require
 from jiedan_cli.domain.order_rules import check_note
 from jiedan_cli.domain.states import MilestoneStatus, OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
@@ -43,7 +45,7 @@ from jiedan_cli.server.services.settlement import (
     settle_order,
 )
 from jiedan_cli.server.services.staff_rules import refuse_party
-from jiedan_cli.server.services.visibility import readable_order
+from jiedan_cli.server.services.visibility import readable_order, seat_of
 
 __all__ = [
     "accept_order",
@@ -59,29 +61,20 @@ __all__ = [
 
 log = logging.getLogger("jiedan.escrow")
 MS, OS = MilestoneStatus, OrderStatus
-WORKING = (OS.IN_PROGRESS, OS.DELIVERED)
 
 
-def _order_as(conn: Connection, actor: Actor, order_id: str, role: str) -> Row[Any]:
-    """The order, locked, when `actor` is its client / awarded freelancer. A stranger gets
-    NotFound (readable_order); another bidder may see the order but not act: Forbidden."""
+def _order_as(conn: Connection, actor: Actor, order_id: str, *roles: Role) -> tuple[Row[Any], Seat]:
+    """The order, locked, and the actor's seat at it, when `actor` is its client / awarded
+    freelancer (domain/moves.may_act_as: a stranger gets NotFound, another bidder Forbidden);
+    the rest of the move's rule is checked once the arguments are."""
     order = readable_order(conn, actor, order_id, lock=True)
-    allowed = {
-        "client": (order.client_id,),
-        "freelancer": (order.freelancer_id,),
-        "party": (order.client_id, order.freelancer_id),
-    }[role]
-    if actor.id not in allowed:
-        raise Forbidden(f"only the order's {role} can do this")
-    return order
+    seat = seat_of(conn, actor, order)
+    require(moves.may_act_as(seat, *roles))
+    return order, seat
 
 
-def _require_status(order: Row[Any], *allowed: OrderStatus) -> None:
-    if order.status not in allowed:
-        raise Conflict(
-            f"order is {order.status}; this needs it {' or '.join(allowed)}",
-            code=f"order_{order.status}",
-        )
+def _statuses(rows: list[Row[Any]]) -> list[str]:
+    return [str(row.status) for row in rows]
 
 
 def _in(rows: list[Row[Any]], *statuses: MilestoneStatus) -> list[Row[Any]]:
@@ -107,7 +100,7 @@ def deliver(
     A file over `max_file_bytes` (the server's cap on uploads) is refused: TooLarge."""
     from jiedan_cli.domain.delivery_files import check_file_size
 
-    order = _order_as(conn, actor, order_id, "freelancer")
+    order, seat = _order_as(conn, actor, order_id, Role.FREELANCER)
     note, files = check_note(note), check_files(files)
     if max_file_bytes is not None:
         for item in files:
@@ -118,11 +111,10 @@ def deliver(
         if known.order_id != order.id or known.freelancer_id != actor.id:
             raise InvalidInput(f"id: delivery {new} exists already", field="id")
         return delivery_view(known)
-    _require_status(order, *WORKING)
-    waiting = _in(lock_milestones(conn, order.id), MS.FUNDED, MS.REVISION_REQUESTED)
-    if not waiting:
-        raise Conflict("no funded milestone awaits a delivery", code="nothing_to_deliver")
-    milestone = waiting[0]
+    require(moves.may_deliver(seat))
+    rows = lock_milestones(conn, order.id)
+    require(moves.may_deliver(seat, _statuses(rows)))
+    milestone = _in(rows, MS.FUNDED, MS.REVISION_REQUESTED)[0]
     view = add_delivery(
         conn, order, delivery_id=new, milestone_id=milestone.id, note=note, files=files, now=now
     )
@@ -135,9 +127,9 @@ def request_revision(
     conn: Connection, actor: Actor, *, order_id: str, note: str, now: datetime
 ) -> dict[str, Any]:
     """The client sends the delivery back: order in_progress, milestone revision_requested."""
-    order = _order_as(conn, actor, order_id, "client")
+    order, seat = _order_as(conn, actor, order_id, Role.CLIENT)
     note = check_note(note)
-    _require_status(order, OS.DELIVERED)
+    require(moves.may_revise(seat))
     for milestone in _in(lock_milestones(conn, order.id), MS.SUBMITTED):
         set_milestone(conn, order, milestone.id, now=now, status=MS.REVISION_REQUESTED)
     view = set_order_status(conn, order, OS.IN_PROGRESS, now=now)
@@ -151,11 +143,11 @@ def request_revision(
 def accept_order(conn: Connection, actor: Actor, *, order_id: str, now: datetime) -> dict[str, Any]:
     """The client accepts the delivery: each submitted milestone is released to the
     freelancer less the fee; the order completes when nothing else is left."""
-    order = _order_as(conn, actor, order_id, "client")
-    _require_status(order, OS.DELIVERED)
-    submitted = _in(lock_milestones(conn, order.id), MS.SUBMITTED)
-    if not submitted:
-        raise Conflict("no delivery awaits acceptance", code="nothing_to_accept")
+    order, seat = _order_as(conn, actor, order_id, Role.CLIENT)
+    require(moves.may_accept(seat))
+    rows = lock_milestones(conn, order.id)
+    require(moves.may_accept(seat, _statuses(rows)))
+    submitted = _in(rows, MS.SUBMITTED)
     lock_profile(conn, order.freelancer_id)
     for milestone in submitted:
         release_milestone(conn, order, milestone, status=MS.RELEASED, now=now, actor_id=actor.id)
@@ -207,12 +199,12 @@ def request_refund(
 ) -> dict[str, Any]:
     """The client asks for the escrowed money back; the freelancer approves (or either
     opens a dispute). A delivery under review goes back to in_progress."""
-    order = _order_as(conn, actor, order_id, "client")
+    order, seat = _order_as(conn, actor, order_id, Role.CLIENT)
     reason = check_note(reason, field="reason")
-    _require_status(order, *WORKING)
-    held = _in(lock_milestones(conn, order.id), MS.FUNDED, MS.SUBMITTED, MS.REVISION_REQUESTED)
-    if not held:
-        raise Conflict("nothing is held in escrow to refund", code="nothing_to_refund")
+    require(moves.may_request_refund(seat))
+    rows = lock_milestones(conn, order.id)
+    require(moves.may_request_refund(seat, _statuses(rows)))
+    held = _in(rows, *moves.HELD)
     for milestone in held:
         set_milestone(conn, order, milestone.id, now=now, status=MS.REFUND_REQUESTED)
     view = set_order_status(conn, order, OS.IN_PROGRESS, now=now)
@@ -225,12 +217,11 @@ def approve_refund(
 ) -> dict[str, Any]:
     """The freelancer agrees: escrow goes back out to the payer; the order is cancelled
     (completed if earlier milestones were paid)."""
-    order = _order_as(conn, actor, order_id, "freelancer")
-    _require_status(order, *WORKING)
+    order, seat = _order_as(conn, actor, order_id, Role.FREELANCER)
+    require(moves.may_approve_refund(seat))
     rows = lock_milestones(conn, order.id)
+    require(moves.may_approve_refund(seat, _statuses(rows)))
     asked = _in(rows, MS.REFUND_REQUESTED)
-    if not asked:
-        raise Conflict("no refund has been requested", code="no_refund_requested")
     lock_profile(conn, order.freelancer_id)
     for milestone in asked:
         refund_milestone(conn, order, milestone, now=now, actor_id=actor.id)
@@ -280,7 +271,7 @@ def open_dispute(
     dispute_id: str | None = None,
 ) -> dict[str, Any]:
     """Either party freezes the escrowed money for staff to split (纠纷/仲裁)."""
-    order = _order_as(conn, actor, order_id, "party")
+    order, seat = _order_as(conn, actor, order_id, Role.CLIENT, Role.FREELANCER)
     reason = check_note(reason, field="reason")
     new = check_id(dispute_id) if dispute_id is not None else new_id()
     known = conn.execute(select(disputes).where(disputes.c.id == new)).first()
@@ -288,10 +279,10 @@ def open_dispute(
         if known.order_id != order.id:
             raise InvalidInput(f"id: dispute {new} exists already", field="id")
         return order_view(order)
-    _require_status(order, *WORKING)
-    held = [r for r in lock_milestones(conn, order.id) if r.status in _DISPUTABLE]
-    if not held:
-        raise Conflict("nothing is held in escrow to dispute", code="nothing_to_dispute")
+    require(moves.may_dispute(seat))
+    rows = lock_milestones(conn, order.id)
+    require(moves.may_dispute(seat, _statuses(rows)))
+    held = _in(rows, *moves.DISPUTABLE)
     conn.execute(
         insert(disputes).values(
             id=new,
@@ -307,9 +298,6 @@ def open_dispute(
     _record_dispute(conn, order, new, now=now)
     audit(conn, "dispute.opened", now=now, actor_id=actor.id, target=order.id, dispute_id=new)
     return set_order_status(conn, order, OS.DISPUTED, now=now)
-
-
-_DISPUTABLE = (MS.FUNDED, MS.SUBMITTED, MS.REVISION_REQUESTED, MS.REFUND_REQUESTED)
 
 
 def resolve_dispute(
@@ -329,7 +317,7 @@ def resolve_dispute(
         )
     order = fetch_for_update(conn, orders, order_id, what="order")
     refuse_party(staff, [order.client_id, order.freelancer_id], what="an order")
-    _require_status(order, OS.DISPUTED)
+    require(moves.may_resolve(order.status))
     rows = lock_milestones(conn, order.id)
     lock_profile(conn, order.freelancer_id)
     for milestone in _in(rows, MS.DISPUTED):
@@ -401,8 +389,8 @@ def add_milestone(
     within the cap on an unverified freelancer's order total (configured; None: no cap)."""
     from jiedan_cli.server.services.milestones import create_milestone
 
-    order = _order_as(conn, actor, order_id, "client")
-    _require_status(order, OS.AWARDED, *WORKING)
+    order, seat = _order_as(conn, actor, order_id, Role.CLIENT)
+    require(moves.may_add_milestone(seat))
     if not isinstance(title, str) or not 0 < len(title.strip()) <= 200:
         raise InvalidInput("title: 1 to 200 characters", field="title")
     new = check_id(milestone_id, field="id") if milestone_id is not None else new_id()

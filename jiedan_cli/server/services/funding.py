@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
 
-from jiedan_cli.domain.errors import Conflict, Forbidden, NotFound
+from jiedan_cli.domain import moves
+from jiedan_cli.domain.errors import Conflict, NotFound
 from jiedan_cli.domain.ids import check_id
 from jiedan_cli.domain.ledger import Transfer, escrow, external
 from jiedan_cli.domain.money import CURRENCY
@@ -42,13 +43,13 @@ from jiedan_cli.server.services.escrow_state import lock_milestones, set_milesto
 from jiedan_cli.server.services.ledger import insert_or_ignore, post_transfers
 from jiedan_cli.server.services.order_views import order_view
 from jiedan_cli.server.services.rows import fetch_for_update
-from jiedan_cli.server.services.visibility import readable_order
+from jiedan_cli.server.services.visibility import readable_order, seat_of
 
 log = logging.getLogger("jiedan.payments")
 
 PROVIDER = "sandbox"
 # The order states in which money may still come into escrow.
-FUNDABLE_ORDER = frozenset({OrderStatus.AWARDED, OrderStatus.IN_PROGRESS, OrderStatus.DELIVERED})
+FUNDABLE_ORDER = frozenset(moves.FUNDABLE)
 
 
 def intent_view(row: Row[Any]) -> dict[str, Any]:
@@ -64,8 +65,8 @@ def intent_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _milestone_to_fund(conn: Connection, order_id: str, milestone_id: str | None) -> Row[Any]:
-    rows = lock_milestones(conn, order_id)
+def _milestone_to_fund(conn: Connection, seat: moves.Seat, milestone_id: str | None) -> Row[Any]:
+    rows = lock_milestones(conn, seat.order_id)
     if milestone_id is not None:
         milestone_id = check_id(milestone_id, field="milestone_id")
         chosen = next((r for r in rows if r.id == milestone_id), None)
@@ -73,10 +74,8 @@ def _milestone_to_fund(conn: Connection, order_id: str, milestone_id: str | None
             raise NotFound(f"no milestone {milestone_id} on this order")
         require_milestone(chosen.status, MilestoneStatus.FUNDED)
         return chosen
-    chosen = next((r for r in rows if r.status == MilestoneStatus.CREATED), None)
-    if chosen is None:
-        raise Conflict("every milestone of this order is funded already", code="nothing_to_fund")
-    return chosen
+    moves.require(moves.may_fund(seat, [str(r.status) for r in rows]))
+    return next(r for r in rows if r.status == MilestoneStatus.CREATED)
 
 
 def fund_order(
@@ -92,13 +91,9 @@ def fund_order(
     module docstring). Repeating it while the intent is pending returns the same intent.
     Returns {order, milestone, payment_intent}."""
     order = readable_order(conn, actor, order_id, lock=True)
-    if order.client_id != actor.id:
-        raise Forbidden("only the order's client can fund it")
-    if order.status not in FUNDABLE_ORDER:
-        raise Conflict(
-            f"order is {order.status}; it cannot be funded", code=f"order_{order.status}"
-        )
-    milestone = _milestone_to_fund(conn, order.id, milestone_id)
+    seat = seat_of(conn, actor, order)
+    moves.require(moves.may_fund(seat))
+    milestone = _milestone_to_fund(conn, seat, milestone_id)
     pending = conn.execute(
         select(payment_intents).where(
             payment_intents.c.milestone_id == milestone.id, payment_intents.c.status == "pending"

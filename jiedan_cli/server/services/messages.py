@@ -16,11 +16,11 @@ from sqlalchemy import Connection, Row, func, insert, or_, select
 from jiedan_cli.domain.contacts import mask_contacts
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.moves import Seat, may_message, require, role_of
 from jiedan_cli.domain.order_rules import check_message_text
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.domain.threads import (
     require_question_allowed,
-    require_thread_open,
     thread_closed,
 )
 from jiedan_cli.domain.timefmt import rfc3339
@@ -120,7 +120,12 @@ def send_message(
     order = _order_for_party(conn, actor, order_id, asking=True)
     recipient = _recipient(conn, actor, order, to_user_id)
     freelancer = recipient if actor.id == order.client_id else actor.id
-    require_thread_open(thread_closed(order.freelancer_id, freelancer))
+    # _order_for_party shows a non-party an order that is no longer open only if they bid
+    # on it or asked about it: their thread
+    has_thread = order.status != OrderStatus.OPEN
+    role = role_of(actor.id, order.client_id, order.freelancer_id, has_bid=has_thread)
+    closed = thread_closed(order.freelancer_id, freelancer)
+    require(may_message(Seat(order.id, order.status, role), thread_closed=closed))
     if actor.id == freelancer and not has_bid_on(conn, order.id, actor.id):  # a question
         require_question_allowed(_questions_today(conn, actor, now))
     flagged = False

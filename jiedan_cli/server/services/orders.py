@@ -18,8 +18,9 @@ from sqlalchemy import (
 
 from jiedan_cli.domain.categories import check_category
 from jiedan_cli.domain.contacts import masked
-from jiedan_cli.domain.errors import Conflict, InvalidInput
+from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.moves import Role, Seat, may_cancel, may_edit, require
 from jiedan_cli.domain.order_rules import (
     CANCEL_NOTE_MAX,
     EDITABLE,
@@ -147,11 +148,7 @@ def edit_order(
 ) -> dict[str, Any]:
     """Change any of EDITABLE while the order is open; `deadline`/`location` may be None."""
     order = own_order(conn, actor, order_id)
-    if order.status != OrderStatus.OPEN:
-        raise Conflict(
-            f"order is {order.status}; only an open order can be edited",
-            code=f"order_{order.status}",
-        )
+    require(may_edit(Seat(order.id, order.status, Role.CLIENT)))
     unknown = set(changes) - EDITABLE
     if unknown:
         field = sorted(unknown)[0]
@@ -209,11 +206,7 @@ def cancel_order(
     from jiedan_cli.server.services.bids import decline_bids, live_bid_count
 
     order = own_order(conn, actor, order_id)
-    if order.status not in (OrderStatus.OPEN, OrderStatus.AWARDED):
-        raise Conflict(
-            f"order is {order.status}; only an open or awarded order can be cancelled",
-            code=f"order_{order.status}",
-        )
+    require(may_cancel(Seat(order.id, order.status, Role.CLIENT)))
     # the lock order: the order row (own_order), then its milestones, then the bids
     _cancel_unfunded_milestones(conn, order, now=now)
     decline_bids(conn, order, now=now)

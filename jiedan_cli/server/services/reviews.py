@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 
 from jiedan_cli.domain.errors import Conflict, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.moves import Seat, may_review, require, role_of
 from jiedan_cli.domain.order_rules import check_review
 from jiedan_cli.domain.points import POINTS_FOR_REVIEW
-from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import orders, profiles, reviews, users
 from jiedan_cli.server.services.actors import Actor
@@ -50,13 +50,10 @@ register(
 
 def _party_order(conn: Connection, actor: Actor, order_id: str) -> Row[Any]:
     order = conn.execute(select(orders).where(orders.c.id == order_id)).first()
-    if order is None or actor.id not in (order.client_id, order.freelancer_id):
+    if order is None:
         raise NotFound(f"no order {order_id} of yours")
-    if order.status != OrderStatus.COMPLETED:
-        raise Conflict(
-            f"order is {order.status}; reviews open once it is completed",
-            code=f"order_{order.status}",
-        )
+    role = role_of(actor.id, order.client_id, order.freelancer_id, has_bid=False)
+    require(may_review(Seat(order.id, order.status, role)))
     return order
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, bindparam, exists, or_, select
 
 from jiedan_cli.domain.errors import NotFound
+from jiedan_cli.domain.moves import Seat, role_of
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.server.db.tables import bids, orders
 from jiedan_cli.server.services.actors import Actor
@@ -48,6 +49,15 @@ def can_read(conn: Connection, viewer: Actor | None, order: Row[Any]) -> bool:
     if viewer.id in (order.client_id, order.freelancer_id):
         return True
     return has_bid_on(conn, order.id, viewer.id)
+
+
+def seat_of(conn: Connection, actor: Actor, order: Row[Any]) -> Seat:
+    """The order as `actor` sits at it, for the rules of domain/moves.py (whether a non-party
+    bid on it is asked only of them)."""
+    party = actor.id in (order.client_id, order.freelancer_id)
+    has_bid = not party and has_bid_on(conn, order.id, actor.id)
+    role = role_of(actor.id, order.client_id, order.freelancer_id, has_bid=has_bid)
+    return Seat(order.id, order.status, role)
 
 
 _ORDER = select(orders).where(orders.c.id == bindparam("order_id"))

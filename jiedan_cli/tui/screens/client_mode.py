@@ -1,7 +1,7 @@
 """Client mode: the orders I posted beside the bids on the highlighted one; post a new order,
 award a bid, fund the escrow, accept a delivery or send it back, cancel (store.actions
 post_order / award / fund / accept / revise / cancel). Only the moves the highlighted
-order's status allows are offered (domain.states.CLIENT_MOVES, as the server checks them).
+order allows are offered (domain/moves.CLIENT_MOVES, as the server checks them).
 A move of money (award, fund, accept) is asked first, in a dialog naming the amount, the
 other party and what follows (domain/escrow.py: what a funding pays, what an acceptance
 releases); "Cancel" has the focus, y (or Enter on the yes button) goes ahead."""
@@ -22,7 +22,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from jiedan_cli.domain import escrow
-from jiedan_cli.domain.states import CLIENT_MOVES, BidStatus, OrderStatus, client_moves
+from jiedan_cli.domain.moves import CLIENT_MOVES, Role, Seat, open_moves
+from jiedan_cli.domain.states import BidStatus, OrderStatus
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ClientLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
@@ -114,6 +115,7 @@ class ClientMode(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="client")
     def read_client(self) -> None:
+        from jiedan_cli.store.actions import milestone_statuses
         from jiedan_cli.store.queries import list_bids, list_milestones, list_orders, my_roles
         from jiedan_cli.store.state import current_user_id
 
@@ -129,13 +131,15 @@ class ClientMode(DashboardScreen):
                 for o in orders
                 if o.get("status") in WITH_MILESTONES
             }
+            statuses = {order_id: milestone_statuses(conn, order_id) for order_id in milestones}
             bidders = {b["freelancer_id"] for found in bids.values() for b in found}
             bidders |= {o["freelancer_id"] for o in orders if o.get("freelancer_id")}
             profiles = _profiles(conn, bidders)
-            self.post_message(ClientLoaded(orders, bids, profiles, can_post, milestones))
+            loaded = partial(ClientLoaded, can_post=can_post, milestones=milestones)
+            self.post_message(loaded(orders, bids, profiles, statuses=statuses))
             if self.fetch_profiles(conn, bidders - set(profiles)):  # names and ratings
                 profiles = _profiles(conn, bidders)
-                self.post_message(ClientLoaded(orders, bids, profiles, can_post, milestones))
+                self.post_message(loaded(orders, bids, profiles, statuses=statuses))
 
     def on_client_loaded(self, message: ClientLoaded) -> None:
         self.loaded = message
@@ -194,12 +198,13 @@ class ClientMode(DashboardScreen):
         return self.loaded.bids.get(self.order_id, [])
 
     def moves(self) -> list[str]:
-        """The client's moves open on the highlighted order: those its status allows, and
-        an award only while a bid waits for one."""
+        """The client's moves open on the highlighted order: those domain/moves allows on it,
+        and an award only while a bid waits for one."""
         order = self._order()
-        if order is None:
+        if order is None or self.loaded is None:
             return []
-        found = client_moves(str(order.get("status")))
+        seat = Seat(str(order["id"]), str(order.get("status")), Role.CLIENT)
+        found = open_moves(seat, self.loaded.statuses.get(seat.order_id))
         if not any(b.get("status") == BidStatus.SUBMITTED for b in self._bids()):
             found = [move for move in found if move != "award"]
         return found

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
+from jiedan_cli.domain import moves
 from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.domain.states import LIVE_BID
 from jiedan_cli.tui import formatting
@@ -106,7 +107,7 @@ class OrderDetail(DashboardScreen):
         )
         description = formatting.plain(order.get("description"), multiline=True)
         self.query_one("#detail-description", Static).update(formatting.Wrapped(description))
-        await self._show_my_side(order, message.me)
+        await self._show_my_side(order, message.work, message.me)
         self._show_work(order, message.work, message.me)
         self.query_one(MessageThread).show(message.messages, message.me, order)
         self.refresh_bindings()
@@ -129,7 +130,8 @@ class OrderDetail(DashboardScreen):
         self.query_one(MessageThread).show(message.messages, message.me, {})
         self.refresh_bindings()
 
-    async def _show_my_side(self, order: dict[str, Any], me: str | None) -> None:
+    async def _show_my_side(self, order: dict[str, Any], work: OrderWork, me: str | None) -> None:
+        """My bid and its form, or the delivery form: where domain/moves allows the move."""
         bid = order.get("my_bid")
         mine_as_client = order.get("client_id") == me
         works_on_it = order.get("freelancer_id") == me and me is not None
@@ -138,12 +140,15 @@ class OrderDetail(DashboardScreen):
             "Delivery" if works_on_it else ("My order" if mine_as_client else "My bid")
         )
         self.query_one("#my-bid", Static).update(_my_bid_text(order, bid, me))
-        self.query_one("#bid-actions").display = (
-            live and bid is not None and bid.get("status") == "submitted"
+        status = str(order.get("status") or "")
+        changeable = (
+            bid is not None and moves.may_change_bid(str(bid.get("status")), status) is None
         )
-        if works_on_it and order.get("status") == "in_progress":
+        self.query_one("#bid-actions").display = live and changeable
+        may_bid = changeable if live else moves.may_bid(moves.seat_at(order, me)) is None
+        if order_progress.may_deliver(order, work, me):
             await self._place_form("deliver", None)
-        elif order.get("status") == "open" and not mine_as_client:
+        elif may_bid:
             low, high = order.get("budget_min_fen"), order.get("budget_max_fen")
             await self._place_form(
                 "bid",

@@ -1,7 +1,7 @@
 """How the work on an order reads, for its two parties: the milestones as where the money
 is, a revision the client asked for, the history (deliveries and the events both sides see),
 the reviews and a dispute. My work and the order screen draw the same words, and offer a
-move (deliver, review, dispute) only where store.actions would take it."""
+move (deliver, review, dispute) only where domain/moves allows it, as store.actions does."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from jiedan_cli.domain.errors import Conflict
-from jiedan_cli.domain.states import OrderStatus, require_order
+from jiedan_cli.domain import moves
+from jiedan_cli.domain.escrow import statuses_as_queued
+from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import OrderWork
 
@@ -106,14 +107,15 @@ def is_party(order: Item, me: str | None) -> bool:
     return me is not None and me in (order.get("client_id"), order.get("freelancer_id"))
 
 
-def delivery_queued(work: OrderWork) -> bool:
-    return any(d.get("sync_state") == "pending" for d in work.deliveries)
+def _statuses(work: OrderWork) -> list[str]:
+    """The milestones' statuses once my queued deliveries are taken."""
+    return statuses_as_queued(work.milestones, work.deliveries)
 
 
 def may_deliver(order: Item, work: OrderWork, me: str | None) -> bool:
-    """Offer Deliver: my order in progress, with no delivery already waiting to be sent."""
-    works_on_it = me is not None and order.get("freelancer_id") == me
-    return works_on_it and order.get("status") == "in_progress" and not delivery_queued(work)
+    """Offer Deliver where domain/moves allows it: a milestone of my order awaits a delivery
+    (one already waiting to be sent took the one it answers)."""
+    return moves.may_deliver(moves.seat_at(order, me), _statuses(work)) is None
 
 
 def my_review(work: OrderWork, me: str | None) -> Item | None:
@@ -125,26 +127,15 @@ def my_review(work: OrderWork, me: str | None) -> Item | None:
 
 
 def may_review(order: Item, work: OrderWork, me: str | None) -> bool:
-    """Offer Review: a completed order of mine that I have not reviewed."""
-    completed = order.get("status") == OrderStatus.COMPLETED
-    return is_party(order, me) and completed and my_review(work, me) is None
+    """Offer Review: a completed order of mine that I have not reviewed (domain/moves)."""
+    reviewed = my_review(work, me) is not None
+    return moves.may_review(moves.seat_at(order, me), reviewed=reviewed) is None
 
 
 def may_dispute(order: Item, work: OrderWork, me: str | None) -> bool:
-    """Offer Dispute: an order of mine that may become disputed (domain/states.py: in
-    progress or delivered) with no dispute open or waiting to be sent."""
-    if not is_party(order, me) or not _may_become(order, OrderStatus.DISPUTED):
-        return False
-    dispute = work.dispute or {}
-    return not (dispute.get("status") == "open" and dispute.get("sync_state") != "rejected")
-
-
-def _may_become(order: Item, target: OrderStatus) -> bool:
-    try:
-        require_order(str(order.get("status") or ""), target)
-    except (Conflict, ValueError):  # ValueError: a status this version does not know
-        return False
-    return True
+    """Offer Dispute where domain/moves allows it: an order of mine in progress or delivered
+    with money held in escrow (a dispute open or queued has made it disputed)."""
+    return moves.may_dispute(moves.seat_at(order, me), _statuses(work)) is None
 
 
 # ---- drawing ---------------------------------------------------------------------------------
