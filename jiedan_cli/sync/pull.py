@@ -8,11 +8,13 @@ the engine pushes what is still pending afterwards."""
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -23,6 +25,7 @@ from jiedan_cli.sync.http import ServerError, request
 from jiedan_cli.sync.progress import ProgressCallback, report
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
 
+T = TypeVar("T")
 PULL_PATH = "/v1/sync/pull"
 PAGE_LIMIT = 2_000  # the server allows up to 5,000
 
@@ -64,9 +67,9 @@ def pull_changes(
         page = _fetch(client, after, client_id, limit, deadline, policy, tally)
         return prepare_page(page, pause=lambda: writer_idle.wait(_PAUSE_SECONDS))
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiedan-pull")
+    pool: _Worker[PreparedPage] = _Worker("jiedan-pull")
+    coming = pool.submit(fetch, cursor)
     try:
-        coming: Future[PreparedPage] = pool.submit(fetch, cursor)
         while True:
             prepared = coming.result()
             page = prepared.page
@@ -95,7 +98,40 @@ def pull_changes(
                 return tally
     finally:
         writer_idle.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        coming.cancel()  # not yet started: never will be
+        pool.shutdown()
+
+
+class _Worker(Generic[T]):
+    """One daemon thread running the calls given to it in order: a ThreadPoolExecutor of one,
+    except that a request still waiting on the network does not hold up the process's exit
+    (an executor's threads are joined at exit, so Ctrl-C during a pull from a silent server
+    ended only when the read timed out, 30 s later)."""
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[tuple[Future[T], Callable[[Any], T], Any] | None] = (
+            queue.SimpleQueue()
+        )
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def submit(self, call: Callable[[Any], T], argument: Any) -> Future[T]:
+        future: Future[T] = Future()
+        self._calls.put((future, call, argument))
+        return future
+
+    def shutdown(self) -> None:
+        """The thread ends after the call it is running; cancelled calls are skipped."""
+        self._calls.put(None)
+
+    def _run(self) -> None:
+        while (item := self._calls.get()) is not None:
+            future, call, argument = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(call(argument))
+            except BaseException as exc:  # handed to the waiting thread, as an executor does
+                future.set_exception(exc)
 
 
 _PAUSE_SECONDS = 0.5  # at most, should the writer hold on to the GIL that long

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from jiedan_cli.sync.http import READ_TIMEOUT
 from tests.cli.conftest import ROOT, User, closed_port_url, environment, jiedan
 from tests.sync.conftest import LiveServer
 
@@ -110,7 +111,9 @@ def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
         said = process.stderr.readline()  # after SLOW_NOTICE_SECONDS, not after the timeout
         assert said.startswith(f"the server at {url} is slow to answer; still trying"), said
         process.send_signal(signal.SIGINT)
-        _, rest = process.communicate(timeout=60)
+        # Well before the read would time out: the request waiting on the silent server must
+        # not hold the process up (it did, in the pull's worker thread, for the whole 30 s).
+        _, rest = process.communicate(timeout=READ_TIMEOUT / 2)
     assert process.returncode == 130, rest
     assert rest.strip().splitlines()[-1] == "interrupted; run `jiedan sync` to resume"
     assert freelancer.ok("sync", "--json").json()["pending"] == 0
