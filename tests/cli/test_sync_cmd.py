@@ -106,6 +106,9 @@ def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
             text=True,
             env=env,
             cwd=ROOT,
+            # as a terminal starts it: a test run in the background (`make test &`, some CI
+            # runners) ignores SIGINT, and Python keeps an ignored SIGINT ignored
+            preexec_fn=_default_sigint,
         )
         assert process.stderr is not None
         said = process.stderr.readline()  # after SLOW_NOTICE_SECONDS, not after the timeout
@@ -117,3 +120,7 @@ def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
     assert process.returncode == 130, rest
     assert rest.strip().splitlines()[-1] == "interrupted; run `jiedan sync` to resume"
     assert freelancer.ok("sync", "--json").json()["pending"] == 0
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
