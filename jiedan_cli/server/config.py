@@ -18,6 +18,7 @@ from jiedan_cli.domain.account_limits import (
     UNVERIFIED_MAX_ORDER_FEN,
 )
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.risk import Thresholds
 
 ENV_PREFIX = "JIEDAN_SERVER_"
 # The secrets every process of one deployment must share; each may also be named by a file
@@ -90,6 +91,10 @@ class Settings:
     # An account younger than this, or unverified, withdraws at most the second in 24 hours.
     new_account_days: int = NEW_ACCOUNT_DAYS
     new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
+    # The risk engine's score at which an action would be held for review / blocked
+    # (domain/risk.Thresholds); for now assessments are recorded only (risk_assessments).
+    risk_review_at: int = Thresholds().review
+    risk_block_at: int = Thresholds().block
     # Registrations (or tries) from one address in a sliding hour; 0 turns the cap off.
     registrations_per_address_hour: int = 20
     push_max_ops: int = 500
@@ -130,6 +135,12 @@ class Settings:
     forwarded_allow_ips: str = ""
     # The bearer token GET /metrics asks for; empty: /metrics is off (docs/decisions.md).
     metrics_token: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.risk_review_at <= self.risk_block_at:
+            raise InvalidInput(
+                f"{env_name('risk_review_at')} and {env_name('risk_block_at')}: 0 < review <= block"
+            )
 
     @classmethod
     def from_env(cls, *, secrets: bool = True, **overrides: object) -> Settings:

@@ -96,6 +96,7 @@ def register(body: RegisterBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, 
         device=body.device,
         per_address_hour=ctx.settings.registrations_per_address_hour,
         install=ctx.install,
+        origin=ctx.origin,
     )
 
 

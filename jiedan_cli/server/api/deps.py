@@ -21,7 +21,7 @@ from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.engine import WRITE_WAIT_SECONDS
-from jiedan_cli.server.services import devices, intents, sessions
+from jiedan_cli.server.services import devices, intents, risk, sessions
 from jiedan_cli.server.services.actors import Actor, TokenCache
 from jiedan_cli.server.services.arguments import Args
 
@@ -53,6 +53,11 @@ class Ctx:
         return devices.install_id(self.request.headers.get(devices.INSTALL_HEADER))
 
     @property
+    def origin(self) -> risk.Origin:
+        """Where this request came from, for the risk engine (services/risk.py)."""
+        return risk.Origin(self.install, self.address, self.settings)
+
+    @property
     def user(self) -> Actor:
         if self.actor is None:
             raise Unauthenticated("sign in first")
@@ -63,7 +68,13 @@ class Ctx:
         push of it runs (services/intents.perform)."""
         with self.db.write() as conn:
             return intents.perform(
-                conn, self.user, intent, args, now=self.now(), settings=self.settings
+                conn,
+                self.user,
+                intent,
+                args,
+                now=self.now(),
+                settings=self.settings,
+                origin=self.origin,
             )
 
 

@@ -149,6 +149,7 @@ def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, An
             new_account_limit=NewAccountLimit(
                 ctx.settings.new_account_days, ctx.settings.new_account_max_withdrawal_fen
             ),
+            origin=ctx.origin,
         )
 
 

@@ -121,7 +121,15 @@ async def push(body: PushRequest, ctx: Ctx = Depends(syncing_ctx)) -> Any:
 
 def _push(body: PushRequest, ctx: Ctx) -> Any:
     ops = [PushedOp(op.seq, str(op.op_id), op.intent, op.args) for op in body.ops]
-    outcome = push_ops(ctx.db, ctx.user, body.client_id, ops, now=ctx.now(), settings=ctx.settings)
+    outcome = push_ops(
+        ctx.db,
+        ctx.user,
+        body.client_id,
+        ops,
+        now=ctx.now(),
+        settings=ctx.settings,
+        origin=ctx.origin,
+    )
     for result in outcome["results"]:
         metrics.count_pushed(result["status"])
     funded = [

@@ -255,6 +255,8 @@ order_events = Table(
     Column("kind", String(40), nullable=False),  # revision_requested, cancelled, refund_requested…
     Column("note", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # the risk engine's refunds asked by one account (services/risk_facts.py)
+    Index("ix_order_events_actor_kind_created", "actor_id", "kind", "created_at"),
 )
 
 disputes = Table(
@@ -269,6 +271,7 @@ disputes = Table(
     Column("resolved_by", String(ID)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime),
+    Index("ix_disputes_opened_by_created", "opened_by", "created_at"),
 )
 
 messages = Table(
@@ -281,6 +284,8 @@ messages = Table(
     Column("text", Text, nullable=False),
     Column("flagged", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
+    # the risk engine's counts of what one account wrote lately (services/risk_facts.py)
+    Index("ix_messages_sender_created", "sender_id", "created_at"),
 )
 
 reviews = Table(
@@ -448,6 +453,25 @@ sync_ops = Table(
     Column("status", String(20), nullable=False),  # applied|rejected
     Column("result", JSONText, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Every assessment of the risk engine (#12): what the account did (domain/risk.Action), the
+# object it made or moved when known, the decision and score, the rules that fired
+# ([{name, weight, reason}]) and the facts they were judged on. Recorded, not yet enforced.
+risk_assessments = Table(
+    "risk_assessments",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("object_id", String(ID)),
+    Column("decision", String(10), nullable=False),  # allow|review|block
+    Column("score", Integer, nullable=False),
+    Column("fired", JSONText, nullable=False, server_default="[]"),
+    Column("facts", JSONText, nullable=False, server_default="{}"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_risk_assessments_user_created", "user_id", "created_at"),
+    Index("ix_risk_assessments_decision_created", "decision", "created_at"),
 )
 
 audit_log = Table(

@@ -22,6 +22,7 @@ from jiedan_cli.domain.errors import (
     Unauthenticated,
 )
 from jiedan_cli.domain.ids import new_id
+from jiedan_cli.domain.risk import Action
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import points_balances, profiles, sessions, users
 from jiedan_cli.server.services import devices, login_throttle, totp
@@ -29,6 +30,7 @@ from jiedan_cli.server.services.actors import STAFF_ROLES, Actor, hash_token, pa
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.passwords import hash_password, needs_rehash, verify_password
 from jiedan_cli.server.services.profiles import empty_profile_row, record_profile
+from jiedan_cli.server.services.risk import Origin, shadow
 from jiedan_cli.server.services.users import record_user_change, user_row, user_view
 
 DEFAULT_SESSION_DAYS = 30
@@ -81,19 +83,31 @@ def register(
     device: str = "",
     per_address_hour: int = 0,
     install: str = "",
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     """A new marketplace account, signed in: {user, token}. With `per_address_hour`, each
     registration is counted against the address first (login_throttle), like a sign-in; an
     e-mail already taken stays counted as a failed attempt (it tells the caller the account
     exists), a refused or malformed one is taken back. `install` (the client's install id, ""
-    for none) and `address` are linked to the new account (services/devices)."""
+    for none) and `address` are linked to the new account (services/devices); with `origin`
+    the registration is assessed and recorded (services/risk)."""
     roles = ROLES_FOR_CHOICE.get(role)
     if roles is None:
         raise InvalidInput("role: must be freelancer, client or both", field="role")
     if per_address_hour <= 0:
         with db.write() as conn:
             return _registered(
-                conn, email, name, password, roles, now, address, session_ttl_days, device, install
+                conn,
+                email,
+                name,
+                password,
+                roles,
+                now,
+                address,
+                session_ttl_days,
+                device,
+                install,
+                origin,
             )
     key = login_throttle.REGISTRATION_KEY
     attempt = login_throttle.open_attempt(db, email=key, address=address, now=now)
@@ -104,7 +118,17 @@ def register(
             )
         with db.write() as conn:
             done = _registered(
-                conn, email, name, password, roles, now, address, session_ttl_days, device, install
+                conn,
+                email,
+                name,
+                password,
+                roles,
+                now,
+                address,
+                session_ttl_days,
+                device,
+                install,
+                origin,
             )
             login_throttle.mark_passed(conn, attempt)
             return done
@@ -128,8 +152,11 @@ def _registered(
     session_ttl_days: int,
     device: str,
     install: str,
+    origin: Origin | None,
 ) -> dict[str, Any]:
     user = _create_user(conn, email=email, name=name, password=password, roles=roles, now=now)
+    newcomer = Actor(user["id"], email, user["name"], frozenset(roles))
+    shadow(conn, newcomer, Action.REGISTER, origin, now=now, object_id=user["id"])
     audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)
     devices.record_link(conn, user["id"], install, address, now=now)
     token = open_session(

@@ -36,6 +36,7 @@ from jiedan_cli.domain.moves import (
     role_of,
 )
 from jiedan_cli.domain.order_rules import check_bid_terms
+from jiedan_cli.domain.risk import Action
 from jiedan_cli.domain.states import LIVE_BID, BidStatus, OrderStatus, require_bid
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, orders, users
@@ -51,6 +52,7 @@ from jiedan_cli.server.services.changes import (
 from jiedan_cli.server.services.milestones import create_milestone
 from jiedan_cli.server.services.order_views import order_view, record_order
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
+from jiedan_cli.server.services.risk import Origin, shadow
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.visibility import can_read, own_order, readable_order
 
@@ -208,6 +210,7 @@ def place_bid(
     now: datetime,
     bid_id: str | None = None,
     unverified_bids_per_day: int | None = None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     """A new bid. `unverified_bids_per_day` is the configured limit (None: no limit)."""
     actor.require("freelancer")
@@ -220,6 +223,7 @@ def place_bid(
         raise Conflict(f"bid {new} exists already", code="bid_exists")
     require(may_bid(seat, live_bid=bool(order.has_live_bid)))
     _check_daily_limit(conn, actor, unverified_bids_per_day, now, order.verification)
+    shadow(conn, actor, Action.BID, origin, now=now, amount_fen=amount_fen, object_id=new)
     bid = {
         "id": new,
         "order_id": order_id,
@@ -334,6 +338,7 @@ def award_bid(
     bid_id: str,
     now: datetime,
     unverified_max_award_fen: int | None = None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     """The client picks the winner: order and bid `awarded`, the other bids `declined`, and
     the default milestone for the whole amount. Under the order's lock the state is read
@@ -347,6 +352,16 @@ def award_bid(
     if bid is None:
         raise NotFound(f"no bid {bid_id} on order {order_id}")
     require_bid(bid.status, BidStatus.AWARDED)
+    shadow(
+        conn,
+        actor,
+        Action.AWARD,
+        origin,
+        now=now,
+        amount_fen=bid.amount_fen,
+        counterpart_id=bid.freelancer_id,
+        object_id=order_id,
+    )
     conn.execute(
         update(bids).where(bids.c.id == bid_id).values(status=BidStatus.AWARDED, updated_at=now)
     )

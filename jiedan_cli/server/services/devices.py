@@ -21,7 +21,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.server.db import Database
@@ -116,21 +116,56 @@ def linked_counts(
     """(accounts_on_device, accounts_on_address): the distinct accounts seen on this install
     and from this address since `since`, this one included whether or not it was seen (so
     never less than 1). No install id (NO_DEVICE) or no address counts this account alone: a
-    client that sends none is not linked to every other that sends none."""
+    client that sends none is not linked to every other that sends none. One statement."""
+    on_device, on_address = linked_count_columns(user_id, device_id, address, since)
+    row = conn.execute(select(on_device, on_address)).one()
+    return int(row[0]), int(row[1])
+
+
+def linked_count_columns(
+    user_id: str, device_id: str, address: str, since: datetime
+) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """`linked_counts` as two scalar expressions, for a caller's own statement (the risk
+    engine's facts read them in its one query)."""
     return (
-        _accounts(conn, user_id, account_devices.c.device_id, device_id, since),
-        _accounts(conn, user_id, account_devices.c.address, address[:_ADDRESS_MAX], since),
+        _accounts(user_id, account_devices.c.device_id, device_id, since),
+        _accounts(user_id, account_devices.c.address, address[:_ADDRESS_MAX], since),
     )
 
 
-def _accounts(conn: Connection, user_id: str, column: Any, value: str, since: datetime) -> int:
+def _accounts(user_id: str, column: Any, value: str, since: datetime) -> ColumnElement[int]:
     if not value:
-        return 1
-    others = conn.scalar(
-        select(func.count(func.distinct(account_devices.c.user_id))).where(
+        return literal(1)
+    others = (
+        select(func.count(func.distinct(account_devices.c.user_id)))
+        .where(
             column == value,
             account_devices.c.last_seen_at >= since,
             account_devices.c.user_id != user_id,
         )
+        .scalar_subquery()
     )
-    return 1 + int(others or 0)
+    return literal(1) + others
+
+
+def counterpart_linked_column(
+    user_id: str, counterpart_id: str, since: datetime
+) -> ColumnElement[bool]:
+    """Whether the two accounts were seen on one install (an id, not NO_DEVICE) or from one
+    address since `since`, as an EXISTS for a caller's statement."""
+    mine, theirs = account_devices.alias("mine"), account_devices.alias("theirs")
+    shared = or_(
+        and_(mine.c.device_id == theirs.c.device_id, mine.c.device_id != NO_DEVICE),
+        and_(mine.c.address == theirs.c.address, mine.c.address != ""),
+    )
+    return (
+        select(literal(1))
+        .select_from(mine.join(theirs, shared))
+        .where(
+            mine.c.user_id == user_id,
+            theirs.c.user_id == counterpart_id,
+            mine.c.last_seen_at >= since,
+            theirs.c.last_seen_at >= since,
+        )
+        .exists()
+    )

@@ -17,6 +17,7 @@ from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.ledger import PAYOUT_KINDS, Transfer, external, freelancer_available
 from jiedan_cli.domain.money import CURRENCY, check_fen, check_withdrawal
+from jiedan_cli.domain.risk import Action
 from jiedan_cli.domain.states import MILESTONE_HOLDING
 from jiedan_cli.domain.timefmt import parse_date, rfc3339
 from jiedan_cli.server.db.tables import (
@@ -38,6 +39,7 @@ from jiedan_cli.server.services.ledger import (
     post_transfer,
 )
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
+from jiedan_cli.server.services.risk import Origin, shadow
 
 PROVIDER = "sandbox"
 
@@ -164,6 +166,7 @@ def withdraw(
     payout_id: str | None = None,
     address: str | None = None,
     new_account_limit: NewAccountLimit | None = None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     """Move `amount_fen` from the caller's available balance out through the provider.
     Needs a TOTP step-up when 2FA is on; never overdraws (Refused insufficient_funds, also
@@ -187,6 +190,7 @@ def withdraw(
     check_withdrawal(amount_fen, balance(conn, freelancer_available(actor.id)))
     if new_account_limit is not None:
         _check_trust(conn, actor, amount_fen, new_account_limit, now=now)
+    shadow(conn, actor, Action.WITHDRAW, origin, now=now, amount_fen=amount_fen, object_id=new)
     post_transfer(
         conn,
         Transfer(

@@ -26,6 +26,7 @@ from jiedan_cli.domain.errors import Conflict, NotFound
 from jiedan_cli.domain.ids import check_id
 from jiedan_cli.domain.ledger import Transfer, escrow, external
 from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.risk import Action
 from jiedan_cli.domain.states import MilestoneStatus, OrderStatus, require_milestone
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.config import Settings
@@ -42,6 +43,7 @@ from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.escrow_state import lock_milestones, set_milestone, set_order_status
 from jiedan_cli.server.services.ledger import insert_or_ignore, post_transfers
 from jiedan_cli.server.services.order_views import order_view
+from jiedan_cli.server.services.risk import Origin, shadow
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.visibility import readable_order, seat_of
 
@@ -85,6 +87,7 @@ def fund_order(
     order_id: str,
     now: datetime,
     milestone_id: str | None = None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     """The client pays a milestone (the first unfunded one by default) into escrow: a pending
     payment intent; escrow is credited when the provider's notification arrives (see the
@@ -99,7 +102,17 @@ def fund_order(
             payment_intents.c.milestone_id == milestone.id, payment_intents.c.status == "pending"
         )
     ).first()
-    if pending is None:
+    if pending is None:  # a repeat while it is pending is not a new payment: not assessed
+        shadow(
+            conn,
+            actor,
+            Action.FUND,
+            origin,
+            now=now,
+            amount_fen=milestone.amount_fen,
+            counterpart_id=order.freelancer_id,
+            object_id=milestone.id,
+        )
         intent_id = provider_named(PROVIDER).create_intent(milestone.amount_fen, milestone.id)
         conn.execute(
             payment_intents.insert().values(

@@ -37,9 +37,10 @@ from jiedan_cli.server.services.arguments import (
     WithdrawBidArgs,
     WriteReviewArgs,
 )
+from jiedan_cli.server.services.risk import Origin
 
 IntentFn = Callable[..., dict[str, Any]]
-"""call(conn, actor, args: the intent's model, *, now, settings) -> the result (JSON-ready)."""
+"""call(conn, actor, args: the intent's model, *, now, settings, origin) -> the result."""
 
 MODELS: dict[Intent, type[Args]] = {}
 """Each intent's argument model: a push's `args` and a REST request (path ids merged) alike."""
@@ -71,18 +72,33 @@ def intent(name: Intent, model: type[M]) -> Callable[[Callable[..., Any]], Inten
 
 
 def perform(
-    conn: Any, actor: Actor, name: Intent, args: Args, *, now: datetime, settings: Settings
+    conn: Any,
+    actor: Actor,
+    name: Intent,
+    args: Args,
+    *,
+    now: datetime,
+    settings: Settings,
+    origin: Origin,
 ) -> dict[str, Any]:
     """Run the intent `name` on `args`, an instance of MODELS[name] (from a REST request's
-    `from_request` or a push's `from_push`)."""
+    `from_request` or a push's `from_push`), from `origin` (the request's install and
+    address, for the risk engine: services/risk.py)."""
     model = MODELS[name]
     if type(args) is not model:
         raise TypeError(f"{name} takes {model.__name__}, not {type(args).__name__}")
-    return CALLS[name](conn, actor, args, now=now, settings=settings)
+    return CALLS[name](conn, actor, args, now=now, settings=settings, origin=origin)
 
 
 def apply_intent(
-    conn: Any, actor: Actor, name: str, args: object, *, now: datetime, settings: Settings
+    conn: Any,
+    actor: Actor,
+    name: str,
+    args: object,
+    *,
+    now: datetime,
+    settings: Settings,
+    origin: Origin,
 ) -> dict[str, Any]:
     """A pushed operation: its arguments checked against the intent's model, then run."""
     if name not in MODELS:
@@ -92,7 +108,8 @@ def apply_intent(
             field="intent",
         )
     known = Intent(name)
-    return perform(conn, actor, known, MODELS[known].from_push(args), now=now, settings=settings)
+    model = MODELS[known].from_push(args)
+    return perform(conn, actor, known, model, now=now, settings=settings, origin=origin)
 
 
 # ---- orders -------------------------------------------------------------------------------
@@ -115,6 +132,7 @@ def _post_order(conn: Any, actor: Actor, a: PostOrderArgs, **when: Any) -> Any:
         radius_km=a.location.radius_km if a.location else None,
         now=when["now"],
         order_id=a.id,
+        origin=when["origin"],
     )
 
 
@@ -144,6 +162,7 @@ def _place_bid(conn: Any, actor: Actor, a: PlaceBidArgs, **when: Any) -> Any:
         now=when["now"],
         bid_id=a.id,
         unverified_bids_per_day=when["settings"].unverified_bids_per_day,
+        origin=when["origin"],
     )
 
 
@@ -174,6 +193,7 @@ def _award_bid(conn: Any, actor: Actor, a: AwardArgs, **when: Any) -> Any:
         bid_id=a.bid_id,
         now=when["now"],
         unverified_max_award_fen=when["settings"].unverified_max_award_fen,
+        origin=when["origin"],
     )
 
 
@@ -190,6 +210,7 @@ def _send_message(conn: Any, actor: Actor, a: SendMessageArgs, **when: Any) -> A
         to_user_id=a.to,
         now=when["now"],
         message_id=a.id,
+        origin=when["origin"],
     )
 
 
@@ -231,7 +252,12 @@ def _deliver(conn: Any, actor: Actor, a: DeliverArgs, **when: Any) -> Any:
 @intent(Intent.FUND_ORDER, FundOrderArgs)
 def _fund_order(conn: Any, actor: Actor, a: FundOrderArgs, **when: Any) -> Any:
     return service("escrow").fund_order(
-        conn, actor, order_id=a.order_id, now=when["now"], milestone_id=a.milestone_id
+        conn,
+        actor,
+        order_id=a.order_id,
+        now=when["now"],
+        milestone_id=a.milestone_id,
+        origin=when["origin"],
     )
 
 

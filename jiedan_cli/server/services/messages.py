@@ -18,6 +18,7 @@ from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.moves import Seat, may_message, require, role_of
 from jiedan_cli.domain.order_rules import check_message_text
+from jiedan_cli.domain.risk import Action
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.domain.threads import (
     require_question_allowed,
@@ -28,6 +29,7 @@ from jiedan_cli.server.db.tables import bids, messages, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
+from jiedan_cli.server.services.risk import Origin, shadow
 from jiedan_cli.server.services.visibility import has_bid_on
 
 
@@ -114,6 +116,7 @@ def send_message(
     to_user_id: str | None = None,
     now: datetime,
     message_id: str | None = None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     text = check_message_text(text)
     new = check_id(message_id) if message_id is not None else new_id()
@@ -133,6 +136,7 @@ def send_message(
         text, flagged = mask_contacts(text)
     if conn.execute(select(messages.c.id).where(messages.c.id == new)).first() is not None:
         raise Conflict(f"message {new} exists already", code="message_exists")
+    shadow(conn, actor, Action.MESSAGE, origin, now=now, object_id=new)
     conn.execute(
         insert(messages).values(
             id=new,

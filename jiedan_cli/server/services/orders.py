@@ -32,6 +32,7 @@ from jiedan_cli.domain.order_rules import (
     check_text,
     check_title,
 )
+from jiedan_cli.domain.risk import Action
 from jiedan_cli.domain.states import LIVE_BID, MilestoneStatus, OrderStatus
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import bids, milestones, order_events, orders
@@ -40,6 +41,7 @@ from jiedan_cli.server.services.bids import bid_view
 from jiedan_cli.server.services.changes import Kind, order_parties, publish, register
 from jiedan_cli.server.services.order_listing import find_orders
 from jiedan_cli.server.services.order_views import order_view, record_order, view_for
+from jiedan_cli.server.services.risk import Origin, shadow
 from jiedan_cli.server.services.visibility import own_order, readable_order
 
 
@@ -108,6 +110,7 @@ def post_order(
     radius_km: float | None = None,
     now: datetime,
     order_id: str | None = None,
+    origin: Origin | None = None,
 ) -> dict[str, Any]:
     actor.require("client")
     new = check_id(order_id) if order_id is not None else new_id()
@@ -127,6 +130,7 @@ def post_order(
     budget = check_budget(budget_min_fen, budget_max_fen)
     if conn.execute(select(orders.c.id).where(orders.c.id == new)).first() is not None:
         raise InvalidInput(f"id: order {new} exists already", field="id")
+    shadow(conn, actor, Action.POST, origin, now=now, amount_fen=budget[1], object_id=new)
     conn.execute(
         insert(orders).values(
             id=new,

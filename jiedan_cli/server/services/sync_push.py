@@ -28,6 +28,7 @@ from jiedan_cli.server.db.engine import is_transient
 from jiedan_cli.server.db.tables import sync_clients, sync_ops
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.intents import apply_intent
+from jiedan_cli.server.services.risk import Origin
 
 log = logging.getLogger("jiedan.sync")
 
@@ -66,12 +67,13 @@ def push_ops(
     *,
     now: datetime,
     settings: Settings,
+    origin: Origin,
 ) -> dict[str, Any]:
     """Apply `ops` in the order given; stop at the first one out of sequence."""
     results: list[dict[str, Any]] = []
     for index, op in enumerate(ops):
         with db.write() as conn:
-            result = push_one(conn, actor, client_id, op, now=now, settings=settings)
+            result = push_one(conn, actor, client_id, op, now=now, settings=settings, origin=origin)
         results.append(result)
         if result["status"] in (GAP, CONFLICT):
             expected = result["expected_seq"]
@@ -90,6 +92,7 @@ def push_one(
     *,
     now: datetime,
     settings: Settings,
+    origin: Origin,
 ) -> dict[str, Any]:
     client = _lock_client(conn, actor, client_id, now=now)
     expected = client.last_seq + 1
@@ -110,7 +113,7 @@ def push_one(
         }
     if op.seq > expected:
         return _unprocessed(op, expected)
-    status, result = _apply(conn, actor, op, now=now, settings=settings)
+    status, result = _apply(conn, actor, op, now=now, settings=settings, origin=origin)
     try:
         conn.execute(
             _STORE_OP,
@@ -181,12 +184,20 @@ def _advance(conn: Connection, client_id: str, seq: int) -> None:
 
 
 def _apply(
-    conn: Connection, actor: Actor, op: PushedOp, *, now: datetime, settings: Settings
+    conn: Connection,
+    actor: Actor,
+    op: PushedOp,
+    *,
+    now: datetime,
+    settings: Settings,
+    origin: Origin,
 ) -> tuple[str, dict[str, Any]]:
     """Run the intent in a savepoint: ('applied', result) or ('rejected', {code, reason})."""
     try:
         with conn.begin_nested():
-            result = apply_intent(conn, actor, op.intent, op.args, now=now, settings=settings)
+            result = apply_intent(
+                conn, actor, op.intent, op.args, now=now, settings=settings, origin=origin
+            )
             # Checked inside the savepoint: an outcome that cannot be stored undoes its effects.
             return APPLIED, json.loads(json.dumps(result, default=_json_value))
     except TemporaryFailure:
