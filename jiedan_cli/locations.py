@@ -49,6 +49,11 @@ def downloads_dir() -> Path:
     return Path(platformdirs.user_downloads_dir()) / "jiedan"
 
 
+def install_file() -> Path:
+    """This install's id (sync/install.py): one line, made once, 0600."""
+    return data_dir() / "install-id"
+
+
 def server_dir() -> Path:
     return data_dir() / "server"
 

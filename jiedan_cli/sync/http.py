@@ -26,6 +26,8 @@ from jiedan_cli.domain.errors import (
     Unauthenticated,
 )
 from jiedan_cli.sync import config
+from jiedan_cli.sync.install import HEADER as INSTALL_HEADER
+from jiedan_cli.sync.install import install_id
 
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 30.0
@@ -64,7 +66,8 @@ def connect(
     event_hooks: EventHooks | None = None,
 ) -> httpx.Client:
     """A keep-alive client for the server at `base_url` (default: `config.server_url()`),
-    sending `token` as a bearer token when given. Close it (or use it as a context manager)."""
+    sending `token` as a bearer token when given, and this install's id (sync/install.py) with
+    every request. Close it (or use it as a context manager)."""
     base = config.normalise_server(base_url or config.server_url())
     headers = {
         "Accept": "application/json",
@@ -73,6 +76,9 @@ def connect(
     }
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    install = install_id()
+    if install:
+        headers[INSTALL_HEADER] = install
     try:
         return httpx.Client(
             base_url=base,

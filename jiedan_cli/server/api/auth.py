@@ -95,6 +95,7 @@ def register(body: RegisterBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, 
         session_ttl_days=ctx.settings.session_ttl_days,
         device=body.device,
         per_address_hour=ctx.settings.registrations_per_address_hour,
+        install=ctx.install,
     )
 
 
@@ -114,6 +115,7 @@ def login(body: LoginBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
         address=ctx.address,
         session_ttl_days=ctx.settings.session_ttl_days,
         device=body.device,
+        install=ctx.install,
     )
 
 

@@ -21,7 +21,7 @@ from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.engine import WRITE_WAIT_SECONDS
-from jiedan_cli.server.services import intents, sessions
+from jiedan_cli.server.services import devices, intents, sessions
 from jiedan_cli.server.services.actors import Actor, TokenCache
 from jiedan_cli.server.services.arguments import Args
 
@@ -46,6 +46,11 @@ class Ctx:
     def address(self) -> str:
         client = self.request.client
         return client.host if client else "unknown"
+
+    @property
+    def install(self) -> str:
+        """The client's install id (X-Jiedan-Install), or "" when missing or malformed."""
+        return devices.install_id(self.request.headers.get(devices.INSTALL_HEADER))
 
     @property
     def user(self) -> Actor:
@@ -109,6 +114,22 @@ async def authed_ctx(
     if credentials is None:
         raise Unauthenticated("sign in first: this needs a bearer token")
     return await optional_ctx(request, background, credentials)
+
+
+async def syncing_ctx(background: BackgroundTasks, ctx: Ctx = Depends(authed_ctx)) -> Ctx:
+    """A signed-in caller that syncs: the install and address it syncs from are linked to its
+    account (services/devices) after the answer, at most once per LINK_EVERY a link."""
+    user, install, address, now = ctx.user.id, ctx.install, ctx.address, ctx.now()
+    if devices.link_is_due(user, install, address, now):
+        background.add_task(_note_link, ctx.db, user, install, address, now)
+    return ctx
+
+
+def _note_link(db: Database, user_id: str, install: str, address: str, now: datetime) -> None:
+    try:
+        devices.note_link(db, user_id, install, address, now)
+    except Exception as exc:  # a busy database: the next sync after LINK_EVERY tries again
+        log.warning("device link not recorded (%s)", exc)
 
 
 # ---- SQLite writers take turns as coroutines -------------------------------------------------

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from jiedan_cli.domain.errors import TemporaryFailure
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server import metrics
-from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.deps import Ctx, syncing_ctx
 from jiedan_cli.server.api.problems import problem
 from jiedan_cli.server.api.rate_limits import WriteLimiter, refused
 from jiedan_cli.server.services.fields import Whole
@@ -101,7 +101,7 @@ class PullResponse(BaseModel):
         503: {**PROBLEM, "description": "busy: retry after Retry-After seconds"},
     },
 )
-async def push(body: PushRequest, ctx: Ctx = Depends(authed_ctx)) -> Any:
+async def push(body: PushRequest, ctx: Ctx = Depends(syncing_ctx)) -> Any:
     """Apply queued operations in order; each is answered once and for all. A push is
     charged one write per operation (JIEDAN_SERVER_RATE_LIMIT_USER_WRITES)."""
     cap, messages = ctx.settings.push_max_ops, ctx.settings.push_max_messages
@@ -141,7 +141,7 @@ def _push(body: PushRequest, ctx: Ctx) -> Any:
 )
 def pull(
     request: Request,
-    ctx: Ctx = Depends(authed_ctx),
+    ctx: Ctx = Depends(syncing_ctx),
     cursor: str | None = Query(None, max_length=100, description='"<epoch>:<seq>"; empty: start'),
     limit: int = Query(PULL_LIMIT_DEFAULT, ge=1, le=PULL_LIMIT_MAX),
     client_id: str | None = Query(None, max_length=64, description="to report its last_seq"),

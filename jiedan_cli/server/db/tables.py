@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -101,6 +102,23 @@ login_attempts = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_login_attempts_email_at", "email", "at"),
     Index("ix_login_attempts_address_at", "address", "at"),
+)
+
+# Which accounts are used on which install and from which address (#12): the client's
+# X-Jiedan-Install id ("" when it sent none, or one not of its shape), the address as the app
+# derives it, first and last seen. Written on sign-in, registration and sync (at most once per
+# LINK_EVERY a row for sync: services/devices.py); read by the risk engine's linked counts.
+account_devices = Table(
+    "account_devices",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "device_id", "address"),
+    Index("ix_account_devices_device_seen", "device_id", "last_seen_at"),
+    Index("ix_account_devices_address_seen", "address", "last_seen_at"),
 )
 
 profiles = Table(

@@ -24,7 +24,7 @@ from jiedan_cli.domain.errors import (
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import points_balances, profiles, sessions, users
-from jiedan_cli.server.services import login_throttle, totp
+from jiedan_cli.server.services import devices, login_throttle, totp
 from jiedan_cli.server.services.actors import STAFF_ROLES, Actor, hash_token, parse_roles
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.passwords import hash_password, needs_rehash, verify_password
@@ -80,18 +80,20 @@ def register(
     session_ttl_days: int = DEFAULT_SESSION_DAYS,
     device: str = "",
     per_address_hour: int = 0,
+    install: str = "",
 ) -> dict[str, Any]:
     """A new marketplace account, signed in: {user, token}. With `per_address_hour`, each
     registration is counted against the address first (login_throttle), like a sign-in; an
     e-mail already taken stays counted as a failed attempt (it tells the caller the account
-    exists), a refused or malformed one is taken back."""
+    exists), a refused or malformed one is taken back. `install` (the client's install id, ""
+    for none) and `address` are linked to the new account (services/devices)."""
     roles = ROLES_FOR_CHOICE.get(role)
     if roles is None:
         raise InvalidInput("role: must be freelancer, client or both", field="role")
     if per_address_hour <= 0:
         with db.write() as conn:
             return _registered(
-                conn, email, name, password, roles, now, address, session_ttl_days, device
+                conn, email, name, password, roles, now, address, session_ttl_days, device, install
             )
     key = login_throttle.REGISTRATION_KEY
     attempt = login_throttle.open_attempt(db, email=key, address=address, now=now)
@@ -102,7 +104,7 @@ def register(
             )
         with db.write() as conn:
             done = _registered(
-                conn, email, name, password, roles, now, address, session_ttl_days, device
+                conn, email, name, password, roles, now, address, session_ttl_days, device, install
             )
             login_throttle.mark_passed(conn, attempt)
             return done
@@ -125,9 +127,11 @@ def _registered(
     address: str,
     session_ttl_days: int,
     device: str,
+    install: str,
 ) -> dict[str, Any]:
     user = _create_user(conn, email=email, name=name, password=password, roles=roles, now=now)
     audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)
+    devices.record_link(conn, user["id"], install, address, now=now)
     token = open_session(
         conn, user["id"], now=now, ttl_days=session_ttl_days, device=device, address=address
     )
@@ -282,13 +286,15 @@ def sign_in(
     address: str,
     session_ttl_days: int = DEFAULT_SESSION_DAYS,
     device: str = "",
+    install: str = "",
 ) -> dict[str, Any]:
     """{user, token}, or Unauthenticated / TooManyAttempts, audited as login.failed. The
     attempt is recorded (as a failure) before it is checked, each step in a transaction of
     its own, and the password verified between them (login_throttle); one the throttle
     refuses is taken back. An account with 2FA asked without a code answers otp_required
     before its password is looked at (nothing tried, nothing counted); with a code, a wrong
-    password and a wrong code answer alike."""
+    password and a wrong code answer alike. A sign-in links the account to `install` (the
+    client's install id, "" for none) and `address` (services/devices)."""
     email = normalise_email(email)
     wrong = BAD_CREDENTIALS_WITH_CODE if otp else BAD_CREDENTIALS
     attempt = login_throttle.open_attempt(db, email=email, address=address, now=now)
@@ -325,6 +331,7 @@ def sign_in(
                 address=address,
                 session_ttl_days=session_ttl_days,
                 device=device,
+                install=install,
             )
     except Unauthenticated as failure:
         with db.write() as conn:
@@ -346,6 +353,7 @@ def _signed_in(
     address: str,
     session_ttl_days: int,
     device: str = "",
+    install: str = "",
 ) -> dict[str, Any]:
     """The session of a user whose password matched `verified_hash`, unless the account
     changed meanwhile (another password, closed) or its second factor is missing."""
@@ -362,6 +370,7 @@ def _signed_in(
         )
     login_throttle.mark_success(conn, attempt)
     audit(conn, "login.ok", now=now, actor_id=row.id, address=address)
+    devices.record_link(conn, row.id, install, address, now=now)
     token = open_session(
         conn, row.id, now=now, ttl_days=session_ttl_days, device=device, address=address
     )
