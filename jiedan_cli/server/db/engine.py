@@ -32,6 +32,7 @@ _PG_TRANSIENT = {"40001", "40P01", "55P03", "57014"}  # serialization, deadlock,
 
 
 _SCOPE = "jiedan_write_scope"
+_BEGIN = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
 
 
 @dataclass
@@ -307,5 +308,12 @@ def _configure_sqlite(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # On the driver's connection, not through `conn.exec_driver_sql`: SQLAlchemy's
+        # execution machinery cost a write as much CPU again as the BEGIN itself (P6). Its
+        # failures (another process holds the lock) are wrapped as SQLAlchemy's would be.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        statement = _BEGIN[mode]
+        try:
+            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
