@@ -91,6 +91,10 @@ class Settings:
     # An account younger than this, or unverified, withdraws at most the second in 24 hours.
     new_account_days: int = NEW_ACCOUNT_DAYS
     new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
+    # The risk engine (services/risk.py): whether each watched action is assessed and the
+    # assessment recorded (risk_assessments; nothing is held or refused yet). Off by default
+    # until its facts read is cheap: it tripled a bid's server CPU (P6, decisions.md).
+    risk_record: bool = False
     # The risk engine's score at which an action would be held for review / blocked
     # (domain/risk.Thresholds); for now assessments are recorded only (risk_assessments).
     risk_review_at: int = Thresholds().review

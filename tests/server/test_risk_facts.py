@@ -18,11 +18,29 @@ from jiedan_cli.domain.risk import Action, Facts, RiskLimits
 from jiedan_cli.server.db.tables import risk_assessments
 from jiedan_cli.server.services.devices import INSTALL_HEADER
 from jiedan_cli.server.services.risk_facts import read_facts
-from tests.server.conftest import Server
+from tests.server.conftest import Server, make_server
 from tests.server.escrow_flow import completed
 from tests.server.market import award, place_bid, post_order
 
 PASSWORD = "correct horse 42"
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[Server]:
+    """The app on SQLite and on PostgreSQL, recording assessments (JIEDAN_SERVER_RISK_RECORD)."""
+    srv = make_server(database_url, risk_record=True)
+    with srv.client:
+        yield srv
+
+
+@pytest.fixture
+def quiet_server(sqlite_url: str) -> Iterator[Server]:
+    """The app as configured by default: assessments off."""
+    srv = make_server(sqlite_url)
+    with srv.client:
+        yield srv
+
+
 _numbers = count(1)
 
 
@@ -250,3 +268,12 @@ def test_a_withdrawal_is_recorded_and_a_fast_cycle_counted(server: Server) -> No
         == 0
     )
     assert order["status"] in ("in_progress", "completed")
+
+
+def test_by_default_nothing_is_assessed(quiet_server: Server) -> None:
+    """Off unless JIEDAN_SERVER_RISK_RECORD is on: the facts read costs a bid (P6)."""
+    client, freelancer = register(quiet_server, "client"), register(quiet_server, "freelancer")
+    order = post_order(quiet_server, client)
+    place_bid(quiet_server, freelancer, order["id"])
+    assert assessments(quiet_server, client["id"]) == []
+    assert assessments(quiet_server, freelancer["id"]) == []

@@ -94,8 +94,9 @@ def shadow(
     counterpart_id: str | None = None,
     object_id: str | None = None,
 ) -> Assessment | None:
-    """`assess_action` with the request's origin; nothing without one (see the module)."""
-    if origin is None:
+    """`assess_action` with the request's origin; nothing without one (see the module), and
+    nothing unless the server records assessments (`JIEDAN_SERVER_RISK_RECORD`)."""
+    if origin is None or not origin.settings.risk_record:
         return None
     return assess_action(
         conn,
