@@ -94,21 +94,25 @@ def register(
     roles = ROLES_FOR_CHOICE.get(role)
     if roles is None:
         raise InvalidInput("role: must be freelancer, client or both", field="role")
+
+    def registered(conn: Connection) -> dict[str, Any]:
+        return _registered(
+            conn,
+            email,
+            name,
+            password,
+            roles,
+            now,
+            address,
+            session_ttl_days,
+            device,
+            install,
+            origin,
+        )
+
     if per_address_hour <= 0:
         with db.write() as conn:
-            return _registered(
-                conn,
-                email,
-                name,
-                password,
-                roles,
-                now,
-                address,
-                session_ttl_days,
-                device,
-                install,
-                origin,
-            )
+            return registered(conn)
     key = login_throttle.REGISTRATION_KEY
     attempt = login_throttle.open_attempt(db, email=key, address=address, now=now)
     try:
@@ -117,19 +121,7 @@ def register(
                 conn, address=address, per_hour=per_address_hour, now=now, attempt_id=attempt
             )
         with db.write() as conn:
-            done = _registered(
-                conn,
-                email,
-                name,
-                password,
-                roles,
-                now,
-                address,
-                session_ttl_days,
-                device,
-                install,
-                origin,
-            )
+            done = registered(conn)
             login_throttle.mark_passed(conn, attempt)
             return done
     except Conflict as exc:

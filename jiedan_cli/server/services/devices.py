@@ -17,7 +17,6 @@ per LINK_EVERY, not one a request (as `sessions.note_seen`)."""
 from __future__ import annotations
 
 import re
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,13 +25,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import account_devices
+from jiedan_cli.server.services.memo import AtMostEvery
 
 INSTALL_HEADER = "X-Jiedan-Install"
 NO_DEVICE = ""
 LINK_EVERY = timedelta(minutes=10)
 _INSTALL_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 _ADDRESS_MAX = 64  # as sessions.address
-_MEMO_MAX = 10_000
 
 
 def install_id(header: str | None) -> str:
@@ -51,21 +50,12 @@ def record_link(
 
 # ---- after a sync ---------------------------------------------------------------------------
 
-_noted: dict[tuple[str, str, str], datetime] = {}  # link → when this process last wrote it
-_noted_lock = threading.Lock()
+_noted = AtMostEvery(LINK_EVERY)  # by link: when this process last wrote it
 
 
 def link_is_due(user_id: str, device_id: str, address: str, now: datetime) -> bool:
     """Whether this process should try to record the link (cheap, no I/O)."""
-    key = (user_id, device_id, address[:_ADDRESS_MAX])
-    with _noted_lock:
-        last = _noted.get(key)
-        if last is not None and now - last < LINK_EVERY:
-            return False
-        if len(_noted) >= _MEMO_MAX:
-            _noted.clear()
-        _noted[key] = now
-        return True
+    return _noted.due((user_id, device_id, address[:_ADDRESS_MAX]), now)
 
 
 def note_link(db: Database, user_id: str, device_id: str, address: str, now: datetime) -> None:

@@ -13,7 +13,6 @@ busy session costs one write a process per SEEN_EVERY, not one a request."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,12 +25,12 @@ from jiedan_cli.server.db.tables import sessions, users
 from jiedan_cli.server.services import totp
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
+from jiedan_cli.server.services.memo import AtMostEvery
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.reauth import PasswordProof
 from jiedan_cli.server.services.rows import fetch_for_update
 
 SEEN_EVERY = timedelta(minutes=5)
-_SEEN_MEMO_MAX = 10_000
 
 
 def _live(actor: Actor, now: datetime) -> Any:
@@ -111,20 +110,12 @@ def change_password(
 
 # ---- last seen ------------------------------------------------------------------------------
 
-_seen: dict[str, datetime] = {}  # token hash → when this process last moved its last_seen_at
-_seen_lock = threading.Lock()
+_seen = AtMostEvery(SEEN_EVERY)  # by token hash: when this process last moved its last_seen_at
 
 
 def seen_is_due(token_hash: str, now: datetime) -> bool:
     """Whether this process should try to move the session's last_seen_at (cheap, no I/O)."""
-    with _seen_lock:
-        last = _seen.get(token_hash)
-        if last is not None and now - last < SEEN_EVERY:
-            return False
-        if len(_seen) >= _SEEN_MEMO_MAX:
-            _seen.clear()
-        _seen[token_hash] = now
-        return True
+    return _seen.due(token_hash, now)
 
 
 def note_seen(db: Database, token_hash: str, now: datetime) -> None:
