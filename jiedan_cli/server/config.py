@@ -94,7 +94,7 @@ class Settings:
     # The risk engine (services/risk.py): whether each watched action is assessed and the
     # assessment recorded (risk_assessments; nothing is held or refused yet). Off by default
     # until its facts read is cheap: it tripled a bid's server CPU (P6, decisions.md).
-    risk_record: bool = False
+    risk_record: bool = True
     # The risk engine's score at which an action would be held for review / blocked
     # (domain/risk.Thresholds); for now assessments are recorded only (risk_assessments).
     risk_review_at: int = Thresholds().review

@@ -114,6 +114,9 @@ account_devices = Table(
     Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("device_id", String(64), nullable=False),
     Column("address", String(64), nullable=False),
+    # the address's network (services/devices.network_of: /16 IPv4, /32 IPv6), the risk
+    # engine's "region" for unfamiliar_location; "" for no IP address
+    Column("network", String(64), nullable=False, server_default=""),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("user_id", "device_id", "address"),
@@ -170,7 +173,7 @@ orders = Table(
     "orders",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("client_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("client_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("title", String(200), nullable=False),
     Column("description", Text, nullable=False),
     Column("category", String(50), nullable=False),
@@ -188,6 +191,8 @@ orders = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_orders_status_created", "status", "created_at"),
+    # a client's orders, and the risk engine's counts of them over a window
+    Index("ix_orders_client_created", "client_id", "created_at"),
     Index("ix_orders_category_status", "category", "status"),
     # the bounding-box prefilter of `orders list --near`
     Index("ix_orders_lat_lon", "lat", "lon"),
@@ -198,11 +203,14 @@ bids = Table(
     metadata,
     Column("id", String(ID), primary_key=True),
     Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
-    Column("freelancer_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("freelancer_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("days", Integer, nullable=False),
     Column("message", Text, nullable=False, server_default=""),
     Column("status", String(20), nullable=False),
+    # contact details were masked in the message as it was placed (the risk engine's
+    # contact_leaks counts these with flagged messages)
+    Column("flagged", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # One live bid per freelancer per order.
@@ -213,6 +221,16 @@ bids = Table(
         unique=True,
         sqlite_where=text("status IN ('submitted', 'awarded')"),
         postgresql_where=text("status IN ('submitted', 'awarded')"),
+    ),
+    # a freelancer's bids, and the risk engine's counts of them over a window; its flagged
+    # ones (a partial index: a handful of rows, so every bid does not pay for it)
+    Index("ix_bids_freelancer_created", "freelancer_id", "created_at"),
+    Index(
+        "ix_bids_flagged",
+        "freelancer_id",
+        "created_at",
+        sqlite_where=text("flagged"),
+        postgresql_where=text("flagged"),
     ),
 )
 
@@ -286,6 +304,13 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # the risk engine's counts of what one account wrote lately (services/risk_facts.py)
     Index("ix_messages_sender_created", "sender_id", "created_at"),
+    Index(
+        "ix_messages_flagged",
+        "sender_id",
+        "created_at",
+        sqlite_where=text("flagged"),
+        postgresql_where=text("flagged"),
+    ),
 )
 
 reviews = Table(
@@ -358,12 +383,13 @@ payouts = Table(
     "payouts",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("provider", String(40), nullable=False),
     Column("provider_ref", String(64)),  # the provider's payout id, for reconciliation
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_payouts_user_created", "user_id", "created_at"),
 )
 
 points_balances = Table(
@@ -485,4 +511,6 @@ audit_log = Table(
     Column("address", String(64)),
     Column("detail", JSONText, nullable=False, server_default="{}"),
     Index("ix_audit_log_action_at", "action", "at"),
+    # an account's latest credential change (the risk engine's since_credential_change)
+    Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),
 )

@@ -10,7 +10,7 @@ demo seed, tests that drive a service directly — records nothing."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from jiedan_cli.domain.ids import new_id
-from jiedan_cli.domain.risk import Action, Assessment, Facts, RiskLimits, Thresholds, assess
+from jiedan_cli.domain.risk import (
+    Action,
+    Assessment,
+    Facts,
+    RiskLimits,
+    Thresholds,
+    assess,
+    facts_read,
+)
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db.tables import risk_assessments
 from jiedan_cli.server.services.actors import Actor
@@ -33,6 +41,9 @@ class Origin:
     device_id: str
     address: str
     settings: Settings
+
+
+LIMITS = RiskLimits()  # the domain's defaults (not configurable yet): one facts statement each
 
 
 def thresholds(settings: Settings) -> Thresholds:
@@ -54,7 +65,7 @@ def assess_action(
 ) -> Assessment:
     """Assess `action` by `actor` and record it (one read, one insert); returns the
     assessment. Recorded only: the caller goes on whatever the decision."""
-    limits = RiskLimits()
+    limits = LIMITS
     facts = read_facts(
         conn,
         user_id=actor.id,
@@ -68,19 +79,23 @@ def assess_action(
     )
     assessment = assess(action, facts, thresholds=thresholds(settings))
     conn.execute(
-        insert(risk_assessments).values(
-            id=new_id(),
-            user_id=actor.id,
-            action=str(action),
-            object_id=object_id,
-            decision=str(assessment.decision),
-            score=assessment.score,
-            fired=[f._asdict() for f in assessment.fired],
-            facts=facts_json(facts),
-            created_at=now,
-        )
+        _RECORD,
+        {
+            "id": new_id(),
+            "user_id": actor.id,
+            "action": str(action),
+            "object_id": object_id,
+            "decision": str(assessment.decision),
+            "score": assessment.score,
+            "fired": [f._asdict() for f in assessment.fired],
+            "facts": facts_json(facts, facts_read(action)),
+            "created_at": now,
+        },
     )
     return assessment
+
+
+_RECORD = insert(risk_assessments)  # built once: see risk_facts.facts_statement
 
 
 def shadow(
@@ -112,10 +127,11 @@ def shadow(
     )
 
 
-def facts_json(facts: Facts) -> dict[str, Any]:
-    """`facts` as JSON: durations in whole seconds (None stays None)."""
+def facts_json(facts: Facts, names: Iterable[str]) -> dict[str, Any]:
+    """The fields `names` of `facts` as JSON (the ones the action's rules read: the others
+    were not read, only defaulted): durations in whole seconds (None stays None)."""
     out: dict[str, Any] = {}
-    for spec in dataclasses.fields(facts):
-        value = getattr(facts, spec.name)
-        out[spec.name] = int(value.total_seconds()) if isinstance(value, timedelta) else value
+    for name in sorted(names):
+        value = getattr(facts, name)
+        out[name] = int(value.total_seconds()) if isinstance(value, timedelta) else value
     return out
