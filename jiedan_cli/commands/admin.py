@@ -1,7 +1,9 @@
 """`jiedan admin …`: staff work from the terminal (roles in security.md). `queue` lists what
 waits for a reviewer (real-name verifications, for now); `verify approve|reject USER_ID`
 decides one; `dispute resolve ORDER_ID --to-freelancer PCT` splits a disputed escrow
-(support, admin). Online only; a role that may not is exit 4."""
+(support, admin); `reviews` lists the reviews held because their author and subject share an
+install, `clear-review REVIEW_ID` lets one count (reviewer, admin). Online only; a role that
+may not is exit 4."""
 
 from __future__ import annotations
 
@@ -34,6 +36,21 @@ VERIFICATION_COLUMNS: list[Column] = [
     ("reviewed_at", "Reviewed"),
 ]
 ORDER_COLUMNS: list[Column] = [("id", "Order"), ("title", "Title"), ("status", "Status")]
+HELD_REVIEW_COLUMNS: list[Column] = [
+    ("id", "Review"),
+    ("order_id", "Order"),
+    ("author_id", "Author"),
+    ("subject_id", "Subject"),
+    ("stars", "Stars"),
+    ("shared_installs", "Shared installs"),
+    ("created_at", "Written"),
+]
+REVIEW_COLUMNS: list[Column] = [
+    ("id", "Review"),
+    ("order_id", "Order"),
+    ("subject_id", "Subject"),
+    ("stars", "Stars"),
+]
 
 UserId = Annotated[str, typer.Argument(help="Whose verification.")]
 
@@ -86,6 +103,26 @@ def resolve(
     path = f"/v1/staff/disputes/{_segment(full_id_of('order', order_id))}/resolve"
     order: dict[str, Any] = api_call("POST", path, json={"to_freelancer_pct": to_freelancer})
     output(order, as_json=as_json, columns=ORDER_COLUMNS)
+
+
+@app.command("reviews")
+def held_reviews(as_json: JsonOption = False) -> None:
+    """Reviews held for integrity review (author and subject share an install), oldest first."""
+    from jiedan_cli.sync.http import api_list
+
+    output(api_list("/v1/staff/reviews"), as_json=as_json, columns=HELD_REVIEW_COLUMNS)
+
+
+@app.command("clear-review")
+def clear_review(
+    review_id: Annotated[str, typer.Argument(help="A held review (from `admin reviews`).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Let a held review count in its subject's rating (reviewer, admin)."""
+    from jiedan_cli.sync.http import api_call
+
+    review = api_call("POST", f"/v1/staff/reviews/{_segment(review_id)}/clear")
+    output(review, as_json=as_json, columns=REVIEW_COLUMNS)
 
 
 def _segment(value: str) -> str:

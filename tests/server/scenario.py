@@ -14,6 +14,7 @@ from itertools import count
 from typing import Any
 
 from jiedan_cli.server.services import accounts, reauth, totp
+from jiedan_cli.server.services.devices import INSTALL_HEADER
 from jiedan_cli.server.services.reauth import PasswordProof
 from tests.server.conftest import Server
 from tests.server.escrow_flow import act, actor_of, deliver, ok
@@ -134,6 +135,25 @@ class World:
     def new_completed(self) -> dict[str, Any]:
         order = self.new_delivered()
         return ok(act(self.server, self.client, order["id"], "accept"))
+
+    def new_held_review(self) -> dict[str, Any]:
+        """A review held for integrity review: its author and subject, new accounts, signed
+        in on one install before a completed order between them."""
+        client, freelancer = self.new_user("client"), self.new_user("freelancer")
+        shared = {INSTALL_HEADER: f"shared-{uuid.uuid4().hex[:12]}"}
+        for user in (client, freelancer):
+            body = {"email": user["email"], "password": PASSWORD}
+            ok(self.server.client.post("/v1/auth/login", json=body, headers=shared))
+        order = post_order(self.server, client)
+        bid = place_bid(self.server, freelancer, order["id"])
+        award(self.server, client, order["id"], bid["id"])
+        ok(act(self.server, client, order["id"], "fund"))
+        deliver(self.server, freelancer, order["id"])
+        ok(act(self.server, client, order["id"], "accept"))
+        written = self.server.request(
+            "POST", f"/v1/orders/{order['id']}/reviews", client["token"], json={"stars": 5}
+        )
+        return ok(written, 201)
 
     def new_pending_intent(self) -> dict[str, Any]:
         """A payment intent whose provider notification has not arrived yet."""

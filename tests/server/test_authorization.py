@@ -587,6 +587,12 @@ ROWS: list[Row] = [
         lambda w: Call(oid(w.new_disputed()), w.client, json={"to_freelancer_pct": 50}),
         RESOLVE,
     ),
+    get("/v1/staff/reviews", lambda w: Call({}, w.client), REVIEW),
+    post(
+        "/v1/staff/reviews/{review_id}/clear",
+        lambda w: Call({"review_id": w.new_held_review()["id"]}, w.client),
+        REVIEW,
+    ),
     get(
         "/v1/staff/audit",
         lambda w: Call({}, w.client),

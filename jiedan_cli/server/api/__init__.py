@@ -18,6 +18,7 @@ from jiedan_cli.server.api import (
     reviews,
     sessions,
     staff,
+    staff_reviews,
     sync,
     verification,
     work,
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         payments,
         sync,
         staff,
+        staff_reviews,
         verification,
         metrics,
     )

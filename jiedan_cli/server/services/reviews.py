@@ -3,7 +3,13 @@
 Blind (security.md): a review stays hidden until both sides reviewed or `review_blind_days`
 passed since it was written, so neither side can answer a bad review in kind. The subject's
 rating (profiles.rating_count/rating_sum) counts a review only once it is revealed, or the
-average would give the stars away."""
+average would give the stars away.
+
+Integrity (security.md, #12): a review between accounts seen on one install
+(`install_links.share_an_install`) is flagged when it is written and held: it counts in no
+rating and is shown to nobody but its author until a reviewer clears it
+(`review_integrity.clear_review`). Whoever makes a review both revealed and unflagged — the
+reveal or the clearing, in whichever order they commit — counts it (`count_in_rating`), once."""
 
 from __future__ import annotations
 
@@ -21,7 +27,9 @@ from jiedan_cli.domain.points import POINTS_FOR_REVIEW
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import orders, profiles, reviews, users
 from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import PUBLIC, Kind, publish, register
+from jiedan_cli.server.services.install_links import share_an_install
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 # GET /v1/users/{id}/reviews answers a page of at most this many.
@@ -40,11 +48,16 @@ def review_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-# Blind (unrevealed) a review is its author's alone; revealed, everyone's.
+def is_public(row: Row[Any]) -> bool:
+    """Revealed and not held for integrity review."""
+    return row.revealed_at is not None and not row.flagged
+
+
+# Blind (unrevealed) or held a review is its author's alone; revealed, everyone's.
 register(
     Kind.REVIEW,
     view=review_view,
-    audience=lambda row, _: PUBLIC if row.revealed_at is not None else (row.author_id,),
+    audience=lambda row, _: PUBLIC if is_public(row) else (row.author_id,),
 )
 
 
@@ -79,6 +92,7 @@ def write_review(
     )
     if conn.execute(taken).first() is not None:
         raise Conflict("you have reviewed this order already", code="review_exists")
+    flagged = share_an_install(conn, actor.id, subject, now=now)
     try:
         conn.execute(
             insert(reviews).values(
@@ -88,12 +102,15 @@ def write_review(
                 subject_id=subject,
                 stars=stars,
                 text=text,
+                flagged=flagged,
                 created_at=now,
             )
         )
     except IntegrityError as exc:  # uq_reviews_order_author: a racing twin got there first
         raise Conflict("you have reviewed this order already", code="review_exists") from exc
     row = conn.execute(select(reviews).where(reviews.c.id == new)).one()
+    if flagged:
+        audit(conn, "review.flagged", now=now, actor_id=actor.id, target=new, order_id=order_id)
     publish(conn, Kind.REVIEW, row, now=now)
     view = review_view(row)
     _award_review_points(conn, actor.id, order_id, now=now)
@@ -123,8 +140,9 @@ def _both_sides_reviewed(conn: Connection, order_id: str) -> bool:
 
 
 def reveal_review(conn: Connection, row: Row[Any], *, now: datetime) -> bool:
-    """Make a review public and count it in its subject's rating — once, however many
-    writers (the second review, the reveal job) race to do it."""
+    """Reveal a review and count it in its subject's rating — once, however many writers
+    (the second review, the reveal job) race to do it; a held (flagged) one is revealed
+    but counted only when a reviewer clears it."""
     revealed = conn.execute(
         update(reviews)
         .where(reviews.c.id == row.id, reviews.c.revealed_at.is_(None))
@@ -133,6 +151,16 @@ def reveal_review(conn: Connection, row: Row[Any], *, now: datetime) -> bool:
     ).first()
     if revealed is None:
         return False
+    publish(conn, Kind.REVIEW, revealed, now=now)
+    if not revealed.flagged:
+        count_in_rating(conn, revealed, now=now)
+    return True
+
+
+def count_in_rating(conn: Connection, row: Row[Any], *, now: datetime) -> None:
+    """Add a revealed, unflagged review's stars to its subject's rating."""
+    from jiedan_cli.server.services.profiles import republish_profile
+
     conn.execute(
         update(profiles)
         .where(profiles.c.user_id == row.subject_id)
@@ -142,11 +170,7 @@ def reveal_review(conn: Connection, row: Row[Any], *, now: datetime) -> bool:
             updated_at=now,
         )
     )
-    from jiedan_cli.server.services.profiles import republish_profile
-
-    publish(conn, Kind.REVIEW, revealed, now=now)
     republish_profile(conn, row.subject_id, now=now)
-    return True
 
 
 def reveal_due_reviews(conn: Connection, *, now: datetime, blind_days: int) -> int:
@@ -170,12 +194,13 @@ def reviews_of_user(
     page: PageRequest | None = None,
 ) -> Page:
     """The revealed reviews about `user_id`, newest first; blind ones stay hidden even
-    before the reveal job has run."""
+    before the reveal job has run, held (flagged) ones until a reviewer clears them."""
     if conn.execute(select(users.c.id).where(users.c.id == user_id)).first() is None:
         raise NotFound(f"no user {user_id}")
     cutoff = now - timedelta(days=blind_days)
     query = select(reviews).where(
         reviews.c.subject_id == user_id,
+        reviews.c.flagged.is_(False),
         or_(reviews.c.revealed_at.is_not(None), reviews.c.created_at <= cutoff),
     )
     key = (reviews.c.created_at, reviews.c.id)
