@@ -18,6 +18,7 @@ from jiedan_cli.domain.account_limits import (
     UNVERIFIED_MAX_ORDER_FEN,
 )
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.referrals import DEFAULT_REFERRAL_POINTS
 from jiedan_cli.domain.risk import Thresholds
 
 ENV_PREFIX = "JIEDAN_SERVER_"
@@ -99,6 +100,9 @@ class Settings:
     # (domain/risk.Thresholds); for now assessments are recorded only (risk_assessments).
     risk_review_at: int = Thresholds().review
     risk_block_at: int = Thresholds().block
+    # Points a referral earns the inviter and the invited each, once, when the invited account
+    # completes a first order (services/referrals.py); fixed for a referral when it is made.
+    referral_points: int = DEFAULT_REFERRAL_POINTS
     # Registrations (or tries) from one address in a sliding hour; 0 turns the cap off.
     registrations_per_address_hour: int = 20
     push_max_ops: int = 500
@@ -145,6 +149,8 @@ class Settings:
             raise InvalidInput(
                 f"{env_name('risk_review_at')} and {env_name('risk_block_at')}: 0 < review <= block"
             )
+        if self.referral_points < 0:
+            raise InvalidInput(f"{env_name('referral_points')}: 0 or more")
 
     @classmethod
     def from_env(cls, *, secrets: bool = True, **overrides: object) -> Settings:

@@ -570,6 +570,8 @@ ROWS: list[Row] = [
         identities="fresh",
     ),
     get("/v1/me/verification", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    # ---- referrals: the caller's own code and invitations (made on first ask)
+    get("/v1/me/referral", lambda w: Call({}, w.freelancer), SIGNED_IN),
     get("/v1/staff/verifications", lambda w: Call({}, w.client), REVIEW),
     post(
         "/v1/staff/verifications/{user_id}/approve",

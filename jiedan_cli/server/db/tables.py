@@ -410,6 +410,31 @@ points_entries = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Referral codes (推荐好友, #13): one per account, made on first ask; a registration may name
+# one. The referral is settled once, when the referee completes a first order: `rewarded`
+# (both got `reward_points`, fixed when the referee registered) or `withheld` with the
+# reason (a referral ring: the two accounts share an install). services/referrals.py.
+referral_codes = Table(
+    "referral_codes",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("referee_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("referrer_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("reward_points", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("reason", String(200)),
+    Column("order_id", String(ID)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("settled_at", UTCDateTime),
+)
+
 # ---- plumbing: idempotency, sync, audit --------------------------------------------------
 
 idempotency_keys = Table(

@@ -30,6 +30,7 @@ from jiedan_cli.server.services.actors import STAFF_ROLES, Actor, hash_token, pa
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.passwords import hash_password, needs_rehash, verify_password
 from jiedan_cli.server.services.profiles import empty_profile_row, record_profile
+from jiedan_cli.server.services.referrals import ReferralTerms, record_referral
 from jiedan_cli.server.services.risk import Origin, shadow
 from jiedan_cli.server.services.users import record_user_change, user_row, user_view
 
@@ -84,13 +85,17 @@ def register(
     per_address_hour: int = 0,
     install: str = "",
     origin: Origin | None = None,
+    referral: ReferralTerms | None = None,
 ) -> dict[str, Any]:
-    """A new marketplace account, signed in: {user, token}. With `per_address_hour`, each
-    registration is counted against the address first (login_throttle), like a sign-in; an
-    e-mail already taken stays counted as a failed attempt (it tells the caller the account
-    exists), a refused or malformed one is taken back. `install` (the client's install id, ""
-    for none) and `address` are linked to the new account (services/devices); with `origin`
-    the registration is assessed and recorded (services/risk)."""
+    """A new marketplace account, signed in: {user, token}. With `referral`, invited by the
+    account of that code (refused, and nothing made, when no account has it).
+
+    With `per_address_hour`, each registration is counted against the address first
+    (login_throttle), like a sign-in; an e-mail already taken stays counted as a failed
+    attempt (it tells the caller the account exists), a refused or malformed one is taken
+    back. `install` (the client's install id, "" for none) and `address` are linked to the
+    new account (services/devices); with `origin` the registration is assessed and recorded
+    (services/risk)."""
     roles = ROLES_FOR_CHOICE.get(role)
     if roles is None:
         raise InvalidInput("role: must be freelancer, client or both", field="role")
@@ -108,6 +113,7 @@ def register(
             device,
             install,
             origin,
+            referral,
         )
 
     if per_address_hour <= 0:
@@ -145,8 +151,11 @@ def _registered(
     device: str,
     install: str,
     origin: Origin | None,
+    referral: ReferralTerms | None,
 ) -> dict[str, Any]:
     user = _create_user(conn, email=email, name=name, password=password, roles=roles, now=now)
+    if referral is not None:
+        record_referral(conn, user["id"], referral, now=now)
     newcomer = Actor(user["id"], email, user["name"], frozenset(roles))
     shadow(conn, newcomer, Action.REGISTER, origin, now=now, object_id=user["id"])
     audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)

@@ -32,6 +32,7 @@ from jiedan_cli.server.db.tables import ledger_transfers, milestones, orders, pr
 from jiedan_cli.server.services.escrow_state import set_milestone, set_order_status
 from jiedan_cli.server.services.ledger import post_transfers
 from jiedan_cli.server.services.points import award_points, completed_volume
+from jiedan_cli.server.services.referrals import settle_first_order
 
 PROVIDER = "sandbox"
 MS = MilestoneStatus
@@ -218,3 +219,4 @@ def _reward_completion(conn: Connection, order: Row[Any], paid_fen: int, *, now:
                 order_id=order.id,
                 now=now,
             )
+    settle_first_order(conn, order, now=now)

@@ -1,0 +1,49 @@
+"""incentives (#13): referral codes and referrals
+
+Revision ID: 0011
+Revises: 0007
+Create Date: 2026-12-06 22:30:00
+"""
+from alembic import op
+import sqlalchemy as sa
+import jiedan_cli.server.db.types
+
+
+revision = '0011'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('referral_codes',
+    sa.Column('user_id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=16), nullable=False),
+    sa.Column('created_at', jiedan_cli.server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_referral_codes_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_referral_codes')),
+    sa.UniqueConstraint('code', name=op.f('uq_referral_codes_code'))
+    )
+    op.create_table('referrals',
+    sa.Column('referee_id', sa.String(length=36), nullable=False),
+    sa.Column('referrer_id', sa.String(length=36), nullable=False),
+    sa.Column('reward_points', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=20), server_default='pending', nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=True),
+    sa.Column('order_id', sa.String(length=36), nullable=True),
+    sa.Column('created_at', jiedan_cli.server.db.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('settled_at', jiedan_cli.server.db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['referee_id'], ['users.id'], name=op.f('fk_referrals_referee_id_users')),
+    sa.ForeignKeyConstraint(['referrer_id'], ['users.id'], name=op.f('fk_referrals_referrer_id_users')),
+    sa.PrimaryKeyConstraint('referee_id', name=op.f('pk_referrals'))
+    )
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referrals_referrer_id'), ['referrer_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referrals_referrer_id'))
+
+    op.drop_table('referrals')
+    op.drop_table('referral_codes')
