@@ -1,7 +1,7 @@
 """incentives (#13): referral codes and referrals
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-06 22:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import jiedan_cli.server.db.types
 
 
 revision = '0011'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
