@@ -9,6 +9,7 @@ from jiedan_cli.server.api import (
     bids,
     delivery_files,
     health,
+    holds,
     messages,
     metrics,
     money,
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         payments,
         sync,
         staff,
+        holds,
         verification,
         metrics,
     )

@@ -79,7 +79,7 @@ class TotpSecretOut(BaseModel):
     responses={
         **INVALID,
         **THROTTLED,
-        409: {"description": "An account for that e-mail exists"},
+        409: {"description": "An account for that e-mail exists, or blocked (risk_blocked)"},
     },
     dependencies=[Depends(carries_secrets)],
 )
