@@ -72,3 +72,31 @@ def test_a_reviewer_works_the_queue(client: User, freelancer: User, tmp_path: Pa
     since = admin.ok("admin", "audit", "--since", "2999-01-01", "--json").json()
     assert since == []
     assert admin.run("admin", "audit", "--since", "yesterday").code == 2
+
+
+def test_a_held_offline_bid_waits_then_syncs_when_released(
+    client: User, freelancer: User, tmp_path: Path
+) -> None:
+    orders = [client.post_order(), client.post_order()]
+    freelancer.ok("sync")
+    freelancer.ok("bid", "create", orders[0]["id"], "--amount", "800", "--days", "5")
+    held = freelancer.run("bid", "create", orders[1]["id"], "--amount", "800", "--days", "5")
+    assert held.code == 4, str(held)
+    assert (
+        held.stderr.startswith("error: held for review: ") and "quotes in a minute" in held.stderr
+    )
+    status = freelancer.ok("sync", "status", "--json").json()
+    assert status["pending"] == 0 and status["rejected"] == []
+    (item,) = status["held"]
+    assert item["kind"] == "place_bid" and "quotes in a minute" in item["reason"]
+    assert freelancer.run("sync").code == 0  # what is left is held: the server answered
+
+    reviewer = staff_user(freelancer, tmp_path, "reviewer")
+    queue = reviewer.ok("admin", "queue", "--json").json()
+    (hold,) = [h for h in queue if h["kind"] == "hold" and h["user_id"] == freelancer.id]
+    reviewer.ok("admin", "release", hold["id"])
+    freelancer.ok("sync")
+    after = freelancer.ok("sync", "status", "--json").json()
+    assert after["held"] == [] and after["rejected"] == []
+    bids = client.api("GET", f"/v1/orders/{orders[1]['id']}/bids")
+    assert [b["freelancer_id"] for b in bids] == [freelancer.id]
