@@ -1,9 +1,10 @@
 """`jiedan admin …`: staff work from the terminal (roles in security.md). `queue` lists what
-waits for a reviewer (real-name verifications, for now); `verify approve|reject USER_ID`
-decides one; `dispute resolve ORDER_ID --to-freelancer PCT` splits a disputed escrow
-(support, admin); `reviews` lists the reviews held because their author and subject share an
-install, `clear-review REVIEW_ID` lets one count (reviewer, admin). Online only; a role that
-may not is exit 4."""
+waits for a reviewer — actions the risk engine held and real-name verifications, a `kind`
+column telling them apart; `release|block HOLD_ID` decides a hold, `verify approve|reject
+USER_ID` a verification; `dispute resolve ORDER_ID --to-freelancer PCT` splits a disputed
+escrow (support, admin); `reviews` lists the reviews held because their author and subject
+share an install, `clear-review REVIEW_ID` lets one count (reviewer, admin); `audit` reads the
+audit log (admin). Online only; a role that may not is exit 4."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from jiedan_cli.commands.common import JsonOption, full_id_of, whole_number
+from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.timefmt import parse_date
 from jiedan_cli.render import Column, output
 
 app = typer.Typer(
@@ -24,11 +27,25 @@ app.add_typer(dispute, name="dispute")
 
 QUEUE_COLUMNS: list[Column] = [
     ("kind", "Kind"),
+    ("id", "Item"),
     ("user_id", "User"),
-    ("real_name", "Name"),
-    ("id_number_masked", "ID number"),
+    ("summary", "What"),
     ("created_at", "Waiting since"),
 ]
+HOLD_COLUMNS: list[Column] = [
+    ("id", "Hold"),
+    ("status", "Status"),
+    ("action", "Action"),
+    ("reason", "Reason"),
+    ("decision_reason", "Decision"),
+]
+AUDIT_COLUMNS: list[Column] = [
+    ("at", "At"),
+    ("action", "Action"),
+    ("actor_id", "Actor"),
+    ("target", "Target"),
+]
+AUDIT_MAX = 1000  # entries `admin audit` reads at most (newest first)
 VERIFICATION_COLUMNS: list[Column] = [
     ("user_id", "User"),
     ("real_name", "Name"),
@@ -57,11 +74,91 @@ UserId = Annotated[str, typer.Argument(help="Whose verification.")]
 
 @app.command()
 def queue(as_json: JsonOption = False) -> None:
-    """What waits for review, oldest first."""
-    from jiedan_cli.sync.http import api_list
+    """What waits for review, oldest first: held actions (with the rules that fired and
+    their facts) and real-name verifications."""
+    from jiedan_cli.sync.http import api_call, api_list
 
-    items = [{"kind": "verification", **v} for v in api_list("/v1/staff/verifications")]
+    held = api_call("GET", "/v1/staff/holds", params={"limit": 200})
+    items = [
+        {
+            "kind": "hold",
+            "user_id": (h.get("user") or {}).get("id"),
+            "summary": f"{h['action']}: {h['reason']}",
+            **h,
+        }
+        for h in held
+    ]
+    items += [
+        {"kind": "verification", "id": v["user_id"], "summary": v.get("real_name"), **v}
+        for v in api_list("/v1/staff/verifications")
+    ]
+    items.sort(key=lambda item: str(item.get("created_at") or ""))
     output(items, as_json=as_json, columns=QUEUE_COLUMNS)
+
+
+HoldId = Annotated[str, typer.Argument(help="A hold's id, as `admin queue` shows it.")]
+
+
+@app.command("release")
+def release(hold_id: HoldId, as_json: JsonOption = False) -> None:
+    """Let a held action through: it is applied as its user asked (reviewer, admin)."""
+    from jiedan_cli.sync.http import api_call
+
+    decided = api_call("POST", f"/v1/staff/holds/{_segment(_hold_id(hold_id))}/release")
+    output(decided, as_json=as_json, columns=HOLD_COLUMNS)
+
+
+@app.command("block")
+def block(
+    hold_id: HoldId,
+    reason: Annotated[str, typer.Option("--reason", help="Why, in words its user will read.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Refuse a held action for good, with a reason (reviewer, admin)."""
+    from jiedan_cli.sync.http import api_call
+
+    if not reason.strip():
+        raise InvalidInput("--reason: say why", field="reason")
+    path = f"/v1/staff/holds/{_segment(_hold_id(hold_id))}/block"
+    output(api_call("POST", path, json={"reason": reason}), as_json=as_json, columns=HOLD_COLUMNS)
+
+
+@app.command("audit")
+def audit(
+    user: Annotated[
+        str | None, typer.Option("--user", help="Entries by or about this user id.")
+    ] = None,
+    since: Annotated[str | None, typer.Option("--since", help="YYYY-MM-DD (UTC).")] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="An action, or a prefix ending in '*'.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The audit log, newest first (admins)."""
+    from jiedan_cli.sync.http import api_call
+
+    params: dict[str, Any] = {"limit": 200}
+    if since is not None:
+        params["since"] = parse_date(since, field="--since").isoformat() + "T00:00:00Z"
+    if user:
+        params["user_id"] = user
+    if action:
+        params["action"] = action
+    entries: list[dict[str, Any]] = []
+    while len(entries) < AUDIT_MAX:
+        page = api_call("GET", "/v1/staff/audit", params=params)
+        entries += page["items"]
+        if not page.get("next_cursor"):
+            break
+        params["cursor"] = page["next_cursor"]
+    output(entries[:AUDIT_MAX], as_json=as_json, columns=AUDIT_COLUMNS)
+
+
+def _hold_id(given: str) -> str:
+    given = given.strip()
+    if not given or len(given) > 64:
+        raise InvalidInput("HOLD_ID: a hold's id, as `jiedan admin queue` shows it", field="id")
+    return given
 
 
 def _review(user_id: str, verdict: str, as_json: bool) -> None:

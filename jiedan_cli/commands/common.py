@@ -537,6 +537,10 @@ def settle(
     if missing is not None and verdict.rejected and verdict.code == NotFound.code:
         raise NotFound(verdict.reason or missing)
     show(shown, as_json=as_json, columns=columns)
+    if verdict.held:
+        sys.stdout.flush()
+        say(f"error: held for review: {verdict.reason or 'the server holds it'}")
+        raise typer.Exit(ExitCode.REFUSED)
     if verdict.rejected:
         sys.stdout.flush()
         say(f"error: {verdict.fields()['reject_reason']}")

@@ -15,10 +15,10 @@ password changed, a new payout account and a withdrawal (an account taken over).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from jiedan_cli.domain.account_limits import NEW_ACCOUNT_DAYS
 from jiedan_cli.domain.money import format_yuan
@@ -137,6 +137,23 @@ class RiskLimits:
     credential_cooldown: timedelta = timedelta(days=1)
     new_payout_account_age: timedelta = timedelta(days=3)
     location_window: timedelta = timedelta(days=90)
+
+
+def parse_limits(given: str) -> RiskLimits:
+    """`"bids=1,large_amount_fen=100"` → RiskLimits with those counts and amounts (whole
+    numbers; the windows keep their defaults). ValueError names what is wrong."""
+    defaults = RiskLimits()
+    counts = {f.name for f in fields(defaults) if isinstance(getattr(defaults, f.name), int)}
+    changes: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in given.split(","))):
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in counts:
+            raise ValueError(f"{name!r} is not one of {', '.join(sorted(counts))}")
+        if not value.strip().isdigit() or int(value) <= 0:
+            raise ValueError(f"{name}: a whole number above 0")
+        changes[name] = int(value)
+    return replace(defaults, **changes)
 
 
 # 深夜: the small hours in China's time (UTC+8 all year, no summer time)

@@ -600,6 +600,18 @@ ROWS: list[Row] = [
         lambda w: Call({}, w.client),
         expect(owner=403, other=403, admin=OK, staff=403),
     ),
+    # ---- held actions (reviewers and admins; the owner is the held user: no staff role)
+    get("/v1/staff/holds", lambda w: Call({}, w.bidder), REVIEW),
+    post(
+        "/v1/staff/holds/{hold_id}/release",
+        lambda w: Call({"hold_id": w.new_hold()["id"]}, w.bidder),
+        REVIEW,
+    ),
+    post(
+        "/v1/staff/holds/{hold_id}/block",
+        lambda w: Call({"hold_id": w.new_hold()["id"]}, w.bidder, json={"reason": "刷单"}),
+        REVIEW,
+    ),
 ]
 
 

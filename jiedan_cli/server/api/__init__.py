@@ -9,6 +9,7 @@ from jiedan_cli.server.api import (
     bids,
     delivery_files,
     health,
+    holds,
     messages,
     metrics,
     money,
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         sync,
         staff,
         staff_reviews,
+        holds,
         verification,
         metrics,
     )

@@ -83,7 +83,10 @@ class TotpSecretOut(BaseModel):
     responses={
         **INVALID,
         **THROTTLED,
-        409: {"description": "An account for that e-mail exists, or an unknown referral code"},
+        409: {
+            "description": "An account for that e-mail exists, an unknown referral code,"
+            " or blocked (risk_blocked)"
+        },
     },
     dependencies=[Depends(carries_secrets)],
 )

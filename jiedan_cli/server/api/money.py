@@ -12,8 +12,9 @@ from jiedan_cli.domain.account_limits import NewAccountLimit
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
-from jiedan_cli.server.services import earnings, points, totp
+from jiedan_cli.server.services import earnings, holds, points, totp
 from jiedan_cli.server.services.arguments import UUID_PATTERN, CheckInArgs, CheckinBody
 from jiedan_cli.server.services.pages import PageRequest
 
@@ -122,6 +123,7 @@ def earnings_ledger(
     status_code=201,
     response_model=PayoutOut,
     responses={
+        **HELD,
         **UNAUTHORIZED,
         409: {
             "description": "More than the available balance (insufficient_funds), or than a"
@@ -134,22 +136,25 @@ def earnings_ledger(
 def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     """Pay out of the available balance through the provider (a TOTP code when 2FA is on)."""
     now = ctx.now()
-    with (
-        totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address),
-        ctx.db.write() as conn,
-    ):
-        return earnings.withdraw(
-            conn,
-            ctx.user,
-            amount_fen=body.amount_fen,
-            otp=body.otp,
-            now=now,
-            payout_id=body.id,
-            address=ctx.address,
-            new_account_limit=NewAccountLimit(
-                ctx.settings.new_account_days, ctx.settings.new_account_max_withdrawal_fen
+    limit = NewAccountLimit(
+        ctx.settings.new_account_days, ctx.settings.new_account_max_withdrawal_fen
+    )
+    with totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address):
+        return ctx.write_gated(
+            lambda conn: earnings.withdraw(
+                conn,
+                ctx.user,
+                amount_fen=body.amount_fen,
+                otp=body.otp,
+                now=now,
+                payout_id=body.id,
+                address=ctx.address,
+                new_account_limit=limit,
+                origin=ctx.origin,
             ),
-            origin=ctx.origin,
+            # what a release applies (the code is not kept: it was checked here)
+            intent=holds.WITHDRAW,
+            args={"amount_fen": body.amount_fen, "id": body.id},
         )
 
 

@@ -501,7 +501,7 @@ sync_ops = Table(
     Column("seq", BigInteger, primary_key=True),
     Column("op_id", String(64), nullable=False, unique=True),
     Column("intent", String(40), nullable=False),
-    Column("status", String(20), nullable=False),  # applied|rejected
+    Column("status", String(20), nullable=False),  # applied|rejected|held (risk_holds)
     Column("result", JSONText, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
@@ -523,6 +523,37 @@ risk_assessments = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_risk_assessments_user_created", "user_id", "created_at"),
     Index("ix_risk_assessments_decision_created", "decision", "created_at"),
+)
+
+# Actions the risk engine stopped (#12): held for a person (人工审核) or blocked at once. What
+# to apply on release is the intent and its arguments (the push's or the REST request's
+# model; null for a registration, which is done and only reviewed); a pushed one names its
+# client and op, whose stored result becomes final when a reviewer decides. `outcome` is
+# what the release's application answered (or its error). See services/holds.py.
+risk_holds = Table(
+    "risk_holds",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("action", String(20), nullable=False),  # domain/risk.Action
+    Column("intent", String(40)),
+    Column("args", JSONText),
+    Column("object_id", String(ID)),
+    Column("counterpart_id", String(ID)),  # the other party of an award or a funding
+    Column("status", String(10), nullable=False),  # held|released|blocked|failed
+    Column("score", Integer, nullable=False),
+    Column("fired", JSONText, nullable=False, server_default="[]"),
+    Column("facts", JSONText, nullable=False, server_default="{}"),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(ID)),
+    Column("decided_at", UTCDateTime),
+    Column("decision_reason", Text),
+    Column("outcome", JSONText),
+    Column("client_id", String(64)),
+    Column("op_id", String(64)),
+    Index("ix_risk_holds_status_created", "status", "created_at"),
+    Index("ix_risk_holds_user_created", "user_id", "created_at"),
 )
 
 audit_log = Table(

@@ -52,7 +52,7 @@ from jiedan_cli.server.services.changes import (
 from jiedan_cli.server.services.milestones import create_milestone
 from jiedan_cli.server.services.order_views import order_view, record_order
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
-from jiedan_cli.server.services.risk import Origin, shadow
+from jiedan_cli.server.services.risk import Origin, gate
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.visibility import can_read, own_order, readable_order
 
@@ -224,7 +224,7 @@ def place_bid(
         raise Conflict(f"bid {new} exists already", code="bid_exists")
     require(may_bid(seat, live_bid=bool(order.has_live_bid)))
     _check_daily_limit(conn, actor, unverified_bids_per_day, now, order.verification)
-    shadow(conn, actor, Action.BID, origin, now=now, amount_fen=amount_fen, object_id=new)
+    gate(conn, actor, Action.BID, origin, now=now, amount_fen=amount_fen, object_id=new)
     bid = {
         "id": new,
         "order_id": order_id,
@@ -360,7 +360,7 @@ def award_bid(
     if bid is None:
         raise NotFound(f"no bid {bid_id} on order {order_id}")
     require_bid(bid.status, BidStatus.AWARDED)
-    shadow(
+    gate(
         conn,
         actor,
         Action.AWARD,

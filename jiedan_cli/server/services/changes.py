@@ -67,6 +67,7 @@ class Kind(StrEnum):
     LEDGER_ENTRY = "ledger_entry"
     PAYOUT = "payout"
     POINTS_ENTRY = "points_entry"
+    HOLD = "hold"
 
 
 class Public:
@@ -131,6 +132,7 @@ OWNERS: dict[Kind, str] = {
     Kind.LEDGER_ENTRY: "ledger",
     Kind.PAYOUT: "earnings",
     Kind.POINTS_ENTRY: "points",
+    Kind.HOLD: "holds",
 }
 
 
