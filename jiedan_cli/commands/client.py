@@ -45,17 +45,19 @@ OrderId = Annotated[str, typer.Argument(help="One of your orders.")]
 
 @app.command()
 def post(
-    title: Annotated[str, typer.Option("--title", help="What you need, in a line.")],
+    title: Annotated[str | None, typer.Option("--title", help="What you need, in a line.")] = None,
     category: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--category",
             help="design, development, … or the Chinese name (设计, 开发, …): "
             "`jiedan orders categories` lists them.",
         ),
-    ],
-    budget_min: Annotated[str, typer.Option("--budget-min", help="Yuan, e.g. 500.")],
-    budget_max: Annotated[str, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")],
+    ] = None,
+    budget_min: Annotated[str | None, typer.Option("--budget-min", help="Yuan, e.g. 500.")] = None,
+    budget_max: Annotated[
+        str | None, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")
+    ] = None,
     description: Annotated[
         str | None, typer.Option("--description", help="The details (or --description-file).")
     ] = None,
@@ -70,32 +72,45 @@ def post(
         typer.Option("--tag", help="A tag (repeatable), or several comma-separated."),
     ] = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD.")] = None,
+    from_text: Annotated[
+        str | None,
+        typer.Option(
+            "--from-text",
+            metavar="TEXT",
+            help="Say what you need in your own words (想要一个清新风格的logo，预算500，下周五前):"
+            " a draft is made from it and shown for confirmation; options given too win.",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --from-text: post the draft without asking.")
+    ] = False,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Post an order; freelancers can bid on it once it syncs."""
+    from jiedan_cli.commands.order_draft import OrderTerms, from_draft, required_terms
     from jiedan_cli.domain.order_rules import split_tags
     from jiedan_cli.store import actions
 
-    low, high = yuan(budget_min, field="--budget-min"), yuan(budget_max, field="--budget-max")
     details = text_or_file(
         description,
         description_file,
         option="--description",
         file_option="--description-file",
-        required=True,
+        required=from_text is None,
     )
+    given = OrderTerms(
+        title=title,
+        description=details,
+        category=category,
+        tags=split_tags(tag) if tag else None,
+        budget_min_fen=None if budget_min is None else yuan(budget_min, field="--budget-min"),
+        budget_max_fen=None if budget_max is None else yuan(budget_max, field="--budget-max"),
+        deadline=deadline,
+    )
+    terms = required_terms(given) if from_text is None else from_draft(from_text, given, yes=yes)
     _on_order(
-        lambda conn: actions.post_order(
-            conn,
-            title=title,
-            description=details or "",
-            category=category,
-            tags=split_tags(tag or []),
-            budget_min_fen=low,
-            budget_max_fen=high,
-            deadline=deadline,
-        ),
+        lambda conn: actions.post_order(conn, **terms.as_args()),
         offline=offline,
         as_json=as_json,
     )
