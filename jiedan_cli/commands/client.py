@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -30,6 +30,10 @@ from jiedan_cli.commands.common import (
     yuan,
 )
 from jiedan_cli.domain.errors import NotFound
+
+if TYPE_CHECKING:
+    from jiedan_cli.commands.order_draft import OrderTerms
+    from jiedan_cli.domain.dispute_warnings import DisputeWarning
 
 app = typer.Typer(
     help="Post orders, award bids, fund, accept (client).",
@@ -108,11 +112,33 @@ def post(
         budget_max_fen=None if budget_max is None else yuan(budget_max, field="--budget-max"),
         deadline=deadline,
     )
-    terms = required_terms(given) if from_text is None else from_draft(from_text, given, yes=yes)
+    with replica() as conn:
+        if from_text is None:
+            terms = required_terms(given)
+            warnings = _posting_warnings(conn, terms)
+        else:  # the warnings shown with the draft too, before it is confirmed
+            terms, warnings = from_draft(
+                from_text, given, yes=yes, caution=lambda t: _posting_warnings(conn, t)
+            )
     _on_order(
         lambda conn: actions.post_order(conn, **terms.as_args()),
         offline=offline,
         as_json=as_json,
+        warnings=warnings,
+    )
+
+
+def _posting_warnings(conn: sqlite3.Connection, terms: OrderTerms) -> list[DisputeWarning]:
+    from jiedan_cli.store import dispute_facts
+
+    if terms.category is None or terms.budget_max_fen is None:
+        return []  # the draft names no budget: refused before it could be weighed
+    return dispute_facts.at_posting(
+        conn,
+        description=terms.description or "",
+        category=terms.category,
+        budget_max_fen=terms.budget_max_fen,
+        deadline=terms.deadline,
     )
 
 
@@ -136,13 +162,18 @@ def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
 Act = Callable[[sqlite3.Connection], dict[str, Any]]
 
 
-def _on_order(act: Act, *, offline: bool, as_json: bool) -> None:
+def _on_order(
+    act: Act, *, offline: bool, as_json: bool, warnings: list[DisputeWarning] | None = None
+) -> None:
     """Run one local-first action on an order and print the order (as run_action does); the
-    server's "no such order" (of the caller's) is exit 3, not a refusal."""
+    server's "no such order" (of the caller's) is exit 3, not a refusal. `warnings`: the
+    dispute-risk warnings already said, for the --json object."""
     with replica() as conn:
         shown, verdict = attempt(conn, lambda: act(conn), kind="order", offline=offline)
     missing = f"no order {shown['id']}"
-    settle(shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=missing)
+    settle(
+        shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=missing, warnings=warnings
+    )
 
 
 @app.command()
@@ -155,13 +186,34 @@ def award(
     """Award the order to one bid; every other bid is declined."""
     from jiedan_cli.store import actions
 
+    with replica() as conn:
+        order_id, bid_id = full_id(conn, "order", order_id), full_id(conn, "bid", bid_id)
+        warnings = _award_warnings(conn, bid_id, offline=offline)
     _on_order(
-        lambda conn: actions.award(
-            conn, order_id=full_id(conn, "order", order_id), bid_id=full_id(conn, "bid", bid_id)
-        ),
+        lambda conn: actions.award(conn, order_id=order_id, bid_id=bid_id),
         offline=offline,
         as_json=as_json,
+        warnings=warnings,
     )
+
+
+def _award_warnings(
+    conn: sqlite3.Connection, bid_id: str, *, offline: bool
+) -> list[DisputeWarning]:
+    """From the bidder's profile in the replica; fetched first when missing and online."""
+    from contextlib import suppress
+
+    from jiedan_cli.domain.errors import JiedanError
+    from jiedan_cli.domain.timefmt import utcnow
+    from jiedan_cli.store import dispute_facts, queries
+
+    bid = queries.get_bid(conn, bid_id) or {}
+    if not offline and bid.get("freelancer_id"):
+        from jiedan_cli.sync.profiles import fetch_missing
+
+        with suppress(JiedanError):  # offline or signed out: what the replica knows
+            fetch_missing(conn, [bid["freelancer_id"]])
+    return dispute_facts.at_award(conn, bid_id=bid_id, now=utcnow())
 
 
 @app.command()

@@ -6,12 +6,14 @@ a terminal to ask on and without --yes, nothing is posted (exit 2): a script say
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
 import typer
 
+from jiedan_cli.domain.dispute_warnings import DisputeWarning
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.render import say
 
@@ -52,8 +54,15 @@ def required_terms(given: OrderTerms) -> OrderTerms:
     return given
 
 
-def from_draft(text: str, given: OrderTerms, *, yes: bool) -> OrderTerms:
-    """The draft `text` gives, under the options `given`; shown, then confirmed (or --yes)."""
+def from_draft(
+    text: str,
+    given: OrderTerms,
+    *,
+    yes: bool,
+    caution: Callable[[OrderTerms], list[DisputeWarning]],
+) -> tuple[OrderTerms, list[DisputeWarning]]:
+    """The draft `text` gives, under the options `given`; shown with the dispute-risk
+    warnings `caution` finds (on stderr), then confirmed (or --yes); and those warnings."""
     from jiedan_cli.domain.requirements import structure
 
     if not text.strip():
@@ -71,8 +80,12 @@ def from_draft(text: str, given: OrderTerms, *, yes: bool) -> OrderTerms:
     terms = replace(proposed, **{k: v for k, v in asdict(given).items() if v is not None})
     if not yes and not sys.stdin.isatty():
         raise InvalidInput("--from-text: no terminal to confirm the draft on; add --yes to post it")
+    complete = terms.budget_min_fen is not None and terms.budget_max_fen is not None
+    warnings = caution(terms) if complete else []
     _show(terms, styles=draft.styles, questions=[q.ask for q in draft.questions])
-    if terms.budget_min_fen is None or terms.budget_max_fen is None:
+    if warnings:
+        say("risks (纠纷预警):\n" + "\n".join(f"  ! {found.reason}" for found in warnings))
+    if not complete:
         raise InvalidInput(
             "--from-text: the text names no budget; add it (预算800, 500-1000元)"
             " or give --budget-min and --budget-max"
@@ -80,7 +93,7 @@ def from_draft(text: str, given: OrderTerms, *, yes: bool) -> OrderTerms:
     if not yes and not _confirmed("post this order? [Y/n] "):
         say("not posted")
         raise typer.Exit(0)
-    return terms
+    return terms, warnings
 
 
 def _confirmed(question: str) -> bool:
