@@ -170,10 +170,12 @@ class ClientLoaded(Message):
 
 @dataclass
 class ActionDone(Message):
-    """A store.actions call saved its change (and queued it for sync)."""
+    """A store.actions call saved its change (and queued it for sync); `warnings`: the
+    dispute-risk warnings (纠纷预警) of the move, in words."""
 
     action: str
     shown: Item
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
