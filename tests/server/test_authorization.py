@@ -235,6 +235,22 @@ ORDER = {
     "budget_min_fen": 100_000,
     "budget_max_fen": 300_000,
 }
+ADMIN_ONLY = expect(owner=403, other=403, admin=OK, staff=403)
+CAMPAIGN = {
+    "name": "积分翻倍",
+    "kind": "points_multiplier",
+    "multiplier": 2,
+    "starts_at": "2027-01-01T00:00:00Z",
+    "ends_at": "2027-01-02T00:00:00Z",
+}
+
+
+def new_campaign(w: World) -> str:
+    made = w.server.request("POST", "/v1/staff/campaigns", w.staff["admin"]["token"], json=CAMPAIGN)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
 RESOLVE = expect(owner=403, other=403, support=OK, admin=OK, staff=403)
 REVIEW = expect(owner=403, other=403, reviewer=OK, admin=OK, staff=403)
 
@@ -593,6 +609,14 @@ ROWS: list[Row] = [
         "/v1/staff/audit",
         lambda w: Call({}, w.client),
         expect(owner=403, other=403, admin=OK, staff=403),
+    ),
+    # ---- campaigns: admins only (everyone else reads them from sync pull)
+    post("/v1/staff/campaigns", lambda w: Call({}, w.client, json=CAMPAIGN), ADMIN_ONLY),
+    get("/v1/staff/campaigns", lambda w: Call({}, w.client), ADMIN_ONLY),
+    post(
+        "/v1/staff/campaigns/{campaign_id}/end",
+        lambda w: Call({"campaign_id": new_campaign(w)}, w.client),
+        ADMIN_ONLY,
     ),
 ]
 

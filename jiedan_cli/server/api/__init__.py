@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from jiedan_cli.server.api import (
     auth,
     bids,
+    campaigns,
     delivery_files,
     health,
     messages,
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         payments,
         sync,
         staff,
+        campaigns,
         verification,
         metrics,
     )

@@ -67,6 +67,7 @@ class Kind(StrEnum):
     LEDGER_ENTRY = "ledger_entry"
     PAYOUT = "payout"
     POINTS_ENTRY = "points_entry"
+    CAMPAIGN = "campaign"
 
 
 class Public:
@@ -131,6 +132,7 @@ OWNERS: dict[Kind, str] = {
     Kind.LEDGER_ENTRY: "ledger",
     Kind.PAYOUT: "earnings",
     Kind.POINTS_ENTRY: "points",
+    Kind.CAMPAIGN: "campaigns",
 }
 
 
