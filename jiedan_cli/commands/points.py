@@ -1,6 +1,7 @@
-"""`jiedan points balance|history|checkin`: points (积分) and the membership tier, from the
-local replica (store/earnings.py computes them with the server's rules), and the daily
-check-in (签到), local-first like every command that changes something."""
+"""`jiedan points balance|history|checkin|campaigns`: points (积分) and the membership tier,
+from the local replica (store/earnings.py computes them with the server's rules), the daily
+check-in (签到), local-first like every command that changes something, and the campaigns
+running or to come (积分翻倍, 周末特惠; store/campaigns.py), read offline too."""
 
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ CHECKIN_COLUMNS: list[Column] = [
     ("streak", "Days in a row"),
     ("sync_state", "Sync"),
     ("reject_reason", "Rejected because"),
+]
+CAMPAIGN_COLUMNS: list[Column] = [
+    ("name", "Campaign"),
+    ("offer", "Gives"),
+    ("urgency", "When"),
+    ("ends_at", "Ends"),
+    ("id", "ID"),
 ]
 HISTORY_COLUMNS: list[Column] = [
     ("created_at", "When"),
@@ -71,6 +79,16 @@ def history(as_json: JsonOption = False) -> None:
     with replica() as conn:
         entries = points_history(conn)
     output(entries, as_json=as_json, columns=HISTORY_COLUMNS)
+
+
+@app.command()
+def campaigns(as_json: JsonOption = False) -> None:
+    """Campaigns running now or to come (积分翻倍, 周末特惠 …), the soonest to end first."""
+    from jiedan_cli.store.campaigns import current_campaigns
+
+    with replica() as conn:
+        found = current_campaigns(conn)
+    output(found, as_json=as_json, columns=CAMPAIGN_COLUMNS)
 
 
 @app.command()
