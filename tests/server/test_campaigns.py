@@ -140,6 +140,10 @@ def test_bad_campaigns_are_refused_with_a_clear_reason(server: Server) -> None:
         ({"kind": "fee_discount", "discount_bp": 100, "category": "nonsense"}, "category"),
         ({"kind": "points_multiplier", "multiplier": 2, **window(server, HOUR, -HOUR)}, "ends_at"),
         ({"kind": "points_multiplier", "multiplier": 2, "category": "design"}, "kind"),
+        (
+            {"kind": "points_multiplier", "multiplier": 2, "ends_at": "2030-01-01T00:00:00"},
+            "ends_at",
+        ),
     ]
     for body, field in cases:
         full = {"name": "活动", **window(server, HOUR, HOUR), **body}

@@ -3,11 +3,10 @@ them through the change log (sync pull), as the `campaign` entity."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from jiedan_cli.domain.campaigns import MAX_MULTIPLIER
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
@@ -29,8 +28,8 @@ class CampaignBody(BaseModel):
 
     name: str = Field(min_length=1, max_length=60, description="积分翻倍, 周末特惠 …")
     kind: Literal["points_multiplier", "fee_discount"]
-    starts_at: datetime = Field(description="RFC 3339; inclusive; not before now")
-    ends_at: datetime = Field(description="RFC 3339; exclusive")
+    starts_at: AwareDatetime = Field(description="RFC 3339; inclusive; not before now")
+    ends_at: AwareDatetime = Field(description="RFC 3339; exclusive")
     multiplier: StrictInt = Field(default=1, ge=1, le=MAX_MULTIPLIER)
     discount_bp: StrictInt = Field(
         default=0, ge=0, le=10_000, description="basis points off the commission rate"
