@@ -586,6 +586,12 @@ ROWS: list[Row] = [
         identities="fresh",
     ),
     get("/v1/me/verification", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    # ---- redeeming points: the caller's own (a user without points is refused: 409)
+    post(
+        "/v1/points/redeem",
+        lambda w: Call({}, w.freelancer, json={"kind": "coupon", "points": 100}),
+        expect(owner=409, other=409, staff=409),
+    ),
     # ---- referrals: the caller's own code and invitations (made on first ask)
     get("/v1/me/referral", lambda w: Call({}, w.freelancer), SIGNED_IN),
     get("/v1/staff/verifications", lambda w: Call({}, w.client), REVIEW),

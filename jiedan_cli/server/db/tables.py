@@ -430,6 +430,22 @@ campaigns = Table(
     Index("ix_campaigns_ends_starts", "ends_at", "starts_at"),
 )
 
+# Fee coupons bought with points (积分兑换, #13): `remaining_fen` comes off the fee of the
+# owner's next releases (oldest coupon first) until it is used up. The id is the
+# redemption's, chosen by the client (services/redemptions.py).
+fee_coupons = Table(
+    "fee_coupons",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("value_fen", BigInteger, nullable=False),
+    Column("remaining_fen", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Index("ix_fee_coupons_user_created", "user_id", "created_at"),
+)
+
 # ---- plumbing: idempotency, sync, audit --------------------------------------------------
 
 idempotency_keys = Table(

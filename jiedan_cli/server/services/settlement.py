@@ -34,6 +34,7 @@ from jiedan_cli.server.services.campaigns import running_campaigns
 from jiedan_cli.server.services.escrow_state import set_milestone, set_order_status
 from jiedan_cli.server.services.ledger import post_transfers
 from jiedan_cli.server.services.points import completed_volume, earn_points
+from jiedan_cli.server.services.redemptions import use_fee_coupons
 from jiedan_cli.server.services.referrals import settle_first_order
 
 PROVIDER = "sandbox"
@@ -47,7 +48,8 @@ def fee_for(
     months) discounts it, and so does a fee campaign running `now` for the order's category
     or for everyone (domain/campaigns.py); on their first order on the platform the waiver
     covers the fee on its first FIRST_ORDER_WAIVER_FEN (domain/fees.py), counting what it
-    paid out already."""
+    paid out already. Last, the freelancer's fee coupons (bought with points) cover what they
+    can of it, and are used up by as much (services/redemptions.py): call it once a release."""
     volume, count = completed_volume(conn, freelancer_id, now=now)
     earlier = conn.execute(
         select(ledger_transfers.c.id)
@@ -59,7 +61,7 @@ def fee_for(
         .limit(1)
     ).first()
     first_order = earlier is None
-    return DEFAULT_FEE_POLICY.fee_for(
+    fee = DEFAULT_FEE_POLICY.fee_for(
         amount_fen,
         tier=tier_for(volume, count),
         first_order=first_order,
@@ -70,6 +72,7 @@ def fee_for(
             now,
         ),
     )
+    return use_fee_coupons(conn, freelancer_id, fee, now=now)
 
 
 def _payout(
