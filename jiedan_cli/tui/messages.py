@@ -130,6 +130,7 @@ class PointsLoaded(Message):
     profile: Item | None = None  # mine, as pulled
     account: Item | None = None  # my account, as pulled (roles, two-factor sign-in)
     checkin: Item | None = None  # today's check-in: store.earnings.checkin_today
+    campaigns: list[Item] = field(default_factory=list)  # store.campaigns.current_campaigns
 
 
 @dataclass

@@ -435,6 +435,43 @@ referrals = Table(
     Column("settled_at", UTCDateTime),
 )
 
+# Campaigns (积分翻倍, 周末特惠, 节日专场, #13): a window [starts_at, ends_at) in which points
+# are multiplied or the commission rate is lowered (domain/campaigns.py). Ending one early
+# moves ends_at to the moment (ended_at, ended_by say who). Public through the change log.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("multiplier", Integer, nullable=False, server_default="1"),
+    Column("discount_bp", Integer, nullable=False, server_default="0"),
+    Column("category", String(40)),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_by", String(ID), ForeignKey("users.id")),
+    Column("ended_at", UTCDateTime),
+    Index("ix_campaigns_ends_starts", "ends_at", "starts_at"),
+)
+
+# Fee coupons bought with points (积分兑换, #13): `remaining_fen` comes off the fee of the
+# owner's next releases (oldest coupon first) until it is used up. The id is the
+# redemption's, chosen by the client (services/redemptions.py).
+fee_coupons = Table(
+    "fee_coupons",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("value_fen", BigInteger, nullable=False),
+    Column("remaining_fen", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Index("ix_fee_coupons_user_created", "user_id", "created_at"),
+)
+
 # ---- plumbing: idempotency, sync, audit --------------------------------------------------
 
 idempotency_keys = Table(
