@@ -37,7 +37,10 @@ own answer.
 Expected failures are raised as domain errors (jiedan_cli/domain/errors.py); the root turns
 them into one `error: …` line and the exit code of the contract (commands/exit_codes.py).
 
-Online-only commands call `jiedan_cli.sync.http.api_call` (Offline → exit 6).
+Online-only commands call `jiedan_cli.sync.http.api_call` (Offline → exit 6); one the risk
+engine can hold runs it inside `showing_hold(as_json=…)`: a 202 hold prints the hold (the
+object the server answered) and exits 4 `error: held for review: <reason>`; a 409
+risk_blocked is `error: <reason>`, exit 4, as every refusal.
 
 Cold read commands (performance.md P1): `typer.Typer(cls=ColdGroup)` and
 `@app.command(cls=ColdCommand)` keep Typer from importing pydantic to coerce parameters;
@@ -56,7 +59,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiedan_cli.commands.exit_codes import ExitCode
-from jiedan_cli.domain.errors import InvalidInput, JiedanError, NotFound
+from jiedan_cli.domain.errors import HeldForReview, InvalidInput, JiedanError, NotFound
 from jiedan_cli.render import Column, is_terminal, output, say, status_words
 
 if TYPE_CHECKING:  # store/ is imported inside the functions that use it (cold start)
@@ -520,6 +523,28 @@ def perform_each(
         item if isinstance(item, JiedanError) else verdict_after(conn, kind, *item)[0]
         for item in done
     ]
+
+
+HOLD_COLUMNS: list[Column] = [
+    ("id", "Hold"),
+    ("status", "Status"),
+    ("action", "Action"),
+    ("reason", "Reason"),
+]
+
+
+@contextmanager
+def showing_hold(*, as_json: bool) -> Iterator[None]:
+    """Around an online-only call of an action the risk engine watches (withdraw…): when the
+    server holds it for a reviewer (HeldForReview), print the hold it answered — {id,
+    status: "held", action, reason} — on stdout; the root then prints `error: held for
+    review: <reason>` and exits 4 (commands/exit_codes)."""
+    try:
+        yield
+    except HeldForReview as held:
+        output(held.hold, as_json=as_json, columns=HOLD_COLUMNS)
+        sys.stdout.flush()
+        raise
 
 
 def settle(

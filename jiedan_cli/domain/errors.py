@@ -95,6 +95,19 @@ class RiskBlocked(RiskStopped):
     code = "risk_blocked"
 
 
+class HeldForReview(Refused):
+    """The client's side of a 202 hold answer (server/api/holds.py): the request waits for a
+    reviewer. `hold` is the answer ({id, status: "held", action, reason}); the message is
+    "held for review: <reason>" (exit 4)."""
+
+    code = "held"
+
+    def __init__(self, hold: dict[str, object]) -> None:
+        self.hold = hold
+        self.reason = str(hold.get("reason") or "the server holds it")
+        super().__init__(f"held for review: {self.reason}")
+
+
 class Unauthenticated(JiedanError):
     """Not signed in, bad credentials or a bad one-time code (HTTP 401, exit 5)."""
 

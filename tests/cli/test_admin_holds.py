@@ -89,6 +89,11 @@ def test_a_held_offline_bid_waits_then_syncs_when_released(
     assert status["pending"] == 0 and status["rejected"] == []
     (item,) = status["held"]
     assert item["kind"] == "place_bid" and "quotes in a minute" in item["reason"]
+    plain = freelancer.ok("sync", "status")  # listed as the rejected ones are
+    assert "held\t1\n" in plain.stdout and "rejected\t0\n" in plain.stdout
+    (row,) = [line.split("\t") for line in plain.stdout.splitlines() if item["op_id"] in line]
+    assert row[1] == "place_bid" and "quotes in a minute" in row[3]
+    assert "held for review" in plain.stderr
     assert freelancer.run("sync").code == 0  # what is left is held: the server answered
 
     reviewer = staff_user(freelancer, tmp_path, "reviewer")
