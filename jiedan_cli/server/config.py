@@ -93,7 +93,7 @@ class Settings:
     new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
     # The risk engine (services/risk.py): whether each watched action is assessed and the
     # assessment recorded (risk_assessments; nothing is held or refused yet). On by default:
-    # the facts read costs ≈0.3 ms of CPU an action (decisions.md); off for a diagnosis.
+    # an assessment (facts read + record) costs under 1 ms of CPU (decisions.md).
     risk_record: bool = True
     # The risk engine's score at which an action would be held for review / blocked
     # (domain/risk.Thresholds); for now assessments are recorded only (risk_assessments).
