@@ -169,7 +169,6 @@ def _note_link(db: Database, user_id: str, install: str, address: str, now: date
 
 # ---- SQLite writers take turns as coroutines -------------------------------------------------
 
-T = TypeVar("T")
 # One writer thread per SQLite database (api/write_thread.py).
 _WRITE_THREADS: weakref.WeakKeyDictionary[Database, WriteThread] = weakref.WeakKeyDictionary()
 _WRITE_THREADS_LOCK = threading.Lock()
