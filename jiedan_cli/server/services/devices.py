@@ -22,9 +22,20 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, and_, bindparam, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from jiedan_cli.domain.risk import RiskLimits
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import account_devices
 from jiedan_cli.server.db.types import UTCDateTime
@@ -148,23 +159,48 @@ def _accounts(user_id: Any, column: Any, value: Any, since: Any) -> ColumnElemen
     return literal(1) + others
 
 
-def counterpart_linked_column(user_id: Any, counterpart_id: Any, since: Any) -> ColumnElement[bool]:
-    """Whether the two accounts were seen on one install (an id, not NO_DEVICE) since `since`,
-    as an EXISTS. A shared address alone is no link: an office, a campus or a 网吧 puts many
-    people behind one (that is the weaker `shared_address` rule's business)."""
+def _shared_installs(user_id: Any, other_id: Any, since: Any | None) -> Select[tuple[str]]:
+    """The (mine, theirs) pairs of rows of the two accounts on one install id (not NO_DEVICE),
+    both seen since `since` (None: ever). An address is no link here: an office, a campus or a
+    网吧 puts many honest people behind one (the weaker `shared_address` rule's business)."""
     mine, theirs = account_devices.alias("mine"), account_devices.alias("theirs")
-    return (
-        select(literal(1))
+    query = (
+        select(mine.c.device_id)
         .select_from(mine.join(theirs, mine.c.device_id == theirs.c.device_id))
         .where(
-            mine.c.user_id == user_id,
-            mine.c.device_id != NO_DEVICE,
-            theirs.c.user_id == counterpart_id,
-            mine.c.last_seen_at >= since,
-            theirs.c.last_seen_at >= since,
+            mine.c.user_id == user_id, mine.c.device_id != NO_DEVICE, theirs.c.user_id == other_id
         )
-        .exists()
     )
+    if since is not None:
+        query = query.where(mine.c.last_seen_at >= since, theirs.c.last_seen_at >= since)
+    return query
+
+
+def link_since(now: datetime, limits: RiskLimits | None = None) -> datetime:
+    """The start of the link window (domain/risk.RiskLimits.link_window) ending `now`."""
+    return now - (limits or RiskLimits()).link_window
+
+
+def counterpart_linked_column(user_id: Any, counterpart_id: Any, since: Any) -> ColumnElement[bool]:
+    """Whether the two accounts were seen on one install since `since`, as an EXISTS: the risk
+    engine's counterpart_linked, and the link that flags a review or withholds a referral."""
+    return _shared_installs(user_id, counterpart_id, since).exists()
+
+
+def shared_installs_column(user_id: Any, other_id: Any, since: Any) -> ColumnElement[int]:
+    """How many install ids both accounts were seen on since `since`, as a scalar subquery (the
+    ids may be columns of the caller's statement): what a reviewer is shown."""
+    shared = _shared_installs(user_id, other_id, since).subquery()
+    return select(func.count(func.distinct(shared.c.device_id))).scalar_subquery()
+
+
+def share_an_install(
+    conn: Connection, user_id: str, other_id: str, *, since: datetime | None
+) -> bool:
+    """Whether the two accounts were seen on one install id since `since` (None: ever)."""
+    if user_id == other_id:
+        return False
+    return bool(conn.scalar(select(_shared_installs(user_id, other_id, since).exists())))
 
 
 def unfamiliar_network_column(user_id: Any, network: Any, since: Any) -> ColumnElement[bool]:

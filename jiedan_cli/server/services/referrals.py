@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, literal, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from jiedan_cli.domain.errors import Refused
 from jiedan_cli.domain.referrals import (
@@ -24,9 +24,9 @@ from jiedan_cli.domain.referrals import (
     withheld_reason,
 )
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.tables import account_devices, referral_codes, referrals
+from jiedan_cli.server.db.tables import referral_codes, referrals
 from jiedan_cli.server.services.actors import Actor
-from jiedan_cli.server.services.devices import NO_DEVICE
+from jiedan_cli.server.services.devices import share_an_install
 from jiedan_cli.server.services.ledger import insert_or_ignore
 from jiedan_cli.server.services.points import earn_points
 
@@ -91,7 +91,7 @@ def settle_first_order(conn: Connection, order: Row[Any], *, now: datetime) -> N
 def _settle(conn: Connection, referral: Row[Any], order: Row[Any], *, now: datetime) -> None:
     referrer, referee = referral.referrer_id, referral.referee_id
     reason = withheld_reason(
-        shared_install=_share_an_install(conn, referee, referrer),
+        shared_install=share_an_install(conn, referee, referrer, since=None),
         order_with_referrer=referrer in (order.client_id, order.freelancer_id),
     )
     done = conn.execute(
@@ -116,20 +116,6 @@ def _settle(conn: Connection, referral: Row[Any], order: Row[Any], *, now: datet
             order_id=order.id,
             now=now,
         )
-
-
-def _share_an_install(conn: Connection, user_id: str, other_id: str) -> bool:
-    """Whether the two accounts were ever seen on one install id (services/devices.py's
-    links). An address alone does not count: a household or an office shares one."""
-    mine, theirs = account_devices.alias("mine"), account_devices.alias("theirs")
-    shared = and_(mine.c.device_id == theirs.c.device_id, mine.c.device_id != NO_DEVICE)
-    found = conn.execute(
-        select(literal(1))
-        .select_from(mine.join(theirs, shared))
-        .where(mine.c.user_id == user_id, theirs.c.user_id == other_id)
-        .limit(1)
-    ).first()
-    return found is not None
 
 
 def referral_view(row: Row[Any]) -> dict[str, Any]:

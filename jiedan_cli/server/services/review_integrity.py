@@ -17,7 +17,7 @@ from jiedan_cli.server.db.tables import reviews
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import Kind, publish
-from jiedan_cli.server.services.install_links import link_since, shared_installs_column
+from jiedan_cli.server.services.devices import link_since, shared_installs_column
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.reviews import count_in_rating, review_view
 from jiedan_cli.server.services.staff_rules import refuse_party

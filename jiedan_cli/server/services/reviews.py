@@ -6,7 +6,7 @@ rating (profiles.rating_count/rating_sum) counts a review only once it is reveal
 average would give the stars away.
 
 Integrity (security.md, #12): a review between accounts seen on one install
-(`install_links.share_an_install`) is flagged when it is written and held: it counts in no
+(`devices.share_an_install`) is flagged when it is written and held: it counts in no
 rating and is shown to nobody but its author until a reviewer clears it
 (`review_integrity.clear_review`). Whoever makes a review both revealed and unflagged — the
 reveal or the clearing, in whichever order they commit — counts it (`count_in_rating`), once."""
@@ -29,7 +29,7 @@ from jiedan_cli.server.db.tables import orders, profiles, reviews, users
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import PUBLIC, Kind, publish, register
-from jiedan_cli.server.services.install_links import share_an_install
+from jiedan_cli.server.services.devices import link_since, share_an_install
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 # GET /v1/users/{id}/reviews answers a page of at most this many.
@@ -92,7 +92,7 @@ def write_review(
     )
     if conn.execute(taken).first() is not None:
         raise Conflict("you have reviewed this order already", code="review_exists")
-    flagged = share_an_install(conn, actor.id, subject, now=now)
+    flagged = share_an_install(conn, actor.id, subject, since=link_since(now))
     try:
         conn.execute(
             insert(reviews).values(
