@@ -589,7 +589,8 @@ ROWS: list[Row] = [
     # ---- redeeming points: the caller's own (a user without points is refused: 409)
     post(
         "/v1/points/redeem",
-        lambda w: Call({}, w.freelancer, json={"kind": "coupon", "points": 100}),
+        # more points than anyone here has (the table's flows earn some): refused for each
+        lambda w: Call({}, w.freelancer, json={"kind": "coupon", "points": 1_000_000}),
         expect(owner=409, other=409, staff=409),
     ),
     # ---- referrals: the caller's own code and invitations (made on first ask)
@@ -651,8 +652,16 @@ ROWS: list[Row] = [
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     path: Path = tmp_path_factory.mktemp("authorization") / "server.db"
+    # The risk engine assesses and records every action here but holds none: the world's one
+    # client posts a dozen orders in a minute, which it rightly holds (post_velocity), and this
+    # table is about who may call what. Holds are this table's rows too (`w.new_hold`), and
+    # the engine's decisions are test_holds.py's.
     server = make_server(
-        f"sqlite:///{path}", unverified_bids_per_day=1_000_000, metrics_token=METRICS_TOKEN
+        f"sqlite:///{path}",
+        unverified_bids_per_day=1_000_000,
+        metrics_token=METRICS_TOKEN,
+        risk_review_at=10_000,
+        risk_block_at=10_000,
     )
     with server.client:
         yield build_world(server)

@@ -305,6 +305,7 @@ def push_args(w: World) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
         "open_dispute": (w.client, {"order_id": working, "reason": "争议"}),
         "write_review": (w.client, {"order_id": w.completed["id"], "stars": 5}),
         "check_in": (w.other, {}),
+        "redeem_points": (w.other, {"kind": "coupon", "points": 100}),
     }
 
 
