@@ -152,8 +152,9 @@ def _order_body(rng: random.Random, *, budget: tuple[int, int] | None = None) ->
     title, description = _order_text(rng, kind, rng.randrange(len(CITIES)), False)
     if budget is None:
         low, high = kind.budget[0], max(kind.budget[0], min(kind.budget[1], 4000))
-        minimum = nice_yuan(math.exp(rng.uniform(math.log(low), math.log(high))))
-        top = min(nice_yuan(minimum * rng.uniform(1.0, 1.8)), HONEST_TOP_FEN // 100)
+        ceiling = HONEST_TOP_FEN // 100
+        minimum = min(nice_yuan(math.exp(rng.uniform(math.log(low), math.log(high)))), ceiling)
+        top = min(nice_yuan(minimum * rng.uniform(1.0, 1.8)), ceiling)
         budget = (minimum * 100, top * 100)
     return {
         "title": title[:200],
@@ -503,6 +504,7 @@ def seed_fraud(settings: Settings, *, seed: int = SEED, now: datetime | None = N
 @dataclass(frozen=True)
 class Measured:
     held_by_rule: Counter[str]
+    by_status: Counter[str]  # the fraud's holds: held (waiting for a reviewer), blocked
     honest_assessed: int
     honest_held: int
     fraud_accounts: int
@@ -516,9 +518,14 @@ def measured(db: Any, honest: list[str], fraud: list[str]) -> Measured:
     """Holds by rule (each hold counted under every rule that fired on it) among those of
     the `fraud` accounts, and the honest accounts' assessed actions and holds."""
     by_rule: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
     with db.read() as conn:
-        for row in conn.execute(select(risk_holds.c.fired).where(risk_holds.c.user_id.in_(fraud))):
+        of_fraud = select(risk_holds.c.fired, risk_holds.c.status).where(
+            risk_holds.c.user_id.in_(fraud)
+        )
+        for row in conn.execute(of_fraud):
             by_rule.update(str(f["name"]) for f in row.fired or [])
+            statuses[row.status] += 1
         assessed = conn.scalar(
             select(func.count())
             .select_from(risk_assessments)
@@ -527,7 +534,7 @@ def measured(db: Any, honest: list[str], fraud: list[str]) -> Measured:
         held = conn.scalar(
             select(func.count()).select_from(risk_holds).where(risk_holds.c.user_id.in_(honest))
         )
-    return Measured(by_rule, int(assessed or 0), int(held or 0), len(fraud))
+    return Measured(by_rule, statuses, int(assessed or 0), int(held or 0), len(fraud))
 
 
 def measure(db: Any, story: Story) -> str:
@@ -536,6 +543,7 @@ def measure(db: Any, story: Story) -> str:
     rules = ", ".join(f"{name} {count}" for name, count in found.held_by_rule.most_common())
     return (
         f"live activity: {len(honest)} honest accounts, {found.fraud_accounts} fraudulent; "
+        f"{found.by_status['held']} held for review, {found.by_status['blocked']} blocked; "
         f"holds by rule: {rules or 'none'}; honest actions held: {found.honest_held} of "
         f"{found.honest_assessed} ({found.honest_share:.1%})"
     )

@@ -44,7 +44,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
 def test_the_review_queue_holds_varied_fraud_with_reasons_and_facts(
     seeded: tuple[LiveServer, str], tmp_path: Path
 ) -> None:
-    server, _ = seeded
+    server, said = seeded
     anyone = User(server, tmp_path / "nobody", "nobody@example.com")
     reviewer = staff_user(anyone, tmp_path, "reviewer")
     queue = reviewer.ok("admin", "queue", "--json").json()
@@ -59,6 +59,8 @@ def test_the_review_queue_holds_varied_fraud_with_reasons_and_facts(
         assert item["status"] == "held" and item["reason"].strip()
         assert item["fired"] and all(f["reason"] for f in item["fired"])
         assert item["facts"] and item["user"]["email"].endswith(f"@{SEED_DOMAIN}")
+    of_fraud = [item for item in held if item["user"]["email"].startswith("risk")]
+    assert f"; {len(of_fraud)} held for review," in said  # what the seed said it made
     plain = reviewer.ok("admin", "queue").stdout  # the table a reviewer reads
     assert "深夜下单立即取消" in plain and "quotes in a minute" in plain
 
