@@ -63,6 +63,7 @@ from jiedan_cli.domain.errors import HeldForReview, InvalidInput, JiedanError, N
 from jiedan_cli.render import Column, is_terminal, output, say, status_words
 
 if TYPE_CHECKING:  # store/ is imported inside the functions that use it (cold start)
+    from jiedan_cli.domain.dispute_warnings import DisputeWarning
     from jiedan_cli.store.verdicts import Verdict
 
 # ---- options every group uses ----------------------------------------------------------------
@@ -553,6 +554,7 @@ def settle(
     as_json: bool,
     columns: Sequence[Column] | None = None,
     missing: str | None = None,
+    warnings: Sequence[DisputeWarning] | None = None,
 ) -> None:
     """The end of a mutating command, by cli.md's exit codes: print the object, exit 0
     (synced, or pending: saved and queued); print it and exit 4 with `error: <reason>` when
@@ -561,6 +563,11 @@ def settle(
     its reason (else `missing`) on stderr."""
     if missing is not None and verdict.rejected and verdict.code == NotFound.code:
         raise NotFound(verdict.reason or missing)
+    if warnings is not None:  # dispute-risk warnings: said once the move is made, never a refusal
+        for found in warnings:
+            say(f"warning: {found.reason}")
+        if as_json:  # added to cli.md's object, nothing renamed
+            shown = {**shown, "warnings": [found.as_dict() for found in warnings]}
     show(shown, as_json=as_json, columns=columns)
     if verdict.held:
         sys.stdout.flush()
@@ -580,8 +587,9 @@ def run_action(
     offline: bool,
     as_json: bool,
     columns: Sequence[Column] | None = None,
+    warnings: Sequence[DisputeWarning] | None = None,
 ) -> dict[str, Any]:
     """`attempt` then `settle`: the whole of a mutating command after parsing."""
     shown, verdict = attempt(conn, action, kind=kind, offline=offline)
-    settle(shown, verdict, as_json=as_json, columns=columns)
+    settle(shown, verdict, as_json=as_json, columns=columns, warnings=warnings)
     return shown

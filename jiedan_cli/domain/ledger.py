@@ -11,6 +11,10 @@ from jiedan_cli.domain.errors import Conflict, InvalidInput
 # tier, and as income in an export — on the server and in the replica alike.
 PAYOUT_KINDS = ("release", "resolve")
 PLATFORM_FEES = "platform:fees"
+# Points cashed out (积分提现) are paid from here; the platform funds it from its own money
+# outside (PROMOTIONS_FUNDING) in the same posting, so it never goes negative (money.md).
+PLATFORM_PROMOTIONS = "platform:promotions"
+PROMOTIONS_FUNDING = "external:platform"
 
 
 def external(provider: str) -> str:

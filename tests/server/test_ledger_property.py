@@ -7,10 +7,15 @@ through the services on SQLite and on PostgreSQL, and checked after every step:
   zero otherwise (in particular once it is released, refunded or resolved);
 - a milestone is paid out at most once, and never more leaves escrow than came in;
 - every balance is the sum of its transfers (a freelancer's available balance is what they
-  were paid less what they withdrew)."""
+  were paid less what they withdrew, plus points cashed out);
+- with points redeemed for cash (through platform:promotions) and fee coupons (off the next
+  releases' fees), retried under the same redemption id: no points balance is negative, each
+  is the sum of its entries, a redemption is spent once, platform:promotions ends each
+  posting at zero, and no coupon is used beyond its value."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -27,8 +32,15 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from jiedan_cli.domain.errors import JiedanError
+from jiedan_cli.domain.ledger import PLATFORM_PROMOTIONS
+from jiedan_cli.server.db.tables import (
+    fee_coupons,
+    ledger_accounts,
+    points_balances,
+    points_entries,
+)
 from jiedan_cli.server.db.tables import orders as orders_table
-from jiedan_cli.server.services import bids, earnings, escrow, funding, orders
+from jiedan_cli.server.services import bids, earnings, escrow, funding, orders, redemptions
 from jiedan_cli.server.services.actors import Actor
 from tests.server.conftest import Server
 from tests.server.escrow_flow import SHA, assert_ledger_sound, staff
@@ -216,11 +228,46 @@ class MoneyMachine(RuleBasedStateMachine):
             lambda c: earnings.withdraw(c, freelancer, amount_fen=amount, otp=None, now=self.now())
         )
 
+    @rule(
+        f=st.integers(0, 1),
+        slot=st.integers(0, 3),  # few ids: retries of one redemption happen
+        kind=st.sampled_from(["coupon", "cash"]),
+        points=st.sampled_from([100, 150, 400]),
+    )
+    def redeem_points(self, f: int, slot: int, kind: str, points: int) -> None:
+        freelancer = self.freelancers[f]
+        redemption = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{freelancer.id}/{slot}/{kind}/{points}"))
+        self.attempt(
+            lambda c: redemptions.redeem_points(
+                c, freelancer, kind=kind, points=points, now=self.now(), redemption_id=redemption
+            )
+        )
+
     # ---- invariants -------------------------------------------------------------------------
 
     @invariant()
     def the_books_balance(self) -> None:
         assert_ledger_sound(self.server.db)
+
+    @invariant()
+    def points_and_coupons_stay_sound(self) -> None:
+        with self.server.db.read() as conn:
+            balances = dict(conn.execute(select(points_balances)).all())
+            entries: dict[str, int] = {}
+            for user_id, amount in conn.execute(
+                select(points_entries.c.user_id, points_entries.c.amount)
+            ):
+                entries[user_id] = entries.get(user_id, 0) + amount
+            coupons = conn.execute(select(fee_coupons)).all()
+            promotions = conn.scalar(
+                select(ledger_accounts.c.balance_fen).where(
+                    ledger_accounts.c.id == PLATFORM_PROMOTIONS
+                )
+            )
+        assert all(balance >= 0 for balance in balances.values()), balances
+        assert {u: entries.get(u, 0) for u in balances} == balances
+        assert all(0 <= c.remaining_fen <= c.value_fen for c in coupons)
+        assert (promotions or 0) == 0
 
 
 def run_machine(server: Server, *, examples: int, steps: int) -> None:

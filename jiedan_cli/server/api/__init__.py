@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from jiedan_cli.server.api import (
     auth,
     bids,
+    campaigns,
     delivery_files,
     health,
     holds,
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         staff,
         staff_reviews,
         holds,
+        campaigns,
         verification,
         metrics,
     )

@@ -15,7 +15,13 @@ from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import earnings, holds, points, totp
-from jiedan_cli.server.services.arguments import UUID_PATTERN, CheckInArgs, CheckinBody
+from jiedan_cli.server.services.arguments import (
+    UUID_PATTERN,
+    CheckInArgs,
+    CheckinBody,
+    RedeemArgs,
+    RedeemBody,
+)
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
@@ -192,3 +198,28 @@ def check_in(body: CheckinBody | None = None, ctx: Ctx = Depends(authed_ctx)) ->
     """The daily check-in (签到): points for the streak, once a day (a repeat answers the
     first). Offline clients send it through /v1/sync/push as the `check_in` intent."""
     return ctx.perform(Intent.CHECK_IN, CheckInArgs.from_request({}, body))
+
+
+class RedemptionOut(BaseModel):
+    id: str = Field(description="the redemption's id: send it again and nothing moves twice")
+    kind: str = Field(description="coupon or cash")
+    points: int
+    value_fen: int = Field(description="the coupon's value, or the cash paid to earnings")
+    currency: str
+    created_at: str
+
+
+@router.post(
+    "/points/redeem",
+    response_model=RedemptionOut,
+    responses={
+        **UNAUTHORIZED,
+        409: {"description": "Not enough points, or the id was used for another redemption"},
+        422: {"description": "Invalid request"},
+    },
+)
+def redeem(body: RedeemBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """Spend points (积分兑换) at the published rate (100 points = ¥1): on a fee coupon that
+    comes off the fee of the next releases, or on cash to the available earnings. Offline
+    clients send it through /v1/sync/push as the `redeem_points` intent."""
+    return ctx.perform(Intent.REDEEM_POINTS, RedeemArgs.from_request({}, body))

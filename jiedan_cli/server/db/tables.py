@@ -223,15 +223,10 @@ bids = Table(
         postgresql_where=text("status IN ('submitted', 'awarded')"),
     ),
     # a freelancer's bids, and the risk engine's counts of them over a window; its flagged
-    # ones (a partial index: a handful of rows, so every bid does not pay for it)
+    # ones by an equality on flagged (SQLite, without statistics, did not choose a partial
+    # index and read every recent bid's row instead)
     Index("ix_bids_freelancer_created", "freelancer_id", "created_at"),
-    Index(
-        "ix_bids_flagged",
-        "freelancer_id",
-        "created_at",
-        sqlite_where=text("flagged"),
-        postgresql_where=text("flagged"),
-    ),
+    Index("ix_bids_freelancer_flagged", "freelancer_id", "flagged", "created_at"),
 )
 
 milestones = Table(
@@ -304,13 +299,7 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # the risk engine's counts of what one account wrote lately (services/risk_facts.py)
     Index("ix_messages_sender_created", "sender_id", "created_at"),
-    Index(
-        "ix_messages_flagged",
-        "sender_id",
-        "created_at",
-        sqlite_where=text("flagged"),
-        postgresql_where=text("flagged"),
-    ),
+    Index("ix_messages_sender_flagged", "sender_id", "flagged", "created_at"),
 )
 
 reviews = Table(
@@ -433,6 +422,43 @@ referrals = Table(
     Column("order_id", String(ID)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("settled_at", UTCDateTime),
+)
+
+# Campaigns (积分翻倍, 周末特惠, 节日专场, #13): a window [starts_at, ends_at) in which points
+# are multiplied or the commission rate is lowered (domain/campaigns.py). Ending one early
+# moves ends_at to the moment (ended_at, ended_by say who). Public through the change log.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("multiplier", Integer, nullable=False, server_default="1"),
+    Column("discount_bp", Integer, nullable=False, server_default="0"),
+    Column("category", String(40)),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_by", String(ID), ForeignKey("users.id")),
+    Column("ended_at", UTCDateTime),
+    Index("ix_campaigns_ends_starts", "ends_at", "starts_at"),
+)
+
+# Fee coupons bought with points (积分兑换, #13): `remaining_fen` comes off the fee of the
+# owner's next releases (oldest coupon first) until it is used up. The id is the
+# redemption's, chosen by the client (services/redemptions.py).
+fee_coupons = Table(
+    "fee_coupons",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("value_fen", BigInteger, nullable=False),
+    Column("remaining_fen", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Index("ix_fee_coupons_user_created", "user_id", "created_at"),
 )
 
 # ---- plumbing: idempotency, sync, audit --------------------------------------------------

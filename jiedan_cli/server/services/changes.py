@@ -68,6 +68,7 @@ class Kind(StrEnum):
     PAYOUT = "payout"
     POINTS_ENTRY = "points_entry"
     HOLD = "hold"
+    CAMPAIGN = "campaign"
 
 
 class Public:
@@ -133,6 +134,7 @@ OWNERS: dict[Kind, str] = {
     Kind.PAYOUT: "earnings",
     Kind.POINTS_ENTRY: "points",
     Kind.HOLD: "holds",
+    Kind.CAMPAIGN: "campaigns",
 }
 
 

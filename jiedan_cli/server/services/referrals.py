@@ -28,7 +28,7 @@ from jiedan_cli.server.db.tables import account_devices, referral_codes, referra
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.devices import NO_DEVICE
 from jiedan_cli.server.services.ledger import insert_or_ignore
-from jiedan_cli.server.services.points import award_points
+from jiedan_cli.server.services.points import earn_points
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,10 @@ def _settle(conn: Connection, referral: Row[Any], order: Row[Any], *, now: datet
     if done.rowcount != 1 or reason is not None or referral.reward_points <= 0:
         return  # settled by a concurrent completion, or nothing to give
     for user_id, side in sorted(((referrer, "referrer"), (referee, "referee"))):
-        award_points(
+        earn_points(
             conn,
             user_id=user_id,
-            amount=int(referral.reward_points),
+            base=int(referral.reward_points),
             kind="referral",
             entry_id=f"referral:{referee}:{side}",
             order_id=order.id,
