@@ -487,16 +487,19 @@ def seed_fraud(settings: Settings, *, seed: int = SEED, now: datetime | None = N
     with market.db.read() as conn:
         base = int(conn.scalar(select(func.count()).select_from(risk_holds)) or 0)
     story = Story(SeedRandom(seed * 7 + base), market, now)
-    _people(story)
-    _run(story, _honest_steps(story))
-    _rings(story)
-    _new_large_orders(story)
-    _night_cancels(story)
-    _bid_bursts(story)
-    _taken_over(story)
-    _fast_cycles(story)
-    market.at(now)
-    report = measure(market.db, story)
+    try:
+        _people(story)
+        _run(story, _honest_steps(story))
+        _rings(story)
+        _new_large_orders(story)
+        _night_cancels(story)
+        _bid_bursts(story)
+        _taken_over(story)
+        _fast_cycles(story)
+        market.at(now)
+        report = measure(market.db, story)
+    finally:
+        market.close()
     elapsed = time.perf_counter() - started
     return f"{report} ({elapsed:.1f} s)"
 

@@ -152,3 +152,9 @@ class LiveMarket:
         _, answer = self.send("POST", "/v1/auth/login", body, install=install, address=address)
         user = answer["user"]
         return Account(user["id"], email, role, answer["token"], install, address, True)
+
+    def close(self) -> None:
+        """Stop what the app started in this process (SQLite's writer thread)."""
+        from jiedan_cli.server.api.deps import end_write_turns
+
+        end_write_turns(self.db)
