@@ -37,10 +37,15 @@ def check_id_number(value: object) -> str:
         raise InvalidInput(
             "id number: its birth date is not a real day", field="id_number"
         ) from None
-    total = sum(int(digit) * weight for digit, weight in zip(number, _WEIGHTS, strict=False))
-    if _CHECK[total % 11] != number[17]:
+    if check_character(number[:17]) != number[17]:
         raise InvalidInput("id number: the check character does not match", field="id_number")
     return number
+
+
+def check_character(first17: str) -> str:
+    """The last character of an ID number whose first 17 digits are `first17` (GB 11643)."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
 
 
 def mask_id_number(last4: str) -> str:

@@ -4,6 +4,8 @@ Every object shown carries `sync_state`:
 - "pending" — an operation on it is queued (its effect is shown);
 - "rejected" — its latest operation was refused for good (with `reject_reason`; a refused
   creation is still shown so the user sees what failed — a bid with status "rejected");
+- "held" — an operation on it waits for a reviewer (the risk engine held it; `hold_reason`
+  says why): its effect is shown, as the user meant it, until a reviewer decides;
 - "synced" — otherwise.
 
 Only the user's own intentions are overlaid (a bid's amount, a message, an edit, a cancel,
@@ -37,6 +39,8 @@ if TYPE_CHECKING:  # `typing` is not imported at run time: the read path starts 
 
 # object_kind → replica table holding the server copy of that kind
 KIND_TABLES = {"order": "orders", "bid": "bids", "message": "messages"}
+# outbox states whose operation has not taken effect on the server yet but still may: shown
+WAITING = ("pending", "held")
 
 
 def load_operations(conn: sqlite3.Connection, kind: str) -> Ops:
@@ -64,14 +68,17 @@ def view(kind: str, base: dict[str, Any] | None, ops: Sequence[sqlite3.Row], me:
     shown = dict(base) if base is not None else _answer_of_done(ops)
     never_accepted = False
     for op in ops:
-        if op["state"] == "pending":
+        if op["state"] in WAITING:
             shown = _apply(shown, op, me)
         elif op["state"] == "rejected" and shown is None:
             shown = _apply(shown, op, me)  # a refused creation: still shown, as refused
             never_accepted = shown is not None
     if shown is None:
         return None
-    shown["sync_state"], shown["reject_reason"] = _sync_state(ops)
+    shown["sync_state"], reason = _sync_state(ops)
+    shown["reject_reason"] = reason if shown["sync_state"] == "rejected" else None
+    if shown["sync_state"] == "held":
+        shown["hold_reason"] = reason
     if kind == "bid" and never_accepted and shown["sync_state"] == "rejected":
         shown["status"] = "rejected"
     return shown
@@ -85,6 +92,9 @@ def synced(payload: dict[str, Any]) -> dict[str, Any]:
 def _sync_state(ops: Sequence[sqlite3.Row]) -> tuple[str, str | None]:
     if any(op["state"] == "pending" for op in ops):
         return "pending", None
+    held = [op for op in ops if op["state"] == "held"]
+    if held:
+        return "held", held[-1]["reject_reason"]
     if ops and ops[-1]["state"] == "rejected":
         return "rejected", ops[-1]["reject_reason"]
     return "synced", None

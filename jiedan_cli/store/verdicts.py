@@ -40,11 +40,15 @@ class Verdict:
         return self.state == HELD
 
     def fields(self) -> dict[str, Any]:
-        """The object's `sync_state` and `reject_reason` (cli.md)."""
-        return {
+        """The object's `sync_state` and `reject_reason` (cli.md); `hold_reason` too when
+        a reviewer is to decide."""
+        fields: dict[str, Any] = {
             "sync_state": self.state,
             "reject_reason": (self.reason or REFUSED) if self.rejected else None,
         }
+        if self.held:
+            fields["hold_reason"] = self.reason
+        return fields
 
 
 def _of(op: outbox.OutboxOperation) -> Verdict:

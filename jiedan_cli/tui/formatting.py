@@ -18,11 +18,17 @@ from jiedan_cli.render import safe_text, status_words
 # Rich styles of mid tones, legible on the dark and the light themes alike.
 PENDING = "dark_orange"
 REJECTED = "bold red3"
+HELD = "bold magenta"
 GOOD = "green3"
 ACCENT = "deep_sky_blue3"
-SYNC_STYLES = {"pending": PENDING, "rejected": REJECTED, "synced": GOOD}
+SYNC_STYLES = {"pending": PENDING, "rejected": REJECTED, "held": HELD, "synced": GOOD}
 
-SYNC_MARKS = {"pending": "⇡ pending", "rejected": "✗ rejected", "synced": "✓ synced"}
+SYNC_MARKS = {
+    "pending": "⇡ pending",
+    "rejected": "✗ rejected",
+    "held": "⚑ held for review",
+    "synced": "✓ synced",
+}
 
 
 def shown(value: Any, *, multiline: bool = False) -> str:
@@ -85,14 +91,15 @@ def distance(km: float | None) -> str:
 
 
 def sync_mark(item: dict[str, Any]) -> str:
+    """'⇡ pending', '✗ rejected: <reason>', '⚑ held for review: <reason>', '✓ synced'."""
     state = str(item.get("sync_state") or "synced")
     mark = SYNC_MARKS.get(state, state)
-    reason = item.get("reject_reason")
-    return f"{mark}: {shown(reason)}" if state == "rejected" and reason else mark
+    reason = {"rejected": item.get("reject_reason"), "held": item.get("hold_reason")}.get(state)
+    return f"{mark}: {shown(reason)}" if reason else mark
 
 
 def sync_symbol(item: dict[str, Any]) -> str:
-    """The sync state in one cell: ⇡ pending, ✗ rejected, ✓ synced."""
+    """The sync state in one cell: ⇡ pending, ✗ rejected, ⚑ held for review, ✓ synced."""
     return SYNC_MARKS.get(str(item.get("sync_state") or "synced"), "?")[0]
 
 

@@ -20,15 +20,22 @@ Item = dict[str, Any]
 
 @dataclass(frozen=True)
 class OutboxSnapshot:
-    """store.verdicts.sync_status(): what waits to be sent, what was refused, the last pull."""
+    """store.verdicts.sync_status(): what waits to be sent, what was refused, what a
+    reviewer holds, the last pull."""
 
     pending: int = 0
     rejected: tuple[Item, ...] = ()
     last_sync_at: str | None = None
+    held: tuple[Item, ...] = ()
 
     @classmethod
     def of(cls, status: dict[str, Any]) -> OutboxSnapshot:
-        return cls(status["pending"], tuple(status["rejected"]), status["last_sync_at"])
+        return cls(
+            status["pending"],
+            tuple(status["rejected"]),
+            status["last_sync_at"],
+            tuple(status.get("held") or ()),
+        )
 
 
 @dataclass

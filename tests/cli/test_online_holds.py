@@ -1,7 +1,8 @@
 """Online-only commands the risk engine watches (`earnings withdraw`, `auth register`) against
 the real server with the real rules at low limits: a withdrawal held for review prints the
 hold and exits 4 `error: held for review: <reason>`; one blocked exits 4 `error: <reason>`;
-a registration blocked outright exits 4 with the reason and signs nobody in."""
+a registration blocked outright exits 4 with the reason and signs nobody in: the account is
+made closed, cannot sign in, and an admin finds it in `admin audit`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from jiedan_cli.server.db.tables import users
 from tests.cli.conftest import Run, User, new_user
+from tests.cli.test_verify import staff_user
 from tests.sync.conftest import PASSWORD, LiveServer
 
 SHA = "ab" * 32
@@ -114,3 +118,30 @@ def test_a_blocked_registration_exits_4_and_signs_nobody_in(
     assert "accounts used on this device" in line
     status: dict[str, Any] = first.ok("auth", "status", "--json").json()
     assert status["email"] == first.email  # still the first account, signed in
+
+
+def test_a_registration_blocked_outright_is_a_closed_account_staff_can_audit(
+    strict_pair: tuple[User, User], strict_server: LiveServer, tmp_path: Path
+) -> None:
+    _, first = strict_pair
+    email = f"y-{first.email}"
+    blocked = first.run(
+        *("auth", "register", "--email", email, "--name", "小号"),
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
+    refused_with(blocked, "error: ")
+    (account,) = strict_server.rows(
+        select(users.c.id, users.c.status).where(users.c.email == email)
+    )
+    assert account.status == "closed"  # made, so staff see who was refused
+    outsider = User(strict_server, tmp_path / "outsider", email)
+    login = outsider.run("auth", "login", "--email", email, "--password-stdin", input=PASSWORD)
+    assert login.code == 5, str(login)  # cannot sign in
+
+    admin = staff_user(first, tmp_path, "admin")
+    log = admin.ok("admin", "audit", "--user", account.id, "--json").json()
+    actions = [entry["action"] for entry in log]
+    assert "account.registered" in actions and "risk.blocked" in actions
+    plain = admin.ok("admin", "audit", "--user", account.id).stdout
+    assert "risk.blocked" in plain

@@ -89,3 +89,28 @@ async def test_a_write_sees_the_callers_context_and_the_thread_comes_back_after_
     with pytest.raises(ValueError, match="writer thread"):
         await deps.in_write_turn(db, broken)
     assert await deps.in_write_turn(db, lambda: "still serving") == "still serving"
+
+
+async def test_ending_the_write_turns_stops_the_thread_after_what_was_given(
+    tmp_path: Path,
+) -> None:
+    """An app driven in-process (the seed's) ends its writer thread when it is done."""
+    db = Database(f"sqlite:///{tmp_path / 'end.db'}")
+    done: list[int] = []
+    writer = await deps.in_write_turn(db, lambda: threading.current_thread())
+
+    def slow(n: int) -> None:
+        time.sleep(0.02)
+        done.append(n)
+
+    async with anyio.create_task_group() as tg:
+        for n in range(3):
+            tg.start_soon(deps.in_write_turn, db, lambda n=n: slow(n))
+        await anyio.sleep(0.005)  # queued behind the first
+        await anyio.to_thread.run_sync(deps.end_write_turns, db)
+        assert not writer.is_alive() and done == [0, 1, 2]  # done first, then ended
+    again = await deps.in_write_turn(db, lambda: threading.current_thread())
+    assert again.is_alive() and again is not writer  # the next write starts one
+    deps.end_write_turns(db)
+    assert not again.is_alive()
+    deps.end_write_turns(db)  # nothing running: nothing to do

@@ -174,6 +174,15 @@ _WRITE_THREADS: weakref.WeakKeyDictionary[Database, WriteThread] = weakref.WeakK
 _WRITE_THREADS_LOCK = threading.Lock()
 
 
+def end_write_turns(db: Database) -> None:
+    """Stop `db`'s writer thread (SQLite), once what it was given is done — for an app
+    driven in-process that is done (the seed's: server/seed_live.py)."""
+    with _WRITE_THREADS_LOCK:
+        writer = _WRITE_THREADS.pop(db, None)
+    if writer is not None:
+        writer.stop()
+
+
 async def in_write_turn(db: Database, call: Callable[[], T]) -> T:
     """`call()` in a worker thread, as FastAPI runs a sync route — but on SQLite, whose
     writers take turns anyway (`Database.write`'s lock), on the database's one writer thread,

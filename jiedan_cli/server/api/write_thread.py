@@ -11,7 +11,8 @@ The thread runs nothing but the calls given (in a copy of the caller's context, 
 as before, so the auth cache's invalidation on pool check-in sees what it saw. A call not
 started within `wait` seconds is skipped and its caller gets TemporaryFailure (503), as a
 write that waits too long for SQLite's lock; a call already started is waited for. The
-thread ends after IDLE_SECONDS without work and is started again by the next call."""
+thread ends after IDLE_SECONDS without work, or when `stop` asks, and is started again by the
+next call."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ class WriteThread:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._calls: queue.SimpleQueue[_Call[Any]] = queue.SimpleQueue()
+        self._calls: queue.SimpleQueue[_Call[Any] | None] = queue.SimpleQueue()  # None: stop
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -94,6 +95,16 @@ class WriteThread:
                 raise TemporaryFailure("the database is busy; try again shortly") from None
             return await job.future  # it started in time: it finishes
 
+    def stop(self) -> None:
+        """End the thread once the calls queued before are done, and wait for it (an app
+        driven in-process, such as the seed's, when it is done); the next call starts one."""
+        with self._lock:
+            thread = self._thread
+            if thread is None:
+                return
+            self._calls.put(None)
+        thread.join()
+
     def _serve(self) -> None:
         while True:
             try:
@@ -104,6 +115,11 @@ class WriteThread:
                         self._thread = None
                         return
                 continue
+            if job is None:  # `stop`: everything queued before it is done
+                with self._lock:
+                    if self._thread is threading.current_thread():
+                        self._thread = None
+                return
             if not job.start():
                 continue
             try:

@@ -513,6 +513,8 @@ def _hint(order: dict[str, Any] | None, moves: list[str], can_post: bool) -> Tex
         parts = [f"The order is {shown}; Enter opens it and its messages"]
     if order.get("sync_state") == "pending":
         parts.append("⇡ waiting for the next sync")
+    elif order.get("sync_state") == "held":
+        parts.append(formatting.sync_mark(order))
     return Text(" · ".join(parts) + ".")
 
 

@@ -15,7 +15,16 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from jiedan_cli.tui.formatting import ACCENT, PENDING, REJECTED, Wrapped, shown, when
+from jiedan_cli.tui.formatting import (
+    ACCENT,
+    HELD,
+    PENDING,
+    REJECTED,
+    Wrapped,
+    shown,
+    sync_mark,
+    when,
+)
 from jiedan_cli.tui.widgets.field_error import FieldError
 
 
@@ -80,6 +89,8 @@ def _line(
         line.append("  ⇡ pending", style=PENDING)
     elif state == "rejected":
         line.append(f"  ✗ {shown(message.get('reject_reason')) or 'refused'}", style=REJECTED)
+    elif state == "held":
+        line.append(f"  {sync_mark(message)}", style=HELD)
     if message.get("flagged"):
         line.append("  (contact details hidden)", style="dim italic")
     return line

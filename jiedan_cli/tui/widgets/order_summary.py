@@ -30,7 +30,8 @@ def order_head(order: dict[str, Any], client: dict[str, Any] | None, tz: tzinfo 
     text.append("\nclient ")
     text.append(client_line(order, client), style="dim")
     if order.get("sync_state") != "synced":
-        text.append(f"\n{formatting.sync_mark(order)}", style=formatting.PENDING)
+        style = formatting.SYNC_STYLES.get(str(order.get("sync_state")), formatting.PENDING)
+        text.append(f"\n{formatting.sync_mark(order)}", style=style)
     return text
 
 

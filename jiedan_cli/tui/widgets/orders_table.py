@@ -310,8 +310,8 @@ class OrdersTable(ScrollView, can_focus=True):
 
 def _mark(order: Order, new: bool) -> tuple[str, str | None]:
     """● new since the last look; my bid on it: ✓ live, ⇡ pending, ✗ refused by the
-    server, – withdrawn or declined. Single-width marks only: an emoji would push the row
-    out of line."""
+    server, ⚑ held for review, – withdrawn or declined. Single-width marks only: an emoji
+    would push the row out of line."""
     bid = order.get("my_bid")
     if bid is not None:
         state = bid.get("sync_state")
@@ -319,9 +319,13 @@ def _mark(order: Order, new: bool) -> tuple[str, str | None]:
             return "⇡", formatting.PENDING
         if state == "rejected":
             return "✗", formatting.REJECTED
+        if state == "held":
+            return "⚑", formatting.HELD
         if bid.get("status") in LIVE_BID:
             return "✓", formatting.GOOD
         return "–", "dim"
     if order.get("sync_state") == "pending":
         return "⇡", formatting.PENDING
+    if order.get("sync_state") == "held":
+        return "⚑", formatting.HELD
     return ("●", f"bold {formatting.ACCENT}") if new else ("", None)

@@ -1,4 +1,5 @@
-"""The always-visible sync line: online or offline, pending and rejected counts, last sync."""
+"""The always-visible sync line: online or offline, pending, rejected and held counts, last
+sync."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import tzinfo
 from rich.text import Text
 from textual.widgets import Static
 
-from jiedan_cli.tui.formatting import GOOD, PENDING, REJECTED, shown, when
+from jiedan_cli.tui.formatting import GOOD, HELD, PENDING, REJECTED, shown, when
 from jiedan_cli.tui.messages import OutboxSnapshot
 
 CONNECTION_LABELS = {
@@ -52,6 +53,9 @@ def describe(view: SyncView, tz: tzinfo | None) -> Text:
     line.append(f"{outbox.pending} pending", style="bold" if outbox.pending else "dim")
     line.append("  ✗ ")
     line.append(f"{len(outbox.rejected)} rejected", style=REJECTED if outbox.rejected else "dim")
+    if outbox.held:  # only when there are some: most users never see a hold
+        line.append("  ⚑ ")
+        line.append(f"{len(outbox.held)} held for review", style=HELD)
     last = when(outbox.last_sync_at, tz) if outbox.last_sync_at else "never"
     line.append(f"  last sync {last}", style="dim")
     if view.pulled is not None:
