@@ -18,6 +18,7 @@ from jiedan_cli.domain.account_limits import (
     UNVERIFIED_MAX_ORDER_FEN,
 )
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.ledger import DEFAULT_PROTECTION_SHARE_PCT
 from jiedan_cli.domain.risk import Thresholds
 
 ENV_PREFIX = "JIEDAN_SERVER_"
@@ -99,6 +100,9 @@ class Settings:
     # (domain/risk.Thresholds); for now assessments are recorded only (risk_assessments).
     risk_review_at: int = Thresholds().review
     risk_block_at: int = Thresholds().block
+    # The percent of each release's platform fee set aside in platform:protection (保险机制),
+    # the fund staff compensate a defrauded party from (services/protection.py).
+    protection_share_pct: int = DEFAULT_PROTECTION_SHARE_PCT
     # Registrations (or tries) from one address in a sliding hour; 0 turns the cap off.
     registrations_per_address_hour: int = 20
     push_max_ops: int = 500
@@ -141,6 +145,8 @@ class Settings:
     metrics_token: str = ""
 
     def __post_init__(self) -> None:
+        if not 0 <= self.protection_share_pct <= 100:
+            raise InvalidInput(f"{env_name('protection_share_pct')}: a percent from 0 to 100")
         if not 0 < self.risk_review_at <= self.risk_block_at:
             raise InvalidInput(
                 f"{env_name('risk_review_at')} and {env_name('risk_block_at')}: 0 < review <= block"

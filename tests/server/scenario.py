@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+from jiedan_cli.domain.ledger import PLATFORM_PROTECTION
 from jiedan_cli.server.services import accounts, reauth, totp
 from jiedan_cli.server.services.devices import INSTALL_HEADER
+from jiedan_cli.server.services.ledger import balance
 from jiedan_cli.server.services.reauth import PasswordProof
 from tests.server.conftest import Server
 from tests.server.escrow_flow import act, actor_of, deliver, ok
@@ -154,6 +156,16 @@ class World:
             "POST", f"/v1/orders/{order['id']}/reviews", client["token"], json={"stars": 5}
         )
         return ok(written, 201)
+
+    def new_compensable(self) -> dict[str, Any]:
+        """A disputed order, with at least a fen in the protection fund to compensate from
+        (the world's freelancer completes orders until a fee has fed it)."""
+        for _ in range(3):
+            with self.server.db.read() as conn:
+                if balance(conn, PLATFORM_PROTECTION) > 0:
+                    break
+            self.new_completed()
+        return self.new_disputed()
 
     def new_pending_intent(self) -> dict[str, Any]:
         """A payment intent whose provider notification has not arrived yet."""

@@ -15,6 +15,7 @@ from jiedan_cli.server.api import (
     orders,
     payments,
     profiles,
+    protection,
     reviews,
     sessions,
     staff,
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         sync,
         staff,
         staff_reviews,
+        protection,
         verification,
         metrics,
     )
