@@ -1,7 +1,9 @@
 """`jiedan account export [-o FILE]`: everything the server holds about you, as one JSON
 document (GET /v1/me/export; online only), written to FILE readable by you alone or to
 stdout. `jiedan account delete --yes [--password-stdin] [--otp CODE]`: close the account
-(POST /v1/me/delete); it asks the password (and a code when 2FA is on): not a token alone."""
+(POST /v1/me/delete); it asks the password (and a code when 2FA is on): not a token alone.
+`jiedan account referral [--json]`: your referral code (推荐码), the reward, whom you invited
+and how each referral settled (GET /v1/me/referral; online only)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,58 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(
-    help="Your account: export your data, close it.", no_args_is_help=True, add_completion=False
+    help="Your account: export your data, close it, invite friends.",
+    no_args_is_help=True,
+    add_completion=False,
 )
+
+SUMMARY_COLUMNS = [
+    ("code", "Your referral code"),
+    ("reward_points", "Points each, per friend"),
+    ("invited", "Friends invited"),
+    ("referred_by", "Your own invitation"),
+]
+INVITED_COLUMNS = [
+    ("referee_id", "Invited"),
+    ("status", "Status"),
+    ("reason", "Why not rewarded"),
+    ("reward_points", "Points each"),
+    ("created_at", "Registered"),
+    ("settled_at", "Settled"),
+]
 
 
 @app.callback()
 def account() -> None:
     """Your account and your data."""
+
+
+@app.command()
+def referral(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Your referral code and the friends who registered with it (online only)."""
+    from jiedan_cli.render import output, say
+    from jiedan_cli.sync.http import api_call
+
+    data = api_call("GET", "/v1/me/referral")
+    if as_json:
+        output(data, as_json=True)
+        return
+    came_with = data.get("referred_by")
+    summary = {
+        "code": data["code"],
+        "reward_points": data["reward_points"],
+        "invited": len(data["invited"]),
+        "referred_by": came_with["status"] if came_with else None,
+    }
+    output(summary, as_json=False, columns=SUMMARY_COLUMNS)
+    if data["invited"]:
+        output(data["invited"], as_json=False, columns=INVITED_COLUMNS, title="Invited")
+    say(
+        f"a friend registers with `jiedan auth register --referral {data['code']}`; when they"
+        f" complete a first order you both get {data['reward_points']} points"
+    )
 
 
 @app.command()

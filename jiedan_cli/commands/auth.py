@@ -90,15 +90,23 @@ def register(
     role: Annotated[str, typer.Option("--role", help="freelancer, client or both.")] = "both",
     password_stdin: PasswordStdin = False,
     server_url: Server = None,
+    referral: Annotated[
+        str | None,
+        typer.Option("--referral", metavar="CODE", help="The code of the friend who invited you."),
+    ] = None,
 ) -> None:
     """Create an account and sign in."""
+    from jiedan_cli.domain.referrals import normalise_code
     from jiedan_cli.sync import session
 
     if role not in ("freelancer", "client", "both"):
         raise InvalidInput(f"--role: {role!r} is not one of freelancer, client, both")
+    code = normalise_code(referral) if referral is not None else None
     password = ask.password(password_stdin, confirm=True)
     server = _server(server_url)
-    answer = session.register(server, email=email, name=name, password=password, role=role)
+    answer = session.register(
+        server, email=email, name=name, password=password, role=role, referral=code
+    )
     sign_in(server, answer)
 
 

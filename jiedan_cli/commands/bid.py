@@ -82,12 +82,15 @@ def create(
         raise InvalidInput("give ORDER_ID with --amount and --days, or --from-file PATH")
     if amount is None or days is None:
         raise InvalidInput("bid create needs --amount YUAN and --days N")
-    from jiedan_cli.store import actions
+    from jiedan_cli.store import actions, dispute_facts
 
     amount_fen = yuan(amount, field="--amount")
     message = _message(message, message_file)
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
+        warnings = dispute_facts.at_bidding(
+            conn, order_id=order_id, amount_fen=amount_fen, days=days
+        )
         run_action(
             conn,
             lambda: actions.place_bid(
@@ -97,6 +100,7 @@ def create(
             offline=offline,
             as_json=as_json,
             columns=BID_COLUMNS,
+            warnings=warnings,
         )
 
 

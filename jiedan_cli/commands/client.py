@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -31,6 +31,10 @@ from jiedan_cli.commands.common import (
 )
 from jiedan_cli.domain.errors import NotFound
 
+if TYPE_CHECKING:
+    from jiedan_cli.commands.order_draft import OrderTerms
+    from jiedan_cli.domain.dispute_warnings import DisputeWarning
+
 app = typer.Typer(
     help="Post orders, award bids, fund, accept (client).",
     no_args_is_help=True,
@@ -45,17 +49,19 @@ OrderId = Annotated[str, typer.Argument(help="One of your orders.")]
 
 @app.command()
 def post(
-    title: Annotated[str, typer.Option("--title", help="What you need, in a line.")],
+    title: Annotated[str | None, typer.Option("--title", help="What you need, in a line.")] = None,
     category: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--category",
             help="design, development, … or the Chinese name (设计, 开发, …): "
             "`jiedan orders categories` lists them.",
         ),
-    ],
-    budget_min: Annotated[str, typer.Option("--budget-min", help="Yuan, e.g. 500.")],
-    budget_max: Annotated[str, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")],
+    ] = None,
+    budget_min: Annotated[str | None, typer.Option("--budget-min", help="Yuan, e.g. 500.")] = None,
+    budget_max: Annotated[
+        str | None, typer.Option("--budget-max", help="Yuan, e.g. 1200.50.")
+    ] = None,
     description: Annotated[
         str | None, typer.Option("--description", help="The details (or --description-file).")
     ] = None,
@@ -70,34 +76,69 @@ def post(
         typer.Option("--tag", help="A tag (repeatable), or several comma-separated."),
     ] = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD.")] = None,
+    from_text: Annotated[
+        str | None,
+        typer.Option(
+            "--from-text",
+            metavar="TEXT",
+            help="Say what you need in your own words (想要一个清新风格的logo，预算500，下周五前):"
+            " a draft is made from it and shown for confirmation; options given too win.",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --from-text: post the draft without asking.")
+    ] = False,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Post an order; freelancers can bid on it once it syncs."""
+    from jiedan_cli.commands.order_draft import OrderTerms, from_draft, required_terms
     from jiedan_cli.domain.order_rules import split_tags
     from jiedan_cli.store import actions
 
-    low, high = yuan(budget_min, field="--budget-min"), yuan(budget_max, field="--budget-max")
     details = text_or_file(
         description,
         description_file,
         option="--description",
         file_option="--description-file",
-        required=True,
+        required=from_text is None,
     )
+    given = OrderTerms(
+        title=title,
+        description=details,
+        category=category,
+        tags=split_tags(tag) if tag else None,
+        budget_min_fen=None if budget_min is None else yuan(budget_min, field="--budget-min"),
+        budget_max_fen=None if budget_max is None else yuan(budget_max, field="--budget-max"),
+        deadline=deadline,
+    )
+    with replica() as conn:
+        if from_text is None:
+            terms = required_terms(given)
+            warnings = _posting_warnings(conn, terms)
+        else:  # the warnings shown with the draft too, before it is confirmed
+            terms, warnings = from_draft(
+                from_text, given, yes=yes, caution=lambda t: _posting_warnings(conn, t)
+            )
     _on_order(
-        lambda conn: actions.post_order(
-            conn,
-            title=title,
-            description=details or "",
-            category=category,
-            tags=split_tags(tag or []),
-            budget_min_fen=low,
-            budget_max_fen=high,
-            deadline=deadline,
-        ),
+        lambda conn: actions.post_order(conn, **terms.as_args()),
         offline=offline,
         as_json=as_json,
+        warnings=warnings,
+    )
+
+
+def _posting_warnings(conn: sqlite3.Connection, terms: OrderTerms) -> list[DisputeWarning]:
+    from jiedan_cli.store import dispute_facts
+
+    if terms.category is None or terms.budget_max_fen is None:
+        return []  # the draft names no budget: refused before it could be weighed
+    return dispute_facts.at_posting(
+        conn,
+        description=terms.description or "",
+        category=terms.category,
+        budget_max_fen=terms.budget_max_fen,
+        deadline=terms.deadline,
     )
 
 
@@ -121,13 +162,18 @@ def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
 Act = Callable[[sqlite3.Connection], dict[str, Any]]
 
 
-def _on_order(act: Act, *, offline: bool, as_json: bool) -> None:
+def _on_order(
+    act: Act, *, offline: bool, as_json: bool, warnings: list[DisputeWarning] | None = None
+) -> None:
     """Run one local-first action on an order and print the order (as run_action does); the
-    server's "no such order" (of the caller's) is exit 3, not a refusal."""
+    server's "no such order" (of the caller's) is exit 3, not a refusal. `warnings`: the
+    dispute-risk warnings already said, for the --json object."""
     with replica() as conn:
         shown, verdict = attempt(conn, lambda: act(conn), kind="order", offline=offline)
     missing = f"no order {shown['id']}"
-    settle(shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=missing)
+    settle(
+        shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=missing, warnings=warnings
+    )
 
 
 @app.command()
@@ -140,13 +186,34 @@ def award(
     """Award the order to one bid; every other bid is declined."""
     from jiedan_cli.store import actions
 
+    with replica() as conn:
+        order_id, bid_id = full_id(conn, "order", order_id), full_id(conn, "bid", bid_id)
+        warnings = _award_warnings(conn, bid_id, offline=offline)
     _on_order(
-        lambda conn: actions.award(
-            conn, order_id=full_id(conn, "order", order_id), bid_id=full_id(conn, "bid", bid_id)
-        ),
+        lambda conn: actions.award(conn, order_id=order_id, bid_id=bid_id),
         offline=offline,
         as_json=as_json,
+        warnings=warnings,
     )
+
+
+def _award_warnings(
+    conn: sqlite3.Connection, bid_id: str, *, offline: bool
+) -> list[DisputeWarning]:
+    """From the bidder's profile in the replica; fetched first when missing and online."""
+    from contextlib import suppress
+
+    from jiedan_cli.domain.errors import JiedanError
+    from jiedan_cli.domain.timefmt import utcnow
+    from jiedan_cli.store import dispute_facts, queries
+
+    bid = queries.get_bid(conn, bid_id) or {}
+    if not offline and bid.get("freelancer_id"):
+        from jiedan_cli.sync.profiles import fetch_missing
+
+        with suppress(JiedanError):  # offline or signed out: what the replica knows
+            fetch_missing(conn, [bid["freelancer_id"]])
+    return dispute_facts.at_award(conn, bid_id=bid_id, now=utcnow())
 
 
 @app.command()

@@ -37,7 +37,10 @@ own answer.
 Expected failures are raised as domain errors (jiedan_cli/domain/errors.py); the root turns
 them into one `error: …` line and the exit code of the contract (commands/exit_codes.py).
 
-Online-only commands call `jiedan_cli.sync.http.api_call` (Offline → exit 6).
+Online-only commands call `jiedan_cli.sync.http.api_call` (Offline → exit 6); one the risk
+engine can hold runs it inside `showing_hold(as_json=…)`: a 202 hold prints the hold (the
+object the server answered) and exits 4 `error: held for review: <reason>`; a 409
+risk_blocked is `error: <reason>`, exit 4, as every refusal.
 
 Cold read commands (performance.md P1): `typer.Typer(cls=ColdGroup)` and
 `@app.command(cls=ColdCommand)` keep Typer from importing pydantic to coerce parameters;
@@ -56,10 +59,11 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from jiedan_cli.commands.exit_codes import ExitCode
-from jiedan_cli.domain.errors import InvalidInput, JiedanError, NotFound
+from jiedan_cli.domain.errors import HeldForReview, InvalidInput, JiedanError, NotFound
 from jiedan_cli.render import Column, is_terminal, output, say, status_words
 
 if TYPE_CHECKING:  # store/ is imported inside the functions that use it (cold start)
+    from jiedan_cli.domain.dispute_warnings import DisputeWarning
     from jiedan_cli.store.verdicts import Verdict
 
 # ---- options every group uses ----------------------------------------------------------------
@@ -521,6 +525,28 @@ def perform_each(
     ]
 
 
+HOLD_COLUMNS: list[Column] = [
+    ("id", "Hold"),
+    ("status", "Status"),
+    ("action", "Action"),
+    ("reason", "Reason"),
+]
+
+
+@contextmanager
+def showing_hold(*, as_json: bool) -> Iterator[None]:
+    """Around an online-only call of an action the risk engine watches (withdraw…): when the
+    server holds it for a reviewer (HeldForReview), print the hold it answered — {id,
+    status: "held", action, reason} — on stdout; the root then prints `error: held for
+    review: <reason>` and exits 4 (commands/exit_codes)."""
+    try:
+        yield
+    except HeldForReview as held:
+        output(held.hold, as_json=as_json, columns=HOLD_COLUMNS)
+        sys.stdout.flush()
+        raise
+
+
 def settle(
     shown: dict[str, Any],
     verdict: Verdict,
@@ -528,6 +554,7 @@ def settle(
     as_json: bool,
     columns: Sequence[Column] | None = None,
     missing: str | None = None,
+    warnings: Sequence[DisputeWarning] | None = None,
 ) -> None:
     """The end of a mutating command, by cli.md's exit codes: print the object, exit 0
     (synced, or pending: saved and queued); print it and exit 4 with `error: <reason>` when
@@ -536,7 +563,16 @@ def settle(
     its reason (else `missing`) on stderr."""
     if missing is not None and verdict.rejected and verdict.code == NotFound.code:
         raise NotFound(verdict.reason or missing)
+    if warnings is not None:  # dispute-risk warnings: said once the move is made, never a refusal
+        for found in warnings:
+            say(f"warning: {found.reason}")
+        if as_json:  # added to cli.md's object, nothing renamed
+            shown = {**shown, "warnings": [found.as_dict() for found in warnings]}
     show(shown, as_json=as_json, columns=columns)
+    if verdict.held:
+        sys.stdout.flush()
+        say(f"error: held for review: {verdict.reason or 'the server holds it'}")
+        raise typer.Exit(ExitCode.REFUSED)
     if verdict.rejected:
         sys.stdout.flush()
         say(f"error: {verdict.fields()['reject_reason']}")
@@ -551,8 +587,9 @@ def run_action(
     offline: bool,
     as_json: bool,
     columns: Sequence[Column] | None = None,
+    warnings: Sequence[DisputeWarning] | None = None,
 ) -> dict[str, Any]:
     """`attempt` then `settle`: the whole of a mutating command after parsing."""
     shown, verdict = attempt(conn, action, kind=kind, offline=offline)
-    settle(shown, verdict, as_json=as_json, columns=columns)
+    settle(shown, verdict, as_json=as_json, columns=columns, warnings=warnings)
     return shown

@@ -2,7 +2,8 @@
 
 summary, ledger and export read the local replica (store/earnings.py) and never need the
 network; withdraw is online-only (exit 6 when the server cannot be reached) and then syncs,
-so the replica shows the withdrawal at once."""
+so the replica shows the withdrawal at once. A withdrawal the risk engine holds prints the
+hold and exits 4 `error: held for review: <reason>`; one it blocks, `error: <reason>`, 4."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, replica, show, yuan
+from jiedan_cli.commands.common import JsonOption, replica, show, showing_hold, yuan
 from jiedan_cli.render import Column, output, safe_text, say
 
 app = typer.Typer(
@@ -125,7 +126,7 @@ def withdraw(
     from jiedan_cli.sync.payouts import withdraw as pay_out
 
     amount_fen = yuan(amount, field="--amount")
-    with replica() as conn:
+    with replica() as conn, showing_hold(as_json=as_json):
         payout = pay_out(conn, amount_fen, otp)
     if as_json:
         output(payout, as_json=True)

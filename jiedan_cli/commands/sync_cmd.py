@@ -180,7 +180,8 @@ def _watch(conn: Any, client: Any, *, as_json: bool, interval: float) -> None:
 
 @app.command()
 def status(as_json: JsonOption = False) -> None:
-    """What is queued, what the server refused, and when the last sync was."""
+    """What is queued, what the server refused or holds for review, and when the last sync
+    was."""
     from jiedan_cli.store.verdicts import sync_status
 
     with replica() as conn:
@@ -190,7 +191,11 @@ def status(as_json: JsonOption = False) -> None:
         return
     summary = {k: state[k] for k in ("pending", "last_sync_at", "cursor")}
     summary["rejected"] = len(state["rejected"])
+    summary["held"] = len(state["held"])
     show(summary, as_json=False)
     if state["rejected"]:
         say("refused by the server:")
         show(state["rejected"], as_json=False, columns=REJECTED_COLUMNS)
+    if state["held"]:
+        say("held for review (a reviewer releases or blocks each):")
+        show(state["held"], as_json=False, columns=REJECTED_COLUMNS)

@@ -55,6 +55,59 @@ class Conflict(Refused):
     code = "conflict"
 
 
+class RiskStopped(Refused):
+    """The risk engine stopped an action (security.md): `reason` is the fired rules' reasons
+    in plain words; `score`, `fired` ([{name, weight, reason}]) and `facts` are what a
+    reviewer sees. The layer that owns the transaction undoes the action, records the hold
+    (`hold_id`) and answers."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        action: str,
+        score: int,
+        fired: list[dict[str, object]],
+        facts: dict[str, object],
+        object_id: str | None = None,
+        counterpart_id: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.action = action
+        self.score = score
+        self.fired = fired
+        self.facts = facts
+        self.object_id = object_id
+        self.counterpart_id = counterpart_id
+        self.hold_id: str | None = None
+
+
+class Held(RiskStopped):
+    """Held for manual review (人工审核): HTTP 202 with the hold, exit 4 "held for review"."""
+
+    code = "held"
+
+
+class RiskBlocked(RiskStopped):
+    """Refused by the risk engine at once (HTTP 409 `risk_blocked`, exit 4)."""
+
+    code = "risk_blocked"
+
+
+class HeldForReview(Refused):
+    """The client's side of a 202 hold answer (server/api/holds.py): the request waits for a
+    reviewer. `hold` is the answer ({id, status: "held", action, reason}); the message is
+    "held for review: <reason>" (exit 4)."""
+
+    code = "held"
+
+    def __init__(self, hold: dict[str, object]) -> None:
+        self.hold = hold
+        self.reason = str(hold.get("reason") or "the server holds it")
+        super().__init__(f"held for review: {self.reason}")
+
+
 class Unauthenticated(JiedanError):
     """Not signed in, bad credentials or a bad one-time code (HTTP 401, exit 5)."""
 

@@ -34,17 +34,21 @@ class FeePolicy:
         tier: Tier | str = Tier.REGULAR,
         first_order: bool = False,
         first_order_paid_fen: int = 0,
+        campaign_discount_bp: int = 0,
     ) -> int:
         """The commission on releasing `amount_fen` to a freelancer of `tier`. On their first
         order the waiver covers what is left of its first `first_order_waiver_fen`, after the
-        `first_order_paid_fen` that order has paid out already (gross)."""
+        `first_order_paid_fen` that order has paid out already (gross). A running fee
+        campaign (domain/campaigns.fee_discount_bp) takes `campaign_discount_bp` off the rate,
+        after the tier's discount; the rate never goes below zero."""
         charged = amount_fen
         if first_order and self.first_order_waived:
             covered = max(self.first_order_waiver_fen - max(first_order_paid_fen, 0), 0)
             charged -= min(amount_fen, covered)
         if charged <= 0:
             return 0
-        rate = max(self.rate_bp - rule_for(tier).fee_discount_bp, 0)
+        discount = rule_for(tier).fee_discount_bp + max(campaign_discount_bp, 0)
+        rate = max(self.rate_bp - discount, 0)
         fee = max(_percent_of(charged, rate), self.minimum_fen)
         return min(fee, charged)
 

@@ -19,6 +19,7 @@ class Intent(StrEnum):
     SEND_MESSAGE = "send_message"
     WRITE_REVIEW = "write_review"
     CHECK_IN = "check_in"
+    REDEEM_POINTS = "redeem_points"
     DELIVER = "deliver"
     FUND_ORDER = "fund_order"
     REQUEST_REVISION = "request_revision"

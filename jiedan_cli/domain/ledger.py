@@ -14,6 +14,10 @@ PLATFORM_FEES = "platform:fees"
 # 保险机制 (the seed): a share of every fee set aside to compensate a defrauded party.
 PLATFORM_PROTECTION = "platform:protection"
 DEFAULT_PROTECTION_SHARE_PCT = 10
+# Points cashed out (积分提现) are paid from here; the platform funds it from its own money
+# outside (PROMOTIONS_FUNDING) in the same posting, so it never goes negative (money.md).
+PLATFORM_PROMOTIONS = "platform:promotions"
+PROMOTIONS_FUNDING = "external:platform"
 
 
 def external(provider: str) -> str:

@@ -58,3 +58,38 @@ def checkin_streak(day: date, checked_in: Callable[[date], bool]) -> int:
     while streak <= CHECKIN_STREAK_CAP and checked_in(day - timedelta(days=streak)):
         streak += 1
     return streak
+
+
+# ---- redeeming points (兑换: a fee coupon, or cash) --------------------------------------------
+
+# The published rate: 100 points are ¥1, as a fee coupon or as cash (money.md: "at a
+# published rate"). The least one redemption takes, and the most.
+REDEEM_FEN_PER_POINT = 1
+REDEEM_MIN_POINTS = 100
+REDEEM_MAX_POINTS = 1_000_000
+REDEEM_KINDS = ("coupon", "cash")
+
+
+def check_redemption(kind: str, points: int) -> int:
+    """The fen `points` redeem for as `kind`; InvalidInput naming the field otherwise."""
+    if kind not in REDEEM_KINDS:
+        raise InvalidInput("kind: coupon or cash", field="kind")
+    if isinstance(points, bool) or not isinstance(points, int):
+        raise InvalidInput("points: a whole number", field="points")
+    if not REDEEM_MIN_POINTS <= points <= REDEEM_MAX_POINTS:
+        raise InvalidInput(
+            f"points: {REDEEM_MIN_POINTS:,} to {REDEEM_MAX_POINTS:,} at a time", field="points"
+        )
+    return points * REDEEM_FEN_PER_POINT
+
+
+def apply_coupons(fee_fen: int, coupons_fen: list[int]) -> list[int]:
+    """How much of each coupon (oldest first) a fee of `fee_fen` uses: the fee is covered
+    coupon by coupon until it is zero; what a coupon has left stays for the next release."""
+    used: list[int] = []
+    left = max(fee_fen, 0)
+    for remaining in coupons_fen:
+        take = min(left, max(remaining, 0))
+        used.append(take)
+        left -= take
+    return used

@@ -15,10 +15,10 @@ password changed, a new payout account and a withdrawal (an account taken over).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from jiedan_cli.domain.account_limits import NEW_ACCOUNT_DAYS
 from jiedan_cli.domain.money import format_yuan
@@ -50,7 +50,9 @@ class Decision(StrEnum):
 @dataclass(frozen=True)
 class Facts:
     """What the server knows about the account at the moment of one action. Windows are
-    those of `RiskLimits`; counts never include this action."""
+    those of `RiskLimits`; counts never include this action. The server reads only the
+    fields the rules watching the action read (`facts_read`); the others keep their
+    defaults, the neutral value that fires no rule."""
 
     account_age: timedelta
     verified: bool  # real-name verification (实名认证) approved
@@ -59,31 +61,39 @@ class Facts:
     amount_fen: int
     # The account's median amount for this kind of action over `norm_window`; None with
     # fewer than three earlier ones (no norm yet).
-    usual_amount_fen: int | None
-    actions_in_burst_window: int  # posts, bids, awards, funds, withdrawals, messages
-    orders_posted_in_window: int  # over `post_window`
-    bids_in_window: int  # over `bid_window`
-    withdrawals_in_window: int  # over `withdrawal_window`
-    message_recipients_in_window: int  # distinct people written to over `message_window`
+    usual_amount_fen: int | None = None
+    actions_in_burst_window: int = 0  # posts, bids, awards, funds, withdrawals, messages
+    orders_posted_in_window: int = 0  # over `post_window`
+    bids_in_window: int = 0  # over `bid_window`
+    withdrawals_in_window: int = 0  # over `withdrawal_window`
+    message_recipients_in_window: int = 0  # distinct people written to over `message_window`
     # orders posted and cancelled by this account within `quick_cancel_within` of posting,
     # over `cancel_window`; of those, the ones posted at night (`at_night`)
-    quick_cancels: int
-    night_quick_cancels: int
-    compensation_claims: int  # refunds asked and disputes opened, over `claim_window`
-    contact_leaks: int  # messages and bids whose contact details were masked, `leak_window`
+    quick_cancels: int = 0
+    night_quick_cancels: int = 0
+    compensation_claims: int = 0  # refunds asked and disputes opened, over `claim_window`
+    contact_leaks: int = 0  # messages and bids whose contact details were masked, `leak_window`
     # distinct accounts (this one included) seen on this device / from this address, over
     # `link_window`; 1 where the server has no device id
-    accounts_on_device: int
-    accounts_on_address: int
-    # award and fund: the other party shares a device, an address or a payout account with
-    # this one; False for the other actions
-    counterpart_linked: bool
+    accounts_on_device: int = 1
+    accounts_on_address: int = 1
+    # award and fund: the other party was seen on one of this account's installs (a shared
+    # address alone is not a link: offices, campuses and 网吧 share one); False otherwise
+    counterpart_linked: bool = False
     # award and fund: earlier orders with the same counterpart, over `cycle_window`, funded
     # and then accepted within `fast_cycle_within`
-    fast_cycles_with_counterpart: int
-    since_credential_change: timedelta | None  # password or 2FA; None: never changed
-    payout_account_age: timedelta | None  # withdraw: how long the payout account is on file
-    unfamiliar_location: bool  # signed in from a region not seen over `location_window`
+    fast_cycles_with_counterpart: int = 0
+    since_credential_change: timedelta | None = None  # password or 2FA; None: never changed
+    # withdraw: how long the payout account is on file (None: unknown or never changed)
+    payout_account_age: timedelta | None = None
+    # this action's network (a /16 of IPv4, a /32 of IPv6) not seen for this account over
+    # `location_window`, while it was seen elsewhere before (no history: not unfamiliar)
+    unfamiliar_location: bool = False
+
+
+FACT_NAMES = frozenset(spec.name for spec in fields(Facts))
+# read for every action: the users row and the action's own amount cost nothing more
+ALWAYS_READ = frozenset({"account_age", "verified", "amount_fen"})
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,23 @@ class RiskLimits:
     location_window: timedelta = timedelta(days=90)
 
 
+def parse_limits(given: str) -> RiskLimits:
+    """`"bids=1,large_amount_fen=100"` → RiskLimits with those counts and amounts (whole
+    numbers; the windows keep their defaults). ValueError names what is wrong."""
+    defaults = RiskLimits()
+    counts = {f.name for f in fields(defaults) if isinstance(getattr(defaults, f.name), int)}
+    changes: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in given.split(","))):
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in counts:
+            raise ValueError(f"{name!r} is not one of {', '.join(sorted(counts))}")
+        if not value.strip().isdigit() or int(value) <= 0:
+            raise ValueError(f"{name}: a whole number above 0")
+        changes[name] = int(value)
+    return replace(defaults, **changes)
+
+
 # 深夜: the small hours in China's time (UTC+8 all year, no summer time)
 CHINA_TIME = timezone(timedelta(hours=8))
 NIGHT_STARTS = time(0)
@@ -148,10 +175,16 @@ class Rule:
     applies_to: frozenset[Action]
     predicate: Callable[[Facts], bool] = field(repr=False)
     reason: str  # plain words for the user and the reviewer
+    # The `Facts` fields the predicate reads: the server reads only those of the rules that
+    # watch an action (`facts_read`). A test checks the predicate depends on no other field.
+    reads: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.weight <= 0 or not self.applies_to:
             raise ValueError(f"rule {self.name}: a positive weight and at least one action")
+        unknown = set(self.reads) - FACT_NAMES
+        if unknown:
+            raise ValueError(f"rule {self.name}: reads no such fact {sorted(unknown)}")
 
 
 @dataclass(frozen=True)
@@ -234,6 +267,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             f"{lim.quick_cancels} or more orders cancelled within"
             f" {_span(lim.quick_cancel_within)} of posting"
             f" in {_span(lim.cancel_window)} (频繁取消订单)",
+            reads=("quick_cancels",),
         ),
         Rule(
             "night_quick_cancels",
@@ -242,6 +276,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             lambda f: f.night_quick_cancels >= lim.night_quick_cancels,
             f"{lim.night_quick_cancels} or more orders posted late at night and cancelled"
             f" at once in {_span(lim.cancel_window)} (深夜下单立即取消)",
+            reads=("night_quick_cancels",),
         ),
         Rule(
             "compensation_claims",
@@ -250,6 +285,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             lambda f: f.compensation_claims >= lim.claims,
             f"{lim.claims} or more refunds asked or disputes opened"
             f" in {_span(lim.claim_window)} (频繁索要赔偿)",
+            reads=("compensation_claims",),
         ),
         Rule(
             "new_account_large_amount",
@@ -258,6 +294,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             lambda f: _young(f, lim.new_account_age) and f.amount_fen >= lim.large_amount_fen,
             f"¥{large} or more from an account younger than {_span(lim.new_account_age)}"
             " (新账号大额)",
+            reads=("account_age", "amount_fen"),
         ),
         Rule(
             "unverified_large_amount",
@@ -265,6 +302,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             _actions(Action.FUND, Action.WITHDRAW),
             lambda f: not f.verified and f.amount_fen >= lim.unverified_large_amount_fen,
             f"¥{big} or more from an account without real-name verification (实名认证)",
+            reads=("verified", "amount_fen"),
         ),
         Rule(
             "amount_above_norm",
@@ -272,6 +310,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             MONEY,
             lambda f: _above_norm(f, lim),
             f"{lim.above_norm_factor} times or more this account's usual amount (突然出现的大额)",
+            reads=("usual_amount_fen", "amount_fen"),
         ),
         Rule(
             "unfamiliar_location",
@@ -279,6 +318,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             MONEY,
             lambda f: f.unfamiliar_location,
             f"signed in from a place not seen in {_span(lim.location_window)} (异地登录)",
+            reads=("unfamiliar_location",),
         ),
         Rule(
             "new_account_burst",
@@ -289,6 +329,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             ),
             f"{lim.burst_actions} or more actions in {_span(lim.burst_window)} from an account"
             f" younger than {_span(lim.burst_account_age)} (异常活跃的新账号)",
+            reads=("account_age", "actions_in_burst_window"),
         ),
         Rule(
             "shared_device",
@@ -297,6 +338,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             lambda f: f.accounts_on_device >= lim.accounts_on_device,
             f"{lim.accounts_on_device} or more accounts used on this device"
             f" in {_span(lim.link_window)} (同一设备多个账号)",
+            reads=("accounts_on_device",),
         ),
         Rule(
             "shared_address",
@@ -305,6 +347,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             lambda f: f.accounts_on_address >= lim.accounts_on_address,
             f"{lim.accounts_on_address} or more accounts used from this network address"
             f" in {_span(lim.link_window)}",
+            reads=("accounts_on_address",),
         ),
         Rule(
             "post_velocity",
@@ -312,6 +355,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             _actions(Action.POST),
             lambda f: f.orders_posted_in_window >= lim.posts,
             f"{lim.posts} or more orders posted in {_span(lim.post_window)}",
+            reads=("orders_posted_in_window",),
         ),
         Rule(
             "bid_velocity",
@@ -319,6 +363,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             _actions(Action.BID),
             lambda f: f.bids_in_window >= lim.bids,
             f"{lim.bids} or more quotes in {_span(lim.bid_window)}",
+            reads=("bids_in_window",),
         ),
         Rule(
             "withdrawal_velocity",
@@ -326,6 +371,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             _actions(Action.WITHDRAW),
             lambda f: f.withdrawals_in_window >= lim.withdrawals,
             f"{lim.withdrawals} or more withdrawals in {_span(lim.withdrawal_window)}",
+            reads=("withdrawals_in_window",),
         ),
         Rule(
             "message_fanout",
@@ -333,6 +379,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             _actions(Action.MESSAGE),
             lambda f: f.message_recipients_in_window >= lim.message_recipients,
             f"messages to {lim.message_recipients} or more people in {_span(lim.message_window)}",
+            reads=("message_recipients_in_window",),
         ),
         Rule(
             "contact_leaks",
@@ -341,13 +388,15 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             lambda f: f.contact_leaks >= lim.leaks,
             f"contact details masked in {lim.leaks} or more messages or quotes"
             f" in {_span(lim.leak_window)} (escrow protects both sides)",
+            reads=("contact_leaks",),
         ),
         Rule(
             "linked_counterpart",
             60,
             COUNTERPART,
             lambda f: f.counterpart_linked,
-            "the other party shares a device, an address or a payout account with this one",
+            "the other party uses the same device (install) as this one",
+            reads=("counterpart_linked",),
         ),
         Rule(
             "fast_cycles",
@@ -357,6 +406,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             f"{lim.fast_cycles} or more orders with the same party funded and accepted within"
             f" {_span(lim.fast_cycle_within)}"
             f" in {_span(lim.cycle_window)}",
+            reads=("fast_cycles_with_counterpart",),
         ),
         Rule(
             "withdrawal_after_credential_change",
@@ -365,6 +415,7 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             lambda f: _within(f.since_credential_change, lim.credential_cooldown),
             f"a withdrawal within {_span(lim.credential_cooldown)} of a password or"
             " two-factor change",
+            reads=("since_credential_change",),
         ),
         Rule(
             "new_payout_account",
@@ -372,11 +423,19 @@ def rules_for(limits: RiskLimits) -> tuple[Rule, ...]:
             _actions(Action.WITHDRAW),
             lambda f: _within(f.payout_account_age, lim.new_payout_account_age),
             f"a payout account added less than {_span(lim.new_payout_account_age)} ago",
+            reads=("payout_account_age",),
         ),
     )
 
 
 RULES: tuple[Rule, ...] = rules_for(RiskLimits())
+
+
+def facts_read(action: Action, rules: Iterable[Rule] = RULES) -> frozenset[str]:
+    """The `Facts` fields the rules watching `action` read, and ALWAYS_READ: what the server
+    reads for it; the others keep their neutral defaults."""
+    needed = {name for rule in rules if action in rule.applies_to for name in rule.reads}
+    return frozenset(needed) | ALWAYS_READ
 
 
 def decide(score: int, thresholds: Thresholds) -> Decision:

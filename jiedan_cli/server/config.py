@@ -19,7 +19,8 @@ from jiedan_cli.domain.account_limits import (
 )
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.ledger import DEFAULT_PROTECTION_SHARE_PCT
-from jiedan_cli.domain.risk import Thresholds
+from jiedan_cli.domain.referrals import DEFAULT_REFERRAL_POINTS
+from jiedan_cli.domain.risk import Thresholds, parse_limits
 
 ENV_PREFIX = "JIEDAN_SERVER_"
 # The secrets every process of one deployment must share; each may also be named by a file
@@ -92,17 +93,24 @@ class Settings:
     # An account younger than this, or unverified, withdraws at most the second in 24 hours.
     new_account_days: int = NEW_ACCOUNT_DAYS
     new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
-    # The risk engine (services/risk.py): whether each watched action is assessed and the
-    # assessment recorded (risk_assessments; nothing is held or refused yet). Off by default
-    # until its facts read is cheap: it tripled a bid's server CPU (P6, decisions.md).
-    risk_record: bool = False
-    # The risk engine's score at which an action would be held for review / blocked
-    # (domain/risk.Thresholds); for now assessments are recorded only (risk_assessments).
+    # The risk engine (services/risk.py): whether each watched action is assessed, the
+    # assessment recorded (risk_assessments) and enforced (held for review or blocked:
+    # services/holds.py). On by default: the facts read costs ≈0.3 ms of CPU an action
+    # (decisions.md); off for a diagnosis.
+    risk_record: bool = True
+    # The risk engine's score at which an action is held for review / blocked
+    # (domain/risk.Thresholds).
     risk_review_at: int = Thresholds().review
     risk_block_at: int = Thresholds().block
     # The percent of each release's platform fee set aside in platform:protection (保险机制),
     # the fund staff compensate a defrauded party from (services/protection.py).
     protection_share_pct: int = DEFAULT_PROTECTION_SHARE_PCT
+    # The rules' counts and amounts over domain/risk.RiskLimits' defaults, "name=N,…"
+    # (e.g. "bids=5,large_amount_fen=200000"); empty: the defaults.
+    risk_limits: str = ""
+    # Points a referral earns the inviter and the invited each, once, when the invited account
+    # completes a first order (services/referrals.py); fixed for a referral when it is made.
+    referral_points: int = DEFAULT_REFERRAL_POINTS
     # Registrations (or tries) from one address in a sliding hour; 0 turns the cap off.
     registrations_per_address_hour: int = 20
     push_max_ops: int = 500
@@ -151,6 +159,12 @@ class Settings:
             raise InvalidInput(
                 f"{env_name('risk_review_at')} and {env_name('risk_block_at')}: 0 < review <= block"
             )
+        if self.referral_points < 0:
+            raise InvalidInput(f"{env_name('referral_points')}: 0 or more")
+        try:
+            parse_limits(self.risk_limits)
+        except ValueError as exc:
+            raise InvalidInput(f"{env_name('risk_limits')}: {exc}") from None
 
     @classmethod
     def from_env(cls, *, secrets: bool = True, **overrides: object) -> Settings:

@@ -378,3 +378,39 @@ def check_in(conn: sqlite3.Connection, *, now: datetime | None = None) -> dict[s
         "sync_state": "pending",
         "reject_reason": None,
     }
+
+
+def redeem_points(conn: sqlite3.Connection, *, kind: str, points: int) -> dict[str, Any]:
+    """Spend points on a fee coupon or on cash (积分兑换), queued under an id made here, so a
+    retry or a replayed push spends them once. Refused at once when the points the replica
+    knows of, less redemptions still waiting to be sent, cannot cover it (the server decides)."""
+    import json
+
+    from jiedan_cli.domain.money import CURRENCY
+    from jiedan_cli.domain.points import check_redemption
+    from jiedan_cli.store.earnings import points_balance
+
+    value_fen = check_redemption(kind, points)
+    waiting = sum(
+        int(json.loads(args)["points"])
+        for (args,) in conn.execute(
+            "SELECT args FROM outbox WHERE intent = ? AND state = 'pending'",
+            (Intent.REDEEM_POINTS,),
+        )
+    )
+    have = int(points_balance(conn)["balance"]) - waiting
+    if points > have:
+        raise Conflict(
+            f"you have {max(have, 0):,} points to redeem, not {points:,}",
+            code="insufficient_points",
+        )
+    redemption_id = new_id()
+    args = {"id": redemption_id, "kind": kind, "points": points}
+    _queue(conn, Intent.REDEEM_POINTS, args, "redemption", redemption_id)
+    return {
+        **args,
+        "value_fen": value_fen,
+        "currency": CURRENCY,
+        "sync_state": "pending",
+        "reject_reason": None,
+    }

@@ -190,7 +190,13 @@ def apply_changes(
 
 
 def _keep_extra(conn: sqlite3.Connection, entity: str, entity_id: str, data: Any) -> None:
-    """An entity this version has no table for: kept as pulled (None deletes it)."""
+    """An entity this version has no table for: kept as pulled (None deletes it). A decided
+    `hold` of one of our operations settles it in the outbox (store/outbox.settle_held)."""
+    if entity == "hold" and isinstance(data, dict) and data.get("op_id"):
+        from jiedan_cli.store.outbox import settle_held
+
+        reason = data.get("decision_reason") or data.get("reason")
+        settle_held(conn, str(data["op_id"]), str(data.get("status")), reason)
     if data is None:
         conn.execute("DELETE FROM extra_entities WHERE entity = ? AND id = ?", (entity, entity_id))
         return

@@ -24,6 +24,9 @@ from jiedan_cli.domain.timefmt import rfc3339, utcnow
 from jiedan_cli.store.transaction import transaction
 
 PENDING, REJECTED, DONE = "pending", "rejected", "done"
+# The server answered, and holds it for a reviewer (its reason in reject_reason): it is
+# neither pending (nothing to send again) nor settled until the hold feed says how it ended.
+HELD = "held"
 _COLUMNS = (
     "seq, op_id, intent, args, created_at, state, object_kind, object_id,"
     " reject_code, reject_reason, result"
@@ -111,6 +114,12 @@ def pending(conn: sqlite3.Connection, limit: int | None = None) -> list[OutboxOp
     return [operation_from_row(row) for row in rows]
 
 
+def held(conn: sqlite3.Connection) -> list[OutboxOperation]:
+    """Operations the server holds for review, oldest first."""
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state = ? ORDER BY seq", (HELD,))
+    return [operation_from_row(row) for row in rows]
+
+
 def rejected(conn: sqlite3.Connection) -> list[OutboxOperation]:
     """Operations the server refused for good, oldest first (for `sync status`)."""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state = ? ORDER BY seq", (REJECTED,))
@@ -167,7 +176,7 @@ def get_operation(conn: sqlite3.Connection, seq: int) -> OutboxOperation | None:
 
 
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """{"pending": n, "rejected": n, "done": n}."""
+    """{"pending": n, "rejected": n, "done": n} (held ones: `held`)."""
     found = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
     return {state: int(found.get(state, 0)) for state in (PENDING, REJECTED, DONE)}
 
@@ -188,6 +197,32 @@ def mark_rejected(conn: sqlite3.Connection, seq: int, code: str, reason: str) ->
         conn.execute(
             "UPDATE outbox SET state = ?, reject_code = ?, reject_reason = ? WHERE seq = ?",
             (REJECTED, code, reason, seq),
+        )
+
+
+def mark_held(conn: sqlite3.Connection, seq: int, reason: str) -> None:
+    """The server holds the operation for a reviewer (sync.md: neither applied nor lost)."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE outbox SET state = ?, reject_code = 'held', reject_reason = ? WHERE seq = ?",
+            (HELD, reason, seq),
+        )
+
+
+def settle_held(conn: sqlite3.Connection, op_id: str, status: str, reason: str | None) -> None:
+    """A hold of ours decided (the pulled `hold` feed; the caller's transaction): released →
+    done (its effects arrive by the pull), blocked or failed → rejected with the reason."""
+    if status == "released":
+        conn.execute(
+            "UPDATE outbox SET state = ?, reject_code = NULL, reject_reason = NULL"
+            " WHERE op_id = ? AND state = ?",
+            (DONE, op_id, HELD),
+        )
+    elif status in ("blocked", "failed"):
+        conn.execute(
+            "UPDATE outbox SET state = ?, reject_code = ?, reject_reason = ?"
+            " WHERE op_id = ? AND state = ?",
+            (REJECTED, f"risk_{status}", reason or f"{status} by a reviewer", op_id, HELD),
         )
 
 

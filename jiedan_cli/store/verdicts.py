@@ -21,18 +21,23 @@ from jiedan_cli.domain.intents import Intent
 from jiedan_cli.store import outbox
 
 PENDING, REJECTED, SYNCED = "pending", "rejected", "synced"
+HELD = "held"  # the server holds it for a reviewer (risk engine): its reason is shown
 REFUSED = "refused by the server"  # the reason shown when the server gave none
 
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # PENDING, REJECTED or SYNCED
+    state: str  # PENDING, REJECTED, HELD or SYNCED
     code: str | None = None  # the server's refusal code (rejected only)
-    reason: str | None = None  # the server's refusal reason, as it sent it (rejected only)
+    reason: str | None = None  # the server's refusal or hold reason, as it sent it
 
     @property
     def rejected(self) -> bool:
         return self.state == REJECTED
+
+    @property
+    def held(self) -> bool:
+        return self.state == HELD
 
     def fields(self) -> dict[str, Any]:
         """The object's `sync_state` and `reject_reason` (cli.md)."""
@@ -45,6 +50,8 @@ class Verdict:
 def _of(op: outbox.OutboxOperation) -> Verdict:
     if op.state == outbox.REJECTED:
         return Verdict(REJECTED, op.reject_code, op.reject_reason)
+    if op.state == outbox.HELD:
+        return Verdict(HELD, "held", op.reject_reason)
     return Verdict(PENDING if op.state == outbox.PENDING else SYNCED)
 
 
@@ -62,6 +69,9 @@ def verdict_over(conn: sqlite3.Connection, op_ids: Sequence[str]) -> Verdict:
     refused = next((verdict for verdict in verdicts if verdict.rejected), None)
     if refused is not None:
         return refused
+    waiting = next((verdict for verdict in verdicts if verdict.held), None)
+    if waiting is not None:
+        return waiting
     return Verdict(PENDING if any(v.state == PENDING for v in verdicts) else SYNCED)
 
 
@@ -126,4 +136,14 @@ def sync_status(conn: sqlite3.Connection) -> dict[str, Any]:
         ],
         "last_sync_at": state.last_sync_at,
         "cursor": state.cursor,
+        "held": [
+            {
+                "op_id": op.op_id,
+                "kind": op.intent,
+                "reason": op.reject_reason,
+                "object_id": op.object_id,
+                "created_at": op.created_at,
+            }
+            for op in outbox.held(conn)
+        ],
     }

@@ -17,6 +17,7 @@ from jiedan_cli import __version__
 from jiedan_cli.domain.errors import (
     Conflict,
     Forbidden,
+    HeldForReview,
     InvalidInput,
     JiedanError,
     NotFound,
@@ -102,7 +103,8 @@ def request(
     timeout: float | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Any:
-    """Send one request; the decoded JSON answer (None for 204), or a domain error."""
+    """Send one request; the decoded JSON answer (None for 204), or a domain error —
+    HeldForReview for a 202 hold (a gated action the risk engine holds for a reviewer)."""
     response = _send(
         client,
         method,
@@ -116,9 +118,12 @@ def request(
     if response.status_code == 204 or not response.content:
         return None
     try:
-        return response.json()
+        answer = response.json()
     except ValueError as exc:  # a 2xx body cut short by the network
         raise Offline(f"the answer from {client.base_url} was cut short") from exc
+    if response.status_code == 202 and isinstance(answer, dict) and answer.get("status") == "held":
+        raise HeldForReview(answer)  # the risk engine holds it for a reviewer: nothing done
+    return answer
 
 
 def _send(

@@ -81,7 +81,7 @@ def push_outbox(
             if resequenced > MAX_RESEQUENCES:
                 raise Conflict("the server keeps refusing this replica's sequence numbers")
             resequence(conn, expected)
-        elif settled.pushed + settled.rejected == 0:
+        elif settled.pushed + settled.rejected + settled.held == 0:
             raise ServerError("the server answered a push without settling any operation")
         report(progress, "push", tally.pushed + tally.rejected, total)
 
@@ -136,6 +136,7 @@ def _send(
 class Settled:
     pushed: int = 0
     rejected: int = 0
+    held: int = 0
 
 
 def settle(
@@ -159,6 +160,9 @@ def settle(
             if outcome == "applied":
                 outbox.mark_done(conn, op.seq, result.get("result"))
                 settled.pushed += 1
+            elif outcome == "held" or status == "held":
+                outbox.mark_held(conn, op.seq, result.get("reason") or "held for review")
+                settled.held += 1
             elif outcome == "rejected" or status == "rejected":
                 reason = result.get("reason") or "refused by the server"
                 outbox.mark_rejected(conn, op.seq, result.get("code") or "rejected", reason)

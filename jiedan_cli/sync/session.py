@@ -32,10 +32,20 @@ def log_in(
 
 
 def register(
-    server: str, *, email: str, name: str, password: str, role: str, face: str = "cli"
+    server: str,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    face: str = "cli",
+    referral: str | None = None,
 ) -> dict[str, Any]:
+    """A new account, signed in; `referral`: the inviter's code (refused when unknown)."""
     body = {"email": email, "name": name, "password": password, "role": role}
     body["device"] = this_device(face)
+    if referral is not None:
+        body["referral"] = referral
     return dict(
         api_call("POST", "/v1/auth/register", json=body, authenticated=False, server=server)
     )

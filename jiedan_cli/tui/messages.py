@@ -130,6 +130,7 @@ class PointsLoaded(Message):
     profile: Item | None = None  # mine, as pulled
     account: Item | None = None  # my account, as pulled (roles, two-factor sign-in)
     checkin: Item | None = None  # today's check-in: store.earnings.checkin_today
+    campaigns: list[Item] = field(default_factory=list)  # store.campaigns.current_campaigns
 
 
 @dataclass
@@ -170,10 +171,12 @@ class ClientLoaded(Message):
 
 @dataclass
 class ActionDone(Message):
-    """A store.actions call saved its change (and queued it for sync)."""
+    """A store.actions call saved its change (and queued it for sync); `warnings`: the
+    dispute-risk warnings (纠纷预警) of the move, in words."""
 
     action: str
     shown: Item
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass

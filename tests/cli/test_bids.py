@@ -70,8 +70,10 @@ def test_a_bid_when_the_server_is_unreachable_exits_0_and_stays_pending(
 
 @pytest.mark.subprocess(reason="smoke: the real process")
 def test_online_bid_is_synced_at_once(freelancer: User, order: dict[str, Any]) -> None:
-    bid = freelancer.ok("bid", "create", order["id"], "--amount", "800", "--days", "3", "--json")
+    # 7 days: no dispute-risk warning for a website (half of a typical 14)
+    bid = freelancer.ok("bid", "create", order["id"], "--amount", "2000", "--days", "7", "--json")
     assert bid.json()["sync_state"] == "synced"
+    assert bid.json()["warnings"] == []
     assert bid.stderr == ""
 
 

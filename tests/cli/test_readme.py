@@ -14,10 +14,11 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding=
 
 
 def test_every_client_post_shown_has_its_description() -> None:
+    """Given as an option, or as the words --from-text drafts the order from."""
     posts = [line for line in README.splitlines() if "jiedan client post" in line]
     assert posts
     for line in posts:
-        assert re.search(r"--description(-file)? ", line), line
+        assert re.search(r"--description(-file)? |--from-text", line), line
 
 
 def test_the_daily_bid_cap_of_unverified_accounts_is_documented() -> None:

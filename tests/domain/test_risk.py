@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jiedan_cli.domain.risk import (
+    ALWAYS_READ,
     RULES,
     Action,
     Decision,
@@ -23,6 +24,7 @@ from jiedan_cli.domain.risk import (
     assess,
     at_night,
     decide,
+    facts_read,
     rules_for,
 )
 
@@ -306,3 +308,29 @@ ordinary_facts = st.builds(
 @given(st.sampled_from(Action), ordinary_facts)
 def test_an_ordinary_account_is_allowed_every_action(action: Action, facts: Facts) -> None:
     assert assess(action, facts).decision is Decision.ALLOW
+
+
+@given(st.sampled_from(RULES), any_facts, any_facts)
+def test_a_rule_reads_only_the_facts_it_declares(rule: Rule, facts: Facts, other: Facts) -> None:
+    """The server reads only `facts_read(action)`: a rule's predicate must depend on no field
+    outside its `reads` — facts agreeing on those give the same answer, whatever the rest."""
+    agreeing = replace(other, **{name: getattr(facts, name) for name in rule.reads})
+    assert rule.predicate(agreeing) == rule.predicate(facts)
+
+
+def test_each_action_reads_only_what_its_rules_need() -> None:
+    assert facts_read(Action.BID) == ALWAYS_READ | {
+        "actions_in_burst_window",
+        "bids_in_window",
+        "contact_leaks",
+        "accounts_on_device",
+        "accounts_on_address",
+    }
+    assert "quick_cancels" not in facts_read(Action.MESSAGE)
+    assert "quick_cancels" in facts_read(Action.POST)
+    assert facts_read(Action.REGISTER) == ALWAYS_READ | {
+        "accounts_on_device",
+        "accounts_on_address",
+    }
+    with pytest.raises(ValueError, match="no such fact"):
+        Rule("typo", 10, frozenset(Action), lambda f: True, "a typo", reads=("bids",))

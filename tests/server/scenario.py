@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+from jiedan_cli.domain.errors import Held
 from jiedan_cli.domain.ledger import PLATFORM_PROTECTION
-from jiedan_cli.server.services import accounts, reauth, totp
+from jiedan_cli.server.services import accounts, holds, reauth, totp
 from jiedan_cli.server.services.devices import INSTALL_HEADER
 from jiedan_cli.server.services.ledger import balance
 from jiedan_cli.server.services.reauth import PasswordProof
@@ -200,6 +201,31 @@ class World:
             "POST", f"/v1/orders/{order_id}/messages", sender["token"], json=body
         )
         return ok(response, 201)
+
+    def new_hold(self) -> dict[str, Any]:
+        """A bid by the bidder on a fresh open order, held for review as the risk engine
+        holds one (services/holds.record_hold), without turning the engine on for the
+        whole world."""
+        order = self.new_open_order()
+        args = {"order_id": order["id"], "amount_fen": 90_000, "days": 5, "id": str(uuid.uuid4())}
+        stop = Held(
+            "20 or more quotes in a minute",
+            action="bid",
+            score=50,
+            fired=[{"name": "bid_velocity", "weight": 50, "reason": "20 or more quotes"}],
+            facts={"bids_in_window": 20},
+            object_id=args["id"],
+        )
+        with self.server.db.write() as conn:
+            row = holds.record_hold(
+                conn,
+                actor_of(self.bidder),
+                stop,
+                intent="place_bid",
+                args=args,
+                now=self.server.clock.now,
+            )
+        return {"id": row.id, "order_id": order["id"], "bid_id": args["id"]}
 
     def new_sync_client(self, user: User) -> str:
         """A sync client id bound to `user` (one operation pushed as seq 1)."""

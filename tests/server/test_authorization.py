@@ -235,6 +235,22 @@ ORDER = {
     "budget_min_fen": 100_000,
     "budget_max_fen": 300_000,
 }
+ADMIN_ONLY = expect(owner=403, other=403, admin=OK, staff=403)
+CAMPAIGN = {
+    "name": "积分翻倍",
+    "kind": "points_multiplier",
+    "multiplier": 2,
+    "starts_at": "2027-01-01T00:00:00Z",
+    "ends_at": "2027-01-02T00:00:00Z",
+}
+
+
+def new_campaign(w: World) -> str:
+    made = w.server.request("POST", "/v1/staff/campaigns", w.staff["admin"]["token"], json=CAMPAIGN)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
 RESOLVE = expect(owner=403, other=403, support=OK, admin=OK, staff=403)
 REVIEW = expect(owner=403, other=403, reviewer=OK, admin=OK, staff=403)
 FINANCE = expect(owner=403, other=403, finance=OK, admin=OK, staff=403)
@@ -571,6 +587,14 @@ ROWS: list[Row] = [
         identities="fresh",
     ),
     get("/v1/me/verification", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    # ---- redeeming points: the caller's own (a user without points is refused: 409)
+    post(
+        "/v1/points/redeem",
+        lambda w: Call({}, w.freelancer, json={"kind": "coupon", "points": 100}),
+        expect(owner=409, other=409, staff=409),
+    ),
+    # ---- referrals: the caller's own code and invitations (made on first ask)
+    get("/v1/me/referral", lambda w: Call({}, w.freelancer), SIGNED_IN),
     get("/v1/staff/verifications", lambda w: Call({}, w.client), REVIEW),
     post(
         "/v1/staff/verifications/{user_id}/approve",
@@ -608,6 +632,26 @@ ROWS: list[Row] = [
         "/v1/staff/audit",
         lambda w: Call({}, w.client),
         expect(owner=403, other=403, admin=OK, staff=403),
+    ),
+    # ---- held actions (reviewers and admins; the owner is the held user: no staff role)
+    get("/v1/staff/holds", lambda w: Call({}, w.bidder), REVIEW),
+    post(
+        "/v1/staff/holds/{hold_id}/release",
+        lambda w: Call({"hold_id": w.new_hold()["id"]}, w.bidder),
+        REVIEW,
+    ),
+    post(
+        "/v1/staff/holds/{hold_id}/block",
+        lambda w: Call({"hold_id": w.new_hold()["id"]}, w.bidder, json={"reason": "刷单"}),
+        REVIEW,
+    ),
+    # ---- campaigns: admins only (everyone else reads them from sync pull)
+    post("/v1/staff/campaigns", lambda w: Call({}, w.client, json=CAMPAIGN), ADMIN_ONLY),
+    get("/v1/staff/campaigns", lambda w: Call({}, w.client), ADMIN_ONLY),
+    post(
+        "/v1/staff/campaigns/{campaign_id}/end",
+        lambda w: Call({"campaign_id": new_campaign(w)}, w.client),
+        ADMIN_ONLY,
     ),
 ]
 

@@ -34,6 +34,9 @@ def test_a_new_profile_is_empty_and_public(sqlite_server: Server) -> None:
         "currency": "CNY",
         "rating": {"count": 0, "average": None},
         "completed_count": 0,
+        "verified": False,
+        "joined_at": "2026-11-25T09:00:00Z",
+        "dispute_count": 0,
         "portfolio": [],
         "updated_at": "2026-11-25T09:00:00Z",
     }

@@ -41,14 +41,14 @@ FAST_RETRIES = RetryPolicy(first=0.02, cap=0.2)
 class LiveServer:
     """create_app(...) served by uvicorn in a thread, on `port` (0: a free one)."""
 
-    def __init__(self, database_url: str, port: int = 0) -> None:
+    def __init__(self, database_url: str, port: int = 0, **settings: Any) -> None:
         self.database_url = database_url
         self.settings = Settings(
             database_url=database_url,
             secret_key="test-secret-key",
             sandbox_webhook_secret="test-webhook-secret",
             run_jobs=False,
-            registrations_per_address_hour=0,  # every test account registers from 127.0.0.1
+            **{"registrations_per_address_hour": 0, **settings},  # all from 127.0.0.1
         )
         self.app = create_app(self.settings)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -7,8 +7,10 @@ from fastapi import APIRouter
 from jiedan_cli.server.api import (
     auth,
     bids,
+    campaigns,
     delivery_files,
     health,
+    holds,
     messages,
     metrics,
     money,
@@ -44,6 +46,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         staff,
         staff_reviews,
         protection,
+        holds,
+        campaigns,
         verification,
         metrics,
     )

@@ -12,6 +12,7 @@ from jiedan_cli.server.api.idempotency import carries_secrets
 from jiedan_cli.server.services import accounts, reauth, totp
 from jiedan_cli.server.services.fields import Line
 from jiedan_cli.server.services.passwords import MAX_LENGTH, MIN_LENGTH
+from jiedan_cli.server.services.referrals import ReferralTerms
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -39,6 +40,9 @@ class RegisterBody(Body):
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
     role: Literal["freelancer", "client", "both"] = "both"
     device: str = Device
+    referral: str | None = Field(
+        default=None, max_length=20, description="the inviter's referral code (推荐码)"
+    )
 
 
 class LoginBody(Body):
@@ -79,7 +83,10 @@ class TotpSecretOut(BaseModel):
     responses={
         **INVALID,
         **THROTTLED,
-        409: {"description": "An account for that e-mail exists"},
+        409: {
+            "description": "An account for that e-mail exists, an unknown referral code,"
+            " or blocked (risk_blocked)"
+        },
     },
     dependencies=[Depends(carries_secrets)],
 )
@@ -97,6 +104,11 @@ def register(body: RegisterBody, ctx: Ctx = Depends(optional_ctx)) -> dict[str, 
         per_address_hour=ctx.settings.registrations_per_address_hour,
         install=ctx.install,
         origin=ctx.origin,
+        referral=(
+            ReferralTerms(body.referral, ctx.settings.referral_points)
+            if body.referral is not None
+            else None
+        ),
     )
 
 
@@ -169,6 +181,38 @@ def export_account(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
 
     with ctx.db.read() as conn:
         return export_account(conn, ctx.user, now=ctx.now())
+
+
+class ReferralOut(BaseModel):
+    status: str = Field(description="pending, rewarded, or withheld (see reason)")
+    reason: str | None
+    reward_points: int
+    order_id: str | None = Field(description="the first completed order that settled it")
+    created_at: str
+    settled_at: str | None
+
+
+class InvitedOut(ReferralOut):
+    referee_id: str
+
+
+class MyReferralOut(BaseModel):
+    code: str = Field(description="give it to a friend: `jiedan auth register --referral CODE`")
+    reward_points: int = Field(description="what a referral earns each of the two now")
+    invited: list[InvitedOut]
+    referred_by: ReferralOut | None
+
+
+@router.get("/me/referral", response_model=MyReferralOut, responses=UNAUTHORIZED)
+def my_referral(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """The caller's referral code (made on first ask), who they invited and how each
+    referral settled, and the referral they registered with."""
+    from jiedan_cli.server.services.referrals import my_referral
+
+    with ctx.db.write() as conn:
+        return my_referral(
+            conn, ctx.user, now=ctx.now(), reward_points=ctx.settings.referral_points
+        )
 
 
 @router.post(

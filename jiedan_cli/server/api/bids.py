@@ -11,6 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.states import BidStatus
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, in_write_turn
+from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import bids
 from jiedan_cli.server.services.arguments import (
@@ -63,7 +64,7 @@ def rendered(model: TypeAdapter[Any], value: Any, *, status_code: int = 200) -> 
     "/orders/{order_id}/bids",
     status_code=201,
     response_model=BidOut,
-    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+    responses={**HELD, **UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
 async def place_bid(order_id: str, body: BidBody, ctx: Ctx = Depends(authed_ctx)) -> Response:
     args = PlaceBidArgs.from_request({"order_id": order_id}, body)

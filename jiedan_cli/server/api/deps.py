@@ -13,18 +13,20 @@ import anyio.to_thread
 from anyio.lowlevel import RunVar
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from jiedan_cli.domain.errors import TemporaryFailure, Unauthenticated
+from jiedan_cli.domain.errors import RiskStopped, TemporaryFailure, Unauthenticated
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.engine import WRITE_WAIT_SECONDS
-from jiedan_cli.server.services import devices, intents, risk, sessions
+from jiedan_cli.server.services import devices, holds, intents, risk, sessions
 from jiedan_cli.server.services.actors import Actor, TokenCache
 from jiedan_cli.server.services.arguments import Args
 
+T = TypeVar("T")
 log = logging.getLogger("jiedan.sessions")
 bearer = HTTPBearer(auto_error=False, description="a session token from POST /v1/auth/login")
 
@@ -66,16 +68,36 @@ class Ctx:
     def perform(self, intent: Intent, args: Args) -> dict[str, Any]:
         """The operation `intent` by the signed-in caller, in one write transaction, as a
         push of it runs (services/intents.perform)."""
+        now = self.now()
+        return self.write_gated(
+            lambda conn: intents.perform(
+                conn, self.user, intent, args, now=now, settings=self.settings, origin=self.origin
+            ),
+            intent=str(intent),
+            args=args.model_dump(mode="json", exclude_unset=True),
+        )
+
+    def write_gated(
+        self, call: Callable[[Connection], T], *, intent: str, args: dict[str, Any]
+    ) -> T:
+        """`call(conn)` in one write transaction; when the risk engine stops it, the hold is
+        committed in its place (services/holds.gated) and the RiskStopped raised after the
+        commit: problems.py answers 202 with the hold, or the block's 409."""
+        stopped: RiskStopped | None = None
         with self.db.write() as conn:
-            return intents.perform(
-                conn,
-                self.user,
-                intent,
-                args,
-                now=self.now(),
-                settings=self.settings,
-                origin=self.origin,
-            )
+            try:
+                return holds.gated(
+                    conn,
+                    self.user,
+                    lambda: call(conn),
+                    intent=intent,
+                    args=args,
+                    now=self.now(),
+                    settings=self.settings,
+                )
+            except RiskStopped as stop:
+                stopped = stop
+        raise stopped
 
 
 def _ctx(request: Request, actor: Actor | None) -> Ctx:
@@ -145,7 +167,6 @@ def _note_link(db: Database, user_id: str, install: str, address: str, now: date
 
 # ---- SQLite writers take turns as coroutines -------------------------------------------------
 
-T = TypeVar("T")
 # One queue of writers per SQLite database and event loop (a limiter belongs to its loop).
 _WRITERS: RunVar[dict[Database, anyio.CapacityLimiter]] = RunVar("jiedan_sqlite_writers")
 

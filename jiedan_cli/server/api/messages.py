@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import messages
 from jiedan_cli.server.services.arguments import MessageBody, SendMessageArgs
@@ -37,7 +38,13 @@ class MessageOut(BaseModel):
     "/orders/{order_id}/messages",
     status_code=201,
     response_model=MessageOut,
-    responses={**UNAUTHORIZED, **NOT_FOUND, **INVALID, 409: {"description": "The id is taken"}},
+    responses={
+        **HELD,
+        **UNAUTHORIZED,
+        **NOT_FOUND,
+        **INVALID,
+        409: {"description": "The id is taken, or blocked by the risk engine (risk_blocked)"},
+    },
 )
 def send_message(
     order_id: str, body: MessageBody, ctx: Ctx = Depends(authed_ctx)

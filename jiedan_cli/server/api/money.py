@@ -12,9 +12,16 @@ from jiedan_cli.domain.account_limits import NewAccountLimit
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
-from jiedan_cli.server.services import earnings, points, totp
-from jiedan_cli.server.services.arguments import UUID_PATTERN, CheckInArgs, CheckinBody
+from jiedan_cli.server.services import earnings, holds, points, totp
+from jiedan_cli.server.services.arguments import (
+    UUID_PATTERN,
+    CheckInArgs,
+    CheckinBody,
+    RedeemArgs,
+    RedeemBody,
+)
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]
@@ -122,6 +129,7 @@ def earnings_ledger(
     status_code=201,
     response_model=PayoutOut,
     responses={
+        **HELD,
         **UNAUTHORIZED,
         409: {
             "description": "More than the available balance (insufficient_funds), or than a"
@@ -134,22 +142,25 @@ def earnings_ledger(
 def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     """Pay out of the available balance through the provider (a TOTP code when 2FA is on)."""
     now = ctx.now()
-    with (
-        totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address),
-        ctx.db.write() as conn,
-    ):
-        return earnings.withdraw(
-            conn,
-            ctx.user,
-            amount_fen=body.amount_fen,
-            otp=body.otp,
-            now=now,
-            payout_id=body.id,
-            address=ctx.address,
-            new_account_limit=NewAccountLimit(
-                ctx.settings.new_account_days, ctx.settings.new_account_max_withdrawal_fen
+    limit = NewAccountLimit(
+        ctx.settings.new_account_days, ctx.settings.new_account_max_withdrawal_fen
+    )
+    with totp.recording_otp_failures(ctx.db, ctx.user.id, now=now, address=ctx.address):
+        return ctx.write_gated(
+            lambda conn: earnings.withdraw(
+                conn,
+                ctx.user,
+                amount_fen=body.amount_fen,
+                otp=body.otp,
+                now=now,
+                payout_id=body.id,
+                address=ctx.address,
+                new_account_limit=limit,
+                origin=ctx.origin,
             ),
-            origin=ctx.origin,
+            # what a release applies (the code is not kept: it was checked here)
+            intent=holds.WITHDRAW,
+            args={"amount_fen": body.amount_fen, "id": body.id},
         )
 
 
@@ -187,3 +198,28 @@ def check_in(body: CheckinBody | None = None, ctx: Ctx = Depends(authed_ctx)) ->
     """The daily check-in (签到): points for the streak, once a day (a repeat answers the
     first). Offline clients send it through /v1/sync/push as the `check_in` intent."""
     return ctx.perform(Intent.CHECK_IN, CheckInArgs.from_request({}, body))
+
+
+class RedemptionOut(BaseModel):
+    id: str = Field(description="the redemption's id: send it again and nothing moves twice")
+    kind: str = Field(description="coupon or cash")
+    points: int
+    value_fen: int = Field(description="the coupon's value, or the cash paid to earnings")
+    currency: str
+    created_at: str
+
+
+@router.post(
+    "/points/redeem",
+    response_model=RedemptionOut,
+    responses={
+        **UNAUTHORIZED,
+        409: {"description": "Not enough points, or the id was used for another redemption"},
+        422: {"description": "Invalid request"},
+    },
+)
+def redeem(body: RedeemBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """Spend points (积分兑换) at the published rate (100 points = ¥1): on a fee coupon that
+    comes off the fee of the next releases, or on cash to the available earnings. Offline
+    clients send it through /v1/sync/push as the `redeem_points` intent."""
+    return ctx.perform(Intent.REDEEM_POINTS, RedeemArgs.from_request({}, body))

@@ -16,6 +16,7 @@ from jiedan_cli.domain.order_rules import RADIUS_KM_MAX, TAG_MAX
 from jiedan_cli.domain.states import OrderStatus
 from jiedan_cli.server.api.bids import BidOut
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
+from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.services import orders
 from jiedan_cli.server.services.arguments import (
     CATEGORY_HELP,
@@ -189,7 +190,7 @@ class PageCache:
     "/orders",
     status_code=201,
     response_model=OrderOut,
-    responses={**UNAUTHORIZED, **REFUSED, **INVALID},
+    responses={**HELD, **UNAUTHORIZED, **REFUSED, **INVALID},
 )
 def post_order(body: OrderBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     return ctx.perform(Intent.POST_ORDER, PostOrderArgs.from_request({}, body))
@@ -249,7 +250,7 @@ def cancel_order(
 @router.post(
     "/orders/{order_id}/award",
     response_model=OrderOut,
-    responses={**UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
+    responses={**HELD, **UNAUTHORIZED, **NOT_FOUND, **REFUSED, **INVALID},
 )
 def award_bid(order_id: str, body: AwardBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     """The order becomes `awarded`, that bid `awarded`, every other bid `declined`, and a

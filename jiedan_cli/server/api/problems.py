@@ -15,10 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from jiedan_cli.domain.errors import (
     Conflict,
     Forbidden,
+    Held,
     InvalidInput,
     JiedanError,
     NotFound,
     Refused,
+    RiskStopped,
     ServerMisconfigured,
     TemporaryFailure,
     TooLarge,
@@ -67,6 +69,12 @@ def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def held(exc: Held) -> JSONResponse:
+    """202 Accepted: the action waits for a reviewer (HoldOut, api/holds.py)."""
+    body = {"id": exc.hold_id, "status": "held", "action": exc.action, "reason": exc.reason}
+    return JSONResponse(body, status_code=202)
+
+
 def _audit_refusal(request: Request, exc: JiedanError, status: int) -> None:
     """Permission failures go to the audit log in their own transaction: the refused
     operation's transaction has been rolled back, and its audit row with it. A 403 names
@@ -94,6 +102,8 @@ def _audit_refusal(request: Request, exc: JiedanError, status: int) -> None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(JiedanError)
     async def _jiedan(request: Request, exc: JiedanError) -> JSONResponse:
+        if isinstance(exc, Held) and exc.hold_id:
+            return held(exc)
         status = status_for(exc)
         if status in (401, 403):
             await run_in_threadpool(_audit_refusal, request, exc, status)
@@ -106,6 +116,8 @@ def install(app: FastAPI) -> None:
             extra["retry_after"] = exc.retry_after
         if isinstance(exc, TemporaryFailure):
             extra["retry_after"] = 1
+        if isinstance(exc, RiskStopped) and exc.hold_id:
+            extra["hold_id"] = exc.hold_id
         return problem(status, type(exc).__name__, exc.message, exc.code, **extra)
 
     @app.exception_handler(RequestValidationError)
@@ -162,6 +174,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "field": {"type": "string", "description": "the request field at fault"},
         "retry_after": {"type": "integer", "description": "seconds, as in Retry-After"},
         "errors": {"type": "array", "items": {"type": "object"}},
+        "hold_id": {"type": "string", "description": "risk_blocked: the hold staff see"},
     },
 }
 

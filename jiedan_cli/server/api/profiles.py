@@ -76,6 +76,9 @@ class ProfileOut(BaseModel):
     currency: str
     rating: RatingOut
     completed_count: int
+    verified: bool = Field(description="real-name verification (实名认证) approved")
+    joined_at: str = Field(description="when the account was made")
+    dispute_count: int = Field(description="disputes opened on orders this person was awarded")
     portfolio: list[PortfolioItemOut]
     updated_at: str
     lat: float | None = Field(default=None, description="shown to the owner only")

@@ -74,6 +74,9 @@ def read_audit(
     action: str | None = Query(default=None, max_length=60, description="'money.*' = prefix"),
     actor_id: str | None = Query(default=None, max_length=36),
     target: str | None = Query(default=None, max_length=200),
+    user_id: str | None = Query(
+        default=None, max_length=36, description="entries by, about, or naming this user"
+    ),
     since: datetime | None = Query(default=None, description="RFC 3339"),
     limit: int = Query(default=50, ge=1, le=staff_audit.PAGE_MAX),
     cursor: str | None = Query(default=None, max_length=20),
@@ -86,6 +89,7 @@ def read_audit(
             action=action,
             actor_id=actor_id,
             target=target,
+            user_id=user_id,
             since=since,
             limit=limit,
             cursor=cursor,

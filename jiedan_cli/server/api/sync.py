@@ -54,13 +54,18 @@ class PushRequest(BaseModel):
 class OpResult(BaseModel):
     seq: int
     op_id: str
-    status: Literal["applied", "rejected", "duplicate", "gap", "conflict"]
-    outcome: Literal["applied", "rejected"] | None = Field(
-        default=None, description="for a duplicate: how the operation went the first time"
+    status: Literal["applied", "rejected", "held", "duplicate", "gap", "conflict"]
+    outcome: Literal["applied", "rejected", "held"] | None = Field(
+        default=None,
+        description="for a duplicate: how the operation stands (a held one: as its reviewer"
+        " decided, once decided)",
     )
     result: dict[str, Any] | None = None
     code: str | None = None
     reason: str | None = None
+    hold_id: str | None = Field(
+        default=None, description="held (or blocked) by the risk engine: the hold staff decide"
+    )
     expected_seq: int | None = Field(
         default=None, description="for gap/conflict: the seq the server will accept next"
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.states import MilestoneStatus
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
+from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.orders import OrderOut
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import escrow, funding
@@ -143,7 +144,7 @@ def add_milestone(
         )
 
 
-@router.post("/orders/{order_id}/fund", response_model=FundOut, responses=ERRORS)
+@router.post("/orders/{order_id}/fund", response_model=FundOut, responses={**HELD, **ERRORS})
 def fund_order(
     order_id: str, body: FundBody | None = Body(default=None), ctx: Ctx = Depends(authed_ctx)
 ) -> dict[str, Any]:

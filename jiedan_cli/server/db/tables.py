@@ -114,6 +114,9 @@ account_devices = Table(
     Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("device_id", String(64), nullable=False),
     Column("address", String(64), nullable=False),
+    # the address's network (services/devices.network_of: /16 IPv4, /32 IPv6), the risk
+    # engine's "region" for unfamiliar_location; "" for no IP address
+    Column("network", String(64), nullable=False, server_default=""),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("user_id", "device_id", "address"),
@@ -170,7 +173,7 @@ orders = Table(
     "orders",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("client_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("client_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("title", String(200), nullable=False),
     Column("description", Text, nullable=False),
     Column("category", String(50), nullable=False),
@@ -188,6 +191,8 @@ orders = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_orders_status_created", "status", "created_at"),
+    # a client's orders, and the risk engine's counts of them over a window
+    Index("ix_orders_client_created", "client_id", "created_at"),
     Index("ix_orders_category_status", "category", "status"),
     # the bounding-box prefilter of `orders list --near`
     Index("ix_orders_lat_lon", "lat", "lon"),
@@ -198,11 +203,14 @@ bids = Table(
     metadata,
     Column("id", String(ID), primary_key=True),
     Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False, index=True),
-    Column("freelancer_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("freelancer_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("days", Integer, nullable=False),
     Column("message", Text, nullable=False, server_default=""),
     Column("status", String(20), nullable=False),
+    # contact details were masked in the message as it was placed (the risk engine's
+    # contact_leaks counts these with flagged messages)
+    Column("flagged", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # One live bid per freelancer per order.
@@ -213,6 +221,16 @@ bids = Table(
         unique=True,
         sqlite_where=text("status IN ('submitted', 'awarded')"),
         postgresql_where=text("status IN ('submitted', 'awarded')"),
+    ),
+    # a freelancer's bids, and the risk engine's counts of them over a window; its flagged
+    # ones (a partial index: a handful of rows, so every bid does not pay for it)
+    Index("ix_bids_freelancer_created", "freelancer_id", "created_at"),
+    Index(
+        "ix_bids_flagged",
+        "freelancer_id",
+        "created_at",
+        sqlite_where=text("flagged"),
+        postgresql_where=text("flagged"),
     ),
 )
 
@@ -286,6 +304,13 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # the risk engine's counts of what one account wrote lately (services/risk_facts.py)
     Index("ix_messages_sender_created", "sender_id", "created_at"),
+    Index(
+        "ix_messages_flagged",
+        "sender_id",
+        "created_at",
+        sqlite_where=text("flagged"),
+        postgresql_where=text("flagged"),
+    ),
 )
 
 reviews = Table(
@@ -358,12 +383,13 @@ payouts = Table(
     "payouts",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("provider", String(40), nullable=False),
     Column("provider_ref", String(64)),  # the provider's payout id, for reconciliation
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_payouts_user_created", "user_id", "created_at"),
 )
 
 points_balances = Table(
@@ -382,6 +408,68 @@ points_entries = Table(
     Column("kind", String(30), nullable=False),
     Column("order_id", String(ID)),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Referral codes (推荐好友, #13): one per account, made on first ask; a registration may name
+# one. The referral is settled once, when the referee completes a first order: `rewarded`
+# (both got `reward_points`, fixed when the referee registered) or `withheld` with the
+# reason (a referral ring: the two accounts share an install). services/referrals.py.
+referral_codes = Table(
+    "referral_codes",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("referee_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("referrer_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("reward_points", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("reason", String(200)),
+    Column("order_id", String(ID)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("settled_at", UTCDateTime),
+)
+
+# Campaigns (积分翻倍, 周末特惠, 节日专场, #13): a window [starts_at, ends_at) in which points
+# are multiplied or the commission rate is lowered (domain/campaigns.py). Ending one early
+# moves ends_at to the moment (ended_at, ended_by say who). Public through the change log.
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("multiplier", Integer, nullable=False, server_default="1"),
+    Column("discount_bp", Integer, nullable=False, server_default="0"),
+    Column("category", String(40)),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_by", String(ID), ForeignKey("users.id")),
+    Column("ended_at", UTCDateTime),
+    Index("ix_campaigns_ends_starts", "ends_at", "starts_at"),
+)
+
+# Fee coupons bought with points (积分兑换, #13): `remaining_fen` comes off the fee of the
+# owner's next releases (oldest coupon first) until it is used up. The id is the
+# redemption's, chosen by the client (services/redemptions.py).
+fee_coupons = Table(
+    "fee_coupons",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("value_fen", BigInteger, nullable=False),
+    Column("remaining_fen", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Index("ix_fee_coupons_user_created", "user_id", "created_at"),
 )
 
 # ---- plumbing: idempotency, sync, audit --------------------------------------------------
@@ -450,7 +538,7 @@ sync_ops = Table(
     Column("seq", BigInteger, primary_key=True),
     Column("op_id", String(64), nullable=False, unique=True),
     Column("intent", String(40), nullable=False),
-    Column("status", String(20), nullable=False),  # applied|rejected
+    Column("status", String(20), nullable=False),  # applied|rejected|held (risk_holds)
     Column("result", JSONText, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
@@ -474,6 +562,37 @@ risk_assessments = Table(
     Index("ix_risk_assessments_decision_created", "decision", "created_at"),
 )
 
+# Actions the risk engine stopped (#12): held for a person (人工审核) or blocked at once. What
+# to apply on release is the intent and its arguments (the push's or the REST request's
+# model; null for a registration, which is done and only reviewed); a pushed one names its
+# client and op, whose stored result becomes final when a reviewer decides. `outcome` is
+# what the release's application answered (or its error). See services/holds.py.
+risk_holds = Table(
+    "risk_holds",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False),
+    Column("action", String(20), nullable=False),  # domain/risk.Action
+    Column("intent", String(40)),
+    Column("args", JSONText),
+    Column("object_id", String(ID)),
+    Column("counterpart_id", String(ID)),  # the other party of an award or a funding
+    Column("status", String(10), nullable=False),  # held|released|blocked|failed
+    Column("score", Integer, nullable=False),
+    Column("fired", JSONText, nullable=False, server_default="[]"),
+    Column("facts", JSONText, nullable=False, server_default="{}"),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(ID)),
+    Column("decided_at", UTCDateTime),
+    Column("decision_reason", Text),
+    Column("outcome", JSONText),
+    Column("client_id", String(64)),
+    Column("op_id", String(64)),
+    Index("ix_risk_holds_status_created", "status", "created_at"),
+    Index("ix_risk_holds_user_created", "user_id", "created_at"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -485,4 +604,6 @@ audit_log = Table(
     Column("address", String(64)),
     Column("detail", JSONText, nullable=False, server_default="{}"),
     Index("ix_audit_log_action_at", "action", "at"),
+    # an account's latest credential change (the risk engine's since_credential_change)
+    Index("ix_audit_log_actor_action_at", "actor_id", "action", "at"),
 )

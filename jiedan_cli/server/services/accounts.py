@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from jiedan_cli.domain.emails import check_email, normalise_email
 from jiedan_cli.domain.errors import (
     Conflict,
+    Held,
     InvalidInput,
     NotFound,
+    RiskBlocked,
     TooManyAttempts,
     Unauthenticated,
 )
@@ -25,12 +27,13 @@ from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.risk import Action
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import points_balances, profiles, sessions, users
-from jiedan_cli.server.services import devices, login_throttle, totp
+from jiedan_cli.server.services import devices, holds, login_throttle, totp
 from jiedan_cli.server.services.actors import STAFF_ROLES, Actor, hash_token, parse_roles
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.passwords import hash_password, needs_rehash, verify_password
 from jiedan_cli.server.services.profiles import empty_profile_row, record_profile
-from jiedan_cli.server.services.risk import Origin, shadow
+from jiedan_cli.server.services.referrals import ReferralTerms, record_referral
+from jiedan_cli.server.services.risk import Origin, gate
 from jiedan_cli.server.services.users import record_user_change, user_row, user_view
 
 DEFAULT_SESSION_DAYS = 30
@@ -70,7 +73,16 @@ def check_name(name: str) -> str:
 # ---- registration and staff ---------------------------------------------------------------
 
 
-def register(
+def register(db: Database, **given: Any) -> dict[str, Any]:
+    """`_register` (its arguments), and when the risk engine blocked the registration —
+    the account made closed and its hold recorded, both committed — RiskBlocked."""
+    done = _register(db, **given)
+    if "blocked" in done:
+        raise done["blocked"]
+    return done
+
+
+def _register(
     db: Database,
     *,
     email: str,
@@ -84,13 +96,17 @@ def register(
     per_address_hour: int = 0,
     install: str = "",
     origin: Origin | None = None,
+    referral: ReferralTerms | None = None,
 ) -> dict[str, Any]:
-    """A new marketplace account, signed in: {user, token}. With `per_address_hour`, each
-    registration is counted against the address first (login_throttle), like a sign-in; an
-    e-mail already taken stays counted as a failed attempt (it tells the caller the account
-    exists), a refused or malformed one is taken back. `install` (the client's install id, ""
-    for none) and `address` are linked to the new account (services/devices); with `origin`
-    the registration is assessed and recorded (services/risk)."""
+    """A new marketplace account, signed in: {user, token}. With `referral`, invited by the
+    account of that code (refused, and nothing made, when no account has it).
+
+    With `per_address_hour`, each registration is counted against the address first
+    (login_throttle), like a sign-in; an e-mail already taken stays counted as a failed
+    attempt (it tells the caller the account exists), a refused or malformed one is taken
+    back. `install` (the client's install id, "" for none) and `address` are linked to the
+    new account (services/devices); with `origin` the registration is assessed and recorded
+    (services/risk)."""
     roles = ROLES_FOR_CHOICE.get(role)
     if roles is None:
         raise InvalidInput("role: must be freelancer, client or both", field="role")
@@ -108,6 +124,7 @@ def register(
             device,
             install,
             origin,
+            referral,
         )
 
     if per_address_hour <= 0:
@@ -145,12 +162,22 @@ def _registered(
     device: str,
     install: str,
     origin: Origin | None,
+    referral: ReferralTerms | None,
 ) -> dict[str, Any]:
     user = _create_user(conn, email=email, name=name, password=password, roles=roles, now=now)
+    if referral is not None:
+        record_referral(conn, user["id"], referral, now=now)
     newcomer = Actor(user["id"], email, user["name"], frozenset(roles))
-    shadow(conn, newcomer, Action.REGISTER, origin, now=now, object_id=user["id"])
     audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)
     devices.record_link(conn, user["id"], install, address, now=now)
+    try:
+        gate(conn, newcomer, Action.REGISTER, origin, now=now, object_id=user["id"])
+    except Held as held:  # the account is made; a reviewer looks at it (no intent to hold)
+        holds.record_hold(conn, newcomer, held, intent=None, args=None, now=now, undone=False)
+    except RiskBlocked as blocked:  # made closed, so staff see who was refused
+        holds.record_hold(conn, newcomer, blocked, intent=None, args=None, now=now, undone=False)
+        holds.close_account(conn, user["id"])
+        return {"blocked": blocked}
     token = open_session(
         conn, user["id"], now=now, ttl_days=session_ttl_days, device=device, address=address
     )

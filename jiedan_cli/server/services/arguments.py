@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
@@ -36,6 +36,7 @@ from jiedan_cli.domain.order_rules import (
     TAGS_MAX,
     TITLE_MAX,
 )
+from jiedan_cli.domain.points import REDEEM_MAX_POINTS, REDEEM_MIN_POINTS
 from jiedan_cli.server.services.deliveries import FILE_NAME_MAX, FILE_SIZE_MAX
 from jiedan_cli.server.services.fields import Fen, Line, Number, Text, Whole
 
@@ -203,6 +204,15 @@ class CheckinBody(Args):
 
 
 CheckInArgs = CheckinBody  # nothing in the path: POST /v1/points/checkin
+
+
+class RedeemBody(Args):
+    id: NewId = None
+    kind: Literal["coupon", "cash"] = Field(description="a fee coupon, or cash to earnings")
+    points: Whole = Field(ge=REDEEM_MIN_POINTS, le=REDEEM_MAX_POINTS)
+
+
+RedeemArgs = RedeemBody  # nothing in the path: POST /v1/points/redeem
 
 
 # ---- work and escrow ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from jiedan_cli.domain.contacts import masked
+from jiedan_cli.domain.contacts import mask_contacts
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound, Refused
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.money import CURRENCY
@@ -52,7 +52,7 @@ from jiedan_cli.server.services.changes import (
 from jiedan_cli.server.services.milestones import create_milestone
 from jiedan_cli.server.services.order_views import order_view, record_order
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
-from jiedan_cli.server.services.risk import Origin, shadow
+from jiedan_cli.server.services.risk import Origin, gate
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.visibility import can_read, own_order, readable_order
 
@@ -215,7 +215,8 @@ def place_bid(
     """A new bid. `unverified_bids_per_day` is the configured limit (None: no limit)."""
     actor.require("freelancer")
     amount_fen, days, message = check_bid_terms(amount_fen, days, message)
-    message = masked(message)  # the client reads it before any award (domain/contacts.py)
+    # the client reads it before any award (domain/contacts.py); flagged for the risk engine
+    message, flagged = mask_contacts(message)
     new = check_id(bid_id) if bid_id is not None else new_id()
     order, seat = _open_for_bidding(conn, actor, order_id)
     # an id we made is new; one a client made (offline) may be a replay
@@ -223,7 +224,7 @@ def place_bid(
         raise Conflict(f"bid {new} exists already", code="bid_exists")
     require(may_bid(seat, live_bid=bool(order.has_live_bid)))
     _check_daily_limit(conn, actor, unverified_bids_per_day, now, order.verification)
-    shadow(conn, actor, Action.BID, origin, now=now, amount_fen=amount_fen, object_id=new)
+    gate(conn, actor, Action.BID, origin, now=now, amount_fen=amount_fen, object_id=new)
     bid = {
         "id": new,
         "order_id": order_id,
@@ -232,6 +233,7 @@ def place_bid(
         "days": days,
         "message": message,
         "status": BidStatus.SUBMITTED,
+        "flagged": flagged,
         "created_at": now,
         "updated_at": now,
     }
@@ -273,11 +275,17 @@ def update_bid(
         bid.days if days is None else days,
         bid.message if message is None else message,
     )
-    message = masked(message)
+    message, flagged = mask_contacts(message)
     row = conn.execute(
         update(bids)
         .where(bids.c.id == bid_id)
-        .values(amount_fen=amount_fen, days=days, message=message, updated_at=now)
+        .values(
+            amount_fen=amount_fen,
+            days=days,
+            message=message,
+            flagged=bid.flagged or flagged,
+            updated_at=now,
+        )
         .returning(*bids.c)
     ).one()
     return bid_view(record_bid(conn, bid_id, order, now=now, row=row))
@@ -352,7 +360,7 @@ def award_bid(
     if bid is None:
         raise NotFound(f"no bid {bid_id} on order {order_id}")
     require_bid(bid.status, BidStatus.AWARDED)
-    shadow(
+    gate(
         conn,
         actor,
         Action.AWARD,

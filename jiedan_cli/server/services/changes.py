@@ -67,6 +67,8 @@ class Kind(StrEnum):
     LEDGER_ENTRY = "ledger_entry"
     PAYOUT = "payout"
     POINTS_ENTRY = "points_entry"
+    HOLD = "hold"
+    CAMPAIGN = "campaign"
 
 
 class Public:
@@ -131,6 +133,8 @@ OWNERS: dict[Kind, str] = {
     Kind.LEDGER_ENTRY: "ledger",
     Kind.PAYOUT: "earnings",
     Kind.POINTS_ENTRY: "points",
+    Kind.HOLD: "holds",
+    Kind.CAMPAIGN: "campaigns",
 }
 
 

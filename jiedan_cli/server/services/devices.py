@@ -7,7 +7,8 @@ is recorded as no device ("") — from its address only — and is never refused
 the client's word, not proof: it links the accounts of an honest install, and anyone may send
 another's id or none, so a link raises a risk score and decides nothing alone.
 
-One row per (account, install, address), first and last seen, written by an upsert (`INSERT …
+One row per (account, install, address) with the address's network (`network_of`: the risk
+engine's "region" for unfamiliar_location), first and last seen, written by an upsert (`INSERT …
 ON CONFLICT DO UPDATE`, on SQLite and PostgreSQL alike). Sign-in and registration record it in
 their own transaction (`record_link`); a sync records it after the answer (`note_link`), at
 most once per LINK_EVERY a row — each process remembers when it last did so, and the update is
@@ -16,15 +17,17 @@ per LINK_EVERY, not one a request (as `sessions.note_seen`)."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, String, and_, bindparam, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import account_devices
+from jiedan_cli.server.db.types import UTCDateTime
 from jiedan_cli.server.services.memo import AtMostEvery
 
 INSTALL_HEADER = "X-Jiedan-Install"
@@ -79,6 +82,7 @@ def _upsert(
         user_id=user_id,
         device_id=device_id,
         address=address[:_ADDRESS_MAX],
+        network=network_of(address),
         first_seen_at=now,
         last_seen_at=now,
     )
@@ -98,37 +102,43 @@ def _upsert(
 
 
 # ---- for the risk engine --------------------------------------------------------------------
+# Expressions over bound parameters (SQLAlchemy bindparams), for a caller's statement built
+# once: the risk engine's facts statement (services/risk_facts.py) puts them in its SELECT.
 
 
-def linked_counts(
-    conn: Connection, user_id: str, device_id: str, address: str, since: datetime
-) -> tuple[int, int]:
-    """(accounts_on_device, accounts_on_address): the distinct accounts seen on this install
-    and from this address since `since`, this one included whether or not it was seen (so
-    never less than 1). No install id (NO_DEVICE) or no address counts this account alone: a
-    client that sends none is not linked to every other that sends none. One statement."""
-    on_device, on_address = linked_count_columns(user_id, device_id, address, since)
-    row = conn.execute(select(on_device, on_address)).one()
-    return int(row[0]), int(row[1])
+def network_of(address: str) -> str:
+    """The network an address belongs to, the risk engine's "region" without a geo database:
+    the /16 of an IPv4 address, the /32 of an IPv6 one (an IPv4-mapped IPv6 address as IPv4);
+    "" for no address or one that is not an IP address (a test client's "testclient")."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 16 if ip.version == 4 else 32
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
 def linked_count_columns(
-    user_id: str, device_id: str, address: str, since: datetime
+    user_id: Any, device_id: Any, address: Any, since: Any
 ) -> tuple[ColumnElement[int], ColumnElement[int]]:
-    """`linked_counts` as two scalar expressions, for a caller's own statement (the risk
-    engine's facts read them in its one query)."""
+    """(accounts_on_device, accounts_on_address) as two scalar expressions over the given
+    expressions (bindparams): the distinct accounts seen on this install and from this address
+    since `since`, this one included whether or not it was seen (so never less than 1). No
+    install id (NO_DEVICE) or no address counts this account alone: a client that sends none
+    is not linked to every other that sends none."""
     return (
         _accounts(user_id, account_devices.c.device_id, device_id, since),
-        _accounts(user_id, account_devices.c.address, address[:_ADDRESS_MAX], since),
+        _accounts(user_id, account_devices.c.address, address, since),
     )
 
 
-def _accounts(user_id: str, column: Any, value: str, since: datetime) -> ColumnElement[int]:
-    if not value:
-        return literal(1)
+def _accounts(user_id: Any, column: Any, value: Any, since: Any) -> ColumnElement[int]:
     others = (
         select(func.count(func.distinct(account_devices.c.user_id)))
         .where(
+            value != "",  # a constant: false for no value, tested once before the index scan
             column == value,
             account_devices.c.last_seen_at >= since,
             account_devices.c.user_id != user_id,
@@ -138,24 +148,58 @@ def _accounts(user_id: str, column: Any, value: str, since: datetime) -> ColumnE
     return literal(1) + others
 
 
-def counterpart_linked_column(
-    user_id: str, counterpart_id: str, since: datetime
-) -> ColumnElement[bool]:
-    """Whether the two accounts were seen on one install (an id, not NO_DEVICE) or from one
-    address since `since`, as an EXISTS for a caller's statement."""
+def counterpart_linked_column(user_id: Any, counterpart_id: Any, since: Any) -> ColumnElement[bool]:
+    """Whether the two accounts were seen on one install (an id, not NO_DEVICE) since `since`,
+    as an EXISTS. A shared address alone is no link: an office, a campus or a 网吧 puts many
+    people behind one (that is the weaker `shared_address` rule's business)."""
     mine, theirs = account_devices.alias("mine"), account_devices.alias("theirs")
-    shared = or_(
-        and_(mine.c.device_id == theirs.c.device_id, mine.c.device_id != NO_DEVICE),
-        and_(mine.c.address == theirs.c.address, mine.c.address != ""),
-    )
     return (
         select(literal(1))
-        .select_from(mine.join(theirs, shared))
+        .select_from(mine.join(theirs, mine.c.device_id == theirs.c.device_id))
         .where(
             mine.c.user_id == user_id,
+            mine.c.device_id != NO_DEVICE,
             theirs.c.user_id == counterpart_id,
             mine.c.last_seen_at >= since,
             theirs.c.last_seen_at >= since,
         )
         .exists()
     )
+
+
+def unfamiliar_network_column(user_id: Any, network: Any, since: Any) -> ColumnElement[bool]:
+    """Whether `network` (`network_of` the request's address) was not seen for this account
+    since `since` while the account was seen on some network before (no history: not
+    unfamiliar; no network: not unfamiliar). Both EXISTS read the account's own rows (the
+    primary key's user_id prefix): a handful."""
+    mine = account_devices.c
+    seen_before = select(literal(1)).where(mine.user_id == user_id, mine.network != "").exists()
+    seen_here = (
+        select(literal(1))
+        .where(mine.user_id == user_id, mine.network == network, mine.last_seen_at >= since)
+        .exists()
+    )
+    return and_(network != "", seen_before, ~seen_here)
+
+
+USER, DEVICE, ADDRESS, SINCE = (
+    bindparam("user_id", type_=String),
+    bindparam("device_id", type_=String),
+    bindparam("address", type_=String),
+    bindparam("since", type_=UTCDateTime),
+)
+_LINKED_COUNTS = select(*linked_count_columns(USER, DEVICE, ADDRESS, SINCE))
+
+
+def linked_counts(
+    conn: Connection, user_id: str, device_id: str, address: str, since: datetime
+) -> tuple[int, int]:
+    """(accounts_on_device, accounts_on_address) since `since` (`linked_count_columns`)."""
+    params = {
+        "user_id": user_id,
+        "device_id": device_id,
+        "address": address[:_ADDRESS_MAX],
+        "since": since,
+    }
+    row = conn.execute(_LINKED_COUNTS, params).one()
+    return int(row[0]), int(row[1])

@@ -39,7 +39,7 @@ from jiedan_cli.server.services.ledger import (
     post_transfer,
 )
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
-from jiedan_cli.server.services.risk import Origin, shadow
+from jiedan_cli.server.services.risk import Origin, gate
 
 PROVIDER = "sandbox"
 
@@ -167,6 +167,7 @@ def withdraw(
     address: str | None = None,
     new_account_limit: NewAccountLimit | None = None,
     origin: Origin | None = None,
+    stepped_up: bool = False,
 ) -> dict[str, Any]:
     """Move `amount_fen` from the caller's available balance out through the provider.
     Needs a TOTP step-up when 2FA is on; never overdraws (Refused insufficient_funds, also
@@ -185,12 +186,13 @@ def withdraw(
         return {**payout_view(known), "available_fen": available}
     # Lock order: the accounts, then the user row (step-up), then the change log.
     lock_accounts(conn, {freelancer_available(actor.id), external(PROVIDER)}, now=now)
-    verify_step_up(conn, actor, otp, now=now, address=address)
+    if not stepped_up:  # True only for a held withdrawal released (its code was checked)
+        verify_step_up(conn, actor, otp, now=now, address=address)
     # Said in the user's terms; the ledger's conditional debit still guards the race.
     check_withdrawal(amount_fen, balance(conn, freelancer_available(actor.id)))
     if new_account_limit is not None:
         _check_trust(conn, actor, amount_fen, new_account_limit, now=now)
-    shadow(conn, actor, Action.WITHDRAW, origin, now=now, amount_fen=amount_fen, object_id=new)
+    gate(conn, actor, Action.WITHDRAW, origin, now=now, amount_fen=amount_fen, object_id=new)
     post_transfer(
         conn,
         Transfer(

@@ -43,7 +43,7 @@ from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.escrow_state import lock_milestones, set_milestone, set_order_status
 from jiedan_cli.server.services.ledger import insert_or_ignore, post_transfers
 from jiedan_cli.server.services.order_views import order_view
-from jiedan_cli.server.services.risk import Origin, shadow
+from jiedan_cli.server.services.risk import Origin, gate
 from jiedan_cli.server.services.rows import fetch_for_update
 from jiedan_cli.server.services.visibility import readable_order, seat_of
 
@@ -103,7 +103,7 @@ def fund_order(
         )
     ).first()
     if pending is None:  # a repeat while it is pending is not a new payment: not assessed
-        shadow(
+        gate(
             conn,
             actor,
             Action.FUND,

@@ -30,6 +30,7 @@ from jiedan_cli.server.services.arguments import (
     OrderArgs,
     PlaceBidArgs,
     PostOrderArgs,
+    RedeemArgs,
     RefundArgs,
     RevisionArgs,
     SendMessageArgs,
@@ -230,6 +231,13 @@ def _write_review(conn: Any, actor: Actor, a: WriteReviewArgs, **when: Any) -> A
 @intent(Intent.CHECK_IN, CheckInArgs)
 def _check_in(conn: Any, actor: Actor, a: CheckInArgs, **when: Any) -> Any:
     return service("points").check_in(conn, actor, now=when["now"], day=a.day)
+
+
+@intent(Intent.REDEEM_POINTS, RedeemArgs)
+def _redeem_points(conn: Any, actor: Actor, a: RedeemArgs, **when: Any) -> Any:
+    return service("redemptions").redeem_points(
+        conn, actor, kind=a.kind, points=a.points, now=when["now"], redemption_id=a.id
+    )
 
 
 # ---- work and escrow ----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from jiedan_cli.server.db.tables import bids, messages, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
-from jiedan_cli.server.services.risk import Origin, shadow
+from jiedan_cli.server.services.risk import Origin, gate
 from jiedan_cli.server.services.visibility import has_bid_on
 
 
@@ -136,7 +136,7 @@ def send_message(
         text, flagged = mask_contacts(text)
     if conn.execute(select(messages.c.id).where(messages.c.id == new)).first() is not None:
         raise Conflict(f"message {new} exists already", code="message_exists")
-    shadow(conn, actor, Action.MESSAGE, origin, now=now, object_id=new)
+    gate(conn, actor, Action.MESSAGE, origin, now=now, object_id=new)
     conn.execute(
         insert(messages).values(
             id=new,

@@ -41,7 +41,7 @@ from jiedan_cli.server.services.bids import bid_view
 from jiedan_cli.server.services.changes import Kind, order_parties, publish, register
 from jiedan_cli.server.services.order_listing import find_orders
 from jiedan_cli.server.services.order_views import order_view, record_order, view_for
-from jiedan_cli.server.services.risk import Origin, shadow
+from jiedan_cli.server.services.risk import Origin, gate
 from jiedan_cli.server.services.visibility import own_order, readable_order
 
 
@@ -130,7 +130,7 @@ def post_order(
     budget = check_budget(budget_min_fen, budget_max_fen)
     if conn.execute(select(orders.c.id).where(orders.c.id == new)).first() is not None:
         raise InvalidInput(f"id: order {new} exists already", field="id")
-    shadow(conn, actor, Action.POST, origin, now=now, amount_fen=budget[1], object_id=new)
+    gate(conn, actor, Action.POST, origin, now=now, amount_fen=budget[1], object_id=new)
     conn.execute(
         insert(orders).values(
             id=new,

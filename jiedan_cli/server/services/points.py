@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
+from jiedan_cli.domain.campaigns import points_multiplier
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
 from jiedan_cli.domain.ledger import PAYOUT_KINDS, freelancer_available
 from jiedan_cli.domain.points import (
@@ -84,6 +85,37 @@ def award_points(
     return view
 
 
+def earn_points(
+    conn: Connection,
+    *,
+    user_id: str,
+    base: int,
+    kind: str,
+    entry_id: str,
+    now: datetime,
+    order_id: str | None = None,
+) -> dict[str, Any]:
+    """Points earned by an event at `now`: `base` times the running points campaign's
+    multiplier (积分翻倍, domain/campaigns.py), once per `entry_id`. A repeat (a retried
+    request, a replayed sync) answers the first entry, even if a campaign began or ended in
+    between: what was earned is fixed at the first event."""
+    from jiedan_cli.server.services.campaigns import running_campaigns
+
+    existing = conn.execute(select(points_entries).where(points_entries.c.id == entry_id)).first()
+    if existing is not None:
+        return entry_view(existing)
+    multiplier = points_multiplier(running_campaigns(conn, now), now)
+    return award_points(
+        conn,
+        user_id=user_id,
+        amount=base * multiplier,
+        kind=kind,
+        entry_id=entry_id,
+        now=now,
+        order_id=order_id,
+    )
+
+
 def completed_volume(conn: Connection, user_id: str, *, now: datetime | None) -> tuple[int, int]:
     """(gross fen released to `user_id`, orders they were paid for) over the trailing year
     before `now` (all time when `now` is None).
@@ -147,10 +179,10 @@ def check_in(
     if existing is not None:  # checked in already (another device, a retried sync)
         entry = entry_view(existing)
     else:
-        entry = award_points(
+        entry = earn_points(
             conn,
             user_id=actor.id,
-            amount=points_for_checkin(streak),
+            base=points_for_checkin(streak),
             kind="checkin",
             entry_id=entry_id,
             now=now,

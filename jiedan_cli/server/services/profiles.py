@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.money import CURRENCY, check_fen
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.tables import portfolio_items, profiles, users
+from jiedan_cli.server.db.tables import disputes, orders, portfolio_items, profiles, users
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, publish_deletion, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
@@ -50,7 +50,13 @@ def portfolio_item_view(row: Row[Any]) -> dict[str, Any]:
 def profile_view(conn: Connection, user_id: str, *, viewer_id: str | None) -> dict[str, Any]:
     """The public profile; its owner also sees the location and private portfolio items."""
     row = conn.execute(
-        select(profiles, users.c.name)
+        select(
+            profiles,
+            users.c.name,
+            users.c.verification,
+            users.c.created_at.label("joined_at"),
+            _disputes_as_freelancer(user_id),
+        )
         .join(users, users.c.id == profiles.c.user_id)
         .where(profiles.c.user_id == user_id, users.c.status == "active")
     ).first()
@@ -70,12 +76,28 @@ def profile_view(conn: Connection, user_id: str, *, viewer_id: str | None) -> di
             "average": round(row.rating_sum / row.rating_count, 2) if row.rating_count else None,
         },
         "completed_count": row.completed_count,
+        # what a client weighs before an award (纠纷预警): real-name verified, how long on
+        # the platform, disputes on orders this person worked on
+        "verified": row.verification == "approved",
+        "joined_at": rfc3339(row.joined_at),
+        "dispute_count": row.dispute_count,
         "portfolio": _portfolio(conn, user_id, include_private=is_owner),
         "updated_at": rfc3339(row.updated_at),
     }
     if is_owner:
         view["lat"], view["lon"] = row.lat, row.lon
     return view
+
+
+def _disputes_as_freelancer(user_id: str) -> Any:
+    """How many disputes were opened on orders `user_id` was awarded, by either side."""
+    return (
+        select(func.count())
+        .select_from(disputes.join(orders, orders.c.id == disputes.c.order_id))
+        .where(orders.c.freelancer_id == user_id)
+        .scalar_subquery()
+        .label("dispute_count")
+    )
 
 
 def _portfolio(conn: Connection, user_id: str, *, include_private: bool) -> list[dict[str, Any]]:

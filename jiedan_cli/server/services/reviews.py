@@ -121,12 +121,12 @@ def write_review(
 
 
 def _award_review_points(conn: Connection, user_id: str, order_id: str, *, now: datetime) -> None:
-    from jiedan_cli.server.services.points import award_points  # points may read orders
+    from jiedan_cli.server.services.points import earn_points  # points may read orders
 
-    award_points(
+    earn_points(
         conn,
         user_id=user_id,
-        amount=POINTS_FOR_REVIEW,
+        base=POINTS_FOR_REVIEW,
         kind="review",
         entry_id=f"review:{order_id}:{user_id}",
         now=now,

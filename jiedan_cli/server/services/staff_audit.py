@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, Text, cast, or_, select
 
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.timefmt import rfc3339
@@ -45,6 +45,7 @@ def read_audit(
     action: str | None = None,
     actor_id: str | None = None,
     target: str | None = None,
+    user_id: str | None = None,
     since: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
@@ -64,6 +65,14 @@ def read_audit(
         query = query.where(log.actor_id == actor_id)
     if target:
         query = query.where(log.target == target)
+    if user_id:  # by them, about them, or about something of theirs (a hold names its user)
+        query = query.where(
+            or_(
+                log.actor_id == user_id,
+                log.target == user_id,
+                cast(log.detail, Text).contains(f'"user_id":"{user_id}"', autoescape=True),
+            )
+        )
     if since is not None:
         query = query.where(log.at >= _utc(since))
     if cursor is not None:

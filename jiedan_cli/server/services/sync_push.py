@@ -6,33 +6,36 @@ either answers from what is stored (an op_id seen before), refuses (a seq out of
 applies the intent inside a savepoint and stores its outcome while advancing `last_seq` — all
 in that one transaction, so an outcome is never stored without its effects, nor the reverse.
 A domain error is a permanent rejection (stored, and `last_seq` moves on); a temporary failure
-escapes as TemporaryFailure (HTTP 503), leaving the operation for the client to send again."""
+escapes as TemporaryFailure (HTTP 503), leaving the operation for the client to send again.
+An operation the risk engine holds is stored `held` (its effects undone, the hold recorded in
+the same transaction: services/holds.py) and `last_seq` moves on: neither applied nor lost, it
+becomes applied or rejected when a reviewer decides, and a re-sent op_id answers that."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from jiedan_cli.domain.errors import JiedanError, NotFound, TemporaryFailure
-from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.domain.errors import Held, JiedanError, NotFound, RiskStopped, TemporaryFailure
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.engine import is_transient
 from jiedan_cli.server.db.tables import sync_clients, sync_ops
 from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.holds import gated, stored
 from jiedan_cli.server.services.intents import apply_intent
 from jiedan_cli.server.services.risk import Origin
 
 log = logging.getLogger("jiedan.sync")
 
 APPLIED, REJECTED, DUPLICATE, GAP, CONFLICT = "applied", "rejected", "duplicate", "gap", "conflict"
+HELD = "held"
 
 # Built once: making a statement costs several times more than running it, and these run for
 # every pushed operation.
@@ -113,7 +116,7 @@ def push_one(
         }
     if op.seq > expected:
         return _unprocessed(op, expected)
-    status, result = _apply(conn, actor, op, now=now, settings=settings, origin=origin)
+    status, result = _apply(conn, actor, client_id, op, now=now, settings=settings, origin=origin)
     try:
         conn.execute(
             _STORE_OP,
@@ -186,22 +189,41 @@ def _advance(conn: Connection, client_id: str, seq: int) -> None:
 def _apply(
     conn: Connection,
     actor: Actor,
+    client_id: str,
     op: PushedOp,
     *,
     now: datetime,
     settings: Settings,
     origin: Origin,
 ) -> tuple[str, dict[str, Any]]:
-    """Run the intent in a savepoint: ('applied', result) or ('rejected', {code, reason})."""
+    """Run the intent in a savepoint: ('applied', result), ('rejected', {code, reason}) or
+    ('held', {code, hold_id, reason}) — a blocked one is rejected, its hold kept for staff."""
+
+    def applied() -> dict[str, Any]:
+        result = apply_intent(
+            conn, actor, op.intent, op.args, now=now, settings=settings, origin=origin
+        )
+        # Checked inside the savepoint: an outcome that cannot be stored undoes its effects.
+        return stored(result)
+
     try:
-        with conn.begin_nested():
-            result = apply_intent(
-                conn, actor, op.intent, op.args, now=now, settings=settings, origin=origin
-            )
-            # Checked inside the savepoint: an outcome that cannot be stored undoes its effects.
-            return APPLIED, json.loads(json.dumps(result, default=_json_value))
+        return APPLIED, gated(
+            conn,
+            actor,
+            applied,
+            intent=op.intent,
+            args=op.args if isinstance(op.args, dict) else None,
+            now=now,
+            settings=settings,
+            client_id=client_id,
+            op_id=op.op_id,
+            undo=True,
+        )
     except TemporaryFailure:
         raise
+    except RiskStopped as stop:
+        status = HELD if isinstance(stop, Held) else REJECTED
+        return status, {"code": stop.code, "reason": stop.reason, "hold_id": stop.hold_id}
     except JiedanError as exc:
         return REJECTED, {"code": exc.code, "reason": exc.message}
     except DBAPIError as exc:
@@ -218,14 +240,6 @@ def _apply(
         return REJECTED, {"code": "internal_error", "reason": "the server failed on this operation"}
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, datetime):
-        return rfc3339(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
 # ---- result items -------------------------------------------------------------------------
 
 
@@ -236,7 +250,10 @@ def _head(op: PushedOp) -> dict[str, Any]:
 def _outcome(status: str, stored: dict[str, Any]) -> dict[str, Any]:
     if status == APPLIED:
         return {"status": APPLIED, "result": stored}
-    return {"status": REJECTED, "code": stored.get("code"), "reason": stored.get("reason")}
+    answer = {"status": status, "code": stored.get("code"), "reason": stored.get("reason")}
+    if stored.get("hold_id"):
+        answer["hold_id"] = stored["hold_id"]
+    return answer
 
 
 def _replay(known: Row[Any], actor: Actor) -> dict[str, Any]:

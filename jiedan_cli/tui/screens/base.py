@@ -4,7 +4,7 @@ when the replica changes (a sync pulled, or an action saved something)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from jiedan_cli.tui.app import JiedanApp
 
 Act = Callable[[sqlite3.Connection], dict[str, Any]]
+Caution = Callable[[sqlite3.Connection], Sequence[Any]]  # the dispute-risk warnings of a move
 
 
 class DashboardScreen(Screen[Any]):
@@ -90,19 +91,31 @@ class DashboardScreen(Screen[Any]):
             show(get_profile(conn, user_id))
 
     @work(thread=True, group="actions")
-    def perform(self, action: str, act: Act) -> None:
+    def perform(self, action: str, act: Act, caution: Caution | None = None) -> None:
         """Run one store.actions call (`act`) on this thread's own connection; the answer
-        comes back as ActionDone, or ActionRefused with the domain's reason."""
+        comes back as ActionDone, or ActionRefused with the domain's reason. `caution`: the
+        move's dispute-risk warnings (store/dispute_facts.py, as the command line says
+        them), weighed before the move and shown once it is made."""
         try:
             with self.dashboard.replica() as conn:
+                warnings = caution(conn) if caution is not None else []
                 shown = act(conn)
         except JiedanError as exc:
             self.post_message(ActionRefused(action, exc.message, exc.field))
         else:
-            self.post_message(ActionDone(action, shown))
+            reasons = tuple(found.reason for found in warnings)
+            self.post_message(ActionDone(action, shown, reasons))
 
     def on_action_done(self, message: ActionDone) -> None:
         self.dashboard.saved_locally()
+        for reason in message.warnings:
+            self.notify(
+                reason,
+                title=f"{message.action}: warning",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
 
     def on_action_refused(self, message: ActionRefused) -> None:
         self.notify(

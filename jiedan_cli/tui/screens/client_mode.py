@@ -262,6 +262,8 @@ class ClientMode(DashboardScreen):
 
         if values is None:
             return
+        from jiedan_cli.store import dispute_facts
+
         deadline: date | None = values["deadline"]
         self.perform(
             "post",
@@ -274,6 +276,13 @@ class ClientMode(DashboardScreen):
                 budget_min_fen=values["budget_min_fen"],
                 budget_max_fen=values["budget_max_fen"],
                 deadline=deadline.isoformat() if deadline is not None else None,
+            ),
+            caution=partial(
+                dispute_facts.at_posting,
+                description=values["description"],
+                category=values["category"],
+                budget_max_fen=values["budget_max_fen"],
+                deadline=deadline,
             ),
         )
 
@@ -302,6 +311,7 @@ class ClientMode(DashboardScreen):
             f" for {amount} in {bid.get('days')} days?",
             declines.get(others, f"This declines the other {others} bids."),
             f"Next you fund the escrow: {amount}.",
+            *(f"Warning: {w.reason}" for w in self._award_warnings(bid)),
         ]
         act = partial(actions.award, order_id=order["id"], bid_id=bid_id)
         self._confirm("award", "Award the bid", question, f"Award to {name}", act)
@@ -375,6 +385,20 @@ class ClientMode(DashboardScreen):
     def _freelancer_id(self) -> str | None:
         bid = self._awarded_bid()
         return (self._order() or {}).get("freelancer_id") or (bid or {}).get("freelancer_id")
+
+    def _award_warnings(self, bid: dict[str, Any]) -> list[Any]:
+        """The award's dispute-risk warnings (纠纷预警) from the bidder's profile as loaded,
+        by the rules `client award` applies (store/dispute_facts.py)."""
+        from jiedan_cli.domain.dispute_warnings import at_award
+        from jiedan_cli.store.dispute_facts import freelancer_of
+
+        profiles = self.loaded.profiles if self.loaded else {}
+        profile = profiles.get(str(bid.get("freelancer_id") or ""))
+        return at_award(
+            freelancer=freelancer_of(profile, bid.get("freelancer_id")),
+            amount_fen=int(bid.get("amount_fen") or 0),
+            now=self.dashboard.now(),
+        )
 
     def _party_name(self, user_id: Any) -> str:
         """Another party by name where the replica has their profile, else a short id."""

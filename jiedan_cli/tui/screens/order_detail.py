@@ -198,6 +198,8 @@ class OrderDetail(DashboardScreen):
         from jiedan_cli.store import actions
 
         if event.bid_id is None:
+            from jiedan_cli.store import dispute_facts
+
             act = partial(
                 _place_bid,
                 order_id=self.order_id,
@@ -205,7 +207,13 @@ class OrderDetail(DashboardScreen):
                 days=event.days,
                 message=event.message,
             )
-            self.perform("place bid", act)
+            caution = partial(
+                dispute_facts.at_bidding,
+                order_id=self.order_id,
+                amount_fen=event.amount_fen,
+                days=event.days,
+            )
+            self.perform("place bid", act, caution)
         else:
             act = partial(
                 actions.update_bid,

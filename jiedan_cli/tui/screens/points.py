@@ -49,6 +49,9 @@ class Points(DashboardScreen):
         yield Static("", id="points-account")
         yield Static("", id="points-head")
         yield Static("", id="points-checkin")
+        campaigns = Static("", id="points-campaigns")
+        campaigns.display = False  # shown while a campaign runs or is announced
+        yield campaigns
         with Horizontal(classes="progress-row"):
             yield Label("Volume", classes="form-label")
             yield ProgressBar(id="tier-volume", show_eta=False, show_percentage=False)
@@ -70,6 +73,7 @@ class Points(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="points")
     def read_points(self) -> None:
+        from jiedan_cli.store.campaigns import current_campaigns
         from jiedan_cli.store.earnings import checkin_today, points_balance, points_history
         from jiedan_cli.store.queries import get_profile, my_account, with_order_titles
         from jiedan_cli.store.state import current_user_id
@@ -79,13 +83,14 @@ class Points(DashboardScreen):
                 points = points_balance(conn, now=self.dashboard.now())
                 history = with_order_titles(conn, points_history(conn))
                 checkin = checkin_today(conn, now=self.dashboard.now())
+                campaigns = current_campaigns(conn, now=self.dashboard.now())
             except JiedanError as exc:
                 self.post_message(PointsLoaded(None, [], exc.message))
                 return
             me = current_user_id(conn)
             profile = get_profile(conn, me) if me else None
             account = my_account(conn) if me else None
-        self.post_message(PointsLoaded(points, history, None, profile, account, checkin))
+        self.post_message(PointsLoaded(points, history, None, profile, account, checkin, campaigns))
 
     def on_points_loaded(self, message: PointsLoaded) -> None:
         self.profile = message.profile or {}
@@ -100,6 +105,9 @@ class Points(DashboardScreen):
         head.update(_head(points))
         self.checkin = message.checkin
         self.query_one("#points-checkin", Static).update(_checkin_line(message.checkin))
+        campaigns = self.query_one("#points-campaigns", Static)
+        campaigns.update(_campaigns_line(message.campaigns))
+        campaigns.display = bool(message.campaigns)
         self.refresh_bindings()  # `i` only while today's check-in is still to do
         progress = points["progress"]
         self._bar(
@@ -306,6 +314,19 @@ def _checkin_line(checkin: dict[str, Any] | None) -> Text:
     text.append(f"i checks in for +{checkin['amount']} points", style="bold")
     if streak > 1:
         text.append(f" ({streak} days in a row)", style="dim")
+    return text
+
+
+def _campaigns_line(campaigns: list[dict[str, Any]]) -> Text:
+    """活动: each campaign, what it gives and its urgency ("ends in 3 h"), running ones bold."""
+    text = Text("活动 ", style="bold")
+    for at, campaign in enumerate(campaigns):
+        if at:
+            text.append("   ·   ", style="dim")
+        style = "bold" if campaign.get("running") else "dim"
+        text.append(formatting.shown(campaign.get("name")), style=style)
+        text.append(f" {formatting.shown(campaign.get('offer'))}", style=style)
+        text.append(f" — {formatting.shown(campaign.get('urgency'))}", style="dim")
     return text
 
 

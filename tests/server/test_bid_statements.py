@@ -1,0 +1,72 @@
+"""A bid's cost in statements (#8 P6, #12), on SQLite and PostgreSQL: placing a bid through the
+API sends the same few statements whatever the freelancer did before — the risk engine's facts
+one SELECT, its record one INSERT — and no more as the freelancer's bids pile up (a complexity
+test: performance.md asks for those, never a wall-clock time)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from jiedan_cli.domain.risk import Action, facts_read
+from tests.server.conftest import Server
+from tests.server.market import place_bid, post_order
+from tests.server.test_risk_facts import assessments, register
+
+# the order read (locked on PostgreSQL), the unverified freelancer's bids today (the daily
+# cap), the risk facts, the risk record, the bid, the order's bid count, and the change log:
+# the bid's and the order's entries and the bid's audience. The sign-in's session read is
+# the auth cache's business (an occasional miss), not the bid's: counted apart.
+PER_BID = 9
+AUTH = "SELECT sessions (auth)"
+
+
+def _kind(statement: str) -> str:
+    words = statement.split()
+    if words[0].upper() == "SELECT" and " sessions" in statement:
+        return AUTH
+    if words[0].upper() in ("INSERT", "DELETE"):
+        return f"{words[0].upper()} {words[2]}"
+    if words[0].upper() == "UPDATE":
+        return f"UPDATE {words[1]}"
+    return words[0].upper()
+
+
+@contextmanager
+def statements(server: Server) -> Iterator[Counter[str]]:
+    seen: Counter[str] = Counter()
+
+    def count_it(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen[_kind(statement)] += 1
+
+    event.listen(server.db.engine, "before_cursor_execute", count_it)
+    try:
+        yield seen
+    finally:
+        event.remove(server.db.engine, "before_cursor_execute", count_it)
+
+
+def test_a_bid_is_a_fixed_handful_of_statements(server: Server) -> None:
+    client, freelancer = register(server, "client"), register(server, "freelancer")
+    orders = [post_order(server, client) for _ in range(12)]
+    place_bid(server, freelancer, orders[0]["id"])  # the session read, once
+    counted = []
+    for order in orders[1:]:
+        with statements(server) as seen:
+            place_bid(server, freelancer, order["id"])
+        counted.append(seen)
+    for seen in counted:
+        seen.pop(AUTH, None)
+    first, last = counted[0], counted[-1]
+    assert sum(first.values()) == PER_BID, first
+    assert last == first, (first, last)  # the tenth bid costs what the first did
+    assert first["INSERT risk_assessments"] == 1 and first["INSERT bids"] == 1
+    assert first["SELECT"] == 3  # the order to bid on, the daily cap, every risk fact in one
+    bids = [row for row in assessments(server, freelancer["id"]) if row.action == "bid"]
+    assert len(bids) == len(orders)
+    assert set(bids[-1].facts) == facts_read(Action.BID)
+    assert bids[-1].facts["bids_in_window"] == len(orders) - 1  # a minute, same clock
