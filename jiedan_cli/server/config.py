@@ -95,8 +95,8 @@ class Settings:
     new_account_max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
     # The risk engine (services/risk.py): whether each watched action is assessed, the
     # assessment recorded (risk_assessments) and enforced (held for review or blocked:
-    # services/holds.py). On by default: the facts read costs ≈0.3 ms of CPU an action
-    # (decisions.md); off for a diagnosis.
+    # services/holds.py). On by default: an assessment (facts read +
+    # record) costs under 1 ms of CPU (decisions.md); off for a diagnosis.
     risk_record: bool = True
     # The risk engine's score at which an action is held for review / blocked
     # (domain/risk.Thresholds).

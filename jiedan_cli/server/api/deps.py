@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,14 +12,14 @@ from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from anyio.lowlevel import RunVar
 from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from jiedan_cli.domain.errors import RiskStopped, TemporaryFailure, Unauthenticated
+from jiedan_cli.domain.errors import RiskStopped, Unauthenticated
 from jiedan_cli.domain.intents import Intent
+from jiedan_cli.server.api.write_thread import WriteThread
 from jiedan_cli.server.clock import Clock
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.db import Database
@@ -167,32 +169,23 @@ def _note_link(db: Database, user_id: str, install: str, address: str, now: date
 
 # ---- SQLite writers take turns as coroutines -------------------------------------------------
 
-# One queue of writers per SQLite database and event loop (a limiter belongs to its loop).
-_WRITERS: RunVar[dict[Database, anyio.CapacityLimiter]] = RunVar("jiedan_sqlite_writers")
+# One writer thread per SQLite database (api/write_thread.py).
+_WRITE_THREADS: weakref.WeakKeyDictionary[Database, WriteThread] = weakref.WeakKeyDictionary()
+_WRITE_THREADS_LOCK = threading.Lock()
 
 
 async def in_write_turn(db: Database, call: Callable[[], T]) -> T:
     """`call()` in a worker thread, as FastAPI runs a sync route — but on SQLite, whose
-    writers take turns anyway (`Database.write`'s lock), one at a time, the others waiting
-    here as coroutines: under 32 concurrent bidders, 32 threads blocked on that lock and
-    woken in turn cost ≈15% of a bid's CPU. Waiting longer than a write may wait for the
+    writers take turns anyway (`Database.write`'s lock), on the database's one writer thread,
+    one at a time in the order they came, the others waiting as coroutines: under 32
+    concurrent bidders, 32 threads blocked on that lock and woken in turn cost ≈15% of a
+    bid's CPU, and anyio's pool and limiter hand-offs ≈ 0.25–0.35 ms more a write than the
+    writer thread's queue (api/write_thread.py). Waiting longer than a write may wait for the
     lock is a TemporaryFailure (503), as there. On PostgreSQL writers run side by side."""
     if not db.is_sqlite:
         return await anyio.to_thread.run_sync(call)
-    try:
-        queues = _WRITERS.get()
-    except LookupError:
-        queues = {}
-        _WRITERS.set(queues)
-    queue = queues.get(db)
-    if queue is None:
-        queue = queues[db] = anyio.CapacityLimiter(1)
-    try:
-        with anyio.fail_after(WRITE_WAIT_SECONDS):
-            await queue.acquire()
-    except TimeoutError:
-        raise TemporaryFailure("the database is busy; try again shortly") from None
-    try:
-        return await anyio.to_thread.run_sync(call)
-    finally:
-        queue.release()
+    with _WRITE_THREADS_LOCK:
+        writer = _WRITE_THREADS.get(db)
+        if writer is None:
+            writer = _WRITE_THREADS[db] = WriteThread("jiedan-sqlite-writer")
+    return await writer.run(call, wait=WRITE_WAIT_SECONDS)

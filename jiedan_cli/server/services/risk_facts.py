@@ -58,6 +58,7 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    true,
 )
 
 from jiedan_cli.domain.risk import (
@@ -242,11 +243,11 @@ def _columns(
         after = since("leak_window")
         in_messages = select(func.count()).where(
             messages.c.sender_id == USER,
-            messages.c.flagged,  # as ix_messages_flagged's WHERE: the partial index serves it
+            messages.c.flagged == true(),  # an equality: ix_messages_sender_flagged's range
             messages.c.created_at >= after,
         )
         in_bids = select(func.count()).where(
-            bids.c.freelancer_id == USER, bids.c.flagged, bids.c.created_at >= after
+            bids.c.freelancer_id == USER, bids.c.flagged == true(), bids.c.created_at >= after
         )
         return {name: count(in_messages) + count(in_bids)}
     if name == "since_credential_change":
