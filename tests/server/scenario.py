@@ -140,19 +140,20 @@ class World:
         return ok(act(self.server, self.client, order["id"], "accept"))
 
     def new_held_review(self) -> dict[str, Any]:
-        """A review held for integrity review: its author and subject, new accounts, signed
-        in on one install before a completed order between them."""
+        """A review held for integrity review: its author and subject, new accounts, complete
+        an order, then sign in on one install before the review (linked before the award,
+        the risk engine would hold the award itself)."""
         client, freelancer = self.new_user("client"), self.new_user("freelancer")
-        shared = {INSTALL_HEADER: f"shared-{uuid.uuid4().hex[:12]}"}
-        for user in (client, freelancer):
-            body = {"email": user["email"], "password": PASSWORD}
-            ok(self.server.client.post("/v1/auth/login", json=body, headers=shared))
         order = post_order(self.server, client)
         bid = place_bid(self.server, freelancer, order["id"])
         award(self.server, client, order["id"], bid["id"])
         ok(act(self.server, client, order["id"], "fund"))
         deliver(self.server, freelancer, order["id"])
         ok(act(self.server, client, order["id"], "accept"))
+        shared = {INSTALL_HEADER: f"shared-{uuid.uuid4().hex[:12]}"}
+        for user in (client, freelancer):
+            body = {"email": user["email"], "password": PASSWORD}
+            ok(self.server.client.post("/v1/auth/login", json=body, headers=shared))
         written = self.server.request(
             "POST", f"/v1/orders/{order['id']}/reviews", client["token"], json={"stars": 5}
         )
