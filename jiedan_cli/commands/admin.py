@@ -5,7 +5,9 @@ USER_ID` a verification; `dispute resolve ORDER_ID --to-freelancer PCT` splits a
 escrow (support, admin); `reviews` lists the reviews held because their author and subject
 share an install, `clear-review REVIEW_ID` lets one count (reviewer, admin); `audit` reads the
 audit log (admin); `campaign add|list|end` makes, lists and ends the time-windowed campaigns
-(积分翻倍, 周末特惠, 节日专场; admins). Online only; a role that may not is exit 4."""
+(积分翻倍, 周末特惠, 节日专场; admins); `protection` shows the protection fund (保险机制) and
+`compensate ORDER_ID --to client|freelancer --amount Y --reason T` pays a defrauded party of a
+disputed order from it (finance, admin). Online only; a role that may not is exit 4."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jiedan_cli.commands.common import JsonOption, full_id_of, whole_number
+from jiedan_cli.commands.common import JsonOption, full_id_of, whole_number, yuan
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.timefmt import parse_date
 from jiedan_cli.render import Column, output
@@ -81,6 +83,15 @@ REVIEW_COLUMNS: list[Column] = [
     ("subject_id", "Subject"),
     ("stars", "Stars"),
 ]
+FUND_COLUMNS: list[Column] = [("account", "Account"), ("balance_yuan", "Balance ¥")]
+COMPENSATION_COLUMNS: list[Column] = [
+    ("id", "Compensation"),
+    ("order_id", "Order"),
+    ("to", "To"),
+    ("recipient_id", "Recipient"),
+    ("amount_yuan", "Amount ¥"),
+]
+RECIPIENTS = ("client", "freelancer")
 
 UserId = Annotated[str, typer.Argument(help="Whose verification.")]
 
@@ -233,6 +244,44 @@ def clear_review(
 
     review = api_call("POST", f"/v1/staff/reviews/{_segment(review_id)}/clear")
     output(review, as_json=as_json, columns=REVIEW_COLUMNS)
+
+
+@app.command("protection")
+def protection_fund(as_json: JsonOption = False) -> None:
+    """What the protection fund (保险机制) holds (finance, admin)."""
+    from jiedan_cli.sync.http import api_call
+
+    output(api_call("GET", "/v1/staff/protection"), as_json=as_json, columns=FUND_COLUMNS)
+
+
+@app.command("compensate")
+def compensate(
+    order_id: Annotated[str, typer.Argument(help="An order that had a dispute.")],
+    to: Annotated[str, typer.Option("--to", metavar="client|freelancer", help="Who is paid.")],
+    amount: Annotated[str, typer.Option("--amount", help="Yuan, e.g. 200 or 199.50.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the audit log.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Pay a defrauded party of a disputed order from the protection fund (finance, admin);
+    never more than the fund holds (exit 4)."""
+    from jiedan_cli.domain.ids import new_id
+    from jiedan_cli.domain.money import format_yuan
+    from jiedan_cli.domain.order_rules import check_text
+    from jiedan_cli.sync.http import api_call
+
+    if to not in RECIPIENTS:
+        raise InvalidInput(f"--to: {to!r} is not one of client, freelancer", field="--to")
+    amount_fen = yuan(amount, field="--amount")
+    reason = check_text(reason, field="--reason", max_len=500, required=True)
+    # Named before it is sent: a retried request pays once.
+    body = {"id": new_id(), "to": to, "amount_fen": amount_fen, "reason": reason}
+    path = f"/v1/staff/disputes/{_segment(full_id_of('order', order_id))}/compensate"
+    paid: dict[str, Any] = api_call("POST", path, json=body)
+    output(
+        {**paid, "amount_yuan": format_yuan(paid["amount_fen"])},
+        as_json=as_json,
+        columns=COMPENSATION_COLUMNS,
+    )
 
 
 def _segment(value: str) -> str:

@@ -11,6 +11,9 @@ from jiedan_cli.domain.errors import Conflict, InvalidInput
 # tier, and as income in an export — on the server and in the replica alike.
 PAYOUT_KINDS = ("release", "resolve")
 PLATFORM_FEES = "platform:fees"
+# 保险机制 (the seed): a share of every fee set aside to compensate a defrauded party.
+PLATFORM_PROTECTION = "platform:protection"
+DEFAULT_PROTECTION_SHARE_PCT = 10
 # Points cashed out (积分提现) are paid from here; the platform funds it from its own money
 # outside (PROMOTIONS_FUNDING) in the same posting, so it never goes negative (money.md).
 PLATFORM_PROMOTIONS = "platform:promotions"
@@ -50,7 +53,7 @@ class Transfer:
     source: str
     destination: str
     amount_fen: int
-    kind: str  # fund, release, fee, refund, resolve, withdraw, promotion
+    kind: str  # fund, release, fee, refund, resolve, withdraw, promotion, protection, compensation
     order_id: str | None = None
     milestone_id: str | None = None
 
@@ -75,6 +78,13 @@ def split_release(amount_fen: int, fee_fen: int) -> tuple[int, int]:
     if not 0 <= fee_fen <= amount_fen:
         raise InvalidInput("fee must be between zero and the amount")
     return amount_fen - fee_fen, fee_fen
+
+
+def protection_share(fee_fen: int, share_pct: int) -> int:
+    """The part of a fee that goes on to the protection fund (rounded down, to the fen)."""
+    if not 0 <= share_pct <= 100:
+        raise InvalidInput("the protection share is a percentage from 0 to 100")
+    return fee_fen * share_pct // 100
 
 
 def split_resolution(amount_fen: int, to_freelancer_pct: int) -> tuple[int, int]:

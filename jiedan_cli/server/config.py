@@ -18,6 +18,7 @@ from jiedan_cli.domain.account_limits import (
     UNVERIFIED_MAX_ORDER_FEN,
 )
 from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.ledger import DEFAULT_PROTECTION_SHARE_PCT
 from jiedan_cli.domain.referrals import DEFAULT_REFERRAL_POINTS
 from jiedan_cli.domain.risk import Thresholds, parse_limits
 
@@ -101,6 +102,9 @@ class Settings:
     # (domain/risk.Thresholds).
     risk_review_at: int = Thresholds().review
     risk_block_at: int = Thresholds().block
+    # The percent of each release's platform fee set aside in platform:protection (保险机制),
+    # the fund staff compensate a defrauded party from (services/protection.py).
+    protection_share_pct: int = DEFAULT_PROTECTION_SHARE_PCT
     # The rules' counts and amounts over domain/risk.RiskLimits' defaults, "name=N,…"
     # (e.g. "bids=5,large_amount_fen=200000"); empty: the defaults.
     risk_limits: str = ""
@@ -149,6 +153,8 @@ class Settings:
     metrics_token: str = ""
 
     def __post_init__(self) -> None:
+        if not 0 <= self.protection_share_pct <= 100:
+            raise InvalidInput(f"{env_name('protection_share_pct')}: a percent from 0 to 100")
         if not 0 < self.risk_review_at <= self.risk_block_at:
             raise InvalidInput(
                 f"{env_name('risk_review_at')} and {env_name('risk_block_at')}: 0 < review <= block"

@@ -51,12 +51,14 @@ COUNTERPARTS = {
     "fund": "expenses:jiedan:orders",
     "refund": "expenses:jiedan:orders",
     "promotion": "income:jiedan:promotions",
+    "compensation": "income:jiedan:compensation",
 }
 DESCRIPTIONS = {
     "release": "payment released",
     "resolve": "dispute settled",
     "withdraw": "withdrawal",
     "promotion": "promotion",
+    "compensation": "compensation from the protection fund (保险机制)",
 }
 
 

@@ -1,8 +1,8 @@
 """`jiedan admin reviews` and `admin clear-review` against the real server (#12, review
-integrity): a client and a freelancer on one install (the client's install id, copied into the
-freelancer's data dir, as one person running two accounts on one machine) complete an order;
-the client's review is held; a reviewer lists and clears it; a non-staff caller is exit 4; a
-second clearing is exit 4 with the reason."""
+integrity): a client and a freelancer complete an order, then use one install (the client's
+install id, copied into the freelancer's data dir, as one person running two accounts on one
+machine); the client's review is held; a reviewer lists and clears it; a non-staff caller is
+exit 4; a second clearing is exit 4 with the reason."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def same_install(source: User, target: User) -> None:
 def test_a_reviewer_clears_a_review_between_linked_accounts(
     client: User, freelancer: User, tmp_path: Path
 ) -> None:
-    same_install(client, freelancer)
     order = complete_order(client, freelancer, "800")
+    same_install(client, freelancer)  # before the award, the award itself would be held
     written = client.api("POST", f"/v1/orders/{order['id']}/reviews", stars=5, text="很好")
 
     reviewer = staff_user(freelancer, tmp_path, "reviewer")

@@ -14,8 +14,10 @@ from itertools import count
 from typing import Any
 
 from jiedan_cli.domain.errors import Held
+from jiedan_cli.domain.ledger import PLATFORM_PROTECTION
 from jiedan_cli.server.services import accounts, holds, reauth, totp
 from jiedan_cli.server.services.devices import INSTALL_HEADER
+from jiedan_cli.server.services.ledger import balance
 from jiedan_cli.server.services.reauth import PasswordProof
 from tests.server.conftest import Server
 from tests.server.escrow_flow import act, actor_of, deliver, ok
@@ -138,23 +140,34 @@ class World:
         return ok(act(self.server, self.client, order["id"], "accept"))
 
     def new_held_review(self) -> dict[str, Any]:
-        """A review held for integrity review: its author and subject, new accounts, signed
-        in on one install before a completed order between them."""
+        """A review held for integrity review: its author and subject, new accounts, complete
+        an order, then sign in on one install before the review (linked before the award,
+        the risk engine would hold the award itself)."""
         client, freelancer = self.new_user("client"), self.new_user("freelancer")
-        shared = {INSTALL_HEADER: f"shared-{uuid.uuid4().hex[:12]}"}
-        for user in (client, freelancer):
-            body = {"email": user["email"], "password": PASSWORD}
-            ok(self.server.client.post("/v1/auth/login", json=body, headers=shared))
         order = post_order(self.server, client)
         bid = place_bid(self.server, freelancer, order["id"])
         award(self.server, client, order["id"], bid["id"])
         ok(act(self.server, client, order["id"], "fund"))
         deliver(self.server, freelancer, order["id"])
         ok(act(self.server, client, order["id"], "accept"))
+        shared = {INSTALL_HEADER: f"shared-{uuid.uuid4().hex[:12]}"}
+        for user in (client, freelancer):
+            body = {"email": user["email"], "password": PASSWORD}
+            ok(self.server.client.post("/v1/auth/login", json=body, headers=shared))
         written = self.server.request(
             "POST", f"/v1/orders/{order['id']}/reviews", client["token"], json={"stars": 5}
         )
         return ok(written, 201)
+
+    def new_compensable(self) -> dict[str, Any]:
+        """A disputed order, with at least a fen in the protection fund to compensate from
+        (the world's freelancer completes orders until a fee has fed it)."""
+        for _ in range(3):
+            with self.server.db.read() as conn:
+                if balance(conn, PLATFORM_PROTECTION) > 0:
+                    break
+            self.new_completed()
+        return self.new_disputed()
 
     def new_pending_intent(self) -> dict[str, Any]:
         """A payment intent whose provider notification has not arrived yet."""

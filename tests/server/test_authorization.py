@@ -253,6 +253,7 @@ def new_campaign(w: World) -> str:
 
 RESOLVE = expect(owner=403, other=403, support=OK, admin=OK, staff=403)
 REVIEW = expect(owner=403, other=403, reviewer=OK, admin=OK, staff=403)
+FINANCE = expect(owner=403, other=403, finance=OK, admin=OK, staff=403)
 
 ROWS: list[Row] = [
     get("/healthz", lambda w: Call({}, w.client), EVERYONE),
@@ -617,6 +618,16 @@ ROWS: list[Row] = [
         "/v1/staff/reviews/{review_id}/clear",
         lambda w: Call({"review_id": w.new_held_review()["id"]}, w.client),
         REVIEW,
+    ),
+    get("/v1/staff/protection", lambda w: Call({}, w.client), FINANCE),
+    post(
+        "/v1/staff/disputes/{order_id}/compensate",
+        lambda w: Call(
+            oid(w.new_compensable()),
+            w.client,
+            json={"id": str(uuid.uuid4()), "to": "freelancer", "amount_fen": 1, "reason": "欺诈"},
+        ),
+        FINANCE,
     ),
     get(
         "/v1/staff/audit",

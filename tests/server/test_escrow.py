@@ -143,7 +143,8 @@ def test_accepting_a_later_order_takes_the_ten_percent_fee(server: Server) -> No
     ok(act(server, client, order["id"], "accept"))
     money = balances(server)
     assert money[f"freelancer:{freelancer['id']}:available"] == 80_000 + 90_000
-    assert money["platform:fees"] == 10_000
+    # a tenth of the fee moves on to the protection fund, in the same posting
+    assert (money["platform:fees"], money["platform:protection"]) == (9_000, 1_000)
     assert escrow_of(server, milestone) == 0
     kinds = {t.id: (t.kind, t.amount_fen) for t in transfers(server, milestone_id=milestone["id"])}
     assert kinds[f"release:{milestone['id']}"] == ("release", 90_000)
@@ -267,7 +268,13 @@ def test_staff_split_a_dispute_with_the_fee_on_the_freelancers_share(server: Ser
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["status"] == "completed"
     moves = {t.kind: t.amount_fen for t in transfers(server, milestone_id=milestone["id"])}
-    assert moves == {"fund": 100_000, "refund": 30_000, "resolve": 63_000, "fee": 7_000}
+    assert moves == {
+        "fund": 100_000,
+        "refund": 30_000,
+        "resolve": 63_000,
+        "fee": 7_000,
+        "protection": 700,
+    }
     assert escrow_of(server, milestone) == 0
     assert milestones_of(server, client, order["id"])[0]["status"] == "resolved"
     with server.db.read() as conn:

@@ -11,7 +11,10 @@ through the services on SQLite and on PostgreSQL, and checked after every step:
 - with points redeemed for cash (through platform:promotions) and fee coupons (off the next
   releases' fees), retried under the same redemption id: no points balance is negative, each
   is the sum of its entries, a redemption is spent once, platform:promotions ends each
-  posting at zero, and no coupon is used beyond its value."""
+  posting at zero, and no coupon is used beyond its value;
+- the protection fund (保险机制) is fed by exactly the configured share of each fee, in the
+  fee's posting, and pays compensations out of what it holds only (never negative, each
+  compensation id once however often it is retried)."""
 
 from __future__ import annotations
 
@@ -32,18 +35,28 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from jiedan_cli.domain.errors import JiedanError
-from jiedan_cli.domain.ledger import PLATFORM_PROMOTIONS
+from jiedan_cli.domain.ledger import PLATFORM_PROMOTIONS, PLATFORM_PROTECTION
 from jiedan_cli.server.db.tables import (
     fee_coupons,
     ledger_accounts,
+    ledger_transfers,
     points_balances,
     points_entries,
 )
 from jiedan_cli.server.db.tables import orders as orders_table
-from jiedan_cli.server.services import bids, earnings, escrow, funding, orders, redemptions
+from jiedan_cli.server.services import (
+    bids,
+    earnings,
+    escrow,
+    funding,
+    orders,
+    protection,
+    redemptions,
+)
 from jiedan_cli.server.services.actors import Actor
+from jiedan_cli.server.services.ledger import balance as ledger_balance
 from tests.server.conftest import Server
-from tests.server.escrow_flow import SHA, assert_ledger_sound, staff
+from tests.server.escrow_flow import SHA, assert_ledger_sound, completed, staff
 
 
 def actor(user: dict[str, Any]) -> Actor:
@@ -55,10 +68,14 @@ class MoneyMachine(RuleBasedStateMachine):
     clients: list[Actor]
     freelancers: list[Actor]
     support: Actor
+    finance: Actor
+    # compensation id → amount, once posted: across examples, as the server's database is
+    compensations: dict[str, int]
 
     def __init__(self) -> None:
         super().__init__()
         self.orders: list[str] = []
+        self.sent: dict[str, tuple[str, str, int]] = {}  # id → (order, to, amount) as sent
 
     # ---- helpers ----------------------------------------------------------------------------
 
@@ -89,6 +106,12 @@ class MoneyMachine(RuleBasedStateMachine):
     def start_with_a_funded_order(self, c: int, f: int, amount: int) -> None:
         self.award_a_new_order(c, f, amount)
         self.fund(len(self.orders) - 1, notify=True)
+
+    @initialize(c=st.integers(0, 1), f=st.integers(0, 1), amount=st.integers(1, 300_000))
+    def start_with_a_disputed_order(self, c: int, f: int, amount: int) -> None:
+        """Something for staff to compensate on from the first step."""
+        self.start_with_a_funded_order(c, f, amount)
+        self.open_dispute(len(self.orders) - 1, by_client=True)
 
     @precondition(lambda self: len(self.orders) < 3)  # depth over breadth
     @rule(c=st.integers(0, 1), f=st.integers(0, 1), amount=st.integers(1, 300_000))
@@ -216,6 +239,37 @@ class MoneyMachine(RuleBasedStateMachine):
             )
         )
 
+    @precondition(lambda self: self.orders)
+    @rule(
+        pick=st.integers(0, 99),
+        to=st.sampled_from(["client", "freelancer"]),
+        amount=st.integers(1, 500),
+        retry=st.booleans(),
+    )
+    def compensate_from_the_fund(self, pick: int, to: str, amount: int, retry: bool) -> None:
+        order = self.order(pick)
+        # a retry reuses an id already sent, with its fields: it must move nothing more
+        known = [k for k, (o, t, a) in self.sent.items() if o == order["id"]] if retry else []
+        if known:
+            _order_id, to, amount = self.sent[known[0]]
+        compensation_id = known[0] if known else str(uuid.uuid4())
+        self.sent[compensation_id] = (order["id"], to, amount)
+
+        def pay(conn: Any) -> None:
+            protection.compensate(
+                conn,
+                self.finance,
+                order_id=order["id"],
+                to=to,
+                amount_fen=amount,
+                reason="欺诈赔付",
+                compensation_id=compensation_id,
+                now=self.now(),
+            )
+            self.compensations[compensation_id] = amount
+
+        self.attempt(pay)
+
     @rule(days=st.integers(0, 16))
     def time_passes_and_auto_release_runs(self, days: int) -> None:
         self.server.clock.advance(days=days)
@@ -269,8 +323,36 @@ class MoneyMachine(RuleBasedStateMachine):
         assert all(0 <= c.remaining_fen <= c.value_fen for c in coupons)
         assert (promotions or 0) == 0
 
+    @invariant()
+    def the_fund_holds_its_share_of_fees_less_what_it_paid(self) -> None:
+        pct = self.server.settings.protection_share_pct
+        with self.server.db.read() as conn:
+            moves = conn.execute(select(ledger_transfers)).all()
+        by_id = {m.id: m for m in moves}
+        fees = {m.milestone_id: m.amount_fen for m in moves if m.kind == "fee"}
+        accrued = {m.milestone_id: m.amount_fen for m in moves if m.kind == "protection"}
+        assert accrued == {m: f * pct // 100 for m, f in fees.items() if f * pct // 100 > 0}
+        for milestone_id in accrued:  # in the fee's posting: the same moment
+            assert (
+                by_id[f"protection:{milestone_id}"].created_at
+                == by_id[f"fee:{milestone_id}"].created_at
+            )
+        paid = {m.id: m.amount_fen for m in moves if m.kind == "compensation"}
+        assert paid == {f"compensation:{k}": a for k, a in self.compensations.items()}
+        assert all(by_id[t].source == PLATFORM_PROTECTION for t in paid)
+        held = sum(accrued.values()) - sum(paid.values())
+        assert held >= 0
+        with self.server.db.read() as conn:
+            assert ledger_balance(conn, PLATFORM_PROTECTION) == held
 
-def run_machine(server: Server, *, examples: int, steps: int) -> None:
+
+def run_machine(server: Server, *, examples: int, steps: int) -> dict[str, int]:
+    """Run the machine; the compensations it paid from the fund (id → fen). Two orders
+    completed first give the fund something to pay from (¥70 at the default share)."""
+    paid: dict[str, int] = {}
+    _client, earlier, _order = completed(server, amount_fen=450_000)
+    completed(server, amount_fen=450_000, freelancer=earlier)  # no first-order waiver
+
     def state(user: dict[str, Any]) -> Actor:
         return actor(user)
 
@@ -282,6 +364,8 @@ def run_machine(server: Server, *, examples: int, steps: int) -> None:
             "clients": [state(server.register("client")) for _ in range(2)],
             "freelancers": [state(server.register("freelancer")) for _ in range(2)],
             "support": state(staff(server, "support")),
+            "finance": state(staff(server, "finance")),
+            "compensations": paid,
         },
     )
     test_case = machine.TestCase
@@ -292,11 +376,13 @@ def run_machine(server: Server, *, examples: int, steps: int) -> None:
         suppress_health_check=list(HealthCheck),
     )
     test_case().runTest()
+    return paid
 
 
 def test_random_money_operations_keep_the_ledger_sound(server: Server) -> None:
     # PostgreSQL round trips cost more: fewer examples keep both under a minute on a busy box.
-    run_machine(server, examples=30 if server.db.is_sqlite else 20, steps=30)
+    paid = run_machine(server, examples=30 if server.db.is_sqlite else 20, steps=30)
+    assert paid, "no compensation was paid from the fund: the run did not exercise it"
 
 
 @pytest.mark.slow

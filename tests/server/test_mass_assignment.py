@@ -232,6 +232,14 @@ WRITABLES = [
         {**MONEY, **STATE, "amount_fen": 1},
     ),
     Writable(
+        "compensation",
+        "POST",
+        lambda w: f"/v1/staff/disputes/{w.disputed['id']}/compensate",
+        lambda w: w.staff["finance"],
+        lambda w: {"id": str(uuid.uuid4()), "to": "client", "amount_fen": 1, "reason": "欺诈"},
+        {**MONEY, **OWNERSHIP, "source": "platform:fees", "recipient_id": "x", "kind": "x"},
+    ),
+    Writable(
         "2fa confirmation",
         "POST",
         lambda w: "/v1/auth/2fa/confirm",

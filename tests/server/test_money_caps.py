@@ -64,7 +64,9 @@ def test_the_first_order_waiver_covers_the_fee_on_its_first_2000_yuan(server: Se
     assert ok(act(server, client, order["id"], "accept"))["status"] == "completed"
     # ¥10,000 more: ¥500 of it still waived, 10% on the other ¥9,500
     charged = 150_000 + 1_000_000 - FIRST_ORDER_WAIVER_FEN
-    assert balances(server)["platform:fees"] == charged // 10 == 95_000
+    money = balances(server)  # a tenth of the fee on to the protection fund
+    assert money["platform:fees"] + money["platform:protection"] == charged // 10 == 95_000
+    assert money["platform:protection"] == 9_500
     paid = balances(server)[f"freelancer:{freelancer['id']}:available"]
     assert paid == 1_150_000 - 95_000
 

@@ -64,6 +64,7 @@ def resolve_dispute(order_id: str, body: ResolveBody, ctx: Ctx = Depends(authed_
             order_id=order_id,
             to_freelancer_pct=body.to_freelancer_pct,
             now=ctx.now(),
+            protection_pct=ctx.settings.protection_share_pct,
         )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from jiedan_cli.domain import moves
 from jiedan_cli.domain.errors import InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
+from jiedan_cli.domain.ledger import DEFAULT_PROTECTION_SHARE_PCT
 from jiedan_cli.domain.moves import Role, Seat, require
 from jiedan_cli.domain.order_rules import check_note
 from jiedan_cli.domain.states import MilestoneStatus, OrderStatus
@@ -140,9 +141,17 @@ def request_revision(
 # ---- release ---------------------------------------------------------------------------------
 
 
-def accept_order(conn: Connection, actor: Actor, *, order_id: str, now: datetime) -> dict[str, Any]:
+def accept_order(
+    conn: Connection,
+    actor: Actor,
+    *,
+    order_id: str,
+    now: datetime,
+    protection_pct: int = DEFAULT_PROTECTION_SHARE_PCT,
+) -> dict[str, Any]:
     """The client accepts the delivery: each submitted milestone is released to the
-    freelancer less the fee; the order completes when nothing else is left."""
+    freelancer less the fee (`protection_pct`% of it on to the protection fund); the order
+    completes when nothing else is left."""
     order, seat = _order_as(conn, actor, order_id, Role.CLIENT)
     require(moves.may_accept(seat))
     rows = lock_milestones(conn, order.id)
@@ -150,7 +159,15 @@ def accept_order(conn: Connection, actor: Actor, *, order_id: str, now: datetime
     submitted = _in(rows, MS.SUBMITTED)
     lock_profile(conn, order.freelancer_id)
     for milestone in submitted:
-        release_milestone(conn, order, milestone, status=MS.RELEASED, now=now, actor_id=actor.id)
+        release_milestone(
+            conn,
+            order,
+            milestone,
+            status=MS.RELEASED,
+            now=now,
+            actor_id=actor.id,
+            protection_pct=protection_pct,
+        )
     audit(conn, "escrow.accepted", now=now, actor_id=actor.id, target=order.id)
     return settle_order(conn, order, now=now)
 
@@ -169,14 +186,27 @@ def auto_release_due(db: Database, settings: Settings, now: datetime) -> int:
     for milestone_id, order_id in due:
         try:
             with db.write() as conn:
-                released += _auto_release(conn, order_id, milestone_id, cutoff, now=now)
+                released += _auto_release(
+                    conn,
+                    order_id,
+                    milestone_id,
+                    cutoff,
+                    now=now,
+                    protection_pct=settings.protection_share_pct,
+                )
         except Exception:  # one stuck milestone must not hold up the others; retried next run
             log.exception("auto-release of milestone %s failed", milestone_id)
     return released
 
 
 def _auto_release(
-    conn: Connection, order_id: str, milestone_id: str, cutoff: datetime, *, now: datetime
+    conn: Connection,
+    order_id: str,
+    milestone_id: str,
+    cutoff: datetime,
+    *,
+    now: datetime,
+    protection_pct: int,
 ) -> int:
     order = fetch_for_update(conn, orders, order_id, what="order")
     rows = lock_milestones(conn, order_id)
@@ -185,7 +215,15 @@ def _auto_release(
     if milestone is None or milestone.status != MS.SUBMITTED or milestone.submitted_at > cutoff:
         return 0
     lock_profile(conn, order.freelancer_id)
-    release_milestone(conn, order, milestone, status=MS.AUTO_RELEASED, now=now, actor_id=None)
+    release_milestone(
+        conn,
+        order,
+        milestone,
+        status=MS.AUTO_RELEASED,
+        now=now,
+        actor_id=None,
+        protection_pct=protection_pct,
+    )
     audit(conn, "escrow.auto_released", now=now, target=milestone_id, order_id=order_id)
     settle_order(conn, order, now=now)
     return 1
@@ -301,7 +339,13 @@ def open_dispute(
 
 
 def resolve_dispute(
-    conn: Connection, staff: Actor, *, order_id: str, to_freelancer_pct: int, now: datetime
+    conn: Connection,
+    staff: Actor,
+    *,
+    order_id: str,
+    to_freelancer_pct: int,
+    now: datetime,
+    protection_pct: int = DEFAULT_PROTECTION_SHARE_PCT,
 ) -> dict[str, Any]:
     """Staff split each disputed milestone: `to_freelancer_pct`% to the freelancer (less the
     usual fee, on their share only), the rest refunded to the payer. The order completes
@@ -321,7 +365,15 @@ def resolve_dispute(
     rows = lock_milestones(conn, order.id)
     lock_profile(conn, order.freelancer_id)
     for milestone in _in(rows, MS.DISPUTED):
-        resolve_milestone(conn, order, milestone, to_freelancer_pct, now=now, actor_id=staff.id)
+        resolve_milestone(
+            conn,
+            order,
+            milestone,
+            to_freelancer_pct,
+            now=now,
+            actor_id=staff.id,
+            protection_pct=protection_pct,
+        )
     for milestone in _in(rows, MS.CREATED):
         set_milestone(conn, order, milestone.id, now=now, status=MS.CANCELLED)
     opened = (

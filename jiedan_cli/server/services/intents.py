@@ -278,7 +278,13 @@ def _request_revision(conn: Any, actor: Actor, a: RevisionArgs, **when: Any) -> 
 
 @intent(Intent.ACCEPT_ORDER, OrderArgs)
 def _accept_order(conn: Any, actor: Actor, a: OrderArgs, **when: Any) -> Any:
-    return service("escrow").accept_order(conn, actor, order_id=a.order_id, now=when["now"])
+    return service("escrow").accept_order(
+        conn,
+        actor,
+        order_id=a.order_id,
+        now=when["now"],
+        protection_pct=when["settings"].protection_share_pct,
+    )
 
 
 @intent(Intent.REQUEST_REFUND, RefundArgs)

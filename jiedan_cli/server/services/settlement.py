@@ -1,11 +1,15 @@
 """Money leaving escrow: release (less the platform fee), refund, a dispute's split — and
 what follows when the last milestone of an order settles.
 
-Transfer ids are fixed per milestone (`release:<m>`, `fee:<m>`, `refund:<m>`), whatever path
-pays: accept, auto-release and dispute resolution all use `release:<m>` for the freelancer's
-money. Besides the state check made under the order's row lock, the ledger itself therefore
-refuses to pay a milestone out twice (a second `release:<m>` with other fields is a Conflict,
-with the same fields a no-op)."""
+Transfer ids are fixed per milestone (`release:<m>`, `fee:<m>`, `protection:<m>`,
+`refund:<m>`), whatever path pays: accept, auto-release and dispute resolution all use
+`release:<m>` for the freelancer's money. Besides the state check made under the order's row
+lock, the ledger itself therefore refuses to pay a milestone out twice (a second
+`release:<m>` with other fields is a Conflict, with the same fields a no-op).
+
+A share of each fee (`protection_pct`, JIEDAN_SERVER_PROTECTION_SHARE_PCT) moves on from
+platform:fees to platform:protection in the same posting as the fee (`protection:<m>`), the
+fund staff compensate a defrauded party from (services/protection.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +21,15 @@ from sqlalchemy import Connection, Row, func, select, update
 from jiedan_cli.domain.campaigns import fee_discount_bp
 from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY
 from jiedan_cli.domain.ledger import (
+    DEFAULT_PROTECTION_SHARE_PCT,
     PAYOUT_KINDS,
     PLATFORM_FEES,
+    PLATFORM_PROTECTION,
     Transfer,
     escrow,
     external,
     freelancer_available,
+    protection_share,
     split_release,
     split_resolution,
 )
@@ -76,9 +83,15 @@ def fee_for(
 
 
 def _payout(
-    milestone: Row[Any], order: Row[Any], amount_fen: int, fee_fen: int, kind: str
+    milestone: Row[Any],
+    order: Row[Any],
+    amount_fen: int,
+    fee_fen: int,
+    kind: str,
+    protection_pct: int,
 ) -> list[Transfer]:
-    """The freelancer's share less the fee, and the fee (zero amounts are not posted)."""
+    """The freelancer's share less the fee, the fee, and the fee's share for the protection
+    fund (zero amounts are not posted)."""
     to_freelancer, fee = split_release(amount_fen, fee_fen)
     moves = [
         Transfer(
@@ -96,6 +109,15 @@ def _payout(
             PLATFORM_FEES,
             fee,
             "fee",
+            order.id,
+            milestone.id,
+        ),
+        Transfer(
+            f"protection:{milestone.id}",
+            PLATFORM_FEES,
+            PLATFORM_PROTECTION,
+            protection_share(fee, protection_pct),
+            "protection",
             order.id,
             milestone.id,
         ),
@@ -127,10 +149,11 @@ def release_milestone(
     status: MilestoneStatus,
     now: datetime,
     actor_id: str | None,
+    protection_pct: int = DEFAULT_PROTECTION_SHARE_PCT,
 ) -> None:
     """Pay a held milestone to the freelancer less the fee (status released/auto_released)."""
     fee = fee_for(conn, order.freelancer_id, order.id, milestone.amount_fen, now)
-    moves = _payout(milestone, order, milestone.amount_fen, fee, "release")
+    moves = _payout(milestone, order, milestone.amount_fen, fee, "release", protection_pct)
     post_transfers(conn, moves, now=now, actor_id=actor_id)
     set_milestone(conn, order, milestone.id, now=now, status=status, settled_at=now)
 
@@ -152,6 +175,7 @@ def resolve_milestone(
     *,
     now: datetime,
     actor_id: str | None,
+    protection_pct: int = DEFAULT_PROTECTION_SHARE_PCT,
 ) -> int:
     """Split a disputed milestone: the client's part back out to the provider, the
     freelancer's part to them less the usual fee (charged on their share only). The refund
@@ -159,7 +183,7 @@ def resolve_milestone(
     to_freelancer, to_client = split_resolution(milestone.amount_fen, to_freelancer_pct)
     fee = fee_for(conn, order.freelancer_id, order.id, to_freelancer, now) if to_freelancer else 0
     moves = _refund(milestone, order, to_client) + _payout(
-        milestone, order, to_freelancer, fee, "resolve"
+        milestone, order, to_freelancer, fee, "resolve", protection_pct
     )
     post_transfers(conn, moves, now=now, actor_id=actor_id)
     set_milestone(conn, order, milestone.id, now=now, status=MS.RESOLVED, settled_at=now)
