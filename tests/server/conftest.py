@@ -88,6 +88,20 @@ def server(database_url: str) -> Iterator[Server]:
         yield srv
 
 
+# The risk engine assesses and records every action but holds none: for tests of rules about
+# what it would rightly hold — a new account's large amounts, fast fund-and-accept cycles — whose
+# subject is another rule (caps, fees). What the engine holds is tests/server/test_holds*.py's.
+CALM = {"risk_review_at": 10_000, "risk_block_at": 10_000}
+
+
+@pytest.fixture
+def calm_server(database_url: str) -> Iterator[Server]:
+    """`server`, with the risk engine holding nothing (CALM)."""
+    srv = make_server(database_url, **CALM)
+    with srv.client:
+        yield srv
+
+
 @pytest.fixture
 def sqlite_server(sqlite_url: str) -> Iterator[Server]:
     """The app on SQLite only, for tests that are not about storage."""
