@@ -30,6 +30,7 @@ from jiedan_cli.store.transaction import transaction
 from jiedan_cli.sync.engine import SyncReport, sync
 from jiedan_cli.sync.http import connect
 from jiedan_cli.sync.retry import RetryPolicy
+from tests.server.conftest import CALM
 from tests.sync.faultproxy import FaultProxy
 
 _numbers = count(1)
@@ -39,16 +40,22 @@ FAST_RETRIES = RetryPolicy(first=0.02, cap=0.2)
 
 
 class LiveServer:
-    """create_app(...) served by uvicorn in a thread, on `port` (0: a free one)."""
+    """create_app(...) served by uvicorn in a thread, on `port` (0: a free one).
+
+    Every account here is minutes old and on 127.0.0.1, which the risk engine would rightly
+    hold as soon as an amount is large: unless a test asks for the engine (`risk_record=…`),
+    it assesses and records every action but holds none (tests/server/conftest.CALM). What it
+    holds is tested where a test asks for it (test_admin_holds, test_online_holds, …)."""
 
     def __init__(self, database_url: str, port: int = 0, **settings: Any) -> None:
         self.database_url = database_url
+        calm = {} if "risk_record" in settings else CALM
         self.settings = Settings(
             database_url=database_url,
             secret_key="test-secret-key",
             sandbox_webhook_secret="test-webhook-secret",
             run_jobs=False,
-            **{"registrations_per_address_hour": 0, **settings},  # all from 127.0.0.1
+            **{"registrations_per_address_hour": 0, **calm, **settings},  # all from 127.0.0.1
         )
         self.app = create_app(self.settings)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
