@@ -43,6 +43,8 @@ LimitOption = Annotated[
     ),
 ]
 
+SEARCH_COLUMNS = [("score", "Score"), ("matched", "Matched")]
+
 ORDER_FIELDS = [
     ("id", "ID"),
     ("title", "Title"),
@@ -142,13 +144,14 @@ def search(
     limit: LimitOption = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """Full-text search: title matches first, newest first."""
+    """Full-text search, best match first: synonyms (企业网站 finds 网站建设), traditional or
+    simplified, Latin words spelled loosely (logoo); title matches count most."""
     from jiedan_cli.store.queries import search_orders
 
     with replica() as conn:
         found = search_orders(conn, query, limit, status=status)
         hint_if_empty(found, no_orders_hint(conn).replace("these filters", "this search"))
-    show(found, as_json=as_json, columns=ORDER_COLUMNS)
+    show(found, as_json=as_json, columns=[*ORDER_COLUMNS, *SEARCH_COLUMNS])
 
 
 @app.command("show", cls=ColdCommand)

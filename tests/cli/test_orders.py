@@ -196,6 +196,17 @@ def test_search_chinese_and_english(freelancer: User, market: dict[str, Any]) ->
     assert freelancer.ok("orders", "search", "没有这个词", "--json").json() == []
 
 
+def test_search_understands_and_shows_why(freelancer: User, market: dict[str, Any]) -> None:
+    # Every order of the fixture says 官网 in its description; the site has it in its title.
+    found = freelancer.ok("orders", "search", "需要做个企業網站", "--json").json()
+    assert found[0]["id"] == market["site"]["id"]
+    assert set(found[0]["matched"]) == {"官网", "网站"}
+    assert [o["score"] for o in found] == sorted((o["score"] for o in found), reverse=True)
+    first = freelancer.ok("orders", "search", "官网开发").stdout.splitlines()[0].split("\t")
+    assert first[0] == market["site"]["id"] and first[-1] == "官网,网站,开发"  # 网站: its tag
+    assert float(first[-2]) >= 0
+
+
 def test_show_an_order_and_an_unknown_one(freelancer: User, market: dict[str, Any]) -> None:
     shown = freelancer.ok("orders", "show", market["site"]["id"], "--json").json()
     assert shown["title"] == "企业官网开发" and shown["my_bid"] is None
