@@ -58,8 +58,10 @@ def list_orders(
     radius_km: float | None = None,
     mine_user_id: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    nearest_first: bool = False,
 ) -> list[Order]:
-    """Orders newest first. `status` defaults to "open" ("all" for any, as GET /v1/orders).
+    """Orders newest first (with `near`, `nearest_first`: nearest first, each with its
+    `distance_km`). `status` defaults to "open" ("all" for any, as GET /v1/orders).
     Budgets select orders whose range overlaps [budget_min_fen, budget_max_fen]. `near`
     keeps located orders within `radius_km` (default 50) of (lat, lon). `tag` matches
     ignoring case. `mine_user_id` keeps orders that user posted, works on, or bid on (a
@@ -78,14 +80,22 @@ def list_orders(
         queued_bid_orders=_queued_bid_orders(bid_ops),
     )
     where, params = selected.where(conn)
+    order_by = "created_at DESC, id DESC"
+    if near is not None and nearest_first:  # the filter registered jiedan_distance_km
+        order_by = f"jiedan_distance_km(lat, lon, ?, ?), {order_by}"
+        params = [*params, *near]
     rows = conn.execute(
-        f"SELECT id, data FROM orders WHERE {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+        f"SELECT id, data FROM orders WHERE {where} ORDER BY {order_by} LIMIT ?",
         (*params, limit + len(order_ops)),
     ).fetchall()
     bases = {row["id"]: json.loads(row["data"]) for row in rows}
     orders = _with_overlay(conn, bases, order_ops, me)
     _attach_my_bids(conn, orders, bid_ops, me)
-    return _newest_first([o for o in orders if selected.accepts(o)])[:limit]
+    shown = _newest_first([o for o in orders if selected.accepts(o)])
+    if near is not None and nearest_first:
+        shown = sorted(({**o, "distance_km": selected.distance_km(o)} for o in shown),
+                       key=lambda o: o["distance_km"])  # fmt: skip
+    return shown[:limit]
 
 
 SEARCH_CANDIDATES = 1_000  # the newest matches ranked by relevance (performance.md P2)
