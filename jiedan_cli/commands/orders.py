@@ -43,6 +43,8 @@ LimitOption = Annotated[
     ),
 ]
 
+SEARCH_COLUMNS = [("score", "Score"), ("matched", "Matched")]
+
 ORDER_FIELDS = [
     ("id", "ID"),
     ("title", "Title"),
@@ -78,8 +80,14 @@ def list_orders(
         str | None, typer.Option("--budget-max", help="Yuan: budgets starting at most this.")
     ] = None,
     near: Annotated[str | None, typer.Option("--near", help="LAT,LON")] = None,
+    city: Annotated[
+        str | None, typer.Option("--city", help="Near a city's centre: 上海, shanghai …")
+    ] = None,
     radius_km: Annotated[
-        float | None, typer.Option("--radius-km", min=0.1, max=20_000, help="With --near.")
+        float | None,
+        typer.Option(
+            "--radius-km", "--radius", min=0.1, max=20_000, help="Km, with --near or --city."
+        ),
     ] = None,
     mine: Annotated[
         bool, typer.Option("--mine", help="Orders I posted, work on or bid on.")
@@ -92,9 +100,7 @@ def list_orders(
 
     low = optional_yuan(budget_min, field="--budget-min")
     high = optional_yuan(budget_max, field="--budget-max")
-    if radius_km is not None and near is None:
-        raise InvalidInput("--radius-km needs --near LAT,LON")
-    place = lat_lon(near) if near is not None else None
+    place = _place(near, city, radius_km)
     with replica() as conn:
         me = current_user_id(conn) if mine else None
         if mine and me is None:
@@ -113,6 +119,22 @@ def list_orders(
         )
         hint_if_empty(found, no_orders_hint(conn))
     show(found, as_json=as_json, columns=ORDER_COLUMNS)
+
+
+def _place(
+    near: str | None, city: str | None, radius_km: float | None
+) -> tuple[float, float] | None:
+    """The (lat, lon) of --near or --city; a usage error for both, or a radius alone."""
+    if near is not None and city is not None:
+        raise InvalidInput("--near and --city: give one of them")
+    if city is not None:
+        from jiedan_cli.domain.cities import city_centre
+
+        _name, lat, lon = city_centre(city)
+        return lat, lon
+    if radius_km is not None and near is None:
+        raise InvalidInput("--radius-km needs --near LAT,LON or --city NAME")
+    return lat_lon(near) if near is not None else None
 
 
 @app.command(cls=ColdCommand)
@@ -142,13 +164,14 @@ def search(
     limit: LimitOption = 50,
     as_json: JsonOption = False,
 ) -> None:
-    """Full-text search: title matches first, newest first."""
+    """Full-text search, best match first: synonyms (企业网站 finds 网站建设), traditional or
+    simplified, Latin words spelled loosely (logoo); title matches count most."""
     from jiedan_cli.store.queries import search_orders
 
     with replica() as conn:
         found = search_orders(conn, query, limit, status=status)
         hint_if_empty(found, no_orders_hint(conn).replace("these filters", "this search"))
-    show(found, as_json=as_json, columns=ORDER_COLUMNS)
+    show(found, as_json=as_json, columns=[*ORDER_COLUMNS, *SEARCH_COLUMNS])
 
 
 @app.command("show", cls=ColdCommand)

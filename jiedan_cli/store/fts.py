@@ -10,12 +10,13 @@ through unchanged:
   characters is a *phrase* of its bigrams, so adjacency is kept: 小程序 → "小程 程序" matches
   微信小程序开发 but not 程序员. A one-character query c is the prefix query c*: every
   occurrence of c starts a bigram, or ends its run and so was indexed alone — one extra token
-  per run instead of a unigram per character.
+  per run instead of a unigram per character. (Queries: store/search_plan.py.)
 - any other run of letters or digits is one word, case-folded (LOGO → logo).
 
 Text is NFKC-normalised first, so full-width Ｌｏｇｏ and ３Ｄ index as logo and 3d; words lose
-their diacritics (café → cafe). The FTS5 table uses unicode61 with remove_diacritics 0, so it
-keeps these tokens exactly as given.
+their diacritics (café → cafe); traditional characters are folded to simplified ones (網站 → 网站,
+the shipped table t2s.txt), so either form finds both. The FTS5 table uses unicode61 with
+remove_diacritics 0, so it keeps these tokens exactly as given.
 Pure functions, no I/O: the same splitter runs at sync time (indexing) and on the query path,
 where a dictionary segmenter such as jieba would cost ≈0.5 s per cold process.
 
@@ -25,6 +26,7 @@ was given, so any change to the splitting rules needs a migration that rebuilds 
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from functools import cache
@@ -62,6 +64,20 @@ def fast_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
 
 
+@cache
+def _t2s() -> dict[int, int]:
+    """The traditional → simplified table (t2s.txt: two lines of characters, pair by pair)."""
+    with open(os.path.join(os.path.dirname(__file__), "t2s.txt"), encoding="utf-8") as table:
+        lines = table.read().splitlines()
+    traditional, simplified = (line for line in lines if not line.startswith("#"))
+    return str.maketrans(traditional, simplified)
+
+
+def fold(text: str) -> str:
+    """`text` with traditional characters as simplified (網站設計 → 网站设计)."""
+    return text.translate(_t2s())
+
+
 def _plain(word: str) -> str:
     """`word` without diacritics (café → cafe), as unicode61's remove_diacritics would."""
     if word.isascii():
@@ -75,7 +91,7 @@ def _plain(word: str) -> str:
 def _normal(text: str) -> str:
     if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
-    return text.casefold()
+    return fold(text.casefold())
 
 
 def _runs(text: str) -> list[tuple[bool, str]]:
@@ -110,50 +126,9 @@ def index_text(text: str) -> str:
     if fast.fullmatch(text) is None:
         return " ".join(index_tokens(text))
     parts = []
-    for run in fast_runs.findall(text.lower()):
+    for run in fast_runs.findall(fold(text.lower())):
         if run < "\x80" or len(run) == 1:  # a word, or a lone CJK character
             parts.append(run)
         else:
             parts.append(" ".join(map(add, run, run[1:])) + " " + run[-1])
     return " ".join(parts)
-
-
-def query_terms(query: str, *, prefix: bool = False) -> list[str]:
-    """FTS5 query terms for `query`, to be ANDed: a quoted word, a quoted bigram phrase,
-    or a one-character prefix query. Only letters, digits and CJK reach the quotes, so user
-    input can never inject FTS5 syntax.
-
-    `prefix` (search as you type): a word at the end of the query may be unfinished, so it
-    is a prefix query — "lo" finds logo. Chinese needs no such rule: a last character alone
-    is already a prefix query, and two characters are a whole bigram."""
-    terms: list[str] = []
-    runs = _runs(query)
-    for n, (is_cjk, run) in enumerate(runs):
-        if not is_cjk:
-            last = prefix and n == len(runs) - 1 and not query[-1:].isspace()
-            terms.append(f'"{run}"*' if last else f'"{run}"')
-        elif len(run) == 1:
-            terms.append(f'"{run}"*')
-        else:
-            terms.append('"' + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + '"')
-    return list(dict.fromkeys(terms))
-
-
-def matches(query: str, text: str, *, prefix: bool = False) -> bool:
-    """Whether `text` would be found by `query` — the same rules, without an index (used for
-    objects that exist only in the outbox)."""
-    runs = _runs(query)
-    if not runs:
-        return False
-    target = _runs(text)
-    words = {run for is_cjk, run in target if not is_cjk}
-    cjk_runs = [run for is_cjk, run in target if is_cjk]
-    for n, (is_cjk, run) in enumerate(runs):
-        if is_cjk and not any(run in other for other in cjk_runs):
-            return False
-        unfinished = prefix and n == len(runs) - 1 and not query[-1:].isspace()
-        if not is_cjk and unfinished and not any(word.startswith(run) for word in words):
-            return False
-        if not is_cjk and not unfinished and run not in words:
-            return False
-    return True

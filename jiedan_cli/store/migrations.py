@@ -10,6 +10,7 @@ pending migration imports sqlite_utils.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -169,8 +170,33 @@ def m004_uploads(db: Database) -> None:
     db.table("uploads").create_index(["state"])
 
 
+def m005_search_folding(db: Database) -> None:
+    """Search that understands (store/search_plan.py): the index is rebuilt with traditional
+    characters folded to simplified ones (store/fts.py), and its words are listed for the
+    spelling corrections of store/typos.py (an fts5vocab table: nothing to keep in step)."""
+    from jiedan_cli.store.apply import order_fts_text
+
+    conn = db.conn
+    conn.execute("INSERT INTO orders_fts (orders_fts) VALUES ('delete-all')")
+    rows = conn.execute("SELECT num, title, description, tags, category FROM orders")
+    conn.executemany(
+        "INSERT INTO orders_fts (rowid, title, body) VALUES (?, ?, ?)",
+        (
+            (num, *order_fts_text(title, description, json.loads(tags or "[]"), category))
+            for num, title, description, tags, category in rows.fetchall()
+        ),
+    )
+    conn.execute("CREATE VIRTUAL TABLE orders_fts_vocab USING fts5vocab(orders_fts, row)")
+
+
 Migration = Callable[["Database"], None]
-MIGRATIONS: list[Migration] = [m001_initial, m002_profile_cache, m003_watches, m004_uploads]
+MIGRATIONS: list[Migration] = [
+    m001_initial,
+    m002_profile_cache,
+    m003_watches,
+    m004_uploads,
+    m005_search_folding,
+]
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:

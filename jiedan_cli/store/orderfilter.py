@@ -138,11 +138,17 @@ class OrderFilter:
             self.budget_max_fen is not None and (bottom is None or bottom > self.budget_max_fen)
         )
 
+    def distance_km(self, order: dict[str, Any]) -> float | None:
+        """How far the order is from `near` (None: no location, or no `near`)."""
+        location = order.get("location") or {}
+        if self.near is None:
+            return None
+        return _distance_or_none(location.get("lat"), location.get("lon"), *self.near)
+
     def _near_accepts(self, order: dict[str, Any]) -> bool:
         if self.near is None:
             return True
-        location = order.get("location") or {}
-        away = _distance_or_none(location.get("lat"), location.get("lon"), *self.near)
+        away = self.distance_km(order)
         return away is not None and away <= self.radius_km
 
     def _mine_accepts(self, order: dict[str, Any]) -> bool:

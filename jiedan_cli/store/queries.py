@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # `typing` is not imported at run time: this module is the co
     from typing import Any, TypeAlias
 
     from jiedan_cli.store.overlay import Ops
+    from jiedan_cli.store.search_plan import Plan
 
     Order: TypeAlias = dict[str, Any]
 
@@ -57,8 +58,10 @@ def list_orders(
     radius_km: float | None = None,
     mine_user_id: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    nearest_first: bool = False,
 ) -> list[Order]:
-    """Orders newest first. `status` defaults to "open" ("all" for any, as GET /v1/orders).
+    """Orders newest first (with `near`, `nearest_first`: nearest first, each with its
+    `distance_km`). `status` defaults to "open" ("all" for any, as GET /v1/orders).
     Budgets select orders whose range overlaps [budget_min_fen, budget_max_fen]. `near`
     keeps located orders within `radius_km` (default 50) of (lat, lon). `tag` matches
     ignoring case. `mine_user_id` keeps orders that user posted, works on, or bid on (a
@@ -77,14 +80,26 @@ def list_orders(
         queued_bid_orders=_queued_bid_orders(bid_ops),
     )
     where, params = selected.where(conn)
+    order_by = "created_at DESC, id DESC"
+    if near is not None and nearest_first:  # the filter registered jiedan_distance_km
+        order_by = f"jiedan_distance_km(lat, lon, ?, ?), {order_by}"
+        params = [*params, *near]
     rows = conn.execute(
-        f"SELECT id, data FROM orders WHERE {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+        f"SELECT id, data FROM orders WHERE {where} ORDER BY {order_by} LIMIT ?",
         (*params, limit + len(order_ops)),
     ).fetchall()
     bases = {row["id"]: json.loads(row["data"]) for row in rows}
     orders = _with_overlay(conn, bases, order_ops, me)
     _attach_my_bids(conn, orders, bid_ops, me)
-    return _newest_first([o for o in orders if selected.accepts(o)])[:limit]
+    shown = _newest_first([o for o in orders if selected.accepts(o)])
+    if near is not None and nearest_first:
+        shown = sorted(({**o, "distance_km": selected.distance_km(o)} for o in shown),
+                       key=lambda o: o["distance_km"])  # fmt: skip
+    return shown[:limit]
+
+
+SEARCH_CANDIDATES = 1_000  # the newest matches ranked by relevance (performance.md P2)
+TITLE_WEIGHT = 10.0  # bm25 weight of a title match against one in the description, tags …
 
 
 def search_orders(
@@ -94,50 +109,68 @@ def search_orders(
     *,
     status: str | None = None,
     prefix: bool = False,
+    newest_first: bool = False,
 ) -> list[Order]:
-    """Orders matching `query` (Chinese and/or English, every term required): those whose
-    title matches first, then the rest; newest first within each. `status` defaults to
-    "open" ("all" for any). `prefix`: the query is still being typed, so its last word may
-    be the start of one (the dashboard's search box; store/fts.py).
+    """Orders matching `query` as store/search_plan.py understands it (synonyms, filler words
+    dropped, traditional or simplified, spelling corrected), best first: bm25 with the title
+    weighted TITLE_WEIGHT times, newest first among equals. Each carries `score` (higher is
+    better; None for an order only the outbox holds, listed first) and `matched` (the words
+    found in it). `status` defaults to "open" ("all" for any). `prefix`: the query is still
+    being typed, so its last word may be the start of one (the dashboard's search box).
+    `newest_first`: the newest `limit` matches, newest first (saved searches look for what is new).
 
-    Not bm25: ranking every match of a common word (网站: 12k of 100k orders) costs ≈100 ms,
-    while walking the index newest-first stops after `limit` rows (≈1 ms). Newest is the
-    index's rowid order: orders are numbered as they first arrive, i.e. as they were made."""
-    from jiedan_cli.store.fts import query_terms  # only searches compile its patterns
+    Relevance ranks the newest SEARCH_CANDIDATES matches, not all: ranking every match of a
+    common word (网站: 12k of 100k orders) costs ≈100 ms, while walking the index newest
+    first stops early (docs/decisions.md)."""
+    from jiedan_cli.store.search_plan import fts_expression, plan_query
+    from jiedan_cli.store.typos import corrector
 
-    terms = query_terms(query, prefix=prefix)
-    if not terms:
+    plan = plan_query(query, prefix=prefix, correct=corrector(conn))
+    if not plan:
         return []
     me = _me(conn)
     order_ops, bid_ops = load_operations(conn, "order"), load_operations(conn, "bid")
     wanted = OrderFilter.of(status=status)
     fetch = limit + len(order_ops)
-    in_title = _matching(conn, " AND ".join(f"title : {t}" for t in terms), wanted, fetch)
-    anywhere = _matching(conn, " AND ".join(terms), wanted, fetch + len(in_title))
-    rows = {**in_title, **anywhere}
-    bases = _with_touched(conn, rows, order_ops)
+    scores = _ranked(conn, fts_expression(plan), wanted, fetch, newest_first=newest_first)
+    bases = _with_touched(conn, {oid: order for oid, (order, _s) in scores.items()}, order_ops)
     found = {o["id"]: o for o in _with_overlay(conn, bases, order_ops, me)}
-    # Orders only the outbox knows (a queued post) are matched by the same rules, unindexed.
-    queued = [
-        o for oid, o in found.items() if oid not in bases and _text_matches(query, o, prefix=prefix)
-    ]
-    hits = _newest_first(queued) + [found[oid] for oid in rows if oid in found]
+    # Orders only the outbox knows (a queued post) are matched by the same plan, unindexed.
+    queued = [o for oid, o in found.items() if oid not in bases and _plan_matches(plan, o)]
+    hits = [{**o, "score": None} for o in _newest_first(queued)]
+    hits += [{**found[oid], "score": score} for oid, (_o, score) in scores.items() if oid in found]
     hits = [o for o in hits if wanted.accepts(o)][:limit]
+    for hit in hits:
+        hit["matched"] = _matched(plan, hit)
     _attach_my_bids(conn, hits, bid_ops, me)
     return hits
 
 
-def _matching(
-    conn: sqlite3.Connection, expression: str, wanted: OrderFilter, limit: int
-) -> dict[str, Order]:
-    """Server-copy orders matching an FTS5 expression, newest first (insertion order kept)."""
+def _ranked(
+    conn: sqlite3.Connection,
+    expression: str,
+    wanted: OrderFilter,
+    limit: int,
+    *,
+    newest_first: bool = False,
+) -> dict[str, tuple[Order, float]]:
+    """Server-copy orders matching an FTS5 expression with their scores, best first: the
+    newest SEARCH_CANDIDATES matches (the index's rowid order is arrival order) by bm25; or
+    the newest `limit`, newest first."""
     where, params = wanted.where(conn, table="o")
-    rows = conn.execute(
-        "SELECT o.id, o.data FROM orders_fts JOIN orders o ON o.num = orders_fts.rowid"
-        f" WHERE orders_fts MATCH ? AND {where} ORDER BY orders_fts.rowid DESC LIMIT ?",
-        (expression, *params, limit),
+    candidates, order_by = (
+        (limit, "n DESC") if newest_first else (SEARCH_CANDIDATES, "score, n DESC")
     )
-    return {row["id"]: json.loads(row["data"]) for row in rows}
+    rows = conn.execute(
+        "SELECT id, data, score FROM ("
+        " SELECT o.id, o.data, orders_fts.rowid AS n,"
+        f" bm25(orders_fts, {TITLE_WEIGHT}, 1.0) AS score"
+        " FROM orders_fts JOIN orders o ON o.num = orders_fts.rowid"
+        f" WHERE orders_fts MATCH ? AND {where} ORDER BY orders_fts.rowid DESC LIMIT ?)"
+        f" ORDER BY {order_by} LIMIT ?",
+        (expression, *params, candidates, limit),
+    )
+    return {row["id"]: (json.loads(row["data"]), round(-row["score"], 3)) for row in rows}
 
 
 def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:
@@ -164,12 +197,22 @@ def get_orders(conn: sqlite3.Connection, order_ids: Iterable[str]) -> dict[str, 
     return {order["id"]: dict(order) for order in shown}
 
 
-def _text_matches(query: str, order: Order, *, prefix: bool = False) -> bool:
-    from jiedan_cli.store.fts import matches
-
+def _search_text(order: Order) -> str:
+    """What an order is searched by: the texts store/apply.py indexes."""
     text = " ".join([order.get("title") or "", order.get("description") or ""])
-    text += " " + " ".join([*(order.get("tags") or []), order.get("category") or ""])
-    return matches(query, text, prefix=prefix)
+    return text + " " + " ".join([*(order.get("tags") or []), order.get("category") or ""])
+
+
+def _plan_matches(plan: Plan, order: Order) -> bool:
+    from jiedan_cli.store.search_plan import plan_matches
+
+    return plan_matches(plan, _search_text(order))
+
+
+def _matched(plan: Plan, order: Order) -> list[str]:
+    from jiedan_cli.store.search_plan import matched_words
+
+    return matched_words(plan, _search_text(order))
 
 
 def _with_touched(conn: sqlite3.Connection, bases: dict[str, Order], ops: Ops) -> dict[str, Order]:

@@ -97,7 +97,7 @@ def new_matches(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], dict[str
 
 def matches(conn: sqlite3.Connection, watch: dict[str, Any]) -> list[dict[str, Any]]:
     """The open orders `watch` matches now, newest first (reported before or not)."""
-    found = search_orders(conn, watch["query"], SCANNED, status="open")
+    found = search_orders(conn, watch["query"], SCANNED, status="open", newest_first=True)
     return [order for order in found if _fits(order, watch)]
 
 

@@ -116,6 +116,9 @@ def test_list_without_a_terminal_prints_tab_separated_rows(
         (("--budget-min", "1000", "--budget-max", "3000"), ["site"]),
         (("--near", "31.23,121.47", "--radius-km", "20"), ["site"]),
         (("--near", "39.9,116.4"), ["logo"]),
+        (("--city", "上海"), ["site"]),
+        (("--city", "Beijing", "--radius", "5"), ["logo"]),
+        (("--city", "北京市", "--radius-km", "5"), ["logo"]),
         (("--limit", "1"), ["app"]),
     ],
 )
@@ -190,10 +193,38 @@ def test_radius_without_near_is_a_usage_error(freelancer: User) -> None:
     assert freelancer.run("orders", "list", "--near", "north").code == 2
 
 
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (("--city", "atlantis"), "error: --city: unknown city 'atlantis' (known: 北京、上海"),
+        (("--city", "上海", "--near", "31,121"), "error: --near and --city: give one of them"),
+        (("--radius", "5"), "error: --radius-km needs --near LAT,LON or --city NAME"),
+        (("--near", "91,0"), "error: --near: '91,0' is not a place on Earth"),
+    ],
+)
+def test_bad_places_are_one_line_usage_errors(
+    freelancer: User, flags: tuple[str, ...], said: str
+) -> None:
+    done = freelancer.run("orders", "list", *flags, "--json")
+    assert done.code == 2 and done.stdout == ""
+    assert done.stderr.startswith(said) and done.stderr.count("\n") == 1, done.stderr
+
+
 def test_search_chinese_and_english(freelancer: User, market: dict[str, Any]) -> None:
     assert ids(freelancer.ok("orders", "search", "官网开发", "--json")) == [market["site"]["id"]]
     assert ids(freelancer.ok("orders", "search", "bakery app", "--json")) == [market["app"]["id"]]
     assert freelancer.ok("orders", "search", "没有这个词", "--json").json() == []
+
+
+def test_search_understands_and_shows_why(freelancer: User, market: dict[str, Any]) -> None:
+    # Every order of the fixture says 官网 in its description; the site has it in its title.
+    found = freelancer.ok("orders", "search", "需要做个企業網站", "--json").json()
+    assert found[0]["id"] == market["site"]["id"]
+    assert set(found[0]["matched"]) == {"官网", "网站"}
+    assert [o["score"] for o in found] == sorted((o["score"] for o in found), reverse=True)
+    first = freelancer.ok("orders", "search", "官网开发").stdout.splitlines()[0].split("\t")
+    assert first[0] == market["site"]["id"] and first[-1] == "官网,网站,开发"  # 网站: its tag
+    assert float(first[-2]) >= 0
 
 
 def test_show_an_order_and_an_unknown_one(freelancer: User, market: dict[str, Any]) -> None:

@@ -18,3 +18,19 @@ def test_the_order_matching_my_skills_comes_first(client: User, freelancer: User
     assert best["score"] > found.json()[1]["score"]
     rows = freelancer.ok("orders", "recommend").stdout.splitlines()
     assert rows[0].split("\t")[:2] == [str(best["score"]), match["id"]]
+
+
+def test_a_new_freelancer_sees_the_newcomer_boost_in_json_and_table(
+    client: User, freelancer: User
+) -> None:
+    small = client.post_order(title="朋友圈文案", budget_min_fen=20_000, budget_max_fen=50_000)
+    large = client.post_order(title="品牌全案", budget_min_fen=300_000, budget_max_fen=400_000)
+    freelancer.ok("sync")
+    found = freelancer.ok("orders", "recommend", "--json").json()
+    best = found[0]
+    (other,) = [o for o in found if o["id"] == large["id"]]
+    assert best["id"] == small["id"] and "newcomer" not in other["reason_points"]
+    assert best["reason_points"]["newcomer"] == best["score"] - other["score"]
+    (boost,) = [text for text in best["reasons"] if text.startswith("newcomer boost (until ")]
+    first_row = freelancer.ok("orders", "recommend").stdout.splitlines()[0]
+    assert first_row.split("\t")[1] == small["id"] and boost in first_row.split("\t")[-1]

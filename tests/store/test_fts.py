@@ -9,13 +9,9 @@ from hypothesis import strategies as st
 from jiedan_cli.store import fts
 from jiedan_cli.store.apply import apply_page
 from jiedan_cli.store.db import open_db
-from jiedan_cli.store.fts import (
-    index_text,
-    index_tokens,
-    matches,
-    query_terms,
-)
-from jiedan_cli.store.queries import search_orders
+from jiedan_cli.store.fts import index_text, index_tokens
+from jiedan_cli.store.queries import SEARCH_CANDIDATES, search_orders
+from jiedan_cli.store.search_plan import fts_expression, plan_matches, plan_query
 from tests.store.factories import order, page, put
 
 # ---- the splitter, without a database -------------------------------------------------
@@ -65,7 +61,7 @@ def test_fast_path_ideographs_are_stable_under_nfkc_and_casefold() -> None:
     for code in [*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000)]:
         char = chr(code)
         assert unicodedata.normalize("NFKC", char) == char == char.casefold(), hex(code)
-        assert index_tokens(char) == [char]
+        assert index_tokens(char) == [fts.fold(char)]
 
 
 MIXED = "网站建设计小程序官企业 logoAPP3dé_-\u0301Ｌ３㎡①ｶﾞ々〇カナ가" + "".join(
@@ -79,28 +75,30 @@ def test_index_text_is_index_tokens_joined(text: str) -> None:
     assert index_text(text) == " ".join(index_tokens(text))
 
 
+def _expression(query: str, *, prefix: bool = False) -> str:
+    return fts_expression(plan_query(query, prefix=prefix))
+
+
 def test_queries_become_quoted_terms_and_bigram_phrases() -> None:
-    assert query_terms("网站") == ['"网站"']
-    assert query_terms("小程序") == ['"小程 程序"']
-    assert query_terms("网") == ['"网"*']
-    assert query_terms("LOGO 设计") == ['"logo"', '"设计"']
+    assert _expression("程序员") == '"程序 序员"'
+    assert _expression("设") == '"设"*'
+    assert _expression("python 爬取") == '"python" AND "爬取"'
+    assert _expression("pyth", prefix=True) == '"pyth"*'
 
 
 @pytest.mark.parametrize("query", ["", "   ", "，。！", '"', "*", "-", "()"])
 def test_a_query_without_letters_searches_for_nothing(query: str) -> None:
-    assert query_terms(query) == []
+    assert plan_query(query) == []
 
 
 def test_fts5_syntax_in_a_query_is_only_text() -> None:
-    assert query_terms('logo OR "x" NEAR(a b) -c*') == [
-        '"logo"',
-        '"or"',
-        '"x"',
-        '"near"',
-        '"a"',
-        '"b"',
-        '"c"',
-    ]
+    assert _expression('python OR "x" NEAR(a b) -c*') == (
+        '"python" AND "or" AND "x" AND "near" AND "a" AND "b" AND "c"'
+    )
+
+
+def matches(query: str, text: str, *, prefix: bool = False) -> bool:
+    return plan_matches(plan_query(query, prefix=prefix), text)
 
 
 # ---- through the index -------------------------------------------------------------------
@@ -139,7 +137,8 @@ def _found(conn: sqlite3.Connection, query: str) -> set[str]:
         ("设", {"o-site", "o-logo"}),  # last character of a run, and inside one
         ("python", {"o-py"}),
         ("pyth", set()),  # words are whole words
-        ("建站", set()),
+        ("建站", {"o-site"}),  # a synonym of 网站 (store/synonyms.json)
+        ("设网", set()),  # not adjacent anywhere
         ("网站 logo", set()),  # every term is required
     ],
 )
@@ -164,7 +163,7 @@ def test_description_tags_and_category_are_searched_too(store: sqlite3.Connectio
     assert _found(store, "web") == {"o-1"}  # the category
 
 
-def test_title_matches_come_first_then_newest_first(store: sqlite3.Connection) -> None:
+def test_title_matches_rank_above_description_matches(store: sqlite3.Connection) -> None:
     apply_page(
         store,
         page(
@@ -174,27 +173,34 @@ def test_title_matches_come_first_then_newest_first(store: sqlite3.Connection) -
             put("order", order("new-body", "急", description="网站 logo", created_at=_t(4))),
         ),
     )
-    assert [o["id"] for o in search_orders(store, "网站")] == [
-        "new-title",
-        "old-title",
-        "new-body",
-        "old-body",
-    ]
-    assert [o["id"] for o in search_orders(store, "网站", limit=3)] == [
-        "new-title",
-        "old-title",
-        "new-body",
-    ]
+    found = search_orders(store, "网站")
+    assert {o["id"] for o in found[:2]} == {"new-title", "old-title"}
+    assert {o["id"] for o in found[2:]} == {"new-body", "old-body"}
+    assert [o["score"] for o in found] == sorted((o["score"] for o in found), reverse=True)
+    assert all(o["matched"] == ["网站"] for o in found)
+    assert [o["id"] for o in search_orders(store, "网站", limit=3)] == [o["id"] for o in found[:3]]
 
 
-def test_search_walks_the_index_newest_first_without_sorting(store: sqlite3.Connection) -> None:
+def test_equal_scores_are_newest_first(store: sqlite3.Connection) -> None:
+    apply_page(
+        store, page(*(put("order", order(f"o{n}", "网站", created_at=_t(n))) for n in range(3)))
+    )
+    assert [o["id"] for o in search_orders(store, "网站")] == ["o2", "o1", "o0"]
+
+
+def test_search_ranks_only_the_newest_matches_walked_without_sorting(
+    store: sqlite3.Connection,
+) -> None:
     statements: list[str] = []
     store.set_trace_callback(statements.append)
     search_orders(store, "网站")
     store.set_trace_callback(None)
-    for sql in [s for s in statements if "MATCH" in s]:
-        plan = " | ".join(r["detail"] for r in store.execute("EXPLAIN QUERY PLAN " + sql))
-        assert "TEMP B-TREE" not in plan
+    (sql,) = [s for s in statements if "MATCH" in s]
+    assert f"LIMIT {SEARCH_CANDIDATES})" in sql
+    plan = {r["id"]: r for r in store.execute("EXPLAIN QUERY PLAN " + sql)}
+    sorts = [r for r in plan.values() if "TEMP B-TREE" in r["detail"]]
+    # One sort, of the capped candidates (the outer query); the index walk itself sorts nothing.
+    assert len(sorts) == 1 and sorts[0]["parent"] == 0
 
 
 def _t(second: int) -> str:

@@ -120,6 +120,14 @@ def test_category_tag_and_budget_filters(market: sqlite3.Connection) -> None:
 def test_near_keeps_located_orders_within_the_radius(market: sqlite3.Connection) -> None:
     assert _ids(list_orders(market, near=SHANGHAI, radius_km=20)) == ["o3"]
     assert _ids(list_orders(market, near=SHANGHAI, radius_km=200)) == ["o4", "o3"]
+
+
+def test_nearest_first_sorts_by_distance_and_shows_it(market: sqlite3.Connection) -> None:
+    found = list_orders(market, near=SHANGHAI, radius_km=200, nearest_first=True)
+    assert _ids(found) == ["o3", "o4"]  # newest first would be o4, o3
+    assert 0 < found[0]["distance_km"] < 10 < found[1]["distance_km"] < 200
+    nearest = list_orders(market, near=SHANGHAI, radius_km=200, nearest_first=True, limit=1)
+    assert _ids(nearest) == ["o3"]  # the limit keeps the nearest, not the newest
     assert 150 < haversine_km(*SHANGHAI, *HANGZHOU) < 180
 
 

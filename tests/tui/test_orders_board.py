@@ -136,3 +136,22 @@ async def test_orders_posted_since_the_last_look_are_marked_new(market_db: Path)
         assert table.rows.new_ids == {"o11", "o12", "o20"}
         assert screen_text(app).count("●") == 3
     assert load_last_look() == "2026-03-15T10:00:00Z"  # next time, these are not new
+
+
+async def test_n_sorts_the_board_by_distance_and_back(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    conn = open_db(market_db)
+    newest = [o["id"] for o in list_orders(conn, limit=PAGE)]
+    conn.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: board(app).shown_count)
+        table = app.screen.query_one(OrdersTable)
+        assert newest.index("o09") < newest.index("o07")  # newest first, o09 before o07
+        await pilot.press("n")
+        # located orders only, nearest first: o07 (6.7 km) before o09 (8.2 km)
+        await wait_for(pilot, lambda: table.order_ids == ["o07", "o09"], what="nearest first")
+        await shows(pilot, app, "2 open orders with a place, nearest first")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: table.order_ids == newest, what="newest first again")

@@ -1,6 +1,7 @@
 """The orders board: open orders from the local replica, newest first, with the command
 line's search (store.queries.search_orders: the same Chinese bigram search). One page of
-rows is read at a time; the next is read when the cursor nears the end."""
+rows is read at a time; the next is read when the cursor nears the end. `n` sorts by the
+Distance column instead: located orders nearest first (from the profile's place)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from jiedan_cli.tui.widgets.orders_table import BoardRows, OrdersTable
 WIDE = 160  # from this width on, the highlighted order is previewed beside the table
 PAGE = 100  # a tall terminal shows ~45 rows; more are read as the cursor goes down
 NEAR_END = 10  # rows from the end at which the next page is read
+EVERYWHERE_KM = 20_000.0  # nearest first: every located order, whatever its distance
 
 
 class OrdersBoard(DashboardScreen):
@@ -31,11 +33,13 @@ class OrdersBoard(DashboardScreen):
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("escape", "clear_search", "Clear", show=False),
         Binding("m", "more", "More rows", show=False),
+        Binding("n", "nearest_first", "Nearest first"),
     ]
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.query_text = ""
+        self.nearest = False  # sorted by distance (n), else newest first
         self.limit = PAGE
         self.serial = 0  # the latest request; older answers are dropped
         self.shown: OrdersLoaded | None = None
@@ -65,22 +69,29 @@ class OrdersBoard(DashboardScreen):
     def reload(self) -> None:
         self._looked_up.clear()  # a sync may have brought (or a fetch may now find) a name
         self.serial += 1
-        self.read_orders(self.serial, self.query_text, self.limit)
+        self.read_orders(self.serial, self.query_text, self.limit, self.nearest)
 
     @work(thread=True, exclusive=True, group="board")
-    def read_orders(self, serial: int, query: str, limit: int) -> None:
+    def read_orders(self, serial: int, query: str, limit: int, nearest: bool = False) -> None:
         from jiedan_cli.store.queries import list_orders, search_orders
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
             began = time.perf_counter()
+            me = current_user_id(conn)
+            place = _my_place(conn, me)
             if query.strip():
                 orders = search_orders(conn, query, limit, prefix=True)  # as you type
+                if nearest and place is not None:
+                    away = _distances(orders, place)
+                    orders = sorted(orders, key=lambda o: away.get(o["id"], float("inf")))
+            elif nearest and place is not None:
+                orders = list_orders(
+                    conn, near=place, radius_km=EVERYWHERE_KM, nearest_first=True, limit=limit
+                )
             else:
                 orders = list_orders(conn, limit=limit)
             seconds = time.perf_counter() - began
-            me = current_user_id(conn)
-            place = _my_place(conn, me)
         self.post_message(OrdersLoaded(serial, query, orders, limit, seconds, place, me))
 
     def on_orders_loaded(self, message: OrdersLoaded) -> None:
@@ -137,6 +148,8 @@ class OrdersBoard(DashboardScreen):
         more = "+" if count >= message.limit else ""
         what = f"“{message.query.strip()}”: {count}{more} found" if message.query.strip() else ""
         what = what or f"{count}{more} open orders"
+        if self.nearest and message.place is not None:
+            what += " · nearest first" if message.query.strip() else " with a place, nearest first"
         self.query_one("#board-status", Static).update(Text(what))
 
     # ---- new since the last look ---------------------------------------------------
@@ -194,6 +207,15 @@ class OrdersBoard(DashboardScreen):
         if shown is None or len(shown.orders) < shown.limit or self.limit > shown.limit:
             return  # everything is shown, or the next page is being read
         self.limit = shown.limit + PAGE
+        self.reload()
+
+    def action_nearest_first(self) -> None:
+        """Sort by the Distance column (located orders nearest first), or back to newest."""
+        if not self.nearest and self.shown is not None and self.shown.place is None:
+            self.notify("Set your location in your profile (LAT,LON) to sort by distance.")
+            return
+        self.nearest = not self.nearest
+        self.limit = PAGE
         self.reload()
 
     def action_focus_search(self) -> None:
