@@ -4,10 +4,13 @@ place every perk (the fee policy, recommendations, the client's bid list, badges
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
 
 
 class Tier(StrEnum):
@@ -58,6 +61,13 @@ def tier_rank(tier: Tier | str | None) -> int:
 def tier_label(tier: Tier | str | None) -> str:
     """The Chinese name (银牌 …); 普通 for an unknown or missing tier."""
     return TIER_RULES[tier_rank(tier)].label
+
+
+def by_tier_priority(bids: list[Item], tier_of: Callable[[Item], str | None]) -> list[Item]:
+    """A client's bid list with the perk of the higher tiers (优先展示): 钻石 bids first, then
+    金牌, 银牌, 普通; within one tier the order the list had (the sort is stable). A bidder
+    whose tier is not known ranks as 普通 (docs/decisions.md, #13 tiers)."""
+    return sorted(bids, key=lambda bid: -tier_rank(tier_of(bid)))
 
 
 def next_rule(tier: Tier | str) -> TierRule | None:
