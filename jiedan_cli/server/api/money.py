@@ -85,6 +85,9 @@ class PointsOut(BaseModel):
     tier_label: str
     next_tier: str | None
     progress: TierProgress
+    progress_words: str = Field(
+        description='what is missing to the next tier: "¥2,300 and 2 more orders to 银牌"'
+    )
 
 
 class PointsEntryOut(BaseModel):
