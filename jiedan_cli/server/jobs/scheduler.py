@@ -31,7 +31,13 @@ log = logging.getLogger("jiedan.jobs")
 
 Job = Callable[[Database, Settings, datetime], int]
 
-JOB_NAMES: tuple[str, ...] = ("reveal_reviews", "auto_release", "sandbox_payments", "purge")
+JOB_NAMES: tuple[str, ...] = (
+    "reveal_reviews",
+    "auto_release",
+    "sandbox_payments",
+    "purge",
+    "plan_fees",
+)
 
 
 def registered_jobs() -> list[Job]:
