@@ -37,6 +37,7 @@ JOB_NAMES: tuple[str, ...] = (
     "sandbox_payments",
     "purge",
     "plan_fees",
+    "points_expiry",
 )
 
 
