@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
 
+from jiedan_cli.domain.errors import Refused
 from jiedan_cli.domain.fees import (
     DEFAULT_PLAN,
     FEE_PLANS,
@@ -24,7 +25,7 @@ from jiedan_cli.domain.fees import (
     fee_plan,
 )
 from jiedan_cli.domain.ledger import PLATFORM_FEES, Transfer, freelancer_available
-from jiedan_cli.domain.money import CURRENCY
+from jiedan_cli.domain.money import CURRENCY, format_yuan
 from jiedan_cli.domain.tiers import tier_for
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import fee_plans
@@ -123,8 +124,16 @@ def choose_plan(conn: Connection, actor: Actor, name: str, *, now: datetime) -> 
         return plan_view(conn, actor, now=now)
     periods, paid_until = int(row.periods), None
     if plan.monthly_charge_fen:
+        account = freelancer_available(actor.id)
+        lock_accounts(conn, {account, PLATFORM_FEES}, now=now)
+        if (held := balance(conn, account)) < plan.monthly_charge_fen:
+            raise Refused(
+                f"the {plan.name} plan costs {format_yuan(plan.monthly_charge_fen)} yuan a month;"
+                f" your available earnings are {format_yuan(held)}",
+                code="insufficient_funds",
+            )
         periods += 1
-        _bill(conn, actor.id, plan, periods, now)  # insufficient_funds: nothing changes
+        _bill(conn, actor.id, plan, periods, now)
         paid_until = now + PLAN_PERIOD
     conn.execute(
         update(fee_plans)
