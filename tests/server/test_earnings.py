@@ -74,6 +74,7 @@ def test_the_whole_flow_over_http_ends_in_earnings_and_points(server: Server) ->
         "next_min_volume_fen": 1_000_000,
         "next_min_orders": 5,
     }
+    assert points["progress_words"] == "¥9,400 and 4 more orders to 银牌"
     assert ok(server.request("GET", "/v1/points", client["token"]))["balance"] == 60
 
 

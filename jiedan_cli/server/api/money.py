@@ -14,7 +14,7 @@ from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
-from jiedan_cli.server.services import earnings, holds, points, totp
+from jiedan_cli.server.services import earnings, holds, points, points_expiry, totp
 from jiedan_cli.server.services.arguments import (
     UUID_PATTERN,
     CheckInArgs,
@@ -79,12 +79,24 @@ class TierProgress(BaseModel):
     next_min_orders: int | None = None
 
 
+class ExpiringOut(BaseModel):
+    points: int = Field(description="points that expire on that day (the oldest spent first)")
+    on: str = Field(description="the day, China's calendar (YYYY-MM-DD)")
+    at: str
+
+
 class PointsOut(BaseModel):
     balance: int
     tier: str
     tier_label: str
     next_tier: str | None
     progress: TierProgress
+    progress_words: str = Field(
+        description='what is missing to the next tier: "¥2,300 and 2 more orders to 银牌"'
+    )
+    expiring: ExpiringOut | None = Field(
+        default=None, description="the next points to expire (JIEDAN_SERVER_POINTS_EXPIRY_MONTHS)"
+    )
 
 
 class PointsEntryOut(BaseModel):
@@ -168,8 +180,10 @@ def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, An
 
 @router.get("/points", response_model=PointsOut, responses=UNAUTHORIZED)
 def points_balance(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    now, months = ctx.now(), ctx.settings.points_expiry_months
     with ctx.db.read() as conn:
-        return points.points_balance(conn, ctx.user, now=ctx.now())
+        soon = points_expiry.expiring(conn, ctx.user.id, months=months, now=now)
+        return {**points.points_balance(conn, ctx.user, now=now), "expiring": soon}
 
 
 @router.get(
