@@ -175,12 +175,19 @@ def test_a_pushed_held_op_blocked_is_rejected_with_the_reason(server: Server) ->
 
 
 def test_staff_never_decide_what_they_are_party_to(server: Server) -> None:
-    client, freelancer = server.register("client"), server.register("freelancer")
+    # the client and the freelancer sign in from one install: the award is held
+    install = {"X-Jiedan-Install": "party-install-0001"}
+    client, freelancer = (
+        _signed_in(server, server.register(role), install) for role in ("client", "freelancer")
+    )
     order = post_order(server, client)
     bid = place_bid(server, freelancer, order["id"])
-    # every test account shares the test client's address: the award is held
     answer = server.request(
-        "POST", f"/v1/orders/{order['id']}/award", client["token"], json={"bid_id": bid["id"]}
+        "POST",
+        f"/v1/orders/{order['id']}/award",
+        client["token"],
+        json={"bid_id": bid["id"]},
+        headers=install,
     )
     assert answer.status_code == 202, answer.text
     hold_id = answer.json()["id"]
@@ -221,6 +228,14 @@ def test_a_held_registration_is_made_and_a_block_closes_it(database_url: str) ->
             assert conn.scalar(select(users.c.status).where(users.c.id == user_id)) == "closed"
         me = srv.request("GET", "/v1/me", second.json()["token"])
         assert me.status_code == 401
+
+
+def _signed_in(server: Server, user: dict[str, Any], install: dict[str, str]) -> dict[str, Any]:
+    """`user` signed in again from `install` (the link the risk engine reads)."""
+    body = {"email": user["email"], "password": "correct horse 42"}
+    answer = server.client.post("/v1/auth/login", json=body, headers=install)
+    assert answer.status_code == 200, answer.text
+    return {**user, "token": answer.json()["token"]}
 
 
 def _registration(n: int) -> dict[str, str]:
