@@ -88,8 +88,8 @@ def at_bidding(
         found.append(
             DisputeWarning(
                 "days_too_few",
-                f"{days} days is under half {typical_days.described} ({typical_days.value}"
-                " days): a rushed delivery is often disputed",
+                f"{_days(days)} is under half {typical_days.described}"
+                f" ({_days(typical_days.value)}): a rushed delivery is often disputed",
             )
         )
     if budget_min_fen is not None and amount_fen < budget_min_fen * FAR_BELOW_BUDGET_SHARE:
@@ -138,3 +138,8 @@ def at_award(
             )
         )
     return found
+
+
+def _days(count: float) -> str:
+    """ "1 day", "3 days", "4.5 days"."""
+    return f"{count:g} day" + ("" if count == 1 else "s")

@@ -107,4 +107,4 @@ async def test_a_rushed_bid_is_placed_with_a_warning(
         said: list[Any] = warnings_shown(app)
         assert bool(said) == warned
         if warned:
-            assert said[0].startswith("1 days is under half a typical")
+            assert said[0].startswith("1 day is under half a typical")
