@@ -20,7 +20,7 @@ from jiedan_cli.commands.common import (
     whole_number,
 )
 from jiedan_cli.domain.points import REDEEM_MAX_POINTS, REDEEM_MIN_POINTS
-from jiedan_cli.render import Column, output
+from jiedan_cli.render import Column, output, say
 
 app = typer.Typer(
     help="Your points and membership tier.", no_args_is_help=True, add_completion=False
@@ -68,15 +68,32 @@ HISTORY_COLUMNS: list[Column] = [
 
 @app.command()
 def balance(as_json: JsonOption = False) -> None:
-    """Your points balance and membership tier."""
+    """Your points balance, membership tier, and the next points to expire."""
     from jiedan_cli.store.earnings import points_balance
 
     with replica() as conn:
-        points = points_balance(conn)
+        points = {**points_balance(conn), "expiring": _expiring()}
     if as_json:
         output(points, as_json=True)
         return
     output(_for_display(points), as_json=False, columns=BALANCE_COLUMNS)
+    soon = points["expiring"]
+    if soon:
+        say(f"{soon['points']} points expire on {soon['on']}")
+
+
+def _expiring() -> dict[str, Any] | None:
+    """The next points to expire, from the server (their date is its setting,
+    JIEDAN_SERVER_POINTS_EXPIRY_MONTHS); None offline or signed out: the balance is the
+    replica's either way."""
+    from jiedan_cli.domain.errors import JiedanError
+    from jiedan_cli.sync.http import api_call
+
+    try:
+        found = api_call("GET", "/v1/points", timeout=5).get("expiring")
+    except JiedanError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _for_display(points: dict[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput
 
@@ -93,3 +95,76 @@ def apply_coupons(fee_fen: int, coupons_fen: list[int]) -> list[int]:
         used.append(take)
         left -= take
     return used
+
+
+# ---- expiry (积分过期): first in, first out -----------------------------------------------
+
+DEFAULT_EXPIRY_MONTHS = 24  # JIEDAN_SERVER_POINTS_EXPIRY_MONTHS; 0: points never expire
+_EXPIRY_IDS = uuid.UUID("0b6f3a52-3c1d-4a7e-9b57-2f1c9d8e4a61")
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` `months` calendar months later (the day clamped to the month's last)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_first = date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_first - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+
+
+@dataclass(frozen=True)
+class Lot:
+    """What is left of one earning entry after the spending before now, oldest spent first."""
+
+    entry_id: str
+    created_at: datetime
+    remaining: int
+
+    def expires_at(self, months: int) -> datetime:
+        return add_months(self.created_at, months)
+
+
+def points_lots(entries: Iterable[tuple[str, int, datetime]]) -> list[Lot]:
+    """The lots still holding points, oldest first: every spending (a redemption, an expiry)
+    uses the oldest points first (FIFO). `entries` are (id, amount, created_at); since a
+    balance is never negative, spending them in aggregate against the oldest lots is the same
+    as spending each at its moment."""
+    ordered = sorted(entries, key=lambda e: (e[2], e[0]))
+    spent = -sum(amount for _id, amount, _at in ordered if amount < 0)
+    lots: list[Lot] = []
+    for entry_id, amount, created_at in ordered:
+        if amount <= 0:
+            continue
+        used = min(spent, amount)
+        spent -= used
+        if amount > used:
+            lots.append(Lot(entry_id, created_at, amount - used))
+    return lots
+
+
+def expired_lots(lots: Iterable[Lot], months: int, now: datetime) -> list[Lot]:
+    """The lots whose points have expired by `now` (none when `months` is 0)."""
+    if months <= 0:
+        return []
+    return [lot for lot in lots if lot.expires_at(months) <= now]
+
+
+def expired_entry_id(lot_entry_id: str) -> str:
+    """The one `expired` entry of a lot: writing it twice is a no-op."""
+    return "expired:" + str(uuid.uuid5(_EXPIRY_IDS, lot_entry_id))
+
+
+def next_expiry(lots: Iterable[Lot], months: int, now: datetime) -> dict[str, Any] | None:
+    """{points, on (China's calendar day), at} of the next points to expire after `now`: the
+    lots expiring on the soonest day, together ("120 points expire on 2027-03-01")."""
+    if months <= 0:
+        return None
+    upcoming = sorted(
+        (lot.expires_at(months), lot.remaining) for lot in lots if lot.expires_at(months) > now
+    )
+    if not upcoming:
+        return None
+    first_day = upcoming[0][0].astimezone(CHINA).date()
+    points = sum(n for at, n in upcoming if at.astimezone(CHINA).date() == first_day)
+    return {"points": points, "on": first_day.isoformat(), "at": upcoming[0][0]}

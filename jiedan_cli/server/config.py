@@ -19,6 +19,7 @@ from jiedan_cli.domain.account_limits import (
 )
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.domain.ledger import DEFAULT_PROTECTION_SHARE_PCT
+from jiedan_cli.domain.points import DEFAULT_EXPIRY_MONTHS
 from jiedan_cli.domain.referrals import DEFAULT_REFERRAL_POINTS
 from jiedan_cli.domain.risk import Thresholds, parse_limits
 
@@ -111,6 +112,9 @@ class Settings:
     # Points a referral earns the inviter and the invited each, once, when the invited account
     # completes a first order (services/referrals.py); fixed for a referral when it is made.
     referral_points: int = DEFAULT_REFERRAL_POINTS
+    # Points expire this many calendar months after they were earned, the oldest spent first
+    # (jobs/points_expiry.py); 0: they never expire.
+    points_expiry_months: int = DEFAULT_EXPIRY_MONTHS
     # Registrations (or tries) from one address in a sliding hour; 0 turns the cap off.
     registrations_per_address_hour: int = 20
     push_max_ops: int = 500
@@ -161,6 +165,8 @@ class Settings:
             )
         if self.referral_points < 0:
             raise InvalidInput(f"{env_name('referral_points')}: 0 or more")
+        if not 0 <= self.points_expiry_months <= 1_200:
+            raise InvalidInput(f"{env_name('points_expiry_months')}: 0 (never) to 1200")
         try:
             parse_limits(self.risk_limits)
         except ValueError as exc:

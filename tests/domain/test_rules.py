@@ -81,7 +81,18 @@ def test_tiers() -> None:
 
 def test_fee_structures_cost_what_they_say() -> None:
     costs = {s.name: s.monthly_cost(1_000_000) for s in FEE_STRUCTURES}
-    assert costs == {"commission": 100_000, "membership": 29_900, "hybrid": 59_900}
+    assert costs == {
+        "commission": 100_000,
+        "membership": 29_900,
+        "hybrid": 59_900,
+        "promoted": 79_900,  # 3% and a forced ¥499 package
+    }
+    rows = {row["structure"]: row for row in simulate(300_000)}  # ¥3,000 a month
+    assert rows["promoted"]["monthly_cost_fen"] == 58_900 > rows["commission"]["monthly_cost_fen"]
+    assert "forced promotion package costs 289.00 yuan more" in rows["promoted"]["warning"]
+    assert rows["hybrid"]["warning"] == ""  # ¥249 against ¥300: the hybrid is cheaper here
+    small = {row["structure"]: row["warning"] for row in simulate(100_000)}  # ¥1,000
+    assert small["hybrid"] == "lower commission, but the monthly fee costs 49.00 yuan more a month"
 
 
 @pytest.mark.parametrize(
@@ -109,10 +120,12 @@ def test_simulating_a_month_prices_every_structure_and_marks_the_cheapest() -> N
         "structure": "commission",
         "rate_bp": 1_000,
         "monthly_fee_fen": 0,
+        "package_fen": 0,
         "monthly_cost_fen": 80_000,
         "effective_rate_bp": 1_000,
         "per_order_fen": 20_000,
         "kept_fen": 720_000,
+        "warning": "",
         "cheapest": False,
     }
     assert rows["membership"]["monthly_cost_fen"] == 29_900 and rows["membership"]["cheapest"]

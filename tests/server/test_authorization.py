@@ -594,6 +594,9 @@ ROWS: list[Row] = [
         lambda w: Call({}, w.freelancer, json={"kind": "coupon", "points": 1_000_000}),
         expect(owner=409, other=409, staff=409),
     ),
+    # ---- fee plans: the caller's own (choosing the plan one has moves nothing)
+    get("/v1/fees/plan", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    post("/v1/fees/plan", lambda w: Call({}, w.freelancer, json={"plan": "commission"}), SIGNED_IN),
     # ---- referrals: the caller's own code and invitations (made on first ask)
     get("/v1/me/referral", lambda w: Call({}, w.freelancer), SIGNED_IN),
     get("/v1/staff/verifications", lambda w: Call({}, w.client), REVIEW),

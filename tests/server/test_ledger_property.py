@@ -14,7 +14,11 @@ through the services on SQLite and on PostgreSQL, and checked after every step:
   posting at zero, and no coupon is used beyond its value;
 - the protection fund (保险机制) is fed by exactly the configured share of each fee, in the
   fee's posting, and pays compensations out of what it holds only (never negative, each
-  compensation id once however often it is retried)."""
+  compensation id once however often it is retried);
+- with fee plans chosen (a paid one billed at choosing) and renewed by the plan_fees job: each
+  bill is the plan's monthly charge, from the freelancer's available earnings to
+  platform:fees, posted once per period the plan counts (never an overdraft: a refused choice
+  or a lapsed renewal bills nothing)."""
 
 from __future__ import annotations
 
@@ -35,7 +39,13 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from jiedan_cli.domain.errors import JiedanError
-from jiedan_cli.domain.ledger import PLATFORM_PROMOTIONS, PLATFORM_PROTECTION
+from jiedan_cli.domain.fees import FEE_PLANS, fee_plan
+from jiedan_cli.domain.ledger import (
+    PLATFORM_FEES,
+    PLATFORM_PROMOTIONS,
+    PLATFORM_PROTECTION,
+    freelancer_available,
+)
 from jiedan_cli.server.db.tables import (
     fee_coupons,
     ledger_accounts,
@@ -43,11 +53,16 @@ from jiedan_cli.server.db.tables import (
     points_balances,
     points_entries,
 )
+from jiedan_cli.server.db.tables import (
+    fee_plans as fee_plans_table,
+)
 from jiedan_cli.server.db.tables import orders as orders_table
+from jiedan_cli.server.jobs import plan_fees
 from jiedan_cli.server.services import (
     bids,
     earnings,
     escrow,
+    fee_plans,
     funding,
     orders,
     protection,
@@ -297,7 +312,36 @@ class MoneyMachine(RuleBasedStateMachine):
             )
         )
 
+    @rule(f=st.integers(0, 1), name=st.sampled_from([p.name for p in FEE_PLANS]))
+    def choose_a_fee_plan(self, f: int, name: str) -> None:
+        freelancer = self.freelancers[f]
+        self.attempt(lambda c: fee_plans.choose_plan(c, freelancer, name, now=self.now()))
+
+    @rule(days=st.integers(0, 31))
+    def time_passes_and_plans_renew(self, days: int) -> None:
+        self.server.clock.advance(days=days)
+        plan_fees.run(self.server.db, self.server.settings, self.now())
+
     # ---- invariants -------------------------------------------------------------------------
+
+    @invariant()
+    def each_plan_period_is_billed_once_at_its_price(self) -> None:
+        with self.server.db.read() as conn:
+            bills = conn.execute(
+                select(ledger_transfers).where(ledger_transfers.c.kind == "plan_fee")
+            ).all()
+            plans = {r.user_id: r for r in conn.execute(select(fee_plans_table))}
+        charges = {p.monthly_charge_fen for p in FEE_PLANS if p.monthly_charge_fen}
+        per_user: dict[str, int] = {}
+        for bill in bills:
+            user_id = bill.id.split(":")[1]
+            assert bill.source == freelancer_available(user_id)
+            assert bill.destination == PLATFORM_FEES and bill.amount_fen in charges
+            per_user[user_id] = per_user.get(user_id, 0) + 1
+        assert per_user == {u: r.periods for u, r in plans.items() if r.periods}
+        for row in plans.values():  # a paid plan in force has been paid for
+            if fee_plan(row.plan).monthly_charge_fen and row.paid_until is not None:
+                assert row.periods >= 1
 
     @invariant()
     def the_books_balance(self) -> None:

@@ -14,7 +14,7 @@ from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
-from jiedan_cli.server.services import earnings, holds, points, totp
+from jiedan_cli.server.services import earnings, holds, points, points_expiry, totp
 from jiedan_cli.server.services.arguments import (
     UUID_PATTERN,
     CheckInArgs,
@@ -79,6 +79,12 @@ class TierProgress(BaseModel):
     next_min_orders: int | None = None
 
 
+class ExpiringOut(BaseModel):
+    points: int = Field(description="points that expire on that day (the oldest spent first)")
+    on: str = Field(description="the day, China's calendar (YYYY-MM-DD)")
+    at: str
+
+
 class PointsOut(BaseModel):
     balance: int
     tier: str
@@ -87,6 +93,9 @@ class PointsOut(BaseModel):
     progress: TierProgress
     progress_words: str = Field(
         description='what is missing to the next tier: "¥2,300 and 2 more orders to 银牌"'
+    )
+    expiring: ExpiringOut | None = Field(
+        default=None, description="the next points to expire (JIEDAN_SERVER_POINTS_EXPIRY_MONTHS)"
     )
 
 
@@ -135,8 +144,9 @@ def earnings_ledger(
         **HELD,
         **UNAUTHORIZED,
         409: {
-            "description": "More than the available balance (insufficient_funds), or than a"
-            " new or unverified account may withdraw in 24 hours (withdrawal_held)"
+            "description": "More than the available balance (insufficient_funds), or blocked"
+            " by the risk engine (risk_blocked); more than a new or unverified account may"
+            " withdraw in 24 hours is held for review (202)"
         },
         422: {"description": "Invalid request"},
         429: {"description": "Too many bad one-time codes"},
@@ -164,13 +174,16 @@ def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, An
             # what a release applies (the code is not kept: it was checked here)
             intent=holds.WITHDRAW,
             args={"amount_fen": body.amount_fen, "id": body.id},
+            always_holds=True,
         )
 
 
 @router.get("/points", response_model=PointsOut, responses=UNAUTHORIZED)
 def points_balance(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    now, months = ctx.now(), ctx.settings.points_expiry_months
     with ctx.db.read() as conn:
-        return points.points_balance(conn, ctx.user, now=ctx.now())
+        soon = points_expiry.expiring(conn, ctx.user.id, months=months, now=now)
+        return {**points.points_balance(conn, ctx.user, now=now), "expiring": soon}
 
 
 @router.get(

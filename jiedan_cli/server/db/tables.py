@@ -461,6 +461,23 @@ fee_coupons = Table(
     Index("ix_fee_coupons_user_created", "user_id", "created_at"),
 )
 
+# The fee plan each freelancer chose (`jiedan fees plan choose`, domain/fees.FEE_PLANS); no
+# row is the default plan (commission). A plan with a monthly charge is paid through
+# `paid_until`: billed at choosing, then each period by jobs/plan_fees.py (`periods` counts
+# the bills, naming each one's transfer); one the earnings cannot cover lapses to commission.
+fee_plans = Table(
+    "fee_plans",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("plan", String(20), nullable=False),
+    Column("chosen_at", UTCDateTime, nullable=False),
+    Column("paid_until", UTCDateTime),
+    Column("periods", Integer, nullable=False, server_default="0"),
+    Column("lapsed_from", String(20)),
+    Column("lapsed_at", UTCDateTime),
+    Index("ix_fee_plans_paid_until", "paid_until"),
+)
+
 # ---- plumbing: idempotency, sync, audit --------------------------------------------------
 
 idempotency_keys = Table(

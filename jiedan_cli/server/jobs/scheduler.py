@@ -31,7 +31,14 @@ log = logging.getLogger("jiedan.jobs")
 
 Job = Callable[[Database, Settings, datetime], int]
 
-JOB_NAMES: tuple[str, ...] = ("reveal_reviews", "auto_release", "sandbox_payments", "purge")
+JOB_NAMES: tuple[str, ...] = (
+    "reveal_reviews",
+    "auto_release",
+    "sandbox_payments",
+    "purge",
+    "plan_fees",
+    "points_expiry",
+)
 
 
 def registered_jobs() -> list[Job]:

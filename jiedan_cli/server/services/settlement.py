@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select, update
 
 from jiedan_cli.domain.campaigns import fee_discount_bp
-from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY
 from jiedan_cli.domain.ledger import (
     DEFAULT_PROTECTION_SHARE_PCT,
     PAYOUT_KINDS,
@@ -39,6 +38,7 @@ from jiedan_cli.domain.tiers import tier_for
 from jiedan_cli.server.db.tables import ledger_transfers, milestones, orders, profiles
 from jiedan_cli.server.services.campaigns import running_campaigns
 from jiedan_cli.server.services.escrow_state import set_milestone, set_order_status
+from jiedan_cli.server.services.fee_plans import plan_in_force
 from jiedan_cli.server.services.ledger import post_transfers
 from jiedan_cli.server.services.points import completed_volume, earn_points
 from jiedan_cli.server.services.redemptions import use_fee_coupons
@@ -51,12 +51,14 @@ MS = MilestoneStatus
 def fee_for(
     conn: Connection, freelancer_id: str, order_id: str, amount_fen: int, now: datetime
 ) -> int:
-    """The commission on paying `amount_fen` to the freelancer: their tier (trailing 12
-    months) discounts it, and so does a fee campaign running `now` for the order's category
-    or for everyone (domain/campaigns.py); on their first order on the platform the waiver
-    covers the fee on its first FIRST_ORDER_WAIVER_FEN (domain/fees.py), counting what it
-    paid out already. Last, the freelancer's fee coupons (bought with points) cover what they
-    can of it, and are used up by as much (services/redemptions.py): call it once a release."""
+    """The commission on paying `amount_fen` to the freelancer, at the rate of the fee plan
+    they chose and paid for (services/fee_plans.py; commission by default): their tier
+    (trailing 12 months) discounts it, and so does a fee campaign running `now` for the
+    order's category or for everyone (domain/campaigns.py); on their first order on the
+    platform the waiver covers the fee on its first FIRST_ORDER_WAIVER_FEN (domain/fees.py),
+    counting what it paid out already. Last, the freelancer's fee coupons (bought with
+    points) cover what they can of it, and are used up by as much
+    (services/redemptions.py): call it once a release."""
     volume, count = completed_volume(conn, freelancer_id, now=now)
     earlier = conn.execute(
         select(ledger_transfers.c.id)
@@ -68,16 +70,20 @@ def fee_for(
         .limit(1)
     ).first()
     first_order = earlier is None
-    fee = DEFAULT_FEE_POLICY.fee_for(
-        amount_fen,
-        tier=tier_for(volume, count),
-        first_order=first_order,
-        first_order_paid_fen=_gross_paid(conn, order_id) if first_order else 0,
-        campaign_discount_bp=fee_discount_bp(
-            running_campaigns(conn, now),
-            conn.scalar(select(orders.c.category).where(orders.c.id == order_id)),
-            now,
-        ),
+    fee = (
+        plan_in_force(conn, freelancer_id, now)
+        .policy()
+        .fee_for(
+            amount_fen,
+            tier=tier_for(volume, count),
+            first_order=first_order,
+            first_order_paid_fen=_gross_paid(conn, order_id) if first_order else 0,
+            campaign_discount_bp=fee_discount_bp(
+                running_campaigns(conn, now),
+                conn.scalar(select(orders.c.category).where(orders.c.id == order_id)),
+                now,
+            ),
+        )
     )
     return use_fee_coupons(conn, freelancer_id, fee, now=now)
 
