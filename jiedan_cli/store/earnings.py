@@ -136,12 +136,39 @@ def checkin_today(conn: sqlite3.Connection, *, now: datetime | None = None) -> d
     }
 
 
-def _checkin_days(conn: sqlite3.Connection, me: str, today: date) -> set[date]:
-    """The days up to `today`, as far back as a streak reaches, with a check-in of mine
-    pulled (its entry is here) or queued (and not refused)."""
+def checkin_calendar(
+    conn: sqlite3.Connection, *, now: datetime | None = None, weeks: int = 4
+) -> list[list[dict[str, Any]]]:
+    """The last `weeks` weeks of check-ins as a grid for the streak calendar: one row a week
+    (Monday first), oldest week first, each day {day, checked_in, future} on China's day
+    (domain/points.checkin_day); this week's days after today are `future`."""
+    from jiedan_cli.domain import points
+
+    me = _me(conn)
+    today = points.checkin_day(now or datetime.now(UTC))
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    done = _checkin_days(conn, me, today, back=(today - first).days + 1)
+    grid = []
+    for week in range(weeks):
+        days = [first + timedelta(days=7 * week + n) for n in range(7)]
+        grid.append(
+            [
+                {"day": day.isoformat(), "checked_in": day in done, "future": day > today}
+                for day in days
+            ]
+        )
+    return grid
+
+
+def _checkin_days(
+    conn: sqlite3.Connection, me: str, today: date, *, back: int | None = None
+) -> set[date]:
+    """The days up to `today`, `back` days or as far back as a streak reaches, with a
+    check-in of mine pulled (its entry is here) or queued (and not refused)."""
     from jiedan_cli.domain.points import CHECKIN_STREAK_CAP, checkin_entry_id
 
-    days = [today - timedelta(days=n) for n in range(CHECKIN_STREAK_CAP + 2)]
+    reach = back if back is not None else CHECKIN_STREAK_CAP + 2
+    days = [today - timedelta(days=n) for n in range(reach)]
     by_id = {checkin_entry_id(me, day): day for day in days}
     marks = ", ".join("?" for _ in by_id)
     rows = conn.execute(f"SELECT id FROM points_entries WHERE id IN ({marks})", list(by_id))
@@ -149,7 +176,9 @@ def _checkin_days(conn: sqlite3.Connection, me: str, today: date) -> set[date]:
     queued = conn.execute(
         "SELECT args FROM outbox WHERE intent = ? AND state != 'rejected'", (Intent.CHECK_IN,)
     )
-    found.update(date.fromisoformat(json.loads(args)["day"]) for (args,) in queued)
+    queued_days = (date.fromisoformat(json.loads(args)["day"]) for (args,) in queued)
+    wanted = set(days)
+    found.update(day for day in queued_days if day in wanted)
     return found
 
 

@@ -138,6 +138,7 @@ class PointsLoaded(Message):
     account: Item | None = None  # my account, as pulled (roles, two-factor sign-in)
     checkin: Item | None = None  # today's check-in: store.earnings.checkin_today
     campaigns: list[Item] = field(default_factory=list)  # store.campaigns.current_campaigns
+    calendar: list[list[Item]] = field(default_factory=list)  # store.earnings.checkin_calendar
 
 
 @dataclass

@@ -204,3 +204,28 @@ def test_every_journal_transaction_balances(entries: list[dict[str, Any]]) -> No
         assert sum(booked.values()) == 0
     available = sum(t.get("assets:jiedan:available", 0) for t in transactions)
     assert available == sum(e["amount_fen"] for e in entries)
+
+
+def test_the_streak_calendar_is_four_weeks_monday_first_on_chinas_day(
+    store: sqlite3.Connection,
+) -> None:
+    from jiedan_cli.domain.points import checkin_entry_id
+    from jiedan_cli.store.earnings import checkin_calendar
+    from jiedan_cli.store.outbox import enqueue
+
+    me = "me"  # the store fixture's user
+    pulled = [date(2026, 3, 2), date(2026, 3, 18)]
+    entries = [
+        {"id": checkin_entry_id(me, day), "amount": 5, "kind": "checkin", "order_id": None,
+         "created_at": f"{day.isoformat()}T01:00:00Z"}
+        for day in pulled
+    ]  # fmt: skip
+    apply_page(store, page(*(put("points_entry", e) for e in entries), cursor="cal"))
+    enqueue(store, "check_in", {"day": "2026-03-19"}, "points_entry", "q1")
+    # 23:30 UTC on Thursday the 19th is already Friday the 20th in China
+    grid = checkin_calendar(store, now=datetime(2026, 3, 19, 23, 30, tzinfo=UTC))
+    assert [week[0]["day"] for week in grid] == ["2026-02-23", "2026-03-02", "2026-03-09",
+                                                 "2026-03-16"]  # fmt: skip
+    checked = [d["day"] for week in grid for d in week if d["checked_in"]]
+    assert checked == ["2026-03-02", "2026-03-18", "2026-03-19"]  # pulled, pulled, queued
+    assert [d["future"] for d in grid[-1]] == [False] * 5 + [True] * 2

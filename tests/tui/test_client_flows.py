@@ -223,8 +223,7 @@ async def test_bidders_show_by_name_and_rating_when_their_profile_is_known(
         shown = {key: str(bids.get_row(key)[0]) for key in ("b20a", "b20b")}
         text = screen_text(app)
     assert shown == {"b20a": "张师傅 ★4.8 (23)", "b20b": "f-2"}  # f-2 has no profile here
-    # the wide name takes its two cells a character; no tier known, an empty 等级
-    assert "张师傅 ★4.8 (23)        ¥600.00" in text
+    assert "张师傅 ★4.8 (23)  ¥600.00" in text  # the wide name takes its two cells a character
 
 
 async def test_a_gold_bidder_comes_first_with_the_tier_beside_the_name(
@@ -242,7 +241,16 @@ async def test_a_gold_bidder_comes_first_with_the_tier_beside_the_name(
         rows = [str(bids.coordinate_to_cell_key((row, 0)).row_key.value) for row in range(2)]
         text = screen_text(app)
     assert rows == ["b20a", "b20b"]  # 金牌 before the newer bid of an unknown tier
-    assert "张师傅 ★4.8 (23)  金牌  ¥600.00" in text
+    assert "张师傅 金牌 ★4.8  ¥600.00" in text  # the tier beside the name, the count gives way
+
+
+def test_a_long_name_gives_way_before_the_tier_and_rating() -> None:
+    profile = {"name": "上海浦东新区家电维修王师傅", "rating": RATED, "tier": "diamond"}
+    name = _freelancer("f-9", profile)
+    assert cell_len(name.plain) == FREELANCER_WIDTH
+    assert name.plain.endswith("… 钻石 ★4.8")
+    regular = _freelancer("f-9", {**profile, "name": "王", "tier": "regular"})
+    assert regular.plain == "王 ★4.8 (23)"  # 普通 is not shown
 
 
 def test_a_long_name_gives_way_before_the_rating() -> None:

@@ -63,3 +63,10 @@ async def test_editing_my_profile_saves_it_on_the_server(
     profile = api(server, freelancer, "GET", f"/v1/profiles/{freelancer['id']}")
     assert profile["skills"] == ["品牌设计", "UI"] and profile["hourly_rate_fen"] == 30_000
     assert (profile["lat"], profile["lon"]) == (31.22, 121.54)  # the owner sees where they are
+
+
+def test_the_profile_line_shows_the_badges() -> None:
+    from jiedan_cli.tui.screens.points import _profile_line
+
+    line = _profile_line({"name": "王芳", "badges": ["金牌译员", "金牌写手"]}).plain
+    assert line.startswith("王芳  【金牌译员】  【金牌写手】")

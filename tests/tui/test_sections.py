@@ -62,7 +62,7 @@ async def test_points_shows_the_balance_and_the_way_to_the_next_tier(
         await pilot.press("4")
         await wait_for(pilot, lambda: "1,210 points" in screen_text(app))
         text = screen_text(app)
-    assert "普通 regular" in text and "next: 银牌 silver" in text
+    assert "普通 regular   ·   1 more order to 银牌" in text  # the volume is there already
     assert "4 of 5  80%" in text  # completed orders: one short of silver
 
 
@@ -125,5 +125,7 @@ async def test_the_daily_check_in_from_the_points_screen(
         assert "i" in screen.active_bindings
         await pilot.press("i")
         await shows(pilot, app, "签到 ✓ checked in today   ·   1 day in a row")
+        # the streak calendar: four weeks from Monday 02-23; today (Friday 03-20) checked
+        await shows(pilot, app, "03-16  □  □  □  □  ■  ·  ·")
         await wait_for(pilot, lambda: "i" not in screen.active_bindings, what="i gone")
     assert pending_intents(market_db) == [("check_in", {"day": "2026-03-20"})]

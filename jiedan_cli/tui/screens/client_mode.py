@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Static
 from jiedan_cli.domain import escrow
 from jiedan_cli.domain.moves import CLIENT_MOVES, Role, Seat, open_moves
 from jiedan_cli.domain.states import BidStatus, OrderStatus
-from jiedan_cli.domain.tiers import by_tier_priority, tier_label
+from jiedan_cli.domain.tiers import by_tier_priority, tier_label, tier_rank
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ClientLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
@@ -87,7 +87,7 @@ class ClientMode(DashboardScreen):
                     id="client-bids", cursor_type="row", zebra_stripes=True
                 )
                 bids.add_column("Freelancer", width=FREELANCER_WIDTH)
-                bids.add_columns("等级", "Amount", "Days", "Status", "Note")
+                bids.add_columns("Amount", "Days", "Status", "Note")
                 yield bids
         yield Static("", id="client-hint", classes="hint")
 
@@ -179,7 +179,6 @@ class ClientMode(DashboardScreen):
         for bid in self._bids():
             table.add_row(
                 _freelancer(bid.get("freelancer_id"), profiles.get(bid.get("freelancer_id") or "")),
-                Text(_tier_of(bid, profiles)),
                 Text(formatting.yuan(bid.get("amount_fen")), justify="right"),
                 formatting.plain(bid.get("days") or "", justify="right"),
                 Text(formatting.status(bid.get("status"))),
@@ -496,21 +495,19 @@ def _tier_code(bid: dict[str, Any], profiles: dict[str, Any]) -> str | None:
     return tier if isinstance(tier, str) else None
 
 
-def _tier_of(bid: dict[str, Any], profiles: dict[str, Any]) -> str:
-    """The bidder's tier label (银牌 …), "" while their profile is not here."""
-    tier = _tier_code(bid, profiles)
-    return tier_label(tier) if tier else ""
-
-
 def _freelancer(user_id: Any, profile: dict[str, Any] | None) -> Text:
-    """The bidder's name and rating when the replica has their profile, else a short id;
-    a long name gives way before the rating does, in a column FREELANCER_WIDTH cells wide."""
+    """The bidder's name, tier (银牌 and up) and rating when the replica has their profile,
+    else a short id; a long name gives way before the tier and rating do, in a column
+    FREELANCER_WIDTH cells wide (with a tier, the rating drops its count to fit)."""
     if profile is None or not profile.get("name"):
         return Text(formatting.short_id(user_id), overflow="ellipsis", no_wrap=True)
     rating = profile.get("rating") or {}
-    stars = ""
+    tier = profile.get("tier")
+    shown_tier = tier_label(tier) if isinstance(tier, str) and tier_rank(tier) else ""
+    stars = f" {shown_tier}" if shown_tier else ""
     if rating.get("count") and isinstance(rating.get("average"), int | float):
-        stars = f" ★{rating['average']:.1f} ({rating['count']})"
+        stars += f" ★{rating['average']:.1f}"
+        stars += "" if shown_tier else f" ({rating['count']})"
     name = formatting.plain(profile["name"], no_wrap=True)
     name.truncate(max(FREELANCER_WIDTH - cell_len(stars), 4), overflow="ellipsis")
     name.append(stars, style=formatting.ACCENT)

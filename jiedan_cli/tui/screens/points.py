@@ -1,6 +1,7 @@
-"""Points and membership: the balance, today's check-in (签到, `i`: store.actions.check_in,
-local-first; not `c`, which in Client mode accepts a delivery and releases money), the tier
-with progress bars to the next one (both thresholds of domain/tiers.py must be met: volume
+"""Points and membership: the balance, the tier and what is missing to the next in plain
+words, today's check-in (签到, `i`: store.actions.check_in, local-first; not `c`, which in
+Client mode accepts a delivery and releases money) and the streak calendar of the last four
+weeks, progress bars to the next tier (both thresholds of domain/tiers.py must be met: volume
 and completed orders), and the history; above them my public profile, which `p` edits
 (online: sync/profiles.update_my_profile), and whether two-factor sign-in is on, which `t`
 changes (online: sync/two_factor.py)."""
@@ -49,6 +50,7 @@ class Points(DashboardScreen):
         yield Static("", id="points-account")
         yield Static("", id="points-head")
         yield Static("", id="points-checkin")
+        yield Static("", id="points-calendar")
         campaigns = Static("", id="points-campaigns")
         campaigns.display = False  # shown while a campaign runs or is announced
         yield campaigns
@@ -74,7 +76,12 @@ class Points(DashboardScreen):
     @work(thread=True, exclusive=True, group="points")
     def read_points(self) -> None:
         from jiedan_cli.store.campaigns import current_campaigns
-        from jiedan_cli.store.earnings import checkin_today, points_balance, points_history
+        from jiedan_cli.store.earnings import (
+            checkin_calendar,
+            checkin_today,
+            points_balance,
+            points_history,
+        )
         from jiedan_cli.store.queries import get_profile, my_account, with_order_titles
         from jiedan_cli.store.state import current_user_id
 
@@ -83,6 +90,7 @@ class Points(DashboardScreen):
                 points = points_balance(conn, now=self.dashboard.now())
                 history = with_order_titles(conn, points_history(conn))
                 checkin = checkin_today(conn, now=self.dashboard.now())
+                calendar = checkin_calendar(conn, now=self.dashboard.now())
                 campaigns = current_campaigns(conn, now=self.dashboard.now())
             except JiedanError as exc:
                 self.post_message(PointsLoaded(None, [], exc.message))
@@ -90,7 +98,9 @@ class Points(DashboardScreen):
             me = current_user_id(conn)
             profile = get_profile(conn, me) if me else None
             account = my_account(conn) if me else None
-        self.post_message(PointsLoaded(points, history, None, profile, account, checkin, campaigns))
+        self.post_message(
+            PointsLoaded(points, history, None, profile, account, checkin, campaigns, calendar)
+        )
 
     def on_points_loaded(self, message: PointsLoaded) -> None:
         self.profile = message.profile or {}
@@ -105,6 +115,7 @@ class Points(DashboardScreen):
         head.update(_head(points))
         self.checkin = message.checkin
         self.query_one("#points-checkin", Static).update(_checkin_line(message.checkin))
+        self.query_one("#points-calendar", Static).update(_calendar(message.calendar))
         campaigns = self.query_one("#points-campaigns", Static)
         campaigns.update(_campaigns_line(message.campaigns))
         campaigns.display = bool(message.campaigns)
@@ -295,10 +306,35 @@ def _head(points: dict[str, Any]) -> Text:
     text.append(" points   ·   tier ")
     text.append(formatting.shown(f"{points['tier_label']} {points['tier']}"), style="bold")
     following = points.get("next_tier")
-    if following:
+    if following and points.get("progress_words"):
+        text.append(f"   ·   {formatting.shown(points['progress_words'])}")
+    elif following:
         text.append(f"   ·   next: {rule_for(following).label} {following} — both bars full")
     else:
         text.append("   ·   the top tier")
+    return text
+
+
+WEEKDAYS = "一二三四五六日"  # Monday first, as China's calendars are
+
+
+def _calendar(weeks: list[list[dict[str, Any]]]) -> Text:
+    """The streak calendar: a row a week, oldest first; ■ checked in, □ not, · still to come
+    (store.earnings.checkin_calendar)."""
+    if not weeks:
+        return Text("")
+    text = Text("       " + " ".join(WEEKDAYS), style="dim")
+    for week in weeks:
+        text.append(f"\n{week[0]['day'][5:]}  ", style="dim")
+        for at, day in enumerate(week):
+            if at:
+                text.append(" ")
+            if day["future"]:
+                text.append("· ", style="dim")
+            elif day["checked_in"]:
+                text.append("■ ", style=formatting.ACCENT)
+            else:
+                text.append("□ ", style="dim")
     return text
 
 
