@@ -14,14 +14,17 @@ from sqlalchemy import event
 
 from jiedan_cli.domain.risk import Action, facts_read
 from tests.server.conftest import Server
+from tests.server.devices import Device
 from tests.server.market import place_bid, post_order
 from tests.server.test_risk_facts import assessments, register
 
 # the order read (locked on PostgreSQL), the unverified freelancer's bids today (the daily
 # cap), the risk facts, the risk record, the bid, the order's bid count, and the change log:
-# the bid's and the order's entries and the bid's audience. The sign-in's session read is
-# the auth cache's business (an occasional miss), not the bid's: counted apart.
-PER_BID = 9
+# the bid's and the order's entries and the bid's audience; and the risk gate's savepoint
+# around the action (SAVEPOINT, RELEASE: services/holds.gated, which undoes a held action).
+# The sign-in's session read is the auth cache's business (an occasional miss), not the
+# bid's: counted apart.
+PER_BID = 11
 AUTH = "SELECT sessions (auth)"
 
 
@@ -50,7 +53,8 @@ def statements(server: Server) -> Iterator[Counter[str]]:
         event.remove(server.db.engine, "before_cursor_execute", count_it)
 
 
-def test_a_bid_is_a_fixed_handful_of_statements(server: Server) -> None:
+def test_a_bid_is_a_fixed_handful_of_statements(calm_server: Server) -> None:
+    server = calm_server
     client, freelancer = register(server, "client"), register(server, "freelancer")
     orders = [post_order(server, client) for _ in range(12)]
     place_bid(server, freelancer, orders[0]["id"])  # the session read, once
@@ -66,7 +70,47 @@ def test_a_bid_is_a_fixed_handful_of_statements(server: Server) -> None:
     assert last == first, (first, last)  # the tenth bid costs what the first did
     assert first["INSERT risk_assessments"] == 1 and first["INSERT bids"] == 1
     assert first["SELECT"] == 3  # the order to bid on, the daily cap, every risk fact in one
+    assert first["SAVEPOINT"] == first["RELEASE"] == 1
     bids = [row for row in assessments(server, freelancer["id"]) if row.action == "bid"]
     assert len(bids) == len(orders)
     assert set(bids[-1].facts) == facts_read(Action.BID)
     assert bids[-1].facts["bids_in_window"] == len(orders) - 1  # a minute, same clock
+
+
+# What a push adds to its operations (sync_push.push_group), once per group of operations: the
+# client's row read (locked on PostgreSQL), every op_id looked up in one statement, the
+# outcomes stored in one, `last_seq` advanced once, and the last_seq read for the answer.
+PER_PUSH = 5
+
+
+def test_pushed_bids_cost_their_own_statements_and_the_push_a_constant(
+    calm_server: Server,
+) -> None:
+    # A complexity test (P4): draining a queue of bids sends each bid's statements and a
+    # fixed few per push, not a transaction's bookkeeping per operation (18 a bid before).
+    server = calm_server
+    client, user = register(server, "client"), register(server, "freelancer")
+    orders = [post_order(server, client) for _ in range(14)]
+    freelancer = Device(server, user)
+    bid = place_bid(server, user, orders[0]["id"])  # the session read, once; REST, to compare
+    assert bid["amount_fen"] > 0
+    with statements(server) as rest:
+        place_bid(server, user, orders[1]["id"])
+    rest.pop(AUTH, None)
+
+    def pushed(batch: list[dict[str, Any]]) -> Counter[str]:
+        ops = [
+            freelancer.op("place_bid", order_id=o["id"], amount_fen=90_000, days=5) for o in batch
+        ]
+        with statements(server) as seen:
+            results = freelancer.push_ok(*ops)
+        assert [r["status"] for r in results] == ["applied"] * len(ops)
+        seen.pop(AUTH, None)
+        return seen
+
+    pushed(orders[2:3])  # the device's first push: its sync client and device link made
+    one, ten = pushed(orders[3:4]), pushed(orders[4:14])  # 14 bids: the daily cap is 20
+    assert sum(rest.values()) == PER_BID
+    assert sum(one.values()) == PER_BID + PER_PUSH, one
+    assert sum(ten.values()) == 10 * PER_BID + PER_PUSH, ten
+    assert one["INSERT sync_ops"] == ten["INSERT sync_ops"] == 1  # 10 rows, one statement
