@@ -3,7 +3,9 @@ document (GET /v1/me/export; online only), written to FILE readable by you alone
 stdout. `jiedan account delete --yes [--password-stdin] [--otp CODE]`: close the account
 (POST /v1/me/delete); it asks the password (and a code when 2FA is on): not a token alone.
 `jiedan account referral [--json]`: your referral code (推荐码), the reward, whom you invited
-and how each referral settled (GET /v1/me/referral; online only)."""
+and how each referral settled (GET /v1/me/referral; online only). `jiedan account status
+[--json]`: your account's standing — active, or under review (人工审核) while the risk
+engine's hold of your registration is open, with its reason (GET /v1/me; online only)."""
 
 from __future__ import annotations
 
@@ -65,6 +67,42 @@ def referral(
         f"a friend registers with `jiedan auth register --referral {data['code']}`; when they"
         f" complete a first order you both get {data['reward_points']} points"
     )
+
+
+STATUS_COLUMNS = [
+    ("standing", "Standing"),
+    ("email", "E-mail"),
+    ("name", "Name"),
+    ("verification", "Verification (实名认证)"),
+    ("created_at", "Registered"),
+    ("review_reason", "Why under review"),
+    ("review_since", "Under review since"),
+]
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Your account's standing: active, or under review with the reason (online only)."""
+    from jiedan_cli.render import output, say
+    from jiedan_cli.sync.http import api_call
+
+    me = api_call("GET", "/v1/me")
+    review = me.get("review")
+    standing = {
+        "user_id": me["id"],
+        "email": me["email"],
+        "name": me["name"],
+        "verification": me["verification"],
+        "created_at": me["created_at"],
+        "standing": review["status"] if review else "active",
+        "review_reason": review["reason"] if review else None,
+        "review_since": review["since"] if review else None,
+    }
+    output(standing, as_json=as_json, columns=STATUS_COLUMNS)
+    if review and not as_json:
+        say("your account works meanwhile; a reviewer releases it or closes it")
 
 
 @app.command()

@@ -49,6 +49,7 @@ STATUS_FIELDS = [
     ("user_id", "User id"),
     ("roles", "Roles"),
     ("server", "Server"),
+    ("review", "Review"),
 ]
 
 
@@ -66,6 +67,9 @@ def sign_in(server: str, session: dict[str, Any]) -> None:
     with replica() as conn:
         user = begin(conn, server, session)  # Conflict (exit 4): another user's unsynced work
         say(f"signed in as {user['email']} ({user['name']}) on {server}")
+        review = session["user"].get("review")
+        if review:  # a registration the risk engine held: it works while a reviewer looks
+            say(f"your account is under review (人工审核): {review['reason']}; it works meanwhile")
         _first_sync(conn, server, session["token"])
 
 
@@ -156,6 +160,7 @@ def status(as_json: JsonOption = False) -> None:
         "name": None,
         "roles": [],
         "server": server,
+        "review": None,  # {status: "under review", hold_id, reason, since} while held
     }
     token = load_token(server)
     problem = "not signed in: run `jiedan auth login`"
@@ -171,11 +176,21 @@ def status(as_json: JsonOption = False) -> None:
                 user_id=me["id"],
                 name=me["name"],
                 roles=me["roles"],
+                review=me.get("review"),
             )
-    show(state, as_json=as_json, columns=STATUS_FIELDS)
+    show(state if as_json else _readable(state), as_json=as_json, columns=STATUS_FIELDS)
     if not state["logged_in"]:
         say(f"error: {problem}")
         raise typer.Exit(5)
+
+
+def _readable(state: dict[str, Any]) -> dict[str, Any]:
+    """`state` for a table: the review as one phrase ("under review since …: reason")."""
+    review = state["review"]
+    if not review:
+        return {**state, "review": "—" if state["logged_in"] else None}
+    said = f"{review['status']} since {review['since']} (人工审核): {review['reason']}"
+    return {**state, "review": said}
 
 
 @app.command()

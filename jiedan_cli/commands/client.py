@@ -41,8 +41,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# the order's bids: who bid (by name) in place of the order
-CLIENT_BID_COLUMNS = [BID_COLUMNS[0], ("freelancer", "Freelancer"), *BID_COLUMNS[2:]]
+# the order's bids: who bid (by name) and their tier in place of the order
+CLIENT_BID_COLUMNS = [
+    BID_COLUMNS[0],
+    ("freelancer", "Freelancer"),
+    ("freelancer_tier_label", "等级"),
+    *BID_COLUMNS[2:],
+]
 
 OrderId = Annotated[str, typer.Argument(help="One of your orders.")]
 
@@ -144,8 +149,10 @@ def _posting_warnings(conn: sqlite3.Connection, terms: OrderTerms) -> list[Dispu
 
 @app.command()
 def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
-    """Every bid on one of your orders (from the local replica)."""
+    """Every bid on one of your orders (from the local replica): higher tiers first
+    (钻石, 金牌, 银牌, 普通), newest first within a tier."""
     from jiedan_cli.store import queries
+    from jiedan_cli.store.bidders import with_bidder_tiers
 
     with replica() as conn:
         order_id = full_id(conn, "order", order_id)
@@ -155,6 +162,7 @@ def bids(order_id: OrderId, as_json: JsonOption = False) -> None:
         found = queries.list_bids(conn, order_id)
         if not as_json:  # bidders by name; the JSON keeps their ids
             found = with_names(conn, found, {"freelancer_id": "freelancer"}, fetch=True)
+        found = with_bidder_tiers(conn, found)
         hint_if_empty(found, "no bids on this order yet; `jiedan sync` fetches new ones")
         show(found, as_json=as_json, columns=CLIENT_BID_COLUMNS)
 

@@ -33,6 +33,7 @@ BALANCE_COLUMNS: list[Column] = [
     ("next_tier", "Next tier"),
     ("volume", "12-month volume ¥"),
     ("completed_orders", "Completed orders"),
+    ("progress_words", "To the next tier"),
 ]
 CHECKIN_COLUMNS: list[Column] = [
     ("day", "Day"),

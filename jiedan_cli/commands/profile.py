@@ -38,6 +38,8 @@ PROFILE_COLUMNS: list[Column] = [
     ("hourly_rate", "Rate ¥/h"),
     ("stars", "Rating"),
     ("completed_count", "Completed"),
+    ("tier_label", "等级"),
+    ("badges", "Badges"),
     ("bio", "Bio"),
 ]
 

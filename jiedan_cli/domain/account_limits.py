@@ -14,9 +14,9 @@ from jiedan_cli.domain.money import format_yuan
 # verification (实名认证): ¥5,000. The server's JIEDAN_SERVER_UNVERIFIED_MAX_AWARD_FEN.
 UNVERIFIED_MAX_ORDER_FEN = 500_000
 # An account is new for its first 30 days (JIEDAN_SERVER_NEW_ACCOUNT_DAYS); a new or
-# unverified one withdraws at most ¥5,000 in any 24 hours
-# (JIEDAN_SERVER_NEW_ACCOUNT_MAX_WITHDRAWAL_FEN). Above that a withdrawal is for the risk
-# engine's manual review (人工审核), which comes after this; until then it is refused.
+# unverified one withdraws at most ¥5,000 in any 24 hours without a person looking
+# (JIEDAN_SERVER_NEW_ACCOUNT_MAX_WITHDRAWAL_FEN): above that the withdrawal is held for the
+# manual review (人工审核) of the risk engine's queue, and a reviewer releases or blocks it.
 NEW_ACCOUNT_DAYS = 30
 NEW_ACCOUNT_MAX_WITHDRAWAL_FEN = 500_000
 WITHDRAWAL_WINDOW = timedelta(days=1)
@@ -43,7 +43,19 @@ class NewAccountLimit:
     max_withdrawal_fen: int = NEW_ACCOUNT_MAX_WITHDRAWAL_FEN
 
 
-def check_withdrawal_trust(
+CAP_RULE = "new_account_withdrawal_cap"  # the name a reviewer sees among the hold's rules
+
+
+@dataclass(frozen=True)
+class OverCap:
+    """A withdrawal past the new-account cap: the reason its user reads and the facts a
+    reviewer weighs."""
+
+    reason: str
+    facts: dict[str, int | bool]
+
+
+def withdrawal_over_cap(
     amount_fen: int,
     *,
     withdrawn_in_window_fen: int,
@@ -51,20 +63,27 @@ def check_withdrawal_trust(
     verified: bool,
     now: datetime,
     limit: NewAccountLimit,
-) -> None:
+) -> OverCap | None:
     """A new (younger than `limit.days`) or unverified account withdraws at most
-    `limit.max_withdrawal_fen` in any WITHDRAWAL_WINDOW, this withdrawal included; more is
-    refused (`withdrawal_held`) until the risk engine's review queue can hold it."""
+    `limit.max_withdrawal_fen` in any WITHDRAWAL_WINDOW, this withdrawal included, without
+    manual review; past that, why it waits for a reviewer (None: within the cap)."""
     young = now - account_created_at < timedelta(days=limit.days)
     cap = limit.max_withdrawal_fen
     if (verified and not young) or withdrawn_in_window_fen + amount_fen <= cap:
-        return
+        return None
     left = max(cap - withdrawn_in_window_fen, 0)
     who = f"an account younger than {limit.days} days" if young else "an unverified account"
-    raise Refused(
+    reason = (
         f"{who} may withdraw at most ¥{format_yuan(cap)} in 24 hours"
-        f" (¥{format_yuan(left)} left now): more waits for manual review (人工审核), which is"
-        " not open yet, so this withdrawal is refused. Withdraw less; the limit ends once the"
-        f" account is {limit.days} days old and verified (实名认证)",
-        code="withdrawal_held",
+        f" (¥{format_yuan(left)} left now) before manual review (人工审核): this withdrawal"
+        " waits for a reviewer; the limit ends once the account is"
+        f" {limit.days} days old and verified (实名认证)"
     )
+    facts: dict[str, int | bool] = {
+        "amount_fen": amount_fen,
+        "withdrawn_in_window_fen": withdrawn_in_window_fen,
+        "cap_fen": cap,
+        "account_age_days": (now - account_created_at).days,
+        "verified": verified,
+    }
+    return OverCap(reason, facts)

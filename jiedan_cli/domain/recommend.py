@@ -13,12 +13,11 @@ from typing import Any
 
 from jiedan_cli.domain.categories import CATEGORIES
 from jiedan_cli.domain.geo import haversine_km
+from jiedan_cli.domain.tiers import tier_label, tier_rank
 
 SKILL, WORKED, BID, NEAR, FRESH, FEW_BIDS = 3, 2, 1, 2, 1, 1  # points for each reason
 NEAR_LOCAL = 4  # a local service within its area: the place is the work
 RATED, QUICK, PRICE_FIT, MOMENT, NEWCOMER = 2, 2, 2, 1, 2
-TIER_POINTS = {"silver": 1, "gold": 2, "diamond": 3}
-TIER_LABELS = {"silver": "银牌", "gold": "金牌", "diamond": "钻石"}
 FRESH_FOR = timedelta(days=3)
 FEW = 3  # bids, below which an order is still uncrowded
 LOCAL_SERVICES = frozenset({"housekeeping", "repair"})
@@ -154,10 +153,10 @@ def _moment(order: dict[str, Any], category: str, now: datetime) -> list[Reason]
 
 
 def _tier(order: dict[str, Any], me: Freelancer) -> list[Reason]:
-    points = TIER_POINTS.get(me.tier, 0)
+    points = tier_rank(me.tier)  # 银牌 1 … 钻石 3
     if not points or int(order.get("budget_max_fen") or 0) < LARGE_FEN:
         return []
-    text = f"priority for {TIER_LABELS[me.tier]} members on larger orders"
+    text = f"priority for {tier_label(me.tier)} members on larger orders"
     return [Reason("tier", points, text)]
 
 

@@ -1,11 +1,16 @@
-"""Membership tiers (会员等级) from trailing-12-month completed volume and count (money.md)."""
+"""Membership tiers (会员等级) from trailing-12-month completed volume and count (money.md):
+普通 / 银牌 / 金牌 / 钻石, their boundaries and commission discounts in TIER_RULES, the one
+place every perk (the fee policy, recommendations, the client's bid list, badges) reads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
 
 
 class Tier(StrEnum):
@@ -47,9 +52,50 @@ def rule_for(tier: Tier | str) -> TierRule:
     return next(r for r in TIER_RULES if r.tier == tier)
 
 
+def tier_rank(tier: Tier | str | None) -> int:
+    """0 for 普通 up to 3 for 钻石; an unknown or missing tier ranks as 普通."""
+    ranks = {str(r.tier): at for at, r in enumerate(TIER_RULES)}
+    return ranks.get(str(tier or ""), 0)
+
+
+def tier_label(tier: Tier | str | None) -> str:
+    """The Chinese name (银牌 …); 普通 for an unknown or missing tier."""
+    return TIER_RULES[tier_rank(tier)].label
+
+
+def by_tier_priority(bids: list[Item], tier_of: Callable[[Item], str | None]) -> list[Item]:
+    """A client's bid list with the perk of the higher tiers (优先展示): 钻石 bids first, then
+    金牌, 银牌, 普通; within one tier the order the list had (the sort is stable). A bidder
+    whose tier is not known ranks as 普通 (docs/decisions.md, #13 tiers)."""
+    return sorted(bids, key=lambda bid: -tier_rank(tier_of(bid)))
+
+
 def next_rule(tier: Tier | str) -> TierRule | None:
     index = [r.tier for r in TIER_RULES].index(Tier(tier))
     return TIER_RULES[index + 1] if index + 1 < len(TIER_RULES) else None
+
+
+def progress_words(volume_fen: int, completed_orders: int) -> str:
+    """What is still missing to the next tier, in plain words: "¥2,300 and 2 more orders to
+    银牌", "3 more orders to 金牌" when the volume is there already, "the top tier" at 钻石."""
+    following = next_rule(tier_for(volume_fen, completed_orders))
+    if following is None:
+        return f"{TIER_RULES[-1].label}: the top tier"
+    missing = []
+    short_fen = following.min_volume_fen - volume_fen
+    if short_fen > 0:
+        missing.append(_yuan(short_fen))
+    short_orders = following.min_orders - completed_orders
+    if short_orders > 0:
+        noun = "order" if short_orders == 1 else "orders"
+        missing.append(f"{short_orders} more {noun}")
+    return f"{' and '.join(missing)} to {following.label}"
+
+
+def _yuan(fen: int) -> str:
+    """¥2,300 for whole yuan, ¥2,300.50 otherwise."""
+    whole, cents = divmod(fen, 100)
+    return f"¥{whole:,}" if not cents else f"¥{whole:,}.{cents:02d}"
 
 
 def standing(balance: int, volume_fen: int, completed_orders: int) -> dict[str, Any]:
@@ -68,4 +114,5 @@ def standing(balance: int, volume_fen: int, completed_orders: int) -> dict[str, 
         "tier_label": rule_for(tier).label,
         "next_tier": str(following.tier) if following else None,
         "progress": progress,
+        "progress_words": progress_words(volume_fen, completed_orders),
     }

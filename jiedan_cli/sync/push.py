@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput
+from jiedan_cli.domain.intents import Intent
 from jiedan_cli.store import outbox
 from jiedan_cli.store.outbox import OutboxOperation, resequence
 from jiedan_cli.store.state import sync_state
@@ -30,11 +31,14 @@ MAX_RESEQUENCES = 5  # per sync; more means something else is wrong
 
 @dataclass
 class BatchLimits:
-    """A push carries at most `max_ops` operations and `max_bytes` of JSON (uncompressed:
-    the server caps the decompressed body at 1 MiB and a push at 500 operations)."""
+    """A push carries at most `max_ops` operations, `max_messages` of them messages, and
+    `max_bytes` of JSON (uncompressed: the server caps the decompressed body at 1 MiB, a
+    push at 500 operations and 100 messages by default — more is a 413, which halved the
+    batches: 13 requests for 500 bids and 500 messages instead of 6)."""
 
     max_ops: int = 500
     max_bytes: int = 256 * 1024
+    max_messages: int = 100
 
 
 @dataclass
@@ -90,13 +94,15 @@ def next_batch(conn: sqlite3.Connection, limits: BatchLimits) -> list[tuple[Outb
     """The first pending operations, in seq order, within the limits (at least one), each
     with its encoded size."""
     chosen: list[tuple[OutboxOperation, int]] = []
-    used = 0
+    used = messages = 0
     for op in outbox.pending(conn, limit=limits.max_ops):
         size = len(encode_json(wire_form(op))) + 1
-        if chosen and used + size > limits.max_bytes:
+        message = op.intent == Intent.SEND_MESSAGE
+        if chosen and (used + size > limits.max_bytes or messages + message > limits.max_messages):
             break
         chosen.append((op, size))
         used += size
+        messages += message
     return chosen
 
 
@@ -188,6 +194,9 @@ def _refused_whole_batch(
         limits.max_bytes = (
             max(1, limits.max_bytes // 2) if isinstance(exc, BodyTooLarge) else limits.max_bytes
         )
+        messages = sum(op.intent == Intent.SEND_MESSAGE for op, _size in batch)
+        if isinstance(exc, BodyTooLarge) and messages > 1:  # a server allowing fewer a push
+            limits.max_messages = min(limits.max_messages, messages // 2)
         return False
     op = batch[0][0]
     code = "too_large" if isinstance(exc, BodyTooLarge) else "invalid_input"

@@ -23,6 +23,7 @@ def test_register_signs_in_binds_the_replica_and_syncs(freelancer: User) -> None
         "name": status["name"],
         "roles": ["freelancer"],
         "server": freelancer.server.url,
+        "review": None,  # added by #12: a registration held for review says so here
     }
     # the token is kept in a 0600 file (no keyring here) and never in the local database
     credentials = freelancer.home / "config" / "credentials.json"

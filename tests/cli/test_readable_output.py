@@ -49,7 +49,7 @@ def test_people_by_name_and_my_bid_in_a_line(
     assert (listed[0]["sender_id"], listed[0]["recipient_id"]) == (freelancer.id, client.id)
 
     bids = client.ok("client", "bids", order["id"]).stdout.splitlines()
-    assert bids[0].split("\t")[:3] == [bid["id"], name_of(freelancer), "800.00"]
+    assert bids[0].split("\t")[:4] == [bid["id"], name_of(freelancer), "普通", "800.00"]
     assert client.ok("client", "bids", order["id"], "--json").json()[0]["freelancer_id"] == (
         freelancer.id
     )

@@ -10,7 +10,7 @@ import pytest
 from jiedan_cli.domain.account_limits import (
     NewAccountLimit,
     check_order_total,
-    check_withdrawal_trust,
+    withdrawal_over_cap,
 )
 from jiedan_cli.domain.errors import Refused
 from jiedan_cli.domain.fees import DEFAULT_FEE_POLICY, FIRST_ORDER_WAIVER_FEN
@@ -54,23 +54,28 @@ def test_the_first_order_waiver_covers_its_first_2000_yuan_only() -> None:
         (30, True, 0, 500_001, True),
     ],
 )
-def test_a_new_or_unverified_account_withdraws_at_most_the_limit_a_day(
+def test_a_new_or_unverified_account_withdraws_at_most_the_limit_a_day_unreviewed(
     age_days: int, verified: bool, withdrawn: int, amount: int, allowed: bool
 ) -> None:
-    def check() -> None:
-        check_withdrawal_trust(
-            amount,
-            withdrawn_in_window_fen=withdrawn,
-            account_created_at=NOW - timedelta(days=age_days),
-            verified=verified,
-            now=NOW,
-            limit=LIMIT,
-        )
-
+    over = withdrawal_over_cap(
+        amount,
+        withdrawn_in_window_fen=withdrawn,
+        account_created_at=NOW - timedelta(days=age_days),
+        verified=verified,
+        now=NOW,
+        limit=LIMIT,
+    )
     if allowed:
-        check()
-    else:
-        with pytest.raises(Refused) as refused:
-            check()
-        assert refused.value.code == "withdrawal_held"
-        assert "manual review" in refused.value.message
+        assert over is None
+        return
+    assert over is not None
+    assert "manual review" in over.reason and "waits for a reviewer" in over.reason
+    assert "¥5000.00 in 24 hours" in over.reason  # names the cap
+    assert f"(¥{max(500_000 - withdrawn, 0) / 100:.2f} left now)" in over.reason
+    assert over.facts == {
+        "amount_fen": amount,
+        "withdrawn_in_window_fen": withdrawn,
+        "cap_fen": 500_000,
+        "account_age_days": age_days,
+        "verified": verified,
+    }

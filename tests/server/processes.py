@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import PG_URL, pg_problem
+from tests.server.conftest import CALM
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("JIEDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -149,6 +150,9 @@ def start_server(
         "JIEDAN_SERVER_METRICS_TOKEN": METRICS_TOKEN,
         # Every test account registers from 127.0.0.1.
         "JIEDAN_SERVER_REGISTRATIONS_PER_ADDRESS_HOUR": "0",
+        # … and is minutes old, which the risk engine would rightly hold as soon as an amount
+        # is large: it records every action here but holds none (tests/server/conftest.CALM).
+        **{f"JIEDAN_SERVER_{name.upper()}": str(value) for name, value in CALM.items()},
         "JIEDAN_HOME": str(log_dir / f"home-{port}"),
         **rate_limits_of(database_url),
     }

@@ -74,6 +74,7 @@ def test_the_whole_flow_over_http_ends_in_earnings_and_points(server: Server) ->
         "next_min_volume_fen": 1_000_000,
         "next_min_orders": 5,
     }
+    assert points["progress_words"] == "¥9,400 and 4 more orders to 银牌"
     assert ok(server.request("GET", "/v1/points", client["token"]))["balance"] == 60
 
 
@@ -181,7 +182,8 @@ def test_a_withdrawal_id_is_idempotent(sqlite_server: Server) -> None:
     assert summary(sqlite_server, freelancer)["available_fen"] == 70_000
 
 
-def test_with_2fa_on_a_withdrawal_needs_a_fresh_code(server: Server) -> None:
+def test_with_2fa_on_a_withdrawal_needs_a_fresh_code(calm_server: Server) -> None:
+    server = calm_server  # a withdrawal just after a 2FA change: the risk engine would hold it
     _client, freelancer, _order = completed(server)
     secret = turn_on_2fa(server, freelancer)
     missing = withdraw(server, freelancer, 1_000)

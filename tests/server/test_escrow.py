@@ -179,6 +179,8 @@ def test_a_silver_freelancer_pays_a_lower_commission(calm_server: Server) -> Non
         deliver(server, freelancer, order["id"])
         ok(act(server, client, order["id"], "accept"))
     assert ok_list_points(server, freelancer)["tier"] == "silver"
+    profile = ok(server.request("GET", f"/v1/profiles/{freelancer['id']}"))
+    assert (profile["tier"], profile["tier_label"], profile["badges"]) == ("silver", "银牌", [])
     _c, _f, order = second_order(server, client, freelancer, amount_fen=100_000)
     ok(act(server, client, order["id"], "fund"))
     deliver(server, freelancer, order["id"])

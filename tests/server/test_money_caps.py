@@ -2,15 +2,28 @@
 freelancer's ¥5,000 cap was checked on the award alone, so the client added a ¥90,000,000
 milestone, and the freelancer withdrew it fee-free (the first-order waiver had no cap). Now
 the cap holds on the order's total, the waiver covers the fee on the first ¥2,000 of the
-first order, and a new or unverified account withdraws at most ¥5,000 in 24 hours."""
+first order, and a new or unverified account withdraws at most ¥5,000 in 24 hours without
+manual review: more is held for a reviewer (#12), who releases it (paid once, if the balance
+still covers it) or blocks it (nothing moves)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from jiedan_cli.domain.account_limits import CAP_RULE
 from jiedan_cli.domain.fees import FIRST_ORDER_WAIVER_FEN
-from tests.server.conftest import Server
-from tests.server.escrow_flow import act, awarded, balances, deliver, ok, staff
+from tests.server.conftest import Server, make_server
+from tests.server.escrow_flow import (
+    act,
+    assert_ledger_sound,
+    awarded,
+    balances,
+    deliver,
+    ok,
+    staff,
+    summary,
+    transfers,
+)
 from tests.server.test_auth import login
 from tests.server.test_earnings import withdraw
 from tests.server.test_verification import review, submit
@@ -75,26 +88,88 @@ def test_the_first_order_waiver_covers_the_fee_on_its_first_2000_yuan(calm_serve
 # ---- withdrawals by a new or unverified account ---------------------------------------------
 
 
-def test_a_new_account_withdraws_at_most_5000_yuan_a_day(calm_server: Server) -> None:
-    server = calm_server  # a new account's large amount: the risk engine would hold it
+def earned_by_a_new_account(server: Server) -> dict[str, Any]:
+    """A verified freelancer of a day, ¥20,000 earned (¥18,200 available after the fee)."""
     freelancer = verified_freelancer(server)
     client, _f, order = awarded(server, amount_fen=2_000_000, freelancer=freelancer)
     ok(act(server, client, order["id"], "fund"))
     deliver(server, freelancer, order["id"])
     ok(act(server, client, order["id"], "accept"))
-    limit = server.settings.new_account_max_withdrawal_fen
-    held = withdraw(server, freelancer, limit + 1)
-    assert held.status_code == 409, held.text
-    problem = held.json()
-    assert problem["code"] == "withdrawal_held"
-    assert "manual review" in problem["detail"] and "not open yet" in problem["detail"]
+    return freelancer
+
+
+def held(answer: Any) -> dict[str, Any]:
+    """The 202 of a withdrawal past the cap: a hold whose reason names the cap."""
+    assert answer.status_code == 202, answer.text
+    hold = answer.json()
+    assert (hold["status"], hold["action"]) == ("held", "withdraw")
+    assert "¥5000.00 in 24 hours" in hold["reason"] and "manual review" in hold["reason"]
+    assert "not open yet" not in hold["reason"]
+    return hold
+
+
+def decide(server: Server, hold_id: str, verdict: str, **body: Any) -> Any:
+    reviewer = staff(server, "reviewer")
+    path = f"/v1/staff/holds/{hold_id}/{verdict}"
+    return server.request("POST", path, reviewer["token"], json=body or None)
+
+
+def available(server: Server, user: dict[str, Any]) -> int:
+    return int(summary(server, user)["available_fen"])
+
+
+def test_a_new_account_withdraws_at_most_5000_yuan_a_day_unreviewed(calm_server: Server) -> None:
+    server = calm_server  # a new account's large amount: the risk engine would hold it
+    freelancer = earned_by_a_new_account(server)
+    start, limit = available(server, freelancer), server.settings.new_account_max_withdrawal_fen
+    first = held(withdraw(server, freelancer, limit + 1))
+    assert available(server, freelancer) == start  # nothing moves while it waits
+    queue = server.request("GET", "/v1/staff/holds", staff(server, "reviewer")["token"])
+    (queued,) = queue.json()
+    assert queued["id"] == first["id"] and [f["name"] for f in queued["fired"]] == [CAP_RULE]
+    assert queued["facts"]["cap_fen"] == limit and queued["facts"]["amount_fen"] == limit + 1
     ok(withdraw(server, freelancer, limit - 100), 201)
-    assert withdraw(server, freelancer, 101).json()["code"] == "withdrawal_held"
+    second = held(withdraw(server, freelancer, 101))
     ok(withdraw(server, freelancer, 100), 201)
+    assert available(server, freelancer) == start - limit
+
+    # released: paid once, past the cap (a reviewer looked), the ledger sound
+    moved = len(transfers(server))
+    released = ok(decide(server, first["id"], "release"))
+    assert released["status"] == "released" and released["outcome"]["status"] == "paid"
+    assert available(server, freelancer) == start - 2 * limit - 1
+    again = decide(server, first["id"], "release")
+    assert again.status_code == 409 and again.json()["code"] == "hold_decided"
+    assert len(transfers(server)) == moved + 1
+    # blocked: nothing moves, ever
+    blocked = ok(decide(server, second["id"], "block", reason="提现过于频繁"))
+    assert (blocked["status"], blocked["decision_reason"]) == ("blocked", "提现过于频繁")
+    assert available(server, freelancer) == start - 2 * limit - 1
+    assert len(transfers(server)) == moved + 1
+    assert_ledger_sound(server.db)
 
     server.clock.advance(days=1, seconds=1)  # a new day's allowance
     ok(withdraw(server, freelancer, limit), 201)
-    assert withdraw(server, freelancer, 1).status_code == 409
+    late = held(withdraw(server, freelancer, 1))
     server.clock.advance(days=server.settings.new_account_days)  # old and verified: no limit
     signed_in = {**freelancer, "token": login(server, freelancer["email"]).json()["token"]}
-    ok(withdraw(server, signed_in, 2_000_000 - 180_000 - 2 * limit), 201)
+    rest = start - 3 * limit - 1
+    ok(withdraw(server, signed_in, rest), 201)
+    # the balance no longer covers the fen held a month ago: its release fails, said plainly
+    failed = ok(decide(server, late["id"], "release"))
+    assert failed["status"] == "failed" and failed["outcome"]["code"] == "insufficient_funds"
+    assert "at most ¥0.00" in failed["decision_reason"]
+    assert available(server, signed_in) == 0
+    assert_ledger_sound(server.db)
+
+
+def test_the_cap_holds_with_the_risk_engine_off(database_url: str) -> None:
+    server = make_server(database_url, risk_record=False)  # the cap is no risk rule
+    with server.client:
+        freelancer = earned_by_a_new_account(server)
+        start, limit = available(server, freelancer), server.settings.new_account_max_withdrawal_fen
+        hold = held(withdraw(server, freelancer, limit + 1))
+        assert available(server, freelancer) == start
+        assert ok(decide(server, hold["id"], "release"))["status"] == "released"
+        assert available(server, freelancer) == start - limit - 1
+        assert_ledger_sound(server.db)

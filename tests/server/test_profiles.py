@@ -37,6 +37,9 @@ def test_a_new_profile_is_empty_and_public(sqlite_server: Server) -> None:
         "verified": False,
         "joined_at": "2026-11-25T09:00:00Z",
         "dispute_count": 0,
+        "tier": "regular",
+        "tier_label": "普通",
+        "badges": [],
         "portfolio": [],
         "updated_at": "2026-11-25T09:00:00Z",
     }

@@ -122,6 +122,28 @@ def test_a_push_is_batched_by_count_and_by_bytes_and_sent_gzipped(
     assert any(e.phase == "pull" for e in events)
 
 
+def test_messages_past_the_servers_per_push_cap_go_in_the_next_push_not_a_413(
+    live_server: LiveServer, make_replica: Any
+) -> None:
+    # A complexity test (performance.md P4: ≤ 1 request per 100 operations): the server takes
+    # at most 100 messages a push (JIEDAN_SERVER_PUSH_MAX_MESSAGES); a batch over that was a
+    # 413, and the halving after it made 13 pushes of 1,000 operations instead of 6.
+    _poster, freelancer, order_id = market(make_replica)
+    freelancer.bid(order_id)
+    freelancer.sync()
+    for n in range(250):
+        freelancer.message(order_id, f"第{n}条")
+    sent: list[Any] = []
+    freelancer.client.event_hooks["request"].append(sent.append)
+
+    report = freelancer.sync()
+
+    pushes = [r for r in sent if r.url.path == "/v1/sync/push"]
+    assert report.pushed == 250 and report.rejected == 0
+    assert len(pushes) == 3  # 100 + 100 + 50, never refused
+    assert live_server.count(messages, messages.c.order_id == order_id) == 250
+
+
 def test_each_operation_is_recorded_once_on_the_server(
     live_server: LiveServer, make_replica: Any
 ) -> None:

@@ -14,12 +14,15 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets import DataTable, Input, Select
 
+from jiedan_cli.store.apply import apply_page
+from jiedan_cli.store.db import open_db
 from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.screens.client_mode import FREELANCER_WIDTH, ClientMode, _freelancer
 from jiedan_cli.tui.screens.order_detail import OrderDetail
 from jiedan_cli.tui.widgets.confirm_modal import ConfirmModal
 from jiedan_cli.tui.widgets.field_error import FieldError
 from jiedan_cli.tui.widgets.form_modal import FormModal
+from tests.store.factories import page, put
 from tests.sync.conftest import LiveServer
 from tests.tui.conftest import SIZE, client_mode, offline_app, shows, wait_for
 from tests.tui.helpers import pending_intents, screen_text
@@ -220,7 +223,26 @@ async def test_bidders_show_by_name_and_rating_when_their_profile_is_known(
         shown = {key: str(bids.get_row(key)[0]) for key in ("b20a", "b20b")}
         text = screen_text(app)
     assert shown == {"b20a": "张师傅 ★4.8 (23)", "b20b": "f-2"}  # f-2 has no profile here
-    assert "张师傅 ★4.8 (23)  ¥600.00" in text  # the wide name takes its two cells a character
+    # the wide name takes its two cells a character; no tier known, an empty 等级
+    assert "张师傅 ★4.8 (23)        ¥600.00" in text
+
+
+async def test_a_gold_bidder_comes_first_with_the_tier_beside_the_name(
+    make_app: Callable[..., JiedanApp], market_db: Path
+) -> None:
+    conn = open_db(market_db)
+    profile = {"user_id": "f-1", "name": "张师傅", "rating": RATED, "tier": "gold"}
+    apply_page(conn, page(put("profile", {"id": "f-1", **profile}), cursor="tier"))
+    conn.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await client_mode(app, pilot)
+        bids = screen.query_one("#client-bids", DataTable)
+        await wait_for(pilot, lambda: bids.row_count == 2)
+        rows = [str(bids.coordinate_to_cell_key((row, 0)).row_key.value) for row in range(2)]
+        text = screen_text(app)
+    assert rows == ["b20a", "b20b"]  # 金牌 before the newer bid of an unknown tier
+    assert "张师傅 ★4.8 (23)  金牌  ¥600.00" in text
 
 
 def test_a_long_name_gives_way_before_the_rating() -> None:

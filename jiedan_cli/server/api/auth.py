@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
 from jiedan_cli.server.api.idempotency import carries_secrets
 from jiedan_cli.server.services import accounts, reauth, totp
+from jiedan_cli.server.services.account_review import registration_review
 from jiedan_cli.server.services.fields import Line
 from jiedan_cli.server.services.passwords import MAX_LENGTH, MIN_LENGTH
 from jiedan_cli.server.services.referrals import ReferralTerms
@@ -56,6 +57,15 @@ class OtpBody(Body):
     otp: str = Field(min_length=1, max_length=12)
 
 
+class ReviewOut(BaseModel):
+    """The account's registration, held by the risk engine for a reviewer (人工审核)."""
+
+    status: Literal["under review"]
+    hold_id: str
+    reason: str = Field(description="why, in plain words: the risk rules that fired")
+    since: str
+
+
 class UserOut(BaseModel):
     id: str
     email: str
@@ -64,6 +74,11 @@ class UserOut(BaseModel):
     totp_enabled: bool
     verification: str
     created_at: str
+    review: ReviewOut | None = Field(
+        default=None,
+        description="GET /v1/me: the open review of a registration the risk engine held (the"
+        " account works meanwhile); null when there is none",
+    )
 
 
 class SessionOut(BaseModel):
@@ -142,7 +157,8 @@ def logout(ctx: Ctx = Depends(authed_ctx)) -> Response:
 @router.get("/me", response_model=UserOut, responses=UNAUTHORIZED)
 def me(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     with ctx.db.read() as conn:
-        return accounts.user_view(accounts.user_row(conn, ctx.user.id))
+        me = accounts.user_view(accounts.user_row(conn, ctx.user.id))
+        return {**me, "review": registration_review(conn, ctx.user.id)}
 
 
 class PasswordBody(Body):

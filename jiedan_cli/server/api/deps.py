@@ -80,11 +80,17 @@ class Ctx:
         )
 
     def write_gated(
-        self, call: Callable[[Connection], T], *, intent: str, args: dict[str, Any]
+        self,
+        call: Callable[[Connection], T],
+        *,
+        intent: str,
+        args: dict[str, Any],
+        always_holds: bool = False,
     ) -> T:
         """`call(conn)` in one write transaction; when the risk engine stops it, the hold is
         committed in its place (services/holds.gated) and the RiskStopped raised after the
-        commit: problems.py answers 202 with the hold, or the block's 409."""
+        commit: problems.py answers 202 with the hold, or the block's 409. `always_holds`:
+        the call can be held with the engine off too (the new-account withdrawal cap)."""
         stopped: RiskStopped | None = None
         with self.db.write() as conn:
             try:
@@ -96,6 +102,7 @@ class Ctx:
                     args=args,
                     now=self.now(),
                     settings=self.settings,
+                    undo=always_holds,
                 )
             except RiskStopped as stop:
                 stopped = stop

@@ -91,6 +91,9 @@ class PointsOut(BaseModel):
     tier_label: str
     next_tier: str | None
     progress: TierProgress
+    progress_words: str = Field(
+        description='what is missing to the next tier: "¥2,300 and 2 more orders to 银牌"'
+    )
     expiring: ExpiringOut | None = Field(
         default=None, description="the next points to expire (JIEDAN_SERVER_POINTS_EXPIRY_MONTHS)"
     )
@@ -141,8 +144,9 @@ def earnings_ledger(
         **HELD,
         **UNAUTHORIZED,
         409: {
-            "description": "More than the available balance (insufficient_funds), or than a"
-            " new or unverified account may withdraw in 24 hours (withdrawal_held)"
+            "description": "More than the available balance (insufficient_funds), or blocked"
+            " by the risk engine (risk_blocked); more than a new or unverified account may"
+            " withdraw in 24 hours is held for review (202)"
         },
         422: {"description": "Invalid request"},
         429: {"description": "Too many bad one-time codes"},
@@ -170,6 +174,7 @@ def withdraw(body: WithdrawBody, ctx: Ctx = Depends(authed_ctx)) -> dict[str, An
             # what a release applies (the code is not kept: it was checked here)
             intent=holds.WITHDRAW,
             args={"amount_fen": body.amount_fen, "id": body.id},
+            always_holds=True,
         )
 
 

@@ -79,6 +79,11 @@ class ProfileOut(BaseModel):
     verified: bool = Field(description="real-name verification (实名认证) approved")
     joined_at: str = Field(description="when the account was made")
     dispute_count: int = Field(description="disputes opened on orders this person was awarded")
+    tier: str = Field(description="membership tier from the trailing year: regular … diamond")
+    tier_label: str = Field(description="the tier's Chinese name: 普通 / 银牌 / 金牌 / 钻石")
+    badges: list[str] = Field(
+        description="e.g. 金牌译员: 金牌 or better, a year on the platform, well rated there"
+    )
     portfolio: list[PortfolioItemOut]
     updated_at: str
     lat: float | None = Field(default=None, description="shown to the owner only")
@@ -94,7 +99,7 @@ class ProfileOut(BaseModel):
 def get_profile(user_id: str, ctx: Ctx = Depends(optional_ctx)) -> dict[str, Any]:
     viewer = ctx.actor.id if ctx.actor else None
     with ctx.db.read() as conn:
-        return profiles.profile_view(conn, user_id, viewer_id=viewer)
+        return profiles.profile_view(conn, user_id, viewer_id=viewer, now=ctx.now())
 
 
 @router.patch("/me/profile", response_model=ProfileOut, responses={**UNAUTHORIZED, **INVALID})

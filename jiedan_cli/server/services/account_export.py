@@ -54,7 +54,7 @@ def export_account(conn: Connection, actor: Actor, *, now: datetime) -> dict[str
         "format": FORMAT,
         "exported_at": rfc3339(now),
         "account": user_view(user_row(conn, me)),
-        "profile": profile_view(conn, me, viewer_id=me),
+        "profile": profile_view(conn, me, viewer_id=me, now=now),
         "verifications": [
             verification_view(row) for row in rows(verifications, verifications.c.user_id == me)
         ],

@@ -28,6 +28,7 @@ from jiedan_cli.domain.risk import Action
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import points_balances, profiles, sessions, users
 from jiedan_cli.server.services import devices, holds, login_throttle, totp
+from jiedan_cli.server.services.account_review import closed_message, registration_review
 from jiedan_cli.server.services.actors import STAFF_ROLES, Actor, hash_token, parse_roles
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.passwords import hash_password, needs_rehash, verify_password
@@ -170,10 +171,12 @@ def _registered(
     newcomer = Actor(user["id"], email, user["name"], frozenset(roles))
     audit(conn, "account.registered", now=now, actor_id=user["id"], address=address)
     devices.record_link(conn, user["id"], install, address, now=now)
+    review = None
     try:
         gate(conn, newcomer, Action.REGISTER, origin, now=now, object_id=user["id"])
     except Held as held:  # the account is made; a reviewer looks at it (no intent to hold)
         holds.record_hold(conn, newcomer, held, intent=None, args=None, now=now, undone=False)
+        review = registration_review(conn, user["id"])
     except RiskBlocked as blocked:  # made closed, so staff see who was refused
         holds.record_hold(conn, newcomer, blocked, intent=None, args=None, now=now, undone=False)
         holds.close_account(conn, user["id"])
@@ -181,7 +184,7 @@ def _registered(
     token = open_session(
         conn, user["id"], now=now, ttl_days=session_ttl_days, device=device, address=address
     )
-    return {"user": user, "token": token}
+    return {"user": {**user, "review": review}, "token": token}
 
 
 def create_staff(
@@ -404,7 +407,11 @@ def _signed_in(
     """The session of a user whose password matched `verified_hash`, unless the account
     changed meanwhile (another password, closed) or its second factor is missing."""
     row = conn.execute(select(users).where(users.c.id == user_id)).first()
-    if row is None or row.password_hash != verified_hash or row.status != "active":
+    if row is None or row.password_hash != verified_hash:
+        raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
+    if row.status == "closed":  # the password matched: the owner may know why
+        raise Unauthenticated(closed_message(conn, row.id), code="account_closed")
+    if row.status != "active":
         raise Unauthenticated(BAD_CREDENTIALS, code="bad_credentials")
     if row.totp_enabled:
         totp.check_login_code(conn, row, otp, now=now)
@@ -420,7 +427,7 @@ def _signed_in(
     token = open_session(
         conn, row.id, now=now, ttl_days=session_ttl_days, device=device, address=address
     )
-    return {"user": user_view(row), "token": token}
+    return {"user": {**user_view(row), "review": registration_review(conn, row.id)}, "token": token}
 
 
 def _audit_failed_login(

@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, or_, select
 
 from jiedan_cli.domain.account_limits import (
+    CAP_RULE,
     WITHDRAWAL_WINDOW,
     NewAccountLimit,
-    check_withdrawal_trust,
+    OverCap,
+    withdrawal_over_cap,
 )
-from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.errors import Held, InvalidInput
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.ledger import PAYOUT_KINDS, Transfer, external, freelancer_available
 from jiedan_cli.domain.money import CURRENCY, check_fen, check_withdrawal
@@ -133,9 +135,9 @@ def payout_view(row: Row[Any]) -> dict[str, Any]:
 register(Kind.PAYOUT, view=payout_view, audience=lambda row, _: (row.user_id,))
 
 
-def _check_trust(
+def _over_cap(
     conn: Connection, actor: Actor, amount_fen: int, limit: NewAccountLimit, *, now: datetime
-) -> None:
+) -> OverCap | None:
     """The new-account limit, against what the caller withdrew in the last 24 hours. The
     caller's available account is locked, so their withdrawals are counted one by one."""
     user = conn.execute(
@@ -146,13 +148,59 @@ def _check_trust(
             payouts.c.user_id == actor.id, payouts.c.created_at > now - WITHDRAWAL_WINDOW
         )
     )
-    check_withdrawal_trust(
+    return withdrawal_over_cap(
         amount_fen,
         withdrawn_in_window_fen=int(withdrawn or 0),
         account_created_at=user.created_at,
         verified=user.verification == "approved",
         now=now,
         limit=limit,
+    )
+
+
+def _gate_withdrawal(
+    conn: Connection,
+    actor: Actor,
+    origin: Origin | None,
+    over_cap: OverCap | None,
+    *,
+    amount_fen: int,
+    payout_id: str,
+    now: datetime,
+) -> None:
+    """The risk engine's gate, then the new-account cap: a withdrawal past the cap is held
+    for a reviewer (Held), with the cap among the hold's rules — beside the engine's own when
+    it holds too. The engine's block stands: a block is never softened into a hold."""
+    try:
+        gate(conn, actor, Action.WITHDRAW, origin, now=now, amount_fen=amount_fen,
+             object_id=payout_id)  # fmt: skip
+    except Held as engine:
+        if over_cap is None:
+            raise
+        raise _cap_hold(over_cap, payout_id, engine) from None
+    if over_cap is not None:
+        raise _cap_hold(over_cap, payout_id, None)
+
+
+def _cap_hold(over_cap: OverCap, payout_id: str, engine: Held | None) -> Held:
+    """The hold of a withdrawal past the cap, joined with the engine's when it held too."""
+    rule = {"name": CAP_RULE, "weight": 0, "reason": over_cap.reason}
+    if engine is None:
+        return Held(
+            over_cap.reason,
+            action=str(Action.WITHDRAW),
+            score=0,
+            fired=[rule],
+            facts=dict(over_cap.facts),
+            object_id=payout_id,
+        )
+    return Held(
+        f"{engine.reason}; {over_cap.reason}",
+        action=engine.action,
+        score=engine.score,
+        fired=[*engine.fired, rule],
+        facts={**engine.facts, **over_cap.facts},
+        object_id=payout_id,
     )
 
 
@@ -172,8 +220,9 @@ def withdraw(
     """Move `amount_fen` from the caller's available balance out through the provider.
     Needs a TOTP step-up when 2FA is on; never overdraws (Refused insufficient_funds, also
     under concurrent withdrawals: the debit is one conditional UPDATE); a new or unverified
-    account stays within `new_account_limit` (configured; None: no limit) a day. A repeated
-    `payout_id` returns the first payout."""
+    account past `new_account_limit` (configured; None: no limit) in a day is held for manual
+    review (Held; a reviewer's release applies it once, against the balance then). A
+    repeated `payout_id` returns the first payout."""
     from jiedan_cli.server.services.accounts import verify_step_up
 
     check_fen(amount_fen)
@@ -190,9 +239,10 @@ def withdraw(
         verify_step_up(conn, actor, otp, now=now, address=address)
     # Said in the user's terms; the ledger's conditional debit still guards the race.
     check_withdrawal(amount_fen, balance(conn, freelancer_available(actor.id)))
-    if new_account_limit is not None:
-        _check_trust(conn, actor, amount_fen, new_account_limit, now=now)
-    gate(conn, actor, Action.WITHDRAW, origin, now=now, amount_fen=amount_fen, object_id=new)
+    over_cap = None
+    if new_account_limit is not None:  # None: the one application of a released hold
+        over_cap = _over_cap(conn, actor, amount_fen, new_account_limit, now=now)
+    _gate_withdrawal(conn, actor, origin, over_cap, amount_fen=amount_fen, payout_id=new, now=now)
     post_transfer(
         conn,
         Transfer(

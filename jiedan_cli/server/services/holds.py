@@ -120,7 +120,8 @@ def gated(
     """`call()` in a savepoint: when the risk engine stops it, its effects are undone, the
     hold recorded in `conn` and the RiskStopped re-raised with its `hold_id` — the caller
     commits `conn` and answers. With the engine off no savepoint is spent unless `undo`
-    asks for one (a push: any refused operation undoes its effects alone)."""
+    asks for one (a push: any refused operation undoes its effects alone; a withdrawal past
+    the new-account cap is held whether the engine is on or not)."""
     if not (settings.risk_record or undo):
         return call()
     try:

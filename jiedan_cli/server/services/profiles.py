@@ -10,14 +10,24 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
+from jiedan_cli.domain.badges import badges_for
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.domain.ids import check_id, new_id
 from jiedan_cli.domain.money import CURRENCY, check_fen
+from jiedan_cli.domain.tiers import tier_for, tier_label
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.tables import disputes, orders, portfolio_items, profiles, users
+from jiedan_cli.server.db.tables import (
+    disputes,
+    orders,
+    portfolio_items,
+    profiles,
+    reviews,
+    users,
+)
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, publish_deletion, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
+from jiedan_cli.server.services.points import completed_volume
 
 EDITABLE = frozenset({"skills", "bio", "city", "lat", "lon", "hourly_rate_fen"})
 MAX_SKILLS = 30
@@ -47,8 +57,13 @@ def portfolio_item_view(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def profile_view(conn: Connection, user_id: str, *, viewer_id: str | None) -> dict[str, Any]:
-    """The public profile; its owner also sees the location and private portfolio items."""
+def profile_view(
+    conn: Connection, user_id: str, *, viewer_id: str | None, now: datetime
+) -> dict[str, Any]:
+    """The public profile; its owner also sees the location and private portfolio items.
+    The tier is the trailing year's before `now`, and the badges follow from it
+    (domain/badges.py)."""
+
     row = conn.execute(
         select(
             profiles,
@@ -63,6 +78,7 @@ def profile_view(conn: Connection, user_id: str, *, viewer_id: str | None) -> di
     if row is None:
         raise NotFound(f"no profile {user_id}")
     is_owner = viewer_id == user_id
+    tier = tier_for(*completed_volume(conn, user_id, now=now))
     view: dict[str, Any] = {
         "user_id": row.user_id,
         "name": row.name,
@@ -81,6 +97,9 @@ def profile_view(conn: Connection, user_id: str, *, viewer_id: str | None) -> di
         "verified": row.verification == "approved",
         "joined_at": rfc3339(row.joined_at),
         "dispute_count": row.dispute_count,
+        "tier": str(tier),
+        "tier_label": tier_label(tier),
+        "badges": badges_for(tier, row.joined_at, _ratings_by_category(conn, user_id), now=now),
         "portfolio": _portfolio(conn, user_id, include_private=is_owner),
         "updated_at": rfc3339(row.updated_at),
     }
@@ -98,6 +117,23 @@ def _disputes_as_freelancer(user_id: str) -> Any:
         .scalar_subquery()
         .label("dispute_count")
     )
+
+
+def _ratings_by_category(conn: Connection, user_id: str) -> dict[str, tuple[float, int]]:
+    """category → (average stars, reviews) of the revealed reviews of work `user_id` did
+    (orders they were awarded); flagged reviews do not count."""
+    query = (
+        select(orders.c.category, func.avg(reviews.c.stars), func.count())
+        .select_from(reviews.join(orders, orders.c.id == reviews.c.order_id))
+        .where(
+            reviews.c.subject_id == user_id,
+            orders.c.freelancer_id == user_id,
+            reviews.c.revealed_at.is_not(None),
+            reviews.c.flagged.is_(False),
+        )
+        .group_by(orders.c.category)
+    )
+    return {str(c): (float(avg), int(n)) for c, avg, n in conn.execute(query)}
 
 
 def _portfolio(conn: Connection, user_id: str, *, include_private: bool) -> list[dict[str, Any]]:
@@ -203,7 +239,7 @@ register(
 
 def record_profile(conn: Connection, user_id: str, *, now: datetime) -> dict[str, Any]:
     """The owner's profile as they see it, published to them; returned."""
-    view = profile_view(conn, user_id, viewer_id=user_id)
+    view = profile_view(conn, user_id, viewer_id=user_id, now=now)
     publish(conn, Kind.PROFILE, view, now=now)
     return view
 

@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Static
 from jiedan_cli.domain import escrow
 from jiedan_cli.domain.moves import CLIENT_MOVES, Role, Seat, open_moves
 from jiedan_cli.domain.states import BidStatus, OrderStatus
+from jiedan_cli.domain.tiers import by_tier_priority, tier_label
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import ActionDone, ClientLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
@@ -86,7 +87,7 @@ class ClientMode(DashboardScreen):
                     id="client-bids", cursor_type="row", zebra_stripes=True
                 )
                 bids.add_column("Freelancer", width=FREELANCER_WIDTH)
-                bids.add_columns("Amount", "Days", "Status", "Note")
+                bids.add_columns("等级", "Amount", "Days", "Status", "Note")
                 yield bids
         yield Static("", id="client-hint", classes="hint")
 
@@ -178,6 +179,7 @@ class ClientMode(DashboardScreen):
         for bid in self._bids():
             table.add_row(
                 _freelancer(bid.get("freelancer_id"), profiles.get(bid.get("freelancer_id") or "")),
+                Text(_tier_of(bid, profiles)),
                 Text(formatting.yuan(bid.get("amount_fen")), justify="right"),
                 formatting.plain(bid.get("days") or "", justify="right"),
                 Text(formatting.status(bid.get("status"))),
@@ -193,9 +195,12 @@ class ClientMode(DashboardScreen):
         return next((o for o in self.loaded.orders if o["id"] == self.order_id), None)
 
     def _bids(self) -> list[dict[str, Any]]:
+        """The highlighted order's bids, higher tiers first (domain/tiers.by_tier_priority)."""
         if self.loaded is None or self.order_id is None:
             return []
-        return self.loaded.bids.get(self.order_id, [])
+        profiles = self.loaded.profiles
+        found = self.loaded.bids.get(self.order_id, [])
+        return by_tier_priority(found, lambda bid: _tier_code(bid, profiles))
 
     def moves(self) -> list[str]:
         """The client's moves open on the highlighted order: those domain/moves allows on it,
@@ -483,6 +488,18 @@ def _order_columns(table: DataTable[Any], title: int, status: int) -> None:
     table.add_column("Status", key="status", width=status)
     table.add_column(Text("Bids", justify="right"), key="bids", width=BIDS_WIDTH)
     table.add_column("", key="sync", width=SYNC_WIDTH)
+
+
+def _tier_code(bid: dict[str, Any], profiles: dict[str, Any]) -> str | None:
+    """The bidder's tier (silver …) as their profile was loaded, None while it is not here."""
+    tier = (profiles.get(str(bid.get("freelancer_id") or "")) or {}).get("tier")
+    return tier if isinstance(tier, str) else None
+
+
+def _tier_of(bid: dict[str, Any], profiles: dict[str, Any]) -> str:
+    """The bidder's tier label (银牌 …), "" while their profile is not here."""
+    tier = _tier_code(bid, profiles)
+    return tier_label(tier) if tier else ""
 
 
 def _freelancer(user_id: Any, profile: dict[str, Any] | None) -> Text:

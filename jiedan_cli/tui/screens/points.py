@@ -398,6 +398,8 @@ def _profile_line(profile: dict[str, Any] | None) -> Text:
     rating = profile.get("rating") or {}
     if rating.get("average"):
         text.append(f"  ★ {rating['average']:.1f} ({rating.get('count', 0)})")
+    for badge in profile.get("badges") or []:
+        text.append(f"  【{formatting.shown(badge)}】", style="bold")
     details = [
         formatting.shown(" · ".join(profile.get("skills") or [])),
         formatting.shown(profile.get("city")),
