@@ -142,6 +142,15 @@ class PointsLoaded(Message):
 
 
 @dataclass
+class TermsLoaded(Message):
+    """From the server (online): my fee plan (GET /v1/fees/plan) and the next points to
+    expire (GET /v1/points' `expiring`); both None offline."""
+
+    plan: Item | None
+    expiring: Item | None = None
+
+
+@dataclass
 class ProfileSaved(Message):
     profile: Item | None  # None: not saved
     error: str | None = None

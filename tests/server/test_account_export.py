@@ -31,6 +31,7 @@ def test_an_export_holds_the_whole_of_a_users_marketplace_life(server: Server) -
     assert [r["stars"] for r in mine["reviews_written"]] == [5]
     assert sum(e["amount_fen"] for e in mine["ledger"]) == 80_000
     assert mine["points"]["balance"] > 0 and mine["points_history"]
+    assert mine["fee_plan"]["plan"] == "commission"  # the default: never chosen
     assert mine["sessions"] and all("token" not in s for s in mine["sessions"])
     assert {e["action"] for e in mine["audit"]} >= {"account.registered"}
 

@@ -406,7 +406,8 @@ def run_machine(server: Server, *, examples: int, steps: int) -> dict[str, int]:
         {
             "server": server,
             "clients": [state(server.register("client")) for _ in range(2)],
-            "freelancers": [state(server.register("freelancer")) for _ in range(2)],
+            # the one paid twice already has earnings from the start: fee plans get billed
+            "freelancers": [state(earlier), state(server.register("freelancer"))],
             "support": state(staff(server, "support")),
             "finance": state(staff(server, "finance")),
             "compensations": paid,

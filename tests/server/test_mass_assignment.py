@@ -57,6 +57,7 @@ STORED = (
     tables.payouts,
     tables.points_balances,
     tables.points_entries,
+    tables.fee_plans,
 )
 
 
@@ -238,6 +239,22 @@ WRITABLES = [
         lambda w: w.staff["finance"],
         lambda w: {"id": str(uuid.uuid4()), "to": "client", "amount_fen": 1, "reason": "欺诈"},
         {**MONEY, **OWNERSHIP, "source": "platform:fees", "recipient_id": "x", "kind": "x"},
+    ),
+    Writable(
+        "fee plan",
+        "POST",
+        lambda w: "/v1/fees/plan",
+        lambda w: w.freelancer,
+        lambda w: {"plan": "commission"},
+        {
+            **MONEY,
+            **OWNERSHIP,
+            "paid_until": "2099-01-01T00:00:00Z",
+            "periods": 0,
+            "rate_bp": 0,
+            "monthly_charge_fen": 0,
+            "in_force": "membership",
+        },
     ),
     Writable(
         "2fa confirmation",

@@ -24,7 +24,7 @@ from jiedan_cli.server import metrics
 from jiedan_cli.server.app import create_app
 from jiedan_cli.server.config import Settings
 from jiedan_cli.server.logs import JsonFormatter, TextFormatter, current_request_id, log_config
-from tests.server.conftest import Server, make_server
+from tests.server.conftest import CALM, Server, make_server
 from tests.server.devices import Device, order_args
 
 TOKEN = "scrape-me"
@@ -34,7 +34,7 @@ MADE_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 
 @pytest.fixture
 def ops_server(sqlite_url: str) -> Iterator[Server]:
-    srv = make_server(sqlite_url, metrics_token=TOKEN)
+    srv = make_server(sqlite_url, metrics_token=TOKEN, **CALM)  # new accounts' large orders
     with srv.client:
         yield srv
 

@@ -30,6 +30,7 @@ from jiedan_cli.server.services.bids import bid_view
 from jiedan_cli.server.services.deliveries import delivery_view
 from jiedan_cli.server.services.earnings import ledger_entries, payout_view
 from jiedan_cli.server.services.escrow import dispute_view
+from jiedan_cli.server.services.fee_plans import plan_view
 from jiedan_cli.server.services.messages import message_view
 from jiedan_cli.server.services.order_views import order_view
 from jiedan_cli.server.services.points import points_balance, points_history
@@ -80,6 +81,7 @@ def export_account(conn: Connection, actor: Actor, *, now: datetime) -> dict[str
         "payouts": [payout_view(row) for row in rows(payouts, payouts.c.user_id == me)],
         "points": points_balance(conn, actor, now=now),
         "points_history": points_history(conn, actor).items,
+        "fee_plan": plan_view(conn, actor, now=now),
         "sessions": [_session_view(row) for row in rows(sessions, sessions.c.user_id == me)],
         "audit": [audit_view(row) for row in rows(audit_log, audit_log.c.actor_id == me)],
     }

@@ -2,7 +2,8 @@
 words, today's check-in (签到, `i`: store.actions.check_in, local-first; not `c`, which in
 Client mode accepts a delivery and releases money) and the streak calendar of the last four
 weeks, progress bars to the next tier (both thresholds of domain/tiers.py must be met: volume
-and completed orders), and the history; above them my public profile, which `p` edits
+and completed orders), and the history; my fee plan and the next points to expire, asked of
+the server when it can be reached (hidden offline); above them my public profile, which `p` edits
 (online: sync/profiles.update_my_profile), and whether two-factor sign-in is on, which `t`
 changes (online: sync/two_factor.py)."""
 
@@ -26,6 +27,7 @@ from jiedan_cli.tui.messages import (
     ActionDone,
     PointsLoaded,
     ProfileSaved,
+    TermsLoaded,
     TwoFactorChanged,
     TwoFactorStarted,
 )
@@ -51,6 +53,9 @@ class Points(DashboardScreen):
         yield Static("", id="points-head")
         yield Static("", id="points-checkin")
         yield Static("", id="points-calendar")
+        terms = Static("", id="points-terms")
+        terms.display = False  # shown once the server answered
+        yield terms
         campaigns = Static("", id="points-campaigns")
         campaigns.display = False  # shown while a campaign runs or is announced
         yield campaigns
@@ -72,6 +77,24 @@ class Points(DashboardScreen):
 
     def reload(self) -> None:
         self.read_points()
+        self.read_terms()
+
+    @work(thread=True, exclusive=True, group="points-terms")
+    def read_terms(self) -> None:
+        from jiedan_cli.sync.http import api_call
+
+        server = self.dashboard.server
+        try:
+            plan = api_call("GET", "/v1/fees/plan", server=server, timeout=5)
+            expiring = api_call("GET", "/v1/points", server=server, timeout=5).get("expiring")
+        except JiedanError:
+            return  # offline or signed out: the line stays hidden
+        self.post_message(TermsLoaded(plan, expiring))
+
+    def on_terms_loaded(self, message: TermsLoaded) -> None:
+        line = self.query_one("#points-terms", Static)
+        line.update(_terms_line(message.plan, message.expiring))
+        line.display = message.plan is not None
 
     @work(thread=True, exclusive=True, group="points")
     def read_points(self) -> None:
@@ -335,6 +358,24 @@ def _calendar(weeks: list[list[dict[str, Any]]]) -> Text:
                 text.append("■ ", style=formatting.ACCENT)
             else:
                 text.append("□ ", style="dim")
+    return text
+
+
+def _terms_line(plan: dict[str, Any] | None, expiring: dict[str, Any] | None) -> Text:
+    """收费方案 my fee plan (paid until, or lapsed), and the next points to expire."""
+    if plan is None:
+        return Text("")
+    text = Text("收费方案 ", style="bold")
+    text.append(formatting.shown(plan.get("plan")), style="bold")
+    text.append(f" {formatting.shown(plan.get('label'))}", style="dim")
+    if plan.get("paid_until"):
+        text.append(f", paid until {str(plan['paid_until'])[:10]}", style="dim")
+    if plan.get("lapsed_from"):
+        lapsed = formatting.shown(plan["lapsed_from"])
+        text.append(f" ({lapsed} lapsed: earnings short of its month)", style="dim")
+    text.append("   ·   `jiedan fees plan choose` changes it", style="dim")
+    if expiring:
+        text.append(f"\n{int(expiring['points']):,} points expire on {expiring['on']}", "bold")
     return text
 
 
