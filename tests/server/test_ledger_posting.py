@@ -168,3 +168,18 @@ def test_a_shared_account_that_cannot_pay_refuses_at_the_commit(server: Server) 
     }
     with server.db.read() as conn:
         assert conn.scalar(select(func.count()).where(ledger_transfers.c.id == "promo:x")) == 0
+
+
+def test_a_savepoint_rolled_back_takes_its_shared_accounts_moves_with_it(server: Server) -> None:
+    """A held or refused operation runs in a savepoint (services/holds.py, grouped push): its
+    transfers go with it — the shared accounts' too, whose balances move just before the
+    commit. Before, their pending deltas outlived the savepoint: external:sandbox moved
+    without its transfer and the balances no longer summed to zero."""
+    with server.db.write() as conn:
+        post_transfer(conn, fund(4_000, "fund:kept"), now=server.clock.now)
+        undone = conn.begin_nested()
+        post_transfer(conn, fund(10_000, "fund:undone"), now=server.clock.now)
+        undone.rollback()
+    money = balances(server)
+    assert money == {"external:sandbox": -4_000, "escrow:m1": 4_000}
+    assert sum(money.values()) == 0

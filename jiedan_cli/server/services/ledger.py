@@ -26,7 +26,7 @@ from jiedan_cli.domain.errors import Refused
 from jiedan_cli.domain.ledger import PAYOUT_KINDS, Transfer, may_go_negative, owner_of
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.timefmt import rfc3339
-from jiedan_cli.server.db.engine import before_commit
+from jiedan_cli.server.db.engine import before_commit, deferred
 from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import Kind, publish, register
@@ -146,26 +146,34 @@ def lock_accounts(conn: Connection, accounts: set[str], *, now: datetime) -> Non
 
 def _move(conn: Connection, transfer: Transfer) -> None:
     """Debit and credit in sorted account order; refuse an overdraft. A shared account's
-    change waits for the commit when the transaction allows it (module docstring)."""
-    state = before_commit(conn, _SHARED_MOVES, _move_shared)
-    pending: dict[str, int] | None = None
-    if state is not None:
-        pending = state.setdefault(_SHARED_MOVES, {})
+    change waits for the commit when the transaction allows it (module docstring): kept in a
+    `deferred` list, so a savepoint that rolls back (a held or refused operation) takes its
+    shared moves with it, and applied by a `before_commit` hook, before the change log."""
+    pending = deferred(conn, _SHARED_MOVES, _applied_already)
+    if pending is not None:
+        before_commit(conn, _SHARED_MOVES, _move_shared)
     for account in sorted((transfer.source, transfer.destination)):
         delta = transfer.amount_fen if account == transfer.destination else -transfer.amount_fen
         if pending is not None and is_shared(account):
-            pending[account] = pending.get(account, 0) + delta
+            pending.append((account, delta))
         else:
             _change_balance(conn, account, delta)
 
 
 def _move_shared(conn: Connection) -> None:
     """The shared accounts' balances, last, in sorted order (before_commit's hook)."""
-    state = before_commit(conn, _SHARED_MOVES, _move_shared) or {}
-    pending: dict[str, int] = state.pop(_SHARED_MOVES, {})
-    for account in sorted(pending):
-        if pending[account]:
-            _change_balance(conn, account, pending[account])
+    pending = deferred(conn, _SHARED_MOVES, _applied_already) or []
+    totals: dict[str, int] = {}
+    for account, delta in pending:
+        totals[account] = totals.get(account, 0) + delta
+    pending.clear()
+    for account in sorted(totals):
+        if totals[account]:
+            _change_balance(conn, account, totals[account])
+
+
+def _applied_already(_conn: Connection, _items: list[Any]) -> None:
+    """The deferred list's flush: nothing left, `_move_shared` applied and cleared it."""
 
 
 def _change_balance(conn: Connection, account: str, delta: int) -> None:
