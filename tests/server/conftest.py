@@ -108,3 +108,11 @@ def sqlite_server(sqlite_url: str) -> Iterator[Server]:
     srv = make_server(sqlite_url)
     with srv.client:
         yield srv
+
+
+@pytest.fixture
+def calm_sqlite_server(sqlite_url: str) -> Iterator[Server]:
+    """`sqlite_server`, with the risk engine holding nothing (CALM)."""
+    srv = make_server(sqlite_url, **CALM)
+    with srv.client:
+        yield srv

@@ -18,6 +18,21 @@ from tests.server.market import (
     post_order,
 )
 
+
+@pytest.fixture
+def server(calm_server: Server) -> Server:
+    """The app on SQLite and PostgreSQL with the risk engine recording, holding nothing: these
+    accounts post hundreds of orders, some large, in seconds, which it rightly holds
+    (what the engine holds is test_holds.py's)."""
+    return calm_server
+
+
+@pytest.fixture
+def sqlite_server(calm_sqlite_server: Server) -> Server:
+    """`server` on SQLite only."""
+    return calm_sqlite_server
+
+
 ORDER_FIELDS = {
     "id",
     "title",

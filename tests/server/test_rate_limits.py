@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from jiedan_cli.domain.errors import InvalidInput
 from jiedan_cli.server.config import MissingSecret, Settings
 from jiedan_cli.server.db.tables import audit_log, orders
-from tests.server.conftest import Server, make_server
+from tests.server.conftest import CALM, Server, make_server
 from tests.server.devices import Device, order_args
 from tests.server.market import order_body, place_bid, post_order
 
@@ -56,7 +56,7 @@ def test_an_address_over_the_anonymous_write_limit_gets_429(sqlite_url: str) -> 
 
 
 def test_a_push_is_charged_one_write_per_operation(sqlite_url: str) -> None:
-    server = make_server(sqlite_url, rate_limit_user_writes="10/minute")
+    server = make_server(sqlite_url, **CALM, rate_limit_user_writes="10/minute")
     with server.client:
         device = Device(server, server.register("client"))
         ops = [device.op("post_order", **order_args()) for _ in range(8)]
@@ -67,7 +67,7 @@ def test_a_push_is_charged_one_write_per_operation(sqlite_url: str) -> None:
 
 
 def test_a_push_carries_a_bounded_number_of_messages(sqlite_url: str) -> None:
-    server = make_server(sqlite_url, push_max_messages=3)
+    server = make_server(sqlite_url, **CALM, push_max_messages=3)
     with server.client:
         device = Device(server, server.register("client"))
         order = device.apply("post_order", **order_args())

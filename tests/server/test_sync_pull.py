@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -17,8 +18,22 @@ from jiedan_cli.server.db.tables import messages
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import epoch as current_epoch
 from jiedan_cli.server.services.sync_pull import pull_changes, visible_changes
-from tests.server.conftest import Server, make_server
+from tests.server.conftest import CALM, Server, make_server
 from tests.server.devices import Device, order_args
+
+
+@pytest.fixture
+def server(calm_server: Server) -> Server:
+    """The app on SQLite and PostgreSQL with the risk engine recording, holding nothing: these
+    new accounts push ¥8000 orders, which it rightly holds
+    (what the engine holds is test_holds.py's)."""
+    return calm_server
+
+
+@pytest.fixture
+def sqlite_server(calm_sqlite_server: Server) -> Server:
+    """`server` on SQLite only."""
+    return calm_sqlite_server
 
 
 def epoch_of(server: Server) -> str:
@@ -222,7 +237,7 @@ def _restored_market(sqlite_url: str, tmp_path: Path) -> tuple[Server, Device, d
     """A freelancer's device that synced past a backup, then pushed an operation whose reply
     it never got; the server is then restored from the backup. Returns the server (stopped),
     the device — still holding that operation — and that operation."""
-    server = make_server(sqlite_url)
+    server = make_server(sqlite_url, **CALM)
     with server.client:
         client = Device(server, server.register("client"))
         freelancer = Device(server, server.register("freelancer"))
@@ -244,7 +259,7 @@ def test_after_a_restore_the_client_resets_and_its_pending_op_applies_once(
 ) -> None:
     _old, freelancer, pending = _restored_market(sqlite_url, tmp_path)
     _rotate_epoch(sqlite_url)
-    server = make_server(sqlite_url)
+    server = make_server(sqlite_url, **CALM)
     with server.client:
         freelancer.server = server
         assert not freelancer.cursor.startswith(epoch_of(server))
@@ -279,7 +294,7 @@ def test_a_restore_without_rotation_still_resets_a_cursor_ahead_of_the_log(
     future, so it resets too — until new writes pass it, which is why the restore runbook
     rotates the epoch."""
     _old, freelancer, _pending = _restored_market(sqlite_url, tmp_path)
-    server = make_server(sqlite_url)
+    server = make_server(sqlite_url, **CALM)
     with server.client:
         freelancer.server = server
         assert freelancer.pull()["reset"] is True
