@@ -3,6 +3,8 @@ and how much of a coupon goes back to it when escrow is refunded in full or in p
 
 from __future__ import annotations
 
+from jiedan_cli.domain.money import format_yuan
+
 # A coupon pays at most this share of the payment, so the client always pays the rest: an
 # order made only to collect the coupon costs its maker at least as much as it yields.
 MAX_SHARE_PCT = 50
@@ -24,3 +26,17 @@ def coupon_back_fen(coupon_fen: int, amount_fen: int, refunded_fen: int) -> int:
         return 0
     refunded = min(refunded_fen, amount_fen)
     return min(coupon_fen, -(-coupon_fen * refunded // amount_fen))
+
+
+def describe_coupon(status: str, amount_fen: int, reason: str | None = None) -> str:
+    """The coupon in words, as `jiedan account status` and `client fund` say it."""
+    worth = f"¥{format_yuan(amount_fen)}"
+    if status == "available":
+        return f"available: up to {worth} off your first payment (at most {MAX_SHARE_PCT}% of it)"
+    if status == "applied":
+        return f"used: {worth} off your first payment, paid by the platform"
+    if status == "withheld":
+        return f"withheld: {reason}" if reason else "withheld"
+    if status == "not_eligible":
+        return f"not for you: {reason}" if reason else "not for you"
+    return "none on offer"
