@@ -193,3 +193,34 @@ def test_a_client_who_paid_before_the_coupon_was_on_gets_none(database_url: str)
     with on.client:
         said = standing(on, client)
         assert (said["status"], said["reason"]) == ("not_eligible", NOT_FIRST)
+
+
+def test_the_engine_assesses_the_whole_payment_and_a_hold_claims_nothing(
+    database_url: str,
+) -> None:
+    """The risk engine sees the milestone's full amount (¥500 or more unverified: held); the
+    held funding claims no coupon (its savepoint undoes it all); the release applies it once."""
+    arrange = make_server(database_url, risk_record=False)
+    with arrange.client:
+        client, _freelancer, order = awarded(arrange, amount_fen=AMOUNT)
+    srv = make_server(
+        database_url,
+        risk_record=True,
+        risk_limits=f"unverified_large_amount_fen={AMOUNT}",  # the whole amount, not less CAP
+        risk_review_at=30,
+        first_order_coupon_fen=CAP,
+    )
+    with srv.client:
+        answer = act(srv, client, order["id"], "fund")
+        assert answer.status_code == 202 and answer.json()["action"] == "fund", answer.text
+        assert standing(srv, client)["status"] == "available"  # nothing claimed
+        assert transfers(srv, kind="coupon") == []
+        reviewer = staff(srv, "reviewer")
+        released = srv.request("POST", f"/v1/staff/holds/{answer.json()['id']}/release",
+                               reviewer["token"])  # fmt: skip
+        assert released.status_code == 200 and released.json()["status"] == "released"
+        assert [t.amount_fen for t in transfers(srv, kind="coupon")] == [CAP]
+        assert standing(srv, client)["status"] == "applied"
+        milestone_id = transfers(srv, kind="coupon")[0].milestone_id
+        assert balances(srv)[f"escrow:{milestone_id}"] == AMOUNT
+        assert_ledger_sound(srv.db)
