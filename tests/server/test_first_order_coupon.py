@@ -69,6 +69,8 @@ def test_the_first_payment_is_less_the_coupon_and_escrow_holds_it_all(coupons: S
     assert money[external("sandbox")] == -(AMOUNT - CAP)
     mine = standing(coupons, client)
     assert (mine["status"], mine["amount_fen"], mine["order_id"]) == ("applied", CAP, order["id"])
+    exported = ok(coupons.request("GET", "/v1/me/export", client["token"]))
+    assert [c["amount_fen"] for c in exported["first_order_coupon"]] == [CAP]  # its owner's data
     # the release is the usual one: the freelancer is paid the whole milestone less the fee
     ok(act(coupons, freelancer, order["id"], "deliveries", note="初稿", files=[]), 201)
     ok(act(coupons, client, order["id"], "accept"))
