@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from jiedan_cli.store.apply import PreparedPage, prepare_page, write_page
+from jiedan_cli.store.apply import PreparedPage, prepare_page, sqlite_at_work, write_page
 from jiedan_cli.store.state import sync_state
 from jiedan_cli.store.transaction import transaction
 from jiedan_cli.sync.http import ServerError, request
@@ -190,6 +190,7 @@ def _apply_if_current(
     """Apply `page` (pulled after `cursor`) unless the stored cursor has moved since: then the
     page may be older than what is stored, and writing it would go back in time."""
     writer_idle.clear()
+    resting = sqlite_at_work.set(lambda: _set_while(writer_idle))
     try:
         with transaction(conn):
             now = conn.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()[0]
@@ -200,5 +201,15 @@ def _apply_if_current(
             # SQLite does without the GIL: the worker may prepare the next page meanwhile.
             writer_idle.set()
     finally:
+        sqlite_at_work.reset(resting)
         writer_idle.set()
     return True
+
+
+@contextmanager
+def _set_while(event: threading.Event) -> Iterator[None]:
+    event.set()
+    try:
+        yield
+    finally:
+        event.clear()
