@@ -138,6 +138,7 @@ class Database:
     ) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
+        self._plain_file = self._plain_file_path()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
@@ -236,6 +237,9 @@ class Database:
             return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
 
     def _file_path(self) -> str | None:
+        return self._plain_file  # asked on every cached read (data_version): worked out once
+
+    def _plain_file_path(self) -> str | None:
         database = self.url.database
         plain = self.is_sqlite and not self.url.query and database not in (None, "", ":memory:")
         return database if plain and not str(database).startswith("file:") else None
