@@ -21,7 +21,7 @@ from tests.server.test_risk_facts import assessments, register
 # A bid's own: the order read (locked on PostgreSQL; whether the bid's id is taken in the
 # same read), the unverified freelancer's bids today (the daily cap), the risk facts, the
 # bid, the order's bid count; and the risk gate's savepoint around the action (SAVEPOINT,
-# RELEASE: services/holds.gated, which undoes a held action).
+# RELEASE: services/holds.gated, which undoes a held action; db.engine.savepoint).
 PER_BID = 7
 # What a write transaction appends last, once whatever it holds (db.engine.deferred): the
 # change log's entries in one INSERT, their audiences in one, the risk records in one.

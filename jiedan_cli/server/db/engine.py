@@ -89,6 +89,32 @@ def deferred(
     return scope.queues.setdefault(key, ([], flush))[0]
 
 
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[Connection]:
+    """A savepoint around the block, rolled back when the block raises (with the deferred
+    work added meanwhile), released otherwise: `conn.begin_nested()` for a hot path. In a
+    `Database.write` transaction its statements go through `exec_driver_sql` (a pair ≈15 µs
+    here, against ≈60 µs for begin_nested's bookkeeping and events); one runs per pushed
+    operation and per gated write. Elsewhere it is begin_nested."""
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    if scope is None:
+        with conn.begin_nested():
+            yield conn
+        return
+    name = f"jiedan_{len(scope.savepoints)}"
+    conn.exec_driver_sql(f"SAVEPOINT {name}")
+    scope.mark()
+    try:
+        yield conn
+    except BaseException:
+        scope.roll_back()
+        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+        conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+        raise
+    conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+    scope.savepoints.pop()
+
+
 def _on_savepoint(conn: Connection, _name: str | None) -> None:
     scope: _WriteScope | None = conn.info.get(_SCOPE)
     if scope is not None:
