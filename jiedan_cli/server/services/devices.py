@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -117,6 +118,7 @@ def _upsert(
 # once: the risk engine's facts statement (services/risk_facts.py) puts them in its SELECT.
 
 
+@lru_cache(maxsize=4096)  # every assessed action asks; ipaddress is slow to parse
 def network_of(address: str) -> str:
     """The network an address belongs to, the risk engine's "region" without a geo database:
     the /16 of an IPv4 address, the /32 of an IPv6 one (an IPv4-mapped IPv6 address as IPv4);

@@ -37,6 +37,7 @@ from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.config import Settings
+from jiedan_cli.server.db.engine import savepoint
 from jiedan_cli.server.db.tables import risk_holds, sessions, sync_ops, users
 from jiedan_cli.server.services.actors import Actor, parse_roles
 from jiedan_cli.server.services.audit import audit
@@ -126,7 +127,7 @@ def gated(
     if not (settings.risk_record or undo):
         return call()
     try:
-        with conn.begin_nested():
+        with savepoint(conn):
             return call()
     except RiskStopped as stop:
         if stop.hold_id is None:  # else a retry answered with its standing hold
