@@ -484,6 +484,7 @@ def run_machine(server: Server, *, examples: int, steps: int) -> dict[str, int]:
         stateful_step_count=steps,
         deadline=None,
         suppress_health_check=list(HealthCheck),
+        print_blob=True,  # a failure prints the @reproduce_failure that replays it
     )
     test_case().runTest()
     return paid

@@ -116,7 +116,12 @@ class Points(DashboardScreen):
             points_balance,
             points_history,
         )
-        from jiedan_cli.store.queries import get_profile, my_account, with_order_titles
+        from jiedan_cli.store.queries import (
+            get_profile,
+            my_account,
+            registration_review,
+            with_order_titles,
+        )
         from jiedan_cli.store.state import current_user_id
 
         with self.dashboard.replica() as conn:
@@ -132,6 +137,8 @@ class Points(DashboardScreen):
             me = current_user_id(conn)
             profile = get_profile(conn, me) if me else None
             account = my_account(conn) if me else None
+            if account is not None:
+                account["review"] = registration_review(conn)
         self.post_message(
             PointsLoaded(points, history, None, profile, account, checkin, campaigns, calendar)
         )
@@ -482,10 +489,17 @@ VERIFICATION_WORDS = {  # the account's `verification`, for a freelancer
 
 
 def _account_line(account: dict[str, Any]) -> Text:
+    text = Text()
+    review = account.get("review")
+    if review:  # a registration the risk engine held: it works while a reviewer looks
+        since = formatting.when(review.get("created_at"))
+        text.append(f"⚑ under review (人工审核) since {since}: ", style="bold yellow")
+        text.append(formatting.shown(review.get("reason")), style="yellow")
+        text.append("; your account works meanwhile\n", style="dim")
     if account.get("totp_enabled"):
-        text = Text("Two-factor sign-in is on: signing in and withdrawing ask for a code.", "dim")
+        text.append("Two-factor sign-in is on: signing in and withdrawing ask for a code.", "dim")
     else:
-        text = Text("Two-factor sign-in is off: t turns it on.", "dim")
+        text.append("Two-factor sign-in is off: t turns it on.", "dim")
     if "freelancer" in (account.get("roles") or []):
         state = str(account.get("verification") or "none")
         words = VERIFICATION_WORDS.get(state) or f"实名认证 {formatting.shown(state)}"
