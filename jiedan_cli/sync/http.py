@@ -185,8 +185,8 @@ def error_for(response: httpx.Response) -> JiedanError:
         return Forbidden(detail, code=code)
     if status == 404:
         return NotFound(detail, code=code)
-    if status == 409:
-        return Conflict(detail, code=code)
+    if status == 409:  # a refusal may name its field too (an unknown referral code)
+        return Conflict(detail, code=code, field=field)
     if status == 413:
         return BodyTooLarge(detail)
     if status == 429:

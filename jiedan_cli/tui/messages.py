@@ -143,11 +143,13 @@ class PointsLoaded(Message):
 
 @dataclass
 class TermsLoaded(Message):
-    """From the server (online): my fee plan (GET /v1/fees/plan) and the next points to
-    expire (GET /v1/points' `expiring`); both None offline."""
+    """From the server (online): my fee plan (GET /v1/fees/plan), the next points to
+    expire (GET /v1/points' `expiring`) and my referral code with whom it brought
+    (GET /v1/me/referral); all None offline."""
 
     plan: Item | None
     expiring: Item | None = None
+    referral: Item | None = None
 
 
 @dataclass
@@ -257,3 +259,4 @@ class SignInFailed(Message):
     field: str | None = None  # the field the server named
     registering: bool = False  # the new-account form, not the sign-in one
     name: str = ""  # what was typed there, kept for the form shown again
+    referral: str = ""  # the referral code typed there, likewise

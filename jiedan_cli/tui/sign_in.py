@@ -105,6 +105,13 @@ def _same_password(values: dict[str, object]) -> dict[str, object]:
     return values
 
 
+def _referral(text: str) -> str | None:
+    """推荐码: optional; the inviter's code in its stored form."""
+    from jiedan_cli.domain.referrals import normalise_code
+
+    return normalise_code(text) if text.strip() else None
+
+
 def register_form(server: str, failed: SignInFailed | None = None) -> FormModal:
     """A new account (the server checks the password's length and the e-mail's uniqueness);
     after a refusal, again with what was typed and the reason under its field."""
@@ -121,10 +128,18 @@ def register_form(server: str, failed: SignInFailed | None = None) -> FormModal:
         Field("password", "Password", "8 characters or more", password=True, required=True),
         Field("again", "Again", "the same password", password=True, required=True),
         Field("role", "I want to", choices=ROLES),
+        Field(
+            "referral",
+            "推荐码",
+            "a friend's referral code (optional)",
+            failed.referral if failed and failed.referral else "",
+            _referral,
+        ),
     ]
     errors = {}
     if failed is not None:
-        known = failed.field if failed.field in ("email", "name", "password") else "email"
+        named = ("email", "name", "password", "referral")
+        known = failed.field if failed.field in named else "email"
         errors[known] = failed.message
     return FormModal(
         f"Create an account on {server}",
@@ -154,9 +169,16 @@ def run_register(
             password=values["password"],
             role=values["role"],
             face="tui",
+            referral=values.get("referral") or None,
         ),
         lambda exc: SignInFailed(
-            values["email"], exc.message, exc.code, exc.field, True, values["name"]
+            values["email"],
+            exc.message,
+            exc.code,
+            exc.field,
+            registering=True,
+            name=values["name"],
+            referral=values.get("referral") or "",
         ),
         post,
     )

@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from jiedan_cli.domain.errors import JiedanError
+from jiedan_cli.domain.referrals import REWARDED
 from jiedan_cli.domain.tiers import rule_for
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import (
@@ -97,14 +98,15 @@ class Points(DashboardScreen):
         try:
             plan = my_fee_plan(server=server, timeout=5)
             expiring = api_call("GET", "/v1/points", server=server, timeout=5).get("expiring")
+            referral = api_call("GET", "/v1/me/referral", server=server, timeout=5)
         except JiedanError:
             return  # offline or signed out: the line stays hidden
-        self.post_message(TermsLoaded(plan, expiring))
+        self.post_message(TermsLoaded(plan, expiring, referral))
 
     def on_terms_loaded(self, message: TermsLoaded) -> None:
         self.plan, self.expiring = message.plan, message.expiring
         line = self.query_one("#points-terms", Static)
-        line.update(_terms_line(message.plan, message.expiring))
+        line.update(_terms_line(message.plan, message.expiring, message.referral))
         line.display = message.plan is not None
 
     @work(thread=True, exclusive=True, group="points")
@@ -434,8 +436,13 @@ def _calendar(weeks: list[list[dict[str, Any]]]) -> Text:
     return text
 
 
-def _terms_line(plan: dict[str, Any] | None, expiring: dict[str, Any] | None) -> Text:
-    """收费方案 my fee plan (paid until, or lapsed), and the next points to expire."""
+def _terms_line(
+    plan: dict[str, Any] | None,
+    expiring: dict[str, Any] | None,
+    referral: dict[str, Any] | None = None,
+) -> Text:
+    """收费方案 my fee plan (paid until, or lapsed), the next points to expire, and 推荐码 my
+    referral code with what it earned."""
     if plan is None:
         return Text("")
     text = Text("收费方案 ", style="bold")
@@ -449,6 +456,15 @@ def _terms_line(plan: dict[str, Any] | None, expiring: dict[str, Any] | None) ->
     text.append("   ·   $ changes it", style="dim")
     if expiring:
         text.append(f"\n{int(expiring['points']):,} points expire on {expiring['on']}", "bold")
+    if referral:
+        text.append("\n推荐码 ", style="bold")
+        text.append(formatting.shown(referral.get("code")), style="bold")
+        reward = int(referral.get("reward_points") or 0)
+        text.append(f" · a friend's first order earns you both {reward:,} points", style="dim")
+        invited = referral.get("invited") or []
+        if invited:
+            rewarded = sum(1 for one in invited if one.get("status") == REWARDED)
+            text.append(f" · {len(invited)} invited, {rewarded} rewarded", style="dim")
     return text
 
 
