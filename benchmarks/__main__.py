@@ -32,7 +32,14 @@ from benchmarks.pg_waits import WaitSampler
 from benchmarks.postgres import ADMIN_URL, is_postgres, throwaway_database
 from benchmarks.pyspy_summary import summarise
 from benchmarks.report import RESULTS, Figure, table, write_json
-from benchmarks.servers import Served, app_server, floor_server, serving, variants
+from benchmarks.servers import (
+    CALM_RISK,
+    Served,
+    app_server,
+    floor_server,
+    serving,
+    variants,
+)
 
 
 def _say(text: str) -> None:
@@ -161,8 +168,10 @@ def _run(args: argparse.Namespace, home: Path, database_url: str) -> list[Figure
             spy = RESULTS / f"py-spy-P5P6{suffix}-{args.workers}w.txt" if args.py_spy else None
             if spy is not None:
                 stack.callback(_spied, spy)  # runs after the server has stopped
+            # P6 measures bids that are placed: see servers.CALM_RISK
+            app_env = {**env, **CALM_RISK}
             app = stack.enter_context(
-                serving(app_args, env=env, port=app_port, root=root, profile=spy)
+                serving(app_args, env=app_env, port=app_port, root=root, profile=spy)
             )
             apps.append((suffix, app, p5.prepare(app.base, c) if "P5" in wanted else None))
         for run in range(1, args.repeat + 1):

@@ -32,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.servers import Served, app_server, serving  # noqa: E402
+from benchmarks.servers import CALM_RISK, Served, app_server, serving  # noqa: E402
 
 TARGETS = {
     "P3 changes/s": (">=", 10_000),
@@ -46,10 +46,9 @@ DIAGNOSTICS = (
     "P4 ops per server CPU-s",
 )
 BIDS = 500
-# The risk engine assesses and records every operation but holds none: the bench account is
-# minutes old and bids 500 times in a burst, which the engine rightly holds for review — P4
-# measures draining operations that apply (tests/server/conftest.CALM does the same).
-CALM = {"JIEDAN_SERVER_RISK_REVIEW_AT": "1000000", "JIEDAN_SERVER_RISK_BLOCK_AT": "1000000"}
+# The risk engine assesses and records every operation but holds none (servers.CALM_RISK;
+# tests/server/conftest.CALM does the same).
+CALM = CALM_RISK
 
 # One sync in a process of its own: what `jiedan sync` does, timed, with its peak RSS.
 CLIENT = """

@@ -30,6 +30,13 @@ SHARED_SECRETS = {
     "JIEDAN_SERVER_RATE_LIMIT_ADDRESS_WRITES": "1000000/minute",
 }
 
+# The risk engine assesses and records every action but holds none. The bench's accounts are
+# minutes old and act in bursts (P4: 500 bids from one account; P6: 32 accounts bidding a few
+# times a second each), which the engine rightly holds for review — 28% of P6's bids were
+# held (202) in a run at 01:45 UTC 2026-12-07, each a hold, an audit row and an undone
+# savepoint. P4 and P6 measure operations that apply; what holding costs is not their figure.
+CALM_RISK = {"JIEDAN_SERVER_RISK_REVIEW_AT": "1000000", "JIEDAN_SERVER_RISK_BLOCK_AT": "1000000"}
+
 
 def free_port() -> int:
     with socket.socket() as sock:

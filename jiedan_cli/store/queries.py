@@ -429,6 +429,19 @@ def my_account(conn: sqlite3.Connection) -> Order | None:
     return None if row is None else dict(json.loads(row[0]))
 
 
+def registration_review(conn: sqlite3.Connection) -> Order | None:
+    """The hold the risk engine put on the signed-in account's registration while a reviewer
+    has not decided it ({id, reason, created_at, …} as pulled); None when there is none."""
+    row = conn.execute(
+        "SELECT data FROM extra_entities WHERE entity = 'hold'"
+        " AND json_extract(data, '$.action') = 'register'"
+        " AND json_extract(data, '$.status') = 'held'"
+        " AND json_extract(data, '$.object_id') = ?",
+        (_me(conn),),
+    ).fetchone()
+    return None if row is None else dict(json.loads(row[0]))
+
+
 def my_roles(conn: sqlite3.Connection) -> frozenset[str] | None:
     """The signed-in account's roles as last pulled; None until they came."""
     account = my_account(conn)

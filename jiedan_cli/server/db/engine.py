@@ -89,6 +89,32 @@ def deferred(
     return scope.queues.setdefault(key, ([], flush))[0]
 
 
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[Connection]:
+    """A savepoint around the block, rolled back when the block raises (with the deferred
+    work added meanwhile), released otherwise: `conn.begin_nested()` for a hot path. In a
+    `Database.write` transaction its statements go through `exec_driver_sql` (a pair ≈15 µs
+    here, against ≈60 µs for begin_nested's bookkeeping and events); one runs per pushed
+    operation and per gated write. Elsewhere it is begin_nested."""
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    if scope is None:
+        with conn.begin_nested():
+            yield conn
+        return
+    name = f"jiedan_{len(scope.savepoints)}"
+    conn.exec_driver_sql(f"SAVEPOINT {name}")
+    scope.mark()
+    try:
+        yield conn
+    except BaseException:
+        scope.roll_back()
+        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+        conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+        raise
+    conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+    scope.savepoints.pop()
+
+
 def _on_savepoint(conn: Connection, _name: str | None) -> None:
     scope: _WriteScope | None = conn.info.get(_SCOPE)
     if scope is not None:
@@ -138,6 +164,7 @@ class Database:
     ) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
+        self._plain_file = self._plain_file_path()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
@@ -236,6 +263,9 @@ class Database:
             return int(self._probe.execute("PRAGMA data_version").fetchone()[0])
 
     def _file_path(self) -> str | None:
+        return self._plain_file  # asked on every cached read (data_version): worked out once
+
+    def _plain_file_path(self) -> str | None:
         database = self.url.database
         plain = self.is_sqlite and not self.url.query and database not in (None, "", ":memory:")
         return database if plain and not str(database).startswith("file:") else None

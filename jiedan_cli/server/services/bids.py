@@ -110,9 +110,9 @@ _STORE_BID_COUNT = (
     .returning(*orders.c)
 )
 _INSERT_BID = insert(bids).returning(*bids.c)
-_BID_EXISTS = select(bids.c.id).where(bids.c.id == bindparam("bid_id"))
 # An order to bid on, with what the bid needs to know from the same read: whether the
-# bidder has a live bid on it, and the bidder's verification (the daily limit).
+# bidder has a live bid on it, the bidder's verification (the daily limit), and whether the
+# bid's id (made by an offline client) is taken.
 _ORDER_TO_BID_ON = select(
     orders,
     exists()
@@ -126,6 +126,7 @@ _ORDER_TO_BID_ON = select(
     .where(users.c.id == bindparam("freelancer_id"))
     .scalar_subquery()
     .label("verification"),
+    exists().where(bids.c.id == bindparam("bid_id")).label("bid_taken"),
 ).where(orders.c.id == bindparam("of_order"))
 _ORDER_TO_BID_ON_LOCKED = _ORDER_TO_BID_ON.with_for_update(of=orders)
 
@@ -182,13 +183,16 @@ def _check_daily_limit(
         )
 
 
-def _open_for_bidding(conn: Connection, actor: Actor, order_id: str) -> tuple[Row[Any], Seat]:
+def _open_for_bidding(
+    conn: Connection, actor: Actor, order_id: str, bid_id: str | None
+) -> tuple[Row[Any], Seat]:
     """The order (locked on PostgreSQL), when the actor may see it and bid on it, with its
-    `has_live_bid` and the actor's `verification`, and the actor's seat at it; NotFound or
-    Conflict otherwise (domain/moves.may_bid)."""
+    `has_live_bid`, the actor's `verification` and `bid_taken` (`bid_id` exists), and the
+    actor's seat at it; NotFound or Conflict otherwise (domain/moves.may_bid)."""
     locked = conn.dialect.name == "postgresql"
     query = _ORDER_TO_BID_ON_LOCKED if locked else _ORDER_TO_BID_ON
-    order = conn.execute(query, {"of_order": order_id, "freelancer_id": actor.id}).first()
+    params = {"of_order": order_id, "freelancer_id": actor.id, "bid_id": bid_id}
+    order = conn.execute(query, params).first()
     if order is None or not can_read(conn, actor, order):
         raise NotFound(f"no order {order_id}")
     # can_read shows a non-party an order that is no longer open only if they bid on it
@@ -218,9 +222,9 @@ def place_bid(
     # the client reads it before any award (domain/contacts.py); flagged for the risk engine
     message, flagged = mask_contacts(message)
     new = check_id(bid_id) if bid_id is not None else new_id()
-    order, seat = _open_for_bidding(conn, actor, order_id)
     # an id we made is new; one a client made (offline) may be a replay
-    if bid_id is not None and conn.execute(_BID_EXISTS, {"bid_id": new}).first() is not None:
+    order, seat = _open_for_bidding(conn, actor, order_id, new if bid_id is not None else None)
+    if order.bid_taken:
         raise Conflict(f"bid {new} exists already", code="bid_exists")
     require(may_bid(seat, live_bid=bool(order.has_live_bid)))
     _check_daily_limit(conn, actor, unverified_bids_per_day, now, order.verification)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -117,6 +118,7 @@ def _upsert(
 # once: the risk engine's facts statement (services/risk_facts.py) puts them in its SELECT.
 
 
+@lru_cache(maxsize=4096)  # every assessed action asks; ipaddress is slow to parse
 def network_of(address: str) -> str:
     """The network an address belongs to, the risk engine's "region" without a geo database:
     the /16 of an IPv4 address, the /32 of an IPv6 one (an IPv4-mapped IPv6 address as IPv4);
@@ -239,3 +241,21 @@ def linked_counts(
     }
     row = conn.execute(_LINKED_COUNTS, params).one()
     return int(row[0]), int(row[1])
+
+
+def shares_an_install_with_any(conn: Connection, user_id: str, others: Any) -> bool:
+    """Whether the account was ever seen on an install id (not NO_DEVICE) that one of `others`
+    (a select of user ids) was seen on too: share_an_install against a whole set at once, in
+    one EXISTS over the install index."""
+    mine, theirs = account_devices.alias("mine"), account_devices.alias("theirs")
+    query = (
+        select(literal(1))
+        .select_from(mine.join(theirs, mine.c.device_id == theirs.c.device_id))
+        .where(
+            mine.c.user_id == user_id,
+            mine.c.device_id != NO_DEVICE,
+            theirs.c.user_id != user_id,
+            theirs.c.user_id.in_(others),
+        )
+    )
+    return bool(conn.scalar(select(query.exists())))

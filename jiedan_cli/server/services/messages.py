@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, or_, select
+from sqlalchemy import Connection, Row, String, bindparam, exists, func, insert, or_, select
 
 from jiedan_cli.domain.contacts import mask_contacts
 from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
@@ -30,7 +30,6 @@ from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, register
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 from jiedan_cli.server.services.risk import Origin, gate
-from jiedan_cli.server.services.visibility import has_bid_on
 
 
 def message_view(row: Row[Any]) -> dict[str, Any]:
@@ -48,29 +47,55 @@ def message_view(row: Row[Any]) -> dict[str, Any]:
 register(Kind.MESSAGE, view=message_view, audience=lambda row, _: (row.sender_id, row.recipient_id))
 
 
-def _has_thread(conn: Connection, order_id: str, user_id: str) -> bool:
-    """Whether `user_id` has written or been written to about the order (a question)."""
-    by_or_to = or_(messages.c.sender_id == user_id, messages.c.recipient_id == user_id)
-    found = select(messages.c.id).where(messages.c.order_id == order_id, by_or_to).limit(1)
-    return conn.execute(found).first() is not None
+# The statements of a message, built once: building them cost more CPU than running them
+# (a pushed queue sends hundreds of messages).
+def _thread_of(user: Any) -> Any:
+    """Whether `user` has written or been written to about the order (a question)."""
+    by_or_to = or_(messages.c.sender_id == user, messages.c.recipient_id == user)
+    return exists().where(messages.c.order_id == orders.c.id, by_or_to)
+
+
+def _bid_by(user: Any) -> Any:
+    return exists().where(bids.c.order_id == orders.c.id, bids.c.freelancer_id == user)
+
+
+_USER = bindparam("user_id", type_=String)
+# The order, with what a message needs to know of the writer from the same read: whether
+# they bid on it or have a thread about it, and whether the message's id is taken.
+_ORDER_FOR_PARTY = select(
+    orders,
+    _bid_by(_USER).label("has_bid"),
+    _thread_of(_USER).label("has_thread"),
+    exists().where(messages.c.id == bindparam("message_id")).label("message_taken"),
+).where(orders.c.id == bindparam("order_id"))
+_FREELANCER_OF = select(or_(_bid_by(_USER), _thread_of(_USER)).label("is_freelancer")).where(
+    orders.c.id == bindparam("order_id")
+)
+_INSERT_MESSAGE = insert(messages).returning(*messages.c)
 
 
 def _is_freelancer_of(conn: Connection, order: Row[Any], user_id: str) -> bool:
-    return (
-        user_id == order.freelancer_id
-        or has_bid_on(conn, order.id, user_id)
-        or _has_thread(conn, order.id, user_id)
-    )
+    if user_id == order.freelancer_id:
+        return True
+    found = conn.scalar(_FREELANCER_OF, {"order_id": order.id, "user_id": user_id})
+    return bool(found)
 
 
 def _order_for_party(
-    conn: Connection, actor: Actor, order_id: str, *, asking: bool = False
+    conn: Connection,
+    actor: Actor,
+    order_id: str,
+    *,
+    asking: bool = False,
+    message_id: str | None = None,
 ) -> Row[Any]:
     """The order when `actor` is its client or one of its freelancers (or, `asking`, a
-    freelancer with a question about it while it is open); NotFound otherwise."""
-    order = conn.execute(select(orders).where(orders.c.id == order_id)).first()
+    freelancer with a question about it while it is open); NotFound otherwise. One read: the
+    row has `has_bid` and `has_thread` (the actor's) and `message_taken` (`message_id`)."""
+    params = {"order_id": order_id, "user_id": actor.id, "message_id": message_id}
+    order = conn.execute(_ORDER_FOR_PARTY, params).first()
     if order is not None and (
-        actor.id == order.client_id or _is_freelancer_of(conn, order, actor.id)
+        actor.id in (order.client_id, order.freelancer_id) or order.has_bid or order.has_thread
     ):
         return order
     if order is not None and asking and _may_ask(actor, order):
@@ -120,7 +145,7 @@ def send_message(
 ) -> dict[str, Any]:
     text = check_message_text(text)
     new = check_id(message_id) if message_id is not None else new_id()
-    order = _order_for_party(conn, actor, order_id, asking=True)
+    order = _order_for_party(conn, actor, order_id, asking=True, message_id=new)
     recipient = _recipient(conn, actor, order, to_user_id)
     freelancer = recipient if actor.id == order.client_id else actor.id
     # _order_for_party shows a non-party an order that is no longer open only if they bid
@@ -129,26 +154,24 @@ def send_message(
     role = role_of(actor.id, order.client_id, order.freelancer_id, has_bid=has_thread)
     closed = thread_closed(order.freelancer_id, freelancer)
     require(may_message(Seat(order.id, order.status, role), thread_closed=closed))
-    if actor.id == freelancer and not has_bid_on(conn, order.id, actor.id):  # a question
+    if actor.id == freelancer and not order.has_bid:  # a question
         require_question_allowed(_questions_today(conn, actor, now))
     flagged = False
     if freelancer != order.freelancer_id:  # this pair has no award (yet): no escrow
         text, flagged = mask_contacts(text)
-    if conn.execute(select(messages.c.id).where(messages.c.id == new)).first() is not None:
+    if order.message_taken:
         raise Conflict(f"message {new} exists already", code="message_exists")
     gate(conn, actor, Action.MESSAGE, origin, now=now, object_id=new)
-    conn.execute(
-        insert(messages).values(
-            id=new,
-            order_id=order_id,
-            sender_id=actor.id,
-            recipient_id=recipient,
-            text=text,
-            flagged=flagged,
-            created_at=now,
-        )
-    )
-    row = conn.execute(select(messages).where(messages.c.id == new)).one()
+    message = {
+        "id": new,
+        "order_id": order_id,
+        "sender_id": actor.id,
+        "recipient_id": recipient,
+        "text": text,
+        "flagged": flagged,
+        "created_at": now,
+    }
+    row = conn.execute(_INSERT_MESSAGE, message).one()
     publish(conn, Kind.MESSAGE, row, now=now)
     return message_view(row)
 

@@ -36,6 +36,7 @@ from jiedan_cli.domain.risk import (
     rules_for,
 )
 from jiedan_cli.server.config import Settings
+from jiedan_cli.server.db.engine import deferred
 from jiedan_cli.server.db.tables import risk_assessments
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.risk_facts import read_facts
@@ -121,22 +122,31 @@ def record_assessment(
     facts: dict[str, Any],
     now: datetime,
 ) -> None:
-    """One row of `risk_assessments`. A stopped action's is written again with its hold
-    (services/holds.record_hold): the savepoint that undid the action took it too."""
-    conn.execute(
-        _RECORD,
-        {
-            "id": new_id(),
-            "user_id": user_id,
-            "action": action,
-            "object_id": object_id,
-            "decision": decision,
-            "score": score,
-            "fired": fired,
-            "facts": facts,
-            "created_at": now,
-        },
-    )
+    """One row of `risk_assessments`, written with the transaction's others just before it
+    commits (one INSERT for a push group's: `db.engine.deferred`). A stopped action's is
+    written again with its hold (services/holds.record_hold): the savepoint that undid the
+    action took it too."""
+    row = {
+        "id": new_id(),
+        "user_id": user_id,
+        "action": action,
+        "object_id": object_id,
+        "decision": decision,
+        "score": score,
+        "fired": fired,
+        "facts": facts,
+        "created_at": now,
+    }
+    pending = deferred(conn, "risk_assessments", _insert_assessments)
+    if pending is None:  # not a Database.write transaction (a script's): at once
+        _insert_assessments(conn, [row])
+    else:
+        pending.append(row)
+
+
+def _insert_assessments(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(_RECORD, rows)
 
 
 _RECORD = insert(risk_assessments)  # built once: see risk_facts.facts_statement
