@@ -109,6 +109,13 @@ def measure(homes: dict[str, Path], runs: int) -> dict[str, dict[str, list[float
     return times
 
 
+def _short(count: int) -> str:
+    """1000000 → 1M, 100000 → 100k: figure names that fit the report's column."""
+    if count % 1_000_000 == 0:
+        return f"{count // 1_000_000}M"
+    return f"{count // 1_000}k" if count % 1_000 == 0 else str(count)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=100_000, help="the base size")
@@ -133,7 +140,7 @@ def main() -> None:
     for name, by_size in times.items():
         base, large = (statistics.median(by_size[s]) for s in ("base", "large"))
         ratio = large / base
-        figures[f"P9 {name} {args.large:,}/{args.orders:,}"] = {
+        figures[f"P9 {name} {_short(args.large)}/{_short(args.orders)}"] = {
             "median": round(ratio, 2),
             "target": f"<={TARGET:g}",
             "moonshot": f"<={MOONSHOT:g}",

@@ -15,8 +15,9 @@ through unchanged:
 
 Text is NFKC-normalised first, so full-width Ｌｏｇｏ and ３Ｄ index as logo and 3d; words lose
 their diacritics (café → cafe); traditional characters are folded to simplified ones (網站 → 网站,
-the shipped table t2s.txt), so either form finds both. The FTS5 table uses unicode61 with
-remove_diacritics 0, so it keeps these tokens exactly as given.
+the shipped table t2s.txt), so either form finds both. The FTS5 table's tokenizer is `ascii`
+(store/migrations.py m006): it splits only at ASCII separators, which no token holds, so it
+keeps these tokens exactly as given.
 Pure functions, no I/O: the same splitter runs at sync time (indexing) and on the query path,
 where a dictionary segmenter such as jieba would cost ≈0.5 s per cold process.
 
@@ -33,8 +34,8 @@ from functools import cache
 from operator import add
 
 # Han (CJK unified + extension A + compatibility + supplementary planes), 々 〇, kana without
-# its punctuation (゠ ・), Hangul syllables. Every character here is a letter or number to
-# unicode61, so a bigram of them survives its tokenizer intact.
+# its punctuation (゠ ・), Hangul syllables. None is an ASCII separator, so a bigram of them
+# survives FTS5's ascii tokenizer intact.
 _CJK = (
     "\u3005\u3007"
     "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff"

@@ -173,6 +173,9 @@ def unsynced_commits(conn: sqlite3.Connection) -> Iterator[None]:
     with its cursor, so the next pull fetches them again. Nothing is lost: the next commit
     made with synchronous=FULL (the outbox's) syncs the whole log, these pages' included.
     An fsync a page was most of a fast machine's commit time."""
+    if conn.in_transaction:  # SQLite refuses to change it inside one; the pages join it
+        yield
+        return
     was = conn.execute("PRAGMA synchronous").fetchone()[0]
     conn.execute("PRAGMA synchronous=NORMAL")
     try:

@@ -18,7 +18,12 @@ from jiedan_cli.server.seed_data import KINDS
 from jiedan_cli.store import fts, migrations
 from jiedan_cli.store.apply import apply_page
 from jiedan_cli.store.db import connect, open_db
-from jiedan_cli.store.migrations import MIGRATIONS, m005_search_folding, migrate
+from jiedan_cli.store.migrations import (
+    MIGRATIONS,
+    m005_search_folding,
+    m006_index_split_at_spaces,
+    migrate,
+)
 from jiedan_cli.store.queries import search_orders
 from tests.store.factories import assert_index_in_step, order, page, put
 
@@ -114,7 +119,30 @@ def test_an_upgraded_replica_is_reindexed_folded(
         before.setattr(fts, "fold", lambda text: text)
         apply_page(conn, page(*(put("order", o) for o in _orders())))
     assert {o["id"] for o in search_orders(conn, "网站")} == {"s"}  # not folded yet
-    assert migrate(conn) == ["m005_search_folding"]
+    assert migrate(conn)[0] == "m005_search_folding"
+    _understood(conn)
+
+
+def test_an_upgraded_replica_is_reindexed_with_the_same_tokens(tmp_path: Path) -> None:
+    """m006 swaps the index's tokenizer (unicode61 → ascii): every word it held before and
+    every search answer stay the same."""
+    conn = connect(tmp_path / "r.db")
+    migrations._apply(conn, MIGRATIONS[: MIGRATIONS.index(m006_index_split_at_spaces)])
+    apply_page(conn, page(*(put("order", o) for o in _orders())))
+    queries = ["网站", "網站", "wordpres", "小程序", "logo", "设计", "café"]
+
+    def answers() -> list[list[str]]:
+        return [[o["id"] for o in search_orders(conn, q, status="all")] for q in queries]
+
+    def vocabulary() -> list[tuple[str, int, int]]:
+        return [tuple(r) for r in conn.execute("SELECT term, doc, cnt FROM orders_fts_vocab")]
+
+    before, words = answers(), vocabulary()
+    assert migrate(conn) == ["m006_index_split_at_spaces"]
+    tokenizer = "SELECT sql FROM sqlite_master WHERE name = 'orders_fts'"
+    assert "tokenize='ascii'" in conn.execute(tokenizer).fetchone()[0]
+    assert (answers(), vocabulary()) == (before, words)
+    assert len(words) > 10
     _understood(conn)
 
 
