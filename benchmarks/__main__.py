@@ -1,9 +1,9 @@
 """`python -m benchmarks` (`make bench`): every figure of performance.md that has a bench.
 
-P1–P4 run their own scripts (benchmarks/p1_p2.py, p3_p4.py; see others.py). P5 and P6 are
-here: seeds a throw-away database (SQLite, or PostgreSQL with --postgres; 20k orders by
-default), serves it with `jiedan server run --workers N` and the floor app the same way, then
-for each repetition measures the floor, the app's own /healthz (a diagnostic: middleware
+P1–P4 and P9 run their own scripts (benchmarks/p1_p2.py, p3_p4.py, p9.py; see others.py).
+P5 and P6 are here: seeds a throw-away database (SQLite, or PostgreSQL with --postgres; 20k
+orders by default), serves it with `jiedan server run --workers N` and the floor app the same
+way, then for each repetition measures the floor, the app's own /healthz (a diagnostic: middleware
 cost), P5 and P6 with 32 connections after a warm-up. P10 (benchmarks/p10.py) runs the whole
 flow on a throw-away PostgreSQL database with 1 and 2 workers. Prints the table and writes
 benchmarks/results/latest.json.
@@ -50,14 +50,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--orders", type=int, default=20_000, help="orders to seed for P5/P6")
     parser.add_argument(
-        "--others-orders", type=int, help="--orders for the P1–P4 scripts (default: theirs, 100k)"
+        "--others-orders",
+        type=int,
+        help="--orders for the P1–P4 and P9 scripts (default theirs, 100k)",
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=1, help="runs; medians are reported")
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
-    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P10", help="comma-separated figures")
+    parser.add_argument(
+        "--only", default="P1,P2,P3,P4,P5,P6,P9,P10", help="comma-separated figures"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
         "--database-url",

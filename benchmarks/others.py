@@ -1,4 +1,4 @@
-"""P1–P4 live in their own scripts (benchmarks/p1_p2.py, benchmarks/p3_p4.py); `python -m
+"""P1–P4 and P9 live in their own scripts (benchmarks/p1_p2.py, p3_p4.py, p9.py); `python -m
 benchmarks` runs them as they are and folds their JSON into the one report."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = {"p1_p2.py": ("P1", "P2"), "p3_p4.py": ("P3", "P4")}
+SCRIPTS = {"p1_p2.py": ("P1", "P2"), "p3_p4.py": ("P3", "P4"), "p9.py": ("P9",)}
 
 
 def run_script(script: str, out: Path, *, orders: int | None = None) -> dict[str, Any]:

@@ -77,6 +77,7 @@ STATUS_COLUMNS = [
     ("created_at", "Registered"),
     ("review_reason", "Why under review"),
     ("review_since", "Under review since"),
+    ("coupon_words", "First-order coupon (新客首单券)"),
 ]
 
 
@@ -84,7 +85,9 @@ STATUS_COLUMNS = [
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Your account's standing: active, or under review with the reason (online only)."""
+    """Your account's standing: active, or under review with the reason, and whether a
+    first-order coupon waits for your first payment (online only)."""
+    from jiedan_cli.domain.coupons import describe_coupon
     from jiedan_cli.render import output, say
     from jiedan_cli.sync.http import api_call
 
@@ -99,7 +102,12 @@ def status(
         "standing": review["status"] if review else "active",
         "review_reason": review["reason"] if review else None,
         "review_since": review["since"] if review else None,
+        "first_order_coupon": api_call("GET", "/v1/me/first-order-coupon"),
     }
+    if not as_json:
+        coupon = standing["first_order_coupon"]
+        words = describe_coupon(coupon["status"], coupon["amount_fen"], coupon.get("reason"))
+        standing = {**standing, "coupon_words": words}
     output(standing, as_json=as_json, columns=STATUS_COLUMNS)
     if review and not as_json:
         say("your account works meanwhile; a reviewer releases it or closes it")

@@ -226,14 +226,25 @@ def _award_warnings(
 
 @app.command()
 def fund(order_id: OrderId, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
-    """Pay the awarded amount into escrow (the sandbox provider by default)."""
+    """Pay the awarded amount into escrow (the sandbox provider by default); a client's first
+    payment is less the first-order coupon (新客首单券) when the platform offers one."""
+    from jiedan_cli.domain.coupons import describe_coupon
+    from jiedan_cli.render import say
     from jiedan_cli.store import actions
+    from jiedan_cli.store.coupons import first_order_coupon
 
-    _on_order(
-        lambda conn: actions.fund(conn, order_id=full_id(conn, "order", order_id)),
-        offline=offline,
-        as_json=as_json,
-    )
+    with replica() as conn:
+        order_id = full_id(conn, "order", order_id)
+        shown, verdict = attempt(
+            conn, lambda: actions.fund(conn, order_id=order_id), kind="order", offline=offline
+        )
+        coupon = first_order_coupon(conn, order_id=order_id)  # once the sync brought it
+    if coupon is not None and not verdict.rejected:
+        words = describe_coupon(coupon["status"], coupon["amount_fen"], coupon.get("reason"))
+        say(f"first-order coupon (新客首单券) {words}")
+    if as_json:  # added to cli.md's order object, nothing renamed
+        shown = {**shown, "first_order_coupon": coupon}
+    settle(shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=f"no order {order_id}")
 
 
 @app.command()

@@ -57,9 +57,9 @@ def plan(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Your fee plan, when it is paid until, and the plans on offer."""
     if ctx.invoked_subcommand is not None:
         return
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.fee_plans import my_fee_plan
 
-    _show_plan(api_call("GET", "/v1/fees/plan"), as_json=as_json)
+    _show_plan(my_fee_plan(), as_json=as_json)
 
 
 @plan_app.command()
@@ -68,11 +68,9 @@ def choose(
     as_json: JsonOption = False,
 ) -> None:
     """Switch to a fee plan; a paid one bills its first month now from your earnings."""
-    from jiedan_cli.domain.fees import fee_plan
-    from jiedan_cli.sync.http import api_call
+    from jiedan_cli.sync.fee_plans import choose_fee_plan
 
-    fee_plan(name)  # an unknown plan: a usage error before any network
-    _show_plan(api_call("POST", "/v1/fees/plan", json={"plan": name}), as_json=as_json)
+    _show_plan(choose_fee_plan(name), as_json=as_json)  # an unknown plan: exit 2, no network
 
 
 def _show_plan(data: dict[str, Any], *, as_json: bool) -> None:

@@ -24,6 +24,7 @@ from jiedan_cli.domain.referrals import DEFAULT_REFERRAL_POINTS
 from jiedan_cli.domain.risk import Thresholds, parse_limits
 
 ENV_PREFIX = "JIEDAN_SERVER_"
+MAX_COUPON_FEN = 1_000_000  # ¥10,000: a coupon, not a subsidy
 # The secrets every process of one deployment must share; each may also be named by a file
 # (`…_FILE`, e.g. a systemd credential or a Kubernetes secret mount).
 SHARED_SECRETS = ("secret_key", "sandbox_webhook_secret")
@@ -115,6 +116,10 @@ class Settings:
     # Points expire this many calendar months after they were earned, the oldest spent first
     # (jobs/points_expiry.py); 0: they never expire.
     points_expiry_months: int = DEFAULT_EXPIRY_MONTHS
+    # The clients' first-order coupon (新客首单券): at most this many fen off a client's first
+    # payment (never more than half of it), paid into escrow by the platform through
+    # platform:promotions (services/first_order_coupons.py); 0: no coupon.
+    first_order_coupon_fen: int = 0
     # Registrations (or tries) from one address in a sliding hour; 0 turns the cap off.
     registrations_per_address_hour: int = 20
     push_max_ops: int = 500
@@ -165,6 +170,10 @@ class Settings:
             )
         if self.referral_points < 0:
             raise InvalidInput(f"{env_name('referral_points')}: 0 or more")
+        if not 0 <= self.first_order_coupon_fen <= MAX_COUPON_FEN:
+            raise InvalidInput(
+                f"{env_name('first_order_coupon_fen')}: 0 (none) to {MAX_COUPON_FEN}"
+            )
         if not 0 <= self.points_expiry_months <= 1_200:
             raise InvalidInput(f"{env_name('points_expiry_months')}: 0 (never) to 1200")
         try:

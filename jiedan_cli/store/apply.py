@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,12 +106,19 @@ class OrderRow:
     values: tuple[Any, ...]
     tags: list[str]
     text: tuple[str, str] | None = None
+    text_json: str | None = None
 
     def index_text(self) -> tuple[str, str]:
         if self.text is None:
             _id, title, description, category = self.values[:4]
             self.text = order_fts_text(title, description, self.tags, category)
         return self.text
+
+    def indexed_json(self) -> str:
+        """`index_text` as a JSON array (made ahead by prepare_page): see _index_orders."""
+        if self.text_json is None:
+            self.text_json = _dumps(self.index_text())
+        return self.text_json
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ def prepare_page(
             if change["entity"] != "order" or change["op"] != "put":
                 continue
             row = _order_row(change["data"])
-            row.index_text()
+            row.indexed_json()
         except (KeyError, TypeError, AttributeError, ValueError):
             continue
         orders[at] = row
@@ -236,6 +245,12 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _CHUNK = 500  # ids per IN (…) lookup
 Indexed = tuple[int, tuple[str, str], list[str]]  # num, (title, body) index texts, tags
+# Runs SQLite's part of a batch that holds no GIL — the full-text rows of a page in one
+# statement — and lets other threads run meanwhile: the pull (sync/pull.py) lets its worker
+# prepare the next page while the rows of this one are tokenised.
+sqlite_at_work: ContextVar[Callable[[], AbstractContextManager[object]]] = ContextVar(
+    "sqlite_at_work", default=nullcontext
+)
 
 
 def order_fts_text(title: str, description: str, tags: list[str], category: str) -> tuple[str, str]:
@@ -301,7 +316,7 @@ def _insert_orders(conn: sqlite3.Connection, new: list[OrderRow]) -> None:
         f"INSERT INTO orders (num, {_ORDER_COLUMNS}) VALUES ({marks})",
         [(first + k, *row.values) for k, row in enumerate(new)],
     )
-    _index_orders(conn, [(first + k, row.index_text(), row.tags) for k, row in enumerate(new)])
+    _index_orders(conn, [(first + k, row, row.tags) for k, row in enumerate(new)])
 
 
 def _update_orders(conn: sqlite3.Connection, changed: list[tuple[sqlite3.Row, OrderRow]]) -> None:
@@ -319,7 +334,7 @@ def _update_orders(conn: sqlite3.Connection, changed: list[tuple[sqlite3.Row, Or
         != (row.values[1], row.values[2], row.tags, row.values[3])
     ]
     _unindex_orders(conn, [_indexed(old) for old, _row in moved])
-    _index_orders(conn, [(old["num"], row.index_text(), row.tags) for old, row in moved])
+    _index_orders(conn, [(old["num"], row, row.tags) for old, row in moved])
 
 
 def _indexed(old: sqlite3.Row) -> Indexed:
@@ -339,11 +354,19 @@ def delete_order(conn: sqlite3.Connection, order_id: str) -> None:
     conn.execute("DELETE FROM orders WHERE num = ?", (old["num"],))
 
 
-def _index_orders(conn: sqlite3.Connection, orders: list[Indexed]) -> None:
-    conn.executemany(
-        "INSERT INTO orders_fts (rowid, title, body) VALUES (?, ?, ?)",
-        [(num, title, body) for num, (title, body), _tags in orders],
-    )
+def _index_orders(conn: sqlite3.Connection, orders: list[tuple[int, OrderRow, list[str]]]) -> None:
+    """The orders' full-text rows in one statement: SQLite reads them from one JSON array of
+    [num, title text, body text] and tokenises them all without the GIL (sqlite_at_work);
+    bound row by row, the GIL went back and forth between each row and the pull's worker."""
+    if not orders:
+        return
+    rows = ",".join(f"[{num},{row.indexed_json()[1:]}" for num, row, _tags in orders)
+    with sqlite_at_work.get()():
+        conn.execute(
+            "INSERT INTO orders_fts (rowid, title, body)"
+            " SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)",
+            (f"[{rows}]",),
+        )
     conn.executemany(
         "INSERT OR IGNORE INTO order_tags (tag, order_num) VALUES (?, ?)",
         [(tag.casefold(), num) for num, _text, tags in orders for tag in tags],

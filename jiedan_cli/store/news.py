@@ -1,6 +1,7 @@
 """What happened to the user since they last looked: their bids awarded or declined, the
 orders they work on funded, sent back or paid, bids and deliveries on the orders they posted,
-messages to them — for the dashboard's notices after a background sync.
+messages to them, and the platform's first-order coupon (新客首单券) decided on their first
+payment — for the dashboard's notices after a background sync.
 
 A `Snapshot` is what matters of the replica at one moment; `news` compares the replica with
 an earlier snapshot. Both read the server copy only (never the overlay): the user's own
@@ -26,7 +27,9 @@ TITLE = 40  # characters of an order's title
 
 @dataclass(frozen=True)
 class NewsItem:
-    kind: str  # bid_awarded, bid_declined, funded, revision, released, delivered, new_bid, message
+    # bid_awarded, bid_declined, funded, revision, released, delivered, new_bid, message,
+    # first_order_coupon
+    kind: str
     order_id: str
     title: str  # the order's title ("" when the replica does not hold the order)
     text: str  # the notice, in plain words
@@ -45,6 +48,7 @@ class Snapshot:
     revisions: frozenset[str] = frozenset()  # revision requests on orders I work on (events)
     messages_to_me: frozenset[str] = frozenset()
     payouts: frozenset[str] = frozenset()  # ledger lines that paid me
+    coupons: frozenset[str] = frozenset()  # my first-order coupon, once decided (one at most)
 
 
 Money = Callable[[int], str]
@@ -96,6 +100,7 @@ def snapshot(conn: sqlite3.Connection) -> Snapshot:
             conn, "SELECT id FROM messages WHERE recipient_id = ?1 AND sender_id IS NOT ?1", me
         ),
         payouts=frozenset(str(entry["id"]) for entry in payouts(conn)),
+        coupons=_ids(conn, "SELECT id FROM extra_entities WHERE entity = 'first_order_coupon'"),
     )
 
 
@@ -114,6 +119,7 @@ def news(
     found.work(before, after)
     found.payouts(before, after)
     found.client_side(before, after)
+    found.coupons(after.coupons - before.coupons)
     found.messages(after.messages_to_me - before.messages_to_me)
     return after, found.items
 
@@ -236,6 +242,22 @@ class _Found:
             order_id, offer = str(bid["order_id"]), self.money(int(bid["amount_fen"]))
             text = f"New bid on {self.named(order_id)}: {offer} in {bid.get('days')} days."
             self.add("new_bid", order_id, text)
+
+    def coupons(self, fresh: frozenset[str]) -> None:
+        """The platform's first-order coupon on my first payment: applied, or withheld."""
+        rows = self._rows(
+            "SELECT data FROM extra_entities WHERE entity = 'first_order_coupon'"
+            " AND id IN ({marks})",
+            fresh,
+        )
+        for coupon in rows:
+            order_id, on = str(coupon["order_id"]), self.named(str(coupon["order_id"]))
+            if coupon.get("status") == "applied":
+                paid = self.money(int(coupon["amount_fen"]))
+                text = f"首单券: the platform paid {paid} of your first payment for {on}."
+            else:
+                text = f"首单券: no first-order coupon on {on}: {coupon.get('reason')}."
+            self.add("first_order_coupon", order_id, text)
 
     def messages(self, fresh: frozenset[str]) -> None:
         for message in self._rows("SELECT data FROM messages WHERE id IN ({marks})", fresh):

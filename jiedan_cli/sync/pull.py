@@ -11,14 +11,15 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import httpx
 
-from jiedan_cli.store.apply import PreparedPage, prepare_page, write_page
+from jiedan_cli.store.apply import PreparedPage, prepare_page, sqlite_at_work, write_page
 from jiedan_cli.store.state import sync_state
 from jiedan_cli.store.transaction import transaction
 from jiedan_cli.sync.http import ServerError, request
@@ -70,32 +71,33 @@ def pull_changes(
     pool: _Worker[PreparedPage] = _Worker("jiedan-pull")
     coming = pool.submit(fetch, cursor)
     try:
-        while True:
-            prepared = coming.result()
-            page = prepared.page
-            last_page = not page["has_more"] or (
-                page["next_cursor"] == cursor and not page["changes"] and not page.get("reset")
-            )
-            if not last_page:
-                coming = pool.submit(fetch, page["next_cursor"])
-            if not _apply_if_current(conn, prepared, cursor, writer_idle):
-                # another writer moved the cursor meanwhile: pull from where it is now
-                coming.cancel()
-                cursor = sync_state(conn).cursor
-                coming = pool.submit(fetch, cursor)
-                continue
-            cursor = page["next_cursor"]
-            tally.pages += 1
-            tally.pulled += len(page["changes"])
-            tally.reset = tally.reset or bool(page.get("reset"))
-            if isinstance(page.get("last_seq"), int):
-                tally.last_seq = page["last_seq"]
-            report(progress, "pull", tally.pulled, None)
-            if last_page:
-                return tally
-            if deadline.expired():
-                tally.stopped_early = True
-                return tally
+        with unsynced_commits(conn):
+            while True:
+                prepared = coming.result()
+                page = prepared.page
+                last_page = not page["has_more"] or (
+                    page["next_cursor"] == cursor and not page["changes"] and not page.get("reset")
+                )
+                if not last_page:
+                    coming = pool.submit(fetch, page["next_cursor"])
+                if not _apply_if_current(conn, prepared, cursor, writer_idle):
+                    # another writer moved the cursor meanwhile: pull from where it is now
+                    coming.cancel()
+                    cursor = sync_state(conn).cursor
+                    coming = pool.submit(fetch, cursor)
+                    continue
+                cursor = page["next_cursor"]
+                tally.pages += 1
+                tally.pulled += len(page["changes"])
+                tally.reset = tally.reset or bool(page.get("reset"))
+                if isinstance(page.get("last_seq"), int):
+                    tally.last_seq = page["last_seq"]
+                report(progress, "pull", tally.pulled, None)
+                if last_page:
+                    return tally
+                if deadline.expired():
+                    tally.stopped_early = True
+                    return tally
     finally:
         writer_idle.set()
         coming.cancel()  # not yet started: never will be
@@ -163,6 +165,22 @@ def _fetch(
     return page
 
 
+@contextmanager
+def unsynced_commits(conn: sqlite3.Connection) -> Iterator[None]:
+    """The pull's pages are committed without waiting for the disk (synchronous=NORMAL; the
+    connection's own setting is back afterwards). In WAL mode that keeps the database
+    consistent through a power cut, which may lose only the last pages committed — each
+    with its cursor, so the next pull fetches them again. Nothing is lost: the next commit
+    made with synchronous=FULL (the outbox's) syncs the whole log, these pages' included.
+    An fsync a page was most of a fast machine's commit time."""
+    was = conn.execute("PRAGMA synchronous").fetchone()[0]
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA synchronous={int(was)}")
+
+
 def _apply_if_current(
     conn: sqlite3.Connection,
     prepared: PreparedPage,
@@ -172,6 +190,7 @@ def _apply_if_current(
     """Apply `page` (pulled after `cursor`) unless the stored cursor has moved since: then the
     page may be older than what is stored, and writing it would go back in time."""
     writer_idle.clear()
+    resting = sqlite_at_work.set(lambda: _set_while(writer_idle))
     try:
         with transaction(conn):
             now = conn.execute("SELECT cursor FROM sync_state WHERE id = 1").fetchone()[0]
@@ -182,5 +201,15 @@ def _apply_if_current(
             # SQLite does without the GIL: the worker may prepare the next page meanwhile.
             writer_idle.set()
     finally:
+        sqlite_at_work.reset(resting)
         writer_idle.set()
     return True
+
+
+@contextmanager
+def _set_while(event: threading.Event) -> Iterator[None]:
+    event.set()
+    try:
+        yield
+    finally:
+        event.clear()

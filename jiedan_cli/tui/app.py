@@ -71,6 +71,18 @@ SECTION_COMMANDS = (  # palette title, what it does, section, the action its scr
         "check_in",
     ),
     (
+        "Redeem points 积分兑换",
+        "Points for a fee coupon or cash to earnings, 100 = ¥1 (Points, u)",
+        "points",
+        "redeem",
+    ),
+    (
+        "Choose a fee plan 收费方案",
+        "Commission, membership, hybrid or promoted; needs the network (Points, $)",
+        "points",
+        "choose_plan",
+    ),
+    (
         "Two-factor sign-in 两步验证",
         "Turn the one-time code for signing in on or off; needs the network (Points, t)",
         "points",

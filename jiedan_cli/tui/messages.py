@@ -151,6 +151,15 @@ class TermsLoaded(Message):
 
 
 @dataclass
+class FeePlanChosen(Message):
+    """The server's answer to a fee plan's choice (sync.fee_plans.choose_fee_plan): the plan
+    now in force, or None and why not."""
+
+    plan: Item | None
+    error: str = ""
+
+
+@dataclass
 class ProfileSaved(Message):
     profile: Item | None  # None: not saved
     error: str | None = None

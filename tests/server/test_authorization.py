@@ -599,6 +599,8 @@ ROWS: list[Row] = [
     post("/v1/fees/plan", lambda w: Call({}, w.freelancer, json={"plan": "commission"}), SIGNED_IN),
     # ---- referrals: the caller's own code and invitations (made on first ask)
     get("/v1/me/referral", lambda w: Call({}, w.freelancer), SIGNED_IN),
+    # ---- the first-order coupon: the caller's own standing (reads only)
+    get("/v1/me/first-order-coupon", lambda w: Call({}, w.client), SIGNED_IN),
     get("/v1/staff/verifications", lambda w: Call({}, w.client), REVIEW),
     post(
         "/v1/staff/verifications/{user_id}/approve",

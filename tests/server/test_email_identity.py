@@ -89,7 +89,7 @@ def test_the_migration_normalises_existing_addresses(tmp_path: Path) -> None:
             conn.execute(insert(users).values(**user_row(user_id, email)))
     command.upgrade(config, "head")
     with db.engine.begin() as conn:
-        kept = dict(conn.execute(select(users.c.id, users.c.email)).tuples().all())
+        kept = {row.id: row.email for row in conn.execute(select(users.c.id, users.c.email))}
     db.dispose()
     assert kept == {
         "a": "ann@example.com",

@@ -18,12 +18,17 @@ through the services on SQLite and on PostgreSQL, and checked after every step:
 - with fee plans chosen (a paid one billed at choosing) and renewed by the plan_fees job: each
   bill is the plan's monthly charge, from the freelancer's available earnings to
   platform:fees, posted once per period the plan counts (never an overdraft: a refused choice
-  or a lapsed renewal bills nothing)."""
+  or a lapsed renewal bills nothing);
+- with the clients' first-order coupon on (new clients join as the run goes): a client's
+  coupon is paid into escrow at most once, from outside through platform:promotions, by the
+  amount its row says; what goes back to the platform on a refund or a split is never more
+  than came in; and no client is ever refunded more than they paid in (a coupon never becomes
+  cash)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -48,6 +53,7 @@ from jiedan_cli.domain.ledger import (
 )
 from jiedan_cli.server.db.tables import (
     fee_coupons,
+    first_order_coupons,
     ledger_accounts,
     ledger_transfers,
     points_balances,
@@ -70,7 +76,7 @@ from jiedan_cli.server.services import (
 )
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.ledger import balance as ledger_balance
-from tests.server.conftest import Server
+from tests.server.conftest import Server, make_server
 from tests.server.escrow_flow import SHA, assert_ledger_sound, completed, staff
 
 
@@ -90,6 +96,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.orders: list[str] = []
+        self.newcomers: list[Actor] = []  # clients who joined in this example
         self.sent: dict[str, tuple[str, str, int]] = {}  # id → (order, to, amount) as sent
 
     # ---- helpers ----------------------------------------------------------------------------
@@ -113,16 +120,20 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def party(self, order: dict[str, Any], client_side: bool) -> Actor:
         wanted = order["client_id"] if client_side else order["freelancer_id"]
-        return next(a for a in self.clients + self.freelancers if a.id == wanted)
+        return next(a for a in self.clients + self.newcomers + self.freelancers if a.id == wanted)
 
     # ---- rules ------------------------------------------------------------------------------
 
-    @initialize(c=st.integers(0, 1), f=st.integers(0, 1), amount=st.integers(1, 300_000))
+    @initialize(c=st.integers(0, 2), f=st.integers(0, 1), amount=st.integers(1, 300_000))
     def start_with_a_funded_order(self, c: int, f: int, amount: int) -> None:
-        self.award_a_new_order(c, f, amount)
+        """c 2: a new client, whose first payment the first-order coupon helps."""
+        if c == 2:
+            self.a_new_client_awards_a_first_order(f, amount)
+        else:
+            self.award_a_new_order(c, f, amount)
         self.fund(len(self.orders) - 1, notify=True)
 
-    @initialize(c=st.integers(0, 1), f=st.integers(0, 1), amount=st.integers(1, 300_000))
+    @initialize(c=st.integers(0, 2), f=st.integers(0, 1), amount=st.integers(1, 300_000))
     def start_with_a_disputed_order(self, c: int, f: int, amount: int) -> None:
         """Something for staff to compensate on from the first step."""
         self.start_with_a_funded_order(c, f, amount)
@@ -131,7 +142,17 @@ class MoneyMachine(RuleBasedStateMachine):
     @precondition(lambda self: len(self.orders) < 3)  # depth over breadth
     @rule(c=st.integers(0, 1), f=st.integers(0, 1), amount=st.integers(1, 300_000))
     def award_a_new_order(self, c: int, f: int, amount: int) -> None:
-        client, freelancer = self.clients[c], self.freelancers[f]
+        self.award(self.clients[c], self.freelancers[f], amount)
+
+    @precondition(lambda self: len(self.orders) < 3)
+    @rule(f=st.integers(0, 1), amount=st.integers(1, 300_000))
+    def a_new_client_awards_a_first_order(self, f: int, amount: int) -> None:
+        """A client with no payment yet: their first funding gets the first-order coupon."""
+        newcomer = actor(self.server.register("client"))
+        self.newcomers.append(newcomer)
+        self.award(newcomer, self.freelancers[f], amount)
+
+    def award(self, client: Actor, freelancer: Actor, amount: int) -> None:
         with self.server.db.write() as conn:
             order = orders.post_order(
                 conn,
@@ -155,7 +176,12 @@ class MoneyMachine(RuleBasedStateMachine):
     def fund(self, pick: int, notify: bool) -> None:
         order = self.order(pick)
         client = self.party(order, True)
-        self.attempt(lambda c: escrow.fund_order(c, client, order_id=order["id"], now=self.now()))
+        cap = self.server.settings.first_order_coupon_fen
+        self.attempt(
+            lambda c: escrow.fund_order(
+                c, client, order_id=order["id"], now=self.now(), coupon_cap_fen=cap
+            )
+        )
         if notify:
             funding.deliver_pending_notifications(self.server.db, self.server.settings, self.now())
 
@@ -344,6 +370,45 @@ class MoneyMachine(RuleBasedStateMachine):
                 assert row.periods >= 1
 
     @invariant()
+    def first_order_coupons_come_in_once_and_never_become_cash(self) -> None:
+        with self.server.db.read() as conn:
+            moves = conn.execute(select(ledger_transfers)).all()
+            coupons = {r.intent_id: r for r in conn.execute(select(first_order_coupons))}
+            clients = dict(conn.execute(select(orders_table.c.id, orders_table.c.client_id)).all())
+        by_id = {m.id: m for m in moves}
+        came_in: dict[str, int] = {}
+        per_client: dict[str, int] = {}
+        for move in moves:
+            if not move.id.startswith("coupon:"):
+                continue
+            intent_id = move.id.removeprefix("coupon:")
+            row = coupons[intent_id]  # a coupon paid in is a claimed one, by its amount
+            assert (row.status, row.amount_fen) == ("applied", move.amount_fen)
+            funded_by = by_id[f"coupon-fund:{intent_id}"]
+            assert (funded_by.source, funded_by.amount_fen) == (
+                "external:platform", move.amount_fen,
+            )  # fmt: skip
+            assert funded_by.created_at == move.created_at  # in the credit's posting
+            assert move.source == PLATFORM_PROMOTIONS
+            came_in[move.milestone_id] = came_in.get(move.milestone_id, 0) + move.amount_fen
+            client = clients[move.order_id]
+            per_client[client] = per_client.get(client, 0) + 1
+        assert all(count == 1 for count in per_client.values()), per_client
+        paid_in: dict[str, int] = {}
+        refunded: dict[str, int] = {}
+        went_back: dict[str, int] = {}
+        for move in moves:
+            if move.kind == "fund":
+                paid_in[move.milestone_id] = paid_in.get(move.milestone_id, 0) + move.amount_fen
+            elif move.kind == "refund":
+                refunded[move.milestone_id] = refunded.get(move.milestone_id, 0) + move.amount_fen
+            elif move.id.startswith("coupon-back:"):
+                went_back[move.milestone_id] = move.amount_fen
+                assert by_id[f"coupon-return:{move.milestone_id}"].amount_fen == move.amount_fen
+        assert all(back <= came_in.get(m, 0) for m, back in went_back.items())
+        assert all(out <= paid_in.get(m, 0) for m, out in refunded.items()), (refunded, paid_in)
+
+    @invariant()
     def the_books_balance(self) -> None:
         assert_ledger_sound(self.server.db)
 
@@ -424,12 +489,26 @@ def run_machine(server: Server, *, examples: int, steps: int) -> dict[str, int]:
     return paid
 
 
-def test_random_money_operations_keep_the_ledger_sound(server: Server) -> None:
+@pytest.fixture
+def coupon_server(database_url: str) -> Iterator[Server]:
+    """`server` with the first-order coupon on (¥20)."""
+    srv = make_server(database_url, first_order_coupon_fen=2_000)
+    with srv.client:
+        yield srv
+
+
+def test_random_money_operations_keep_the_ledger_sound(coupon_server: Server) -> None:
     # PostgreSQL round trips cost more: fewer examples keep both under a minute on a busy box.
+    server = coupon_server
     paid = run_machine(server, examples=30 if server.db.is_sqlite else 20, steps=30)
     assert paid, "no compensation was paid from the fund: the run did not exercise it"
+    with server.db.read() as conn:
+        coupons = conn.execute(
+            select(ledger_transfers.c.id).where(ledger_transfers.c.kind == "coupon")
+        ).all()
+    assert coupons, "no first-order coupon was paid in: the run did not exercise it"
 
 
 @pytest.mark.slow
-def test_many_random_money_operations_keep_the_ledger_sound(server: Server) -> None:
-    run_machine(server, examples=100, steps=50)
+def test_many_random_money_operations_keep_the_ledger_sound(coupon_server: Server) -> None:
+    run_machine(coupon_server, examples=100, steps=50)

@@ -173,3 +173,33 @@ def test_the_cap_holds_with_the_risk_engine_off(database_url: str) -> None:
         assert ok(decide(server, hold["id"], "release"))["status"] == "released"
         assert available(server, freelancer) == start - limit - 1
         assert_ledger_sound(server.db)
+
+
+def test_a_retried_held_withdrawal_is_the_same_hold(calm_server: Server) -> None:
+    """The client retries a withdrawal whose 202 it never read, with the same payout id: one
+    hold, one queue entry; after the release, the payout; a blocked one stays blocked."""
+    server = calm_server
+    freelancer = earned_by_a_new_account(server)
+    limit = server.settings.new_account_max_withdrawal_fen
+    payout = "01a24e19-0000-7000-8000-000000000001"
+    first = held(withdraw(server, freelancer, limit + 1, id=payout))
+    again = held(withdraw(server, freelancer, limit + 1, id=payout))
+    assert again["id"] == first["id"]
+    queue = server.request("GET", "/v1/staff/holds", staff(server, "reviewer")["token"])
+    assert [hold["id"] for hold in queue.json()] == [first["id"]]
+    other = withdraw(server, freelancer, limit + 2, id=payout)  # the same id, another amount
+    assert other.status_code == 422 and other.json()["field"] == "id", other.text
+
+    start = available(server, freelancer)
+    paid = ok(decide(server, first["id"], "release"))["outcome"]
+    after = ok(withdraw(server, freelancer, limit + 1, id=payout), 201)
+    assert after["id"] == paid["id"] == payout
+    assert available(server, freelancer) == start - limit - 1
+
+    refused = "01a24e19-0000-7000-8000-000000000002"
+    second = held(withdraw(server, freelancer, limit, id=refused))  # the day's allowance is spent
+    ok(decide(server, second["id"], "block", reason="提现过于频繁"))
+    blocked = withdraw(server, freelancer, limit, id=refused)
+    assert blocked.status_code == 409 and blocked.json()["hold_id"] == second["id"], blocked.text
+    assert available(server, freelancer) == start - limit - 1
+    assert_ledger_sound(server.db)

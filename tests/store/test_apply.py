@@ -223,3 +223,26 @@ def test_a_prepared_page_is_applied_exactly_as_the_page(store: sqlite3.Connectio
     with pytest.raises(KeyError):
         apply_page(store, prepared)
     assert sync_state(store).cursor == "c2"
+
+
+def _fts_inserts(conn: sqlite3.Connection, orders: int, first: int) -> int:
+    """How many statements inserting full-text rows a page of `orders` new orders ran."""
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        changes = [put("order", order(f"o{first + n}", f"网站建设{n}")) for n in range(orders)]
+        apply_page(conn, page(*changes, cursor=f"c{first}"))
+    finally:
+        conn.set_trace_callback(None)
+    return sum(s.startswith("INSERT INTO orders_fts (rowid") for s in statements)
+
+
+def test_a_page_indexes_its_orders_in_one_statement_however_many(
+    store: sqlite3.Connection,
+) -> None:
+    """A page's full-text rows are one statement (SQLite tokenises them all without the
+    GIL, while the pull prepares the next page), not one a row."""
+    assert _fts_inserts(store, 3, 0) == _fts_inserts(store, 300, 100) == 1
+    found = {o["id"] for o in search_orders(store, "网站", 1_000, status="all")}
+    assert found == {f"o{n}" for n in [0, 1, 2, *range(100, 400)]}
+    assert_index_in_step(store)

@@ -64,7 +64,7 @@ def test_fast_path_ideographs_are_stable_under_nfkc_and_casefold() -> None:
         assert index_tokens(char) == [fts.fold(char)]
 
 
-MIXED = "网站建设计小程序官企业 logoAPP3dé_-\u0301Ｌ３㎡①ｶﾞ々〇カナ가" + "".join(
+MIXED = "网站建设计小程序官企业網設計體們 logoAPP3dé_-\u0301Ｌ３㎡①ｶﾞ々〇カナ가" + "".join(
     FAST_PUNCTUATION[::7]
 )
 
@@ -73,6 +73,13 @@ MIXED = "网站建设计小程序官企业 logoAPP3dé_-\u0301Ｌ３㎡①ｶﾞ
 @given(text=st.text(alphabet=MIXED, max_size=40) | st.text(max_size=20))
 def test_index_text_is_index_tokens_joined(text: str) -> None:
     assert index_text(text) == " ".join(index_tokens(text))
+
+
+def test_index_text_folds_every_traditional_character_it_knows() -> None:
+    """index_text skips the fold when its quick search finds no traditional character: the
+    search must know every character the table folds."""
+    for code in fts._t2s():
+        assert index_text(chr(code) + "站") == " ".join(index_tokens(chr(code) + "站")), hex(code)
 
 
 def _expression(query: str, *, prefix: bool = False) -> str:

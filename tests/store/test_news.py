@@ -251,3 +251,43 @@ def test_nothing_changed_is_no_news_and_signed_out_is_empty(
         assert news(fresh, Snapshot()) == (Snapshot(), [])
     finally:
         fresh.close()
+
+
+def coupon(order_id: str, status: str = "applied", **fields: Any) -> dict[str, Any]:
+    data = {
+        "id": "me",
+        "order_id": order_id,
+        "milestone_id": "m1",
+        "amount_fen": 1_000 if status == "applied" else 0,
+        "currency": "CNY",
+        "status": status,
+        "reason": None,
+        "created_at": stamp(),
+        **fields,
+    }
+    return put("first_order_coupon", data)
+
+
+def test_the_first_order_coupon_on_my_first_payment_is_news_once(
+    store: sqlite3.Connection,
+) -> None:
+    pulled(store, put("order", order("o1", "企业网站", client_id="me", status="awarded")))
+    before = snapshot(store)
+    pulled(store, put("order", order("o1", "企业网站", client_id="me", status="in_progress")))
+    pulled(store, coupon("o1"))
+    after, items = news(store, before)
+    assert kinds_and_texts(items) == [
+        ("first_order_coupon", "o1", "首单券: the platform paid ¥10.00 of your first payment"
+         " for “企业网站”."),
+    ]  # fmt: skip
+    assert news(store, after)[1] == []  # told once
+
+
+def test_a_withheld_coupon_says_why(store: sqlite3.Connection) -> None:
+    pulled(store, put("order", order("o1", "logo", client_id="me")))
+    before = snapshot(store)
+    pulled(store, coupon("o1", "withheld", reason="this install was used by another account"))
+    _, items = news(store, before)
+    assert [item.text for item in items] == [
+        "首单券: no first-order coupon on “logo”: this install was used by another account."
+    ]

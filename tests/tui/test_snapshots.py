@@ -110,6 +110,14 @@ def test_points(snap_compare: Compare, market_db: Path) -> None:
     assert snap_compare(offline_app(market_db), terminal_size=SIZE, run_before=before)
 
 
+def test_points_redeem_dialog(snap_compare: Compare, market_db: Path) -> None:
+    async def before(pilot: Pilot[Any]) -> None:
+        await settle("4", ready=lambda s: s.query_one("#points-table").row_count)(pilot)
+        await settle("u", ready=lambda s: s.query("#form-points"))(pilot)
+
+    assert snap_compare(offline_app(market_db), terminal_size=SIZE, run_before=before)
+
+
 def test_client_mode(snap_compare: Compare, market_db: Path) -> None:
     before = settle("5", ready=lambda s: s.query_one("#client-bids").row_count)
     assert snap_compare(offline_app(market_db), terminal_size=SIZE, run_before=before)

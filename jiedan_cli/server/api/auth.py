@@ -231,6 +231,27 @@ def my_referral(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
         )
 
 
+class FirstOrderCouponOut(BaseModel):
+    status: str = Field(description="available, applied, withheld, not_eligible or off")
+    amount_fen: int = Field(description="available: the most it is worth; applied: its worth")
+    max_share_pct: int = Field(description="a coupon pays at most this share of the payment")
+    currency: str
+    reason: str | None
+    order_id: str | None = Field(description="the order whose first payment it went to")
+    milestone_id: str | None
+    created_at: str | None
+
+
+@router.get("/me/first-order-coupon", response_model=FirstOrderCouponOut, responses=UNAUTHORIZED)
+def my_first_order_coupon(ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
+    """The caller's first-order coupon (新客首单券): waiting for their first payment, applied
+    to it, withheld, or none to have."""
+    from jiedan_cli.server.services.first_order_coupons import coupon_standing
+
+    with ctx.db.read() as conn:
+        return coupon_standing(conn, ctx.user.id, cap_fen=ctx.settings.first_order_coupon_fen)
+
+
 @router.post(
     "/auth/2fa/enable",
     response_model=TotpSecretOut,

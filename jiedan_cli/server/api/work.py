@@ -75,7 +75,10 @@ class IntentOut(BaseModel):
     provider: str
     order_id: str
     milestone_id: str
-    amount_fen: int
+    amount_fen: int = Field(description="what the client pays: the milestone less coupon_fen")
+    coupon_fen: int = Field(
+        0, description="the first-order coupon (新客首单券) the platform pays into escrow"
+    )
     currency: str
     status: str = Field(description="pending | succeeded | failed")
     created_at: str

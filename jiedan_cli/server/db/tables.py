@@ -478,6 +478,24 @@ fee_plans = Table(
     Index("ix_fee_plans_paid_until", "paid_until"),
 )
 
+# The clients' first-order coupon (新客首单券, services/first_order_coupons.py): one row per
+# client, written when their first payment is asked for — `applied` (the coupon's amount comes
+# off the payment intent, the platform pays it into escrow at the credit) or `withheld` (the
+# install is shared with an account that used one; amount 0, the reason kept). The row is the
+# once-only guard: a client has at most one, whatever becomes of the order.
+first_order_coupons = Table(
+    "first_order_coupons",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("order_id", String(ID), ForeignKey("orders.id"), nullable=False),
+    Column("milestone_id", String(ID), nullable=False),
+    Column("intent_id", String(ID)),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("reason", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 # ---- plumbing: idempotency, sync, audit --------------------------------------------------
 
 idempotency_keys = Table(

@@ -1,9 +1,10 @@
 """Everything the server holds about the caller, as one JSON document (security.md: privacy;
 `jiedan account export`): the account and profile, the work (orders posted, bids, messages
-sent and received, deliveries, reviews, disputes), the money (ledger lines, payouts, points)
-and the account's own history (sessions, audit entries). In the API's representations; no
-secret (password hash, tokens, TOTP seed, a full ID number) and nothing that is only someone
-else's — a review about the caller still blind stays out until it is revealed."""
+sent and received, deliveries, reviews, disputes), the money (ledger lines, payouts, points,
+the fee plan, the first-order coupon) and the account's own history (sessions, audit
+entries). In the API's representations; no secret (password hash, tokens, TOTP seed, a full
+ID number) and nothing that is only someone else's — a review about the caller still blind
+stays out until it is revealed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from jiedan_cli.server.db.tables import (
     bids,
     deliveries,
     disputes,
+    first_order_coupons,
     messages,
     orders,
     payouts,
@@ -31,6 +33,7 @@ from jiedan_cli.server.services.deliveries import delivery_view
 from jiedan_cli.server.services.earnings import ledger_entries, payout_view
 from jiedan_cli.server.services.escrow import dispute_view
 from jiedan_cli.server.services.fee_plans import plan_view
+from jiedan_cli.server.services.first_order_coupons import coupon_view
 from jiedan_cli.server.services.messages import message_view
 from jiedan_cli.server.services.order_views import order_view
 from jiedan_cli.server.services.points import points_balance, points_history
@@ -82,6 +85,10 @@ def export_account(conn: Connection, actor: Actor, *, now: datetime) -> dict[str
         "points": points_balance(conn, actor, now=now),
         "points_history": points_history(conn, actor).items,
         "fee_plan": plan_view(conn, actor, now=now),
+        "first_order_coupon": [
+            coupon_view(row)
+            for row in rows(first_order_coupons, first_order_coupons.c.user_id == me)
+        ],
         "sessions": [_session_view(row) for row in rows(sessions, sessions.c.user_id == me)],
         "audit": [audit_view(row) for row in rows(audit_log, audit_log.c.actor_id == me)],
     }

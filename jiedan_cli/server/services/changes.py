@@ -69,6 +69,7 @@ class Kind(StrEnum):
     POINTS_ENTRY = "points_entry"
     HOLD = "hold"
     CAMPAIGN = "campaign"
+    FIRST_ORDER_COUPON = "first_order_coupon"
 
 
 class Public:
@@ -136,6 +137,7 @@ OWNERS: dict[Kind, str] = {
     Kind.POINTS_ENTRY: "points",
     Kind.HOLD: "holds",
     Kind.CAMPAIGN: "campaigns",
+    Kind.FIRST_ORDER_COUPON: "first_order_coupons",
 }
 
 

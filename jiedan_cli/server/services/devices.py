@@ -241,3 +241,21 @@ def linked_counts(
     }
     row = conn.execute(_LINKED_COUNTS, params).one()
     return int(row[0]), int(row[1])
+
+
+def shares_an_install_with_any(conn: Connection, user_id: str, others: Any) -> bool:
+    """Whether the account was ever seen on an install id (not NO_DEVICE) that one of `others`
+    (a select of user ids) was seen on too: share_an_install against a whole set at once, in
+    one EXISTS over the install index."""
+    mine, theirs = account_devices.alias("mine"), account_devices.alias("theirs")
+    query = (
+        select(literal(1))
+        .select_from(mine.join(theirs, mine.c.device_id == theirs.c.device_id))
+        .where(
+            mine.c.user_id == user_id,
+            mine.c.device_id != NO_DEVICE,
+            theirs.c.user_id != user_id,
+            theirs.c.user_id.in_(others),
+        )
+    )
+    return bool(conn.scalar(select(query.exists())))

@@ -31,6 +31,7 @@ from jiedan_cli.server.db.tables import (
     users,
 )
 from jiedan_cli.server.payments.base import provider_named
+from jiedan_cli.server.services import holds
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.changes import Kind, publish, register
@@ -233,6 +234,12 @@ def withdraw(
             raise InvalidInput(f"id: payout {new} exists already", field="id")
         available = balance(conn, freelancer_available(actor.id))
         return {**payout_view(known), "available_fen": available}
+    if payout_id is not None and not stepped_up:  # stepped_up: this hold's own release
+        standing = holds.standing_stop(
+            conn, actor.id, Action.WITHDRAW, new, {"amount_fen": amount_fen}
+        )
+        if standing is not None:
+            raise standing
     # Lock order: the accounts, then the user row (step-up), then the change log.
     lock_accounts(conn, {freelancer_available(actor.id), external(PROVIDER)}, now=now)
     if not stepped_up:  # True only for a held withdrawal released (its code was checked)

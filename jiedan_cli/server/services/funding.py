@@ -41,6 +41,12 @@ from jiedan_cli.server.payments.sandbox import (
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
 from jiedan_cli.server.services.escrow_state import lock_milestones, set_milestone, set_order_status
+from jiedan_cli.server.services.first_order_coupons import (
+    attach,
+    claim_coupon,
+    coupon_in,
+    coupon_of_intent,
+)
 from jiedan_cli.server.services.ledger import insert_or_ignore, post_transfers
 from jiedan_cli.server.services.order_views import order_view
 from jiedan_cli.server.services.risk import Origin, gate
@@ -88,11 +94,14 @@ def fund_order(
     now: datetime,
     milestone_id: str | None = None,
     origin: Origin | None = None,
+    coupon_cap_fen: int = 0,
 ) -> dict[str, Any]:
     """The client pays a milestone (the first unfunded one by default) into escrow: a pending
     payment intent; escrow is credited when the provider's notification arrives (see the
     module docstring). Repeating it while the intent is pending returns the same intent.
-    Returns {order, milestone, payment_intent}."""
+    A client's first payment is the milestone less the first-order coupon, when one is on
+    (`coupon_cap_fen`, services/first_order_coupons.py). Returns {order, milestone,
+    payment_intent}."""
     order = readable_order(conn, actor, order_id, lock=True)
     seat = seat_of(conn, actor, order)
     moves.require(moves.may_fund(seat))
@@ -113,14 +122,26 @@ def fund_order(
             counterpart_id=order.freelancer_id,
             object_id=milestone.id,
         )
-        intent_id = provider_named(PROVIDER).create_intent(milestone.amount_fen, milestone.id)
+        coupon = claim_coupon(
+            conn,
+            actor.id,
+            order_id=order.id,
+            milestone_id=milestone.id,
+            amount_fen=milestone.amount_fen,
+            cap_fen=coupon_cap_fen,
+            now=now,
+        )
+        to_pay = milestone.amount_fen - coupon
+        intent_id = provider_named(PROVIDER).create_intent(to_pay, milestone.id)
+        if coupon:
+            attach(conn, actor.id, intent_id)
         conn.execute(
             payment_intents.insert().values(
                 id=intent_id,
                 provider=PROVIDER,
                 order_id=order.id,
                 milestone_id=milestone.id,
-                amount_fen=milestone.amount_fen,
+                amount_fen=to_pay,
                 status="pending",
                 created_at=now,
                 updated_at=now,
@@ -134,7 +155,8 @@ def fund_order(
             target=intent_id,
             order_id=order.id,
             milestone_id=milestone.id,
-            amount_fen=milestone.amount_fen,
+            amount_fen=to_pay,
+            coupon_fen=coupon,
         )
         set_milestone(conn, order, milestone.id, now=now, payment_intent_id=intent_id)
         pending = conn.execute(
@@ -155,7 +177,7 @@ def funding_view(
     return {
         "order": order_view(order),
         "milestone": milestone_view(milestone),
-        "payment_intent": intent_view(intent),
+        "payment_intent": {**intent_view(intent), "coupon_fen": coupon_of_intent(conn, intent.id)},
     }
 
 
@@ -221,7 +243,8 @@ def credit_payment(conn: Connection, note: Notification, *, now: datetime) -> di
     fundable = milestone.status == MilestoneStatus.CREATED and order.status in FUNDABLE_ORDER
     if not fundable:
         # The order moved on (cancelled, disputed) while the payer paid: the money came in
-        # and goes straight back out, both recorded.
+        # and goes straight back out, both recorded. A coupon on it is not paid in at all
+        # (and stays used: one per client).
         refund = Transfer(
             id=f"refund:{intent.id}",
             source=escrow(milestone.id),
@@ -234,7 +257,8 @@ def credit_payment(conn: Connection, note: Notification, *, now: datetime) -> di
         post_transfers(conn, [fund, refund], now=now)
         _mark_intent(conn, intent.id, "succeeded", now=now)
         return {**result, "outcome": "refunded"}
-    post_transfers(conn, [fund], now=now)
+    coupon = coupon_in(intent.id, milestone.id, order.id, coupon_of_intent(conn, intent.id))
+    post_transfers(conn, [fund, *coupon], now=now)
     _mark_intent(conn, intent.id, "succeeded", now=now)
     set_milestone(conn, order, milestone.id, now=now, status=MilestoneStatus.FUNDED, funded_at=now)
     if order.status == OrderStatus.AWARDED:

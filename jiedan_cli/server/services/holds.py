@@ -29,6 +29,7 @@ from jiedan_cli.domain.errors import (
     InvalidInput,
     JiedanError,
     NotFound,
+    RiskBlocked,
     RiskStopped,
     TemporaryFailure,
 )
@@ -129,10 +130,46 @@ def gated(
         with savepoint(conn):
             return call()
     except RiskStopped as stop:
-        record_hold(
-            conn, actor, stop, intent=intent, args=args, now=now, client_id=client_id, op_id=op_id
-        )
+        if stop.hold_id is None:  # else a retry answered with its standing hold
+            record_hold(
+                conn, actor, stop, intent=intent, args=args, now=now, client_id=client_id,
+                op_id=op_id,
+            )  # fmt: skip
         raise
+
+
+def standing_stop(
+    conn: Connection, user_id: str, action: str, object_id: str, args: dict[str, Any]
+) -> RiskStopped | None:
+    """The hold `user_id`'s `action` on `object_id` already has, waiting or blocked, raised
+    again as its first attempt was (`hold_id` set, so nothing new is recorded): a retry
+    whose answer was lost queues no second hold. InvalidInput when the retry's `args` are
+    not the held ones: the same id, another request. None: no hold, or one decided
+    otherwise (released: the action is done; failed: it may be tried afresh)."""
+    row = conn.execute(
+        select(risk_holds).where(
+            risk_holds.c.user_id == user_id,
+            risk_holds.c.action == action,
+            risk_holds.c.object_id == object_id,
+            risk_holds.c.status.in_((HELD, BLOCKED)),
+        )
+    ).first()
+    if row is None:
+        return None
+    if any(row.args.get(key) != value for key, value in args.items()):
+        raise InvalidInput(f"id: {object_id} is held already for another request", field="id")
+    kind = Held if row.status == HELD else RiskBlocked
+    stop = kind(
+        row.reason if row.status == HELD else row.decision_reason or row.reason,
+        action=row.action,
+        score=row.score,
+        fired=row.fired,
+        facts=row.facts,
+        object_id=row.object_id,
+        counterpart_id=row.counterpart_id,
+    )
+    stop.hold_id = row.id
+    return stop
 
 
 def record_hold(

@@ -266,6 +266,7 @@ def _fund_order(conn: Any, actor: Actor, a: FundOrderArgs, **when: Any) -> Any:
         now=when["now"],
         milestone_id=a.milestone_id,
         origin=when["origin"],
+        coupon_cap_fen=when["settings"].first_order_coupon_fen,
     )
 
 

@@ -39,6 +39,7 @@ from jiedan_cli.server.db.tables import ledger_transfers, milestones, orders, pr
 from jiedan_cli.server.services.campaigns import running_campaigns
 from jiedan_cli.server.services.escrow_state import set_milestone, set_order_status
 from jiedan_cli.server.services.fee_plans import plan_in_force
+from jiedan_cli.server.services.first_order_coupons import coupon_back
 from jiedan_cli.server.services.ledger import post_transfers
 from jiedan_cli.server.services.points import completed_volume, earn_points
 from jiedan_cli.server.services.redemptions import use_fee_coupons
@@ -131,20 +132,24 @@ def _payout(
     return [m for m in moves if m.amount_fen > 0]
 
 
-def _refund(milestone: Row[Any], order: Row[Any], amount_fen: int) -> list[Transfer]:
+def _refund(
+    conn: Connection, milestone: Row[Any], order: Row[Any], amount_fen: int
+) -> list[Transfer]:
+    """`amount_fen` out of escrow: the first-order coupon's share of it back to the platform
+    (services/first_order_coupons.coupon_back), the rest back out to the payer."""
     if amount_fen <= 0:
         return []
-    return [
-        Transfer(
-            f"refund:{milestone.id}",
-            escrow(milestone.id),
-            external(PROVIDER),
-            amount_fen,
-            "refund",
-            order.id,
-            milestone.id,
-        )
-    ]
+    back, to_platform = coupon_back(conn, milestone, order.id, amount_fen)
+    to_payer = Transfer(
+        f"refund:{milestone.id}",
+        escrow(milestone.id),
+        external(PROVIDER),
+        amount_fen - back,
+        "refund",
+        order.id,
+        milestone.id,
+    )
+    return [m for m in (to_payer, *to_platform) if m.amount_fen > 0]
 
 
 def release_milestone(
@@ -168,7 +173,7 @@ def refund_milestone(
     conn: Connection, order: Row[Any], milestone: Row[Any], *, now: datetime, actor_id: str | None
 ) -> None:
     post_transfers(
-        conn, _refund(milestone, order, milestone.amount_fen), now=now, actor_id=actor_id
+        conn, _refund(conn, milestone, order, milestone.amount_fen), now=now, actor_id=actor_id
     )
     set_milestone(conn, order, milestone.id, now=now, status=MS.REFUNDED, settled_at=now)
 
@@ -188,7 +193,7 @@ def resolve_milestone(
     is posted first so the accounts lock in sorted order (escrow, external, freelancer, fees)."""
     to_freelancer, to_client = split_resolution(milestone.amount_fen, to_freelancer_pct)
     fee = fee_for(conn, order.freelancer_id, order.id, to_freelancer, now) if to_freelancer else 0
-    moves = _refund(milestone, order, to_client) + _payout(
+    moves = _refund(conn, milestone, order, to_client) + _payout(
         milestone, order, to_freelancer, fee, "resolve", protection_pct
     )
     post_transfers(conn, moves, now=now, actor_id=actor_id)

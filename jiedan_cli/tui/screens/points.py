@@ -3,7 +3,10 @@ words, today's check-in (签到, `i`: store.actions.check_in, local-first; not `
 Client mode accepts a delivery and releases money) and the streak calendar of the last four
 weeks, progress bars to the next tier (both thresholds of domain/tiers.py must be met: volume
 and completed orders), and the history; my fee plan and the next points to expire, asked of
-the server when it can be reached (hidden offline); above them my public profile, which `p` edits
+the server when it can be reached (hidden offline). Two dialogs do what `jiedan points redeem`
+and `jiedan fees plan choose` do, through the same calls: `u` redeems points for a fee coupon
+or cash (store.actions.redeem_points, local-first), `$` chooses a fee plan (online:
+sync/fee_plans.choose_fee_plan). Above them my public profile, which `p` edits
 (online: sync/profiles.update_my_profile), and whether two-factor sign-in is on, which `t`
 changes (online: sync/two_factor.py)."""
 
@@ -25,6 +28,7 @@ from jiedan_cli.domain.tiers import rule_for
 from jiedan_cli.tui import formatting
 from jiedan_cli.tui.messages import (
     ActionDone,
+    FeePlanChosen,
     PointsLoaded,
     ProfileSaved,
     TermsLoaded,
@@ -39,6 +43,8 @@ class Points(DashboardScreen):
         Binding("i", "check_in", "Check in"),
         Binding("p", "edit_profile", "Edit profile"),
         Binding("t", "two_factor", "Two-factor"),
+        Binding("u", "redeem", "Redeem points"),
+        Binding("dollar_sign", "choose_plan", "Fee plan", key_display="$"),
     ]
 
     def __init__(self, **options: Any) -> None:
@@ -46,6 +52,9 @@ class Points(DashboardScreen):
         self.profile: dict[str, Any] = {}
         self.account: dict[str, Any] = {}
         self.checkin: dict[str, Any] | None = None  # today's, once read
+        self.balance: int | None = None  # the points on screen, once read
+        self.plan: dict[str, Any] | None = None  # the fee plan, once the server said
+        self.expiring: dict[str, Any] | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         yield Static("", id="points-profile")
@@ -81,17 +90,19 @@ class Points(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="points-terms")
     def read_terms(self) -> None:
+        from jiedan_cli.sync.fee_plans import my_fee_plan
         from jiedan_cli.sync.http import api_call
 
         server = self.dashboard.server
         try:
-            plan = api_call("GET", "/v1/fees/plan", server=server, timeout=5)
+            plan = my_fee_plan(server=server, timeout=5)
             expiring = api_call("GET", "/v1/points", server=server, timeout=5).get("expiring")
         except JiedanError:
             return  # offline or signed out: the line stays hidden
         self.post_message(TermsLoaded(plan, expiring))
 
     def on_terms_loaded(self, message: TermsLoaded) -> None:
+        self.plan, self.expiring = message.plan, message.expiring
         line = self.query_one("#points-terms", Static)
         line.update(_terms_line(message.plan, message.expiring))
         line.display = message.plan is not None
@@ -136,6 +147,7 @@ class Points(DashboardScreen):
             head.update(formatting.plain(message.error or "No points yet.", style="dim"))
             return
         head.update(_head(points))
+        self.balance = int(points["balance"])
         self.checkin = message.checkin
         self.query_one("#points-checkin", Static).update(_checkin_line(message.checkin))
         self.query_one("#points-calendar", Static).update(_calendar(message.calendar))
@@ -192,6 +204,54 @@ class Points(DashboardScreen):
                 " sent with the next sync.",
                 timeout=4,
             )
+        elif message.action == "redeem points":
+            self.notify(_redeemed_words(message.shown), timeout=5, markup=False)
+
+    # ---- redeeming points, choosing a fee plan ---------------------------------------------------
+
+    def action_redeem(self) -> None:
+        from jiedan_cli.tui.widgets.points_forms import redeem_form
+
+        self.app.push_screen(redeem_form(self.balance), self._redeem_answered)
+
+    def _redeem_answered(self, values: dict[str, Any] | None) -> None:
+        from jiedan_cli.store import actions
+
+        if values is not None:
+            act = partial(actions.redeem_points, kind=values["kind"], points=values["points"])
+            self.perform("redeem points", act)
+
+    def action_choose_plan(self) -> None:
+        from jiedan_cli.tui.widgets.points_forms import fee_plan_form
+
+        current = self.plan.get("plan") if self.plan else None
+        self.app.push_screen(fee_plan_form(current), self._plan_answered)
+
+    def _plan_answered(self, values: dict[str, Any] | None) -> None:
+        if values is not None:
+            self.choose_plan(values["plan"])
+
+    @work(thread=True, exclusive=True, group="fee-plan")
+    def choose_plan(self, name: str) -> None:
+        from jiedan_cli.sync.fee_plans import choose_fee_plan
+
+        try:
+            plan = choose_fee_plan(name, server=self.dashboard.server)
+        except JiedanError as exc:
+            self.post_message(FeePlanChosen(None, exc.message))
+        else:
+            self.post_message(FeePlanChosen(plan))
+
+    def on_fee_plan_chosen(self, message: FeePlanChosen) -> None:
+        from jiedan_cli.tui.widgets.points_forms import plan_words
+
+        if message.plan is None:
+            self.notify(
+                f"Fee plan not changed: {message.error}", severity="error", markup=False, timeout=8
+            )
+            return
+        self.notify(plan_words(message.plan), timeout=5, markup=False)
+        self.post_message(TermsLoaded(message.plan, self.expiring))
 
     # ---- my profile ----------------------------------------------------------------------------
 
@@ -324,6 +384,12 @@ class Points(DashboardScreen):
         self.dashboard.replica_changed.publish(None)
 
 
+def _redeemed_words(shown: dict[str, Any]) -> str:
+    value = formatting.yuan(shown.get("value_fen"))
+    got = f"a {value} fee coupon" if shown.get("kind") == "coupon" else f"{value} cash to earnings"
+    return f"Redeemed {int(shown['points']):,} points for {got}; sent with the next sync."
+
+
 def _head(points: dict[str, Any]) -> Text:
     text = Text(f"{points['balance']:,}", style="bold")
     text.append(" points   ·   tier ")
@@ -373,7 +439,7 @@ def _terms_line(plan: dict[str, Any] | None, expiring: dict[str, Any] | None) ->
     if plan.get("lapsed_from"):
         lapsed = formatting.shown(plan["lapsed_from"])
         text.append(f" ({lapsed} lapsed: earnings short of its month)", style="dim")
-    text.append("   ·   `jiedan fees plan choose` changes it", style="dim")
+    text.append("   ·   $ changes it", style="dim")
     if expiring:
         text.append(f"\n{int(expiring['points']):,} points expire on {expiring['on']}", "bold")
     return text
