@@ -183,6 +183,15 @@ class TwoFactorChanged(Message):
 
 
 @dataclass
+class CouponLoaded(Message):
+    """From the server (online): the client's first-order coupon (新客首单券) standing
+    (GET /v1/me/first-order-coupon: `status` available, applied, withheld, not_eligible or
+    off, with `amount_fen`, the most it is worth)."""
+
+    coupon: Item
+
+
+@dataclass
 class ClientLoaded(Message):
     orders: list[Item]  # orders I posted, newest first
     bids: dict[str, list[Item]] = field(default_factory=dict)  # by order id

@@ -22,11 +22,13 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from jiedan_cli.domain import escrow
+from jiedan_cli.domain.coupons import first_order_coupon_fen
+from jiedan_cli.domain.errors import JiedanError
 from jiedan_cli.domain.moves import CLIENT_MOVES, Role, Seat, open_moves
 from jiedan_cli.domain.states import BidStatus, OrderStatus
 from jiedan_cli.domain.tiers import by_tier_priority, tier_label, tier_rank
 from jiedan_cli.tui import formatting
-from jiedan_cli.tui.messages import ActionDone, ClientLoaded
+from jiedan_cli.tui.messages import ActionDone, ClientLoaded, CouponLoaded
 from jiedan_cli.tui.screens.base import DashboardScreen
 from jiedan_cli.tui.widgets.form_modal import Field, FormModal, Values
 
@@ -70,6 +72,7 @@ class ClientMode(DashboardScreen):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.loaded: ClientLoaded | None = None
+        self.coupon: dict[str, Any] = {}  # my first-order coupon's standing, once asked online
         self.order_id: str | None = None  # the highlighted order
 
     def compose_body(self) -> Iterable[Widget]:
@@ -113,6 +116,23 @@ class ClientMode(DashboardScreen):
 
     def reload(self) -> None:
         self.read_client()
+        if self.coupon.get("status", "available") == "available":  # else it is decided
+            self.read_coupon()
+
+    @work(thread=True, exclusive=True, group="client-coupon")
+    def read_coupon(self) -> None:
+        from jiedan_cli.sync.http import api_call
+
+        try:
+            coupon = api_call(
+                "GET", "/v1/me/first-order-coupon", server=self.dashboard.server, timeout=5
+            )
+        except JiedanError:
+            return  # offline or signed out: the fund dialog says nothing of a coupon
+        self.post_message(CouponLoaded(coupon))
+
+    def on_coupon_loaded(self, message: CouponLoaded) -> None:
+        self.coupon = message.coupon
 
     @work(thread=True, exclusive=True, group="client")
     def read_client(self) -> None:
@@ -335,6 +355,12 @@ class ClientMode(DashboardScreen):
             f"Pay {amount} into escrow for “{formatting.shown(order.get('title'))}”?",
             f"The platform holds it; {name} is paid when you accept the delivery.",
         ]
+        if self.coupon.get("status") == "available" and fen:
+            off = first_order_coupon_fen(fen, int(self.coupon.get("amount_fen") or 0))
+            question.append(
+                f"Your first payment gets a first-order coupon (新客首单券): {formatting.yuan(off)}"
+                " of it is paid by the platform, so you pay less."
+            )
         act = partial(actions.fund, order_id=order["id"])
         self._confirm("fund", "Fund the escrow", question, f"Pay {amount}", act)
 
