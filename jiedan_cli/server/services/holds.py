@@ -156,7 +156,7 @@ def standing_stop(
     ).first()
     if row is None:
         return None
-    if any(row.args.get(key) != value for key, value in args.items()):
+    if any((row.args or {}).get(key) != value for key, value in args.items()):
         raise InvalidInput(f"id: {object_id} is held already for another request", field="id")
     kind = Held if row.status == HELD else RiskBlocked
     stop = kind(

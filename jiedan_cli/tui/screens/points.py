@@ -98,9 +98,12 @@ class Points(DashboardScreen):
         try:
             plan = my_fee_plan(server=server, timeout=5)
             expiring = api_call("GET", "/v1/points", server=server, timeout=5).get("expiring")
-            referral = api_call("GET", "/v1/me/referral", server=server, timeout=5)
         except JiedanError:
             return  # offline or signed out: the line stays hidden
+        try:
+            referral = api_call("GET", "/v1/me/referral", server=server, timeout=5)
+        except JiedanError:
+            referral = None  # the plan's line still shows, without the code
         self.post_message(TermsLoaded(plan, expiring, referral))
 
     def on_terms_loaded(self, message: TermsLoaded) -> None:
