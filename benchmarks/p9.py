@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.p7 import CHILD as DASHBOARD  # noqa: E402
+from benchmarks.p7 import _dashboard  # noqa: E402
 
 TARGET, MOONSHOT = 3.0, 1.5
 BATCH = 2_000  # orders a transaction: a pull page
@@ -77,16 +77,7 @@ def _search_ms(env: dict[str, str]) -> float:
 
 
 def _first_paint_ms(env: dict[str, str]) -> float:
-    done = subprocess.run(
-        [sys.executable, "-c", DASHBOARD, repr(time.time()), "[]"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"the dashboard run failed:\n{done.stderr}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["first_paint_ms"])
+    return float(_dashboard(env, typed=[])["first_paint_ms"])
 
 
 def measure(homes: dict[str, Path], runs: int) -> dict[str, dict[str, list[float]]]:
