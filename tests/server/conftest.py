@@ -80,18 +80,24 @@ def make_server(database_url: str, **settings: Any) -> Server:
     return Server(app, TestClient(app, raise_server_exceptions=False), clock, config)
 
 
-@pytest.fixture
-def server(database_url: str) -> Iterator[Server]:
-    """The app on SQLite and on PostgreSQL."""
-    srv = make_server(database_url)
-    with srv.client:
-        yield srv
-
-
 # The risk engine assesses and records every action but holds none: for tests of rules about
 # what it would rightly hold — a new account's large amounts, fast fund-and-accept cycles — whose
 # subject is another rule (caps, fees). What the engine holds is tests/server/test_holds*.py's.
 CALM = {"risk_review_at": 10_000, "risk_block_at": 10_000}
+
+
+def _risk(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """CALM for a test marked `calm` (a module's `pytestmark`: its accounts do at speed what
+    the engine rightly holds, and its subject is something else), else the defaults."""
+    return CALM if request.node.get_closest_marker("calm") else {}
+
+
+@pytest.fixture
+def server(database_url: str, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The app on SQLite and on PostgreSQL."""
+    srv = make_server(database_url, **_risk(request))
+    with srv.client:
+        yield srv
 
 
 @pytest.fixture
@@ -103,16 +109,8 @@ def calm_server(database_url: str) -> Iterator[Server]:
 
 
 @pytest.fixture
-def sqlite_server(sqlite_url: str) -> Iterator[Server]:
+def sqlite_server(sqlite_url: str, request: pytest.FixtureRequest) -> Iterator[Server]:
     """The app on SQLite only, for tests that are not about storage."""
-    srv = make_server(sqlite_url)
-    with srv.client:
-        yield srv
-
-
-@pytest.fixture
-def calm_sqlite_server(sqlite_url: str) -> Iterator[Server]:
-    """`sqlite_server`, with the risk engine holding nothing (CALM)."""
-    srv = make_server(sqlite_url, **CALM)
+    srv = make_server(sqlite_url, **_risk(request))
     with srv.client:
         yield srv

@@ -18,19 +18,9 @@ from tests.server.market import (
     post_order,
 )
 
-
-@pytest.fixture
-def server(calm_server: Server) -> Server:
-    """The app on SQLite and PostgreSQL with the risk engine recording, holding nothing: these
-    accounts post hundreds of orders, some large, in seconds, which it rightly holds
-    (what the engine holds is test_holds.py's)."""
-    return calm_server
-
-
-@pytest.fixture
-def sqlite_server(calm_sqlite_server: Server) -> Server:
-    """`server` on SQLite only."""
-    return calm_sqlite_server
+# The risk engine records every action and holds none (conftest CALM): these accounts post hundreds
+# of orders, some large, in seconds, which it rightly holds; what it holds is test_holds.py's.
+pytestmark = pytest.mark.calm
 
 
 ORDER_FIELDS = {

@@ -15,19 +15,9 @@ from tests.server.escrow_flow import act, awarded, completed, deliver, funded, o
 from tests.server.market import place_bid, post_order
 from tests.server.scenario import VERIFICATION
 
-
-@pytest.fixture
-def server(calm_server: Server) -> Server:
-    """The app on SQLite and PostgreSQL with the risk engine recording, holding nothing: these
-    accounts fund and complete many orders in seconds, which it rightly holds
-    (what the engine holds is test_holds.py's)."""
-    return calm_server
-
-
-@pytest.fixture
-def sqlite_server(calm_sqlite_server: Server) -> Server:
-    """`server` on SQLite only."""
-    return calm_sqlite_server
+# The risk engine records every action and holds none (conftest CALM): these accounts fund and
+# complete many orders in seconds, which it rightly holds; what it holds is test_holds.py's.
+pytestmark = pytest.mark.calm
 
 
 Items = Callable[[Any], list[dict[str, Any]]]

@@ -14,19 +14,9 @@ from tests.server.conftest import Server
 from tests.server.devices import Device, order_args
 from tests.server.market import awarded_order, order_body, post_order
 
-
-@pytest.fixture
-def server(calm_server: Server) -> Server:
-    """The app on SQLite and PostgreSQL with the risk engine recording, holding nothing: these
-    new accounts push ¥8000 orders, which it rightly holds
-    (what the engine holds is test_holds.py's)."""
-    return calm_server
-
-
-@pytest.fixture
-def sqlite_server(calm_sqlite_server: Server) -> Server:
-    """`server` on SQLite only."""
-    return calm_sqlite_server
+# The risk engine records every action and holds none (conftest CALM): these new accounts push ¥8000
+# orders, which it rightly holds; what it holds is test_holds.py's.
+pytestmark = pytest.mark.calm
 
 
 ESC_TITLE = "\x1b]0;pwned\x07Logo\x1b[2J"

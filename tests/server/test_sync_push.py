@@ -16,13 +16,9 @@ from jiedan_cli.server.db.tables import bids, change_log, messages, orders, sync
 from tests.server.conftest import CALM, Server, make_server
 from tests.server.devices import Device, order_args
 
-
-@pytest.fixture
-def server(calm_server: Server) -> Server:
-    """The app on SQLite and PostgreSQL with the risk engine recording, holding nothing: these
-    accounts post a dozen large orders in seconds, which it rightly holds (pushed holds are
-    test_holds.py's)."""
-    return calm_server
+# The risk engine records every action and holds none (conftest CALM): these accounts post a dozen
+# large orders in seconds, which it rightly holds; what it holds is test_holds.py's.
+pytestmark = pytest.mark.calm
 
 
 def count(server: Server, table: Any, *where: Any) -> int:
