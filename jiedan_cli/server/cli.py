@@ -71,12 +71,10 @@ def run(
     """Serve the marketplace API (OpenAPI at /docs)."""
     import logging.config
 
-    import uvicorn
-
     from jiedan_cli.domain.errors import InvalidInput
     from jiedan_cli.server.logs import log_config
     from jiedan_cli.server.metrics import prepare_metrics_dir
-    from jiedan_cli.server.serving import APP_FACTORY, exit_zero_on_sigterm, uvicorn_options
+    from jiedan_cli.server.serving import exit_zero_on_sigterm, serve, uvicorn_options
 
     _refuse_a_taken_port(host, port)  # before anything is written or announced
     settings = _settings(
@@ -118,14 +116,7 @@ def run(
     say("jiedan server on http://%s:%s  (docs: /docs; %s worker(s))", host, port, workers)
     prepare_metrics_dir()
     exit_zero_on_sigterm()
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        **uvicorn_options(settings),
-    )
+    serve(host, port, workers, uvicorn_options(settings))
 
 
 def _refuse_a_taken_port(host: str, port: int) -> None:
