@@ -149,9 +149,7 @@ def decline_bids(
     gives the rows to publish (in id order). The caller holds the order lock."""
     declined = conn.execute(
         update(bids)
-        .where(
-            bids.c.order_id == order.id, bids.c.status == BidStatus.SUBMITTED, bids.c.id != keep
-        )
+        .where(bids.c.order_id == order.id, bids.c.status == BidStatus.SUBMITTED, bids.c.id != keep)
         .values(status=BidStatus.DECLINED, updated_at=now)
         .returning(*bids.c)
     ).all()
