@@ -8,8 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import event, select
+
 from jiedan_cli.domain.points import CHECKIN_BASE
 from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.tables import points_entries
 from tests.server.conftest import Server
 from tests.server.devices import Device
 from tests.server.escrow_flow import act, deliver, delivered, ok, staff, transfers
@@ -159,3 +162,52 @@ def test_bad_campaigns_are_refused_with_a_clear_reason(server: Server) -> None:
         **window(server, HOUR, HOUR),
     }
     assert add(server, freelancer, **body).status_code == 403
+
+
+def test_an_accept_reads_the_running_campaigns_once_for_its_fee_and_both_parties_points(
+    server: Server,
+) -> None:
+    """The release's fee and the client's and the freelancer's points each ask which
+    campaigns run: one read in the transaction answers all three, inside a window and out."""
+    admin = staff(server, "admin")
+    start = server.clock.now + HOUR
+    ok(
+        add(server, admin, name="积分翻倍", kind="points_multiplier", multiplier=2,
+            **window(server, HOUR, HOUR)),
+        201,
+    )  # fmt: skip
+    ok(
+        add(server, admin, name="周末特惠", kind="fee_discount", discount_bp=500,
+            **window(server, HOUR, HOUR)),
+        201,
+    )  # fmt: skip
+
+    def accepted_at(at: Any) -> tuple[list[int], int, int]:
+        client, freelancer, order = delivered(server, amount_fen=AMOUNT)
+        server.clock.now = at
+        reads: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "FROM campaigns" in statement:
+                reads.append(statement)
+
+        event.listen(server.db.engine, "before_cursor_execute", record)
+        try:
+            assert ok(act(server, client, order["id"], "accept"))["status"] == "completed"
+        finally:
+            event.remove(server.db.engine, "before_cursor_execute", record)
+        with server.db.read() as conn:
+            earned = dict(
+                conn.execute(
+                    select(points_entries.c.user_id, points_entries.c.amount).where(
+                        points_entries.c.order_id == order["id"]
+                    )
+                ).all()
+            )
+        fee = sum(t.amount_fen for t in transfers(server, kind="fee", order_id=order["id"]))
+        return [earned[client["id"]], earned[freelancer["id"]]], fee, len(reads)
+
+    outside, inside = accepted_at(start - TICK), accepted_at(start)
+    assert inside[0] == [2 * points for points in outside[0]] and all(outside[0])
+    assert (outside[1], inside[1]) == (20_000, 10_000)
+    assert outside[2] == inside[2] == 1

@@ -76,6 +76,15 @@ def before_commit(
     return scope.state
 
 
+def transaction_memo(conn: Connection) -> dict[str, Any] | None:
+    """A dict that lives as long as this `Database.write` transaction, for what it reads
+    more than once and does not change itself (the running campaigns of an accept: its fee
+    and both parties' points); None, and nothing kept, on a connection not of
+    `Database.write`. Its keys share the dict with `before_commit`'s state."""
+    scope: _WriteScope | None = conn.info.get(_SCOPE)
+    return None if scope is None else scope.state
+
+
 def deferred(
     conn: Connection, key: str, flush: Callable[[Connection, list[Any]], None]
 ) -> list[Any] | None:

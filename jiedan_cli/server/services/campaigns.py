@@ -15,6 +15,7 @@ from jiedan_cli.domain.categories import check_category
 from jiedan_cli.domain.errors import InvalidInput, NotFound
 from jiedan_cli.domain.ids import new_id
 from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.engine import transaction_memo
 from jiedan_cli.server.db.tables import campaigns
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.audit import audit
@@ -63,10 +64,26 @@ def _campaign(row: Row[Any]) -> Campaign:
 
 
 def running_campaigns(conn: Connection, now: datetime) -> list[Campaign]:
-    """The campaigns whose window holds `now` (start inclusive, end exclusive)."""
+    """The campaigns whose window holds `now` (start inclusive, end exclusive); read once a
+    write transaction (`transaction_memo`), which `create_campaign` forgets."""
+    memo = transaction_memo(conn)
+    key = f"running_campaigns {now.isoformat()}"
+    if memo is not None and key in memo:
+        return list(memo[key])
     c = campaigns.c
     rows = conn.execute(select(campaigns).where(c.ends_at > now, c.starts_at <= now)).all()
-    return [_campaign(row) for row in rows]
+    running = [_campaign(row) for row in rows]
+    if memo is not None:
+        memo[key] = tuple(running)
+    return running
+
+
+def _forget_running(conn: Connection) -> None:
+    """A campaign written: what `running_campaigns` kept for this transaction is stale."""
+    memo = transaction_memo(conn)
+    if memo is not None:
+        for key in [k for k in memo if k.startswith("running_campaigns ")]:
+            del memo[key]
 
 
 def create_campaign(
@@ -103,6 +120,7 @@ def create_campaign(
             ends_at,
         )
     )
+    _forget_running(conn)
     conn.execute(
         campaigns.insert().values(
             id=campaign.id,
@@ -134,6 +152,7 @@ def end_campaign(
         raise NotFound(f"no campaign {campaign_id}")
     if row.ends_at <= now:
         return staff_view(row)
+    _forget_running(conn)
     conn.execute(
         update(campaigns)
         .where(campaigns.c.id == campaign_id)

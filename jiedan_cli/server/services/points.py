@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.domain.campaigns import points_multiplier
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
@@ -24,7 +25,7 @@ from jiedan_cli.domain.timefmt import rfc3339
 from jiedan_cli.server.db.tables import ledger_transfers, points_balances, points_entries
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, register
-from jiedan_cli.server.services.ledger import insert_or_ignore
+from jiedan_cli.server.services.ledger import insert_or_ignore, insert_or_nothing
 from jiedan_cli.server.services.pages import Page, PageRequest, keyset_rows
 
 # Transfers that pay a freelancer for work (their fee is part of the gross volume).
@@ -56,7 +57,7 @@ def award_points(
     """Add (or, negative, spend) points once per `entry_id`; a repeat returns the first entry."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise InvalidInput("points: the amount must be a non-zero integer")
-    claimed = insert_or_ignore(
+    claimed = insert_or_nothing(
         conn,
         points_entries,
         id=entry_id,
@@ -66,15 +67,31 @@ def award_points(
         order_id=order_id,
         created_at=now,
     )
-    row = conn.execute(select(points_entries).where(points_entries.c.id == entry_id)).one()
-    if not claimed:
+    if claimed is None:
+        row = conn.execute(select(points_entries).where(points_entries.c.id == entry_id)).one()
         if (row.user_id, row.amount, row.kind, row.order_id) != (user_id, amount, kind, order_id):
             raise Conflict(f"points entry {entry_id} exists with different fields")
         return entry_view(row)
-    view = entry_view(row)
-    publish(conn, Kind.POINTS_ENTRY, row, now=now)
-    insert_or_ignore(conn, points_balances, user_id=user_id, balance=0)
+    publish(conn, Kind.POINTS_ENTRY, claimed, now=now)
+    _change_balance(conn, user_id, amount)
+    return entry_view(claimed)
+
+
+def _change_balance(conn: Connection, user_id: str, amount: int) -> None:
+    """Add `amount` to the user's points: a credit in one upsert (the balance row made on
+    first use); a debit only down to 0, or Refused."""
     balances = points_balances.c
+    if amount > 0:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        credit = dialect.insert(points_balances).values(user_id=user_id, balance=amount)
+        conn.execute(
+            credit.on_conflict_do_update(
+                index_elements=[balances.user_id],
+                set_={"balance": balances.balance + credit.excluded.balance},
+            )
+        )
+        return
+    insert_or_ignore(conn, points_balances, user_id=user_id, balance=0)
     done = conn.execute(
         update(points_balances)
         .where(balances.user_id == user_id, balances.balance + amount >= 0)
@@ -82,7 +99,6 @@ def award_points(
     )
     if done.rowcount != 1:
         raise Refused("not enough points", code="insufficient_points")
-    return view
 
 
 def earn_points(
