@@ -188,6 +188,22 @@ def test_a_bad_budget_is_a_usage_error(freelancer: User, amount: str) -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.parametrize("limit", ["0", "-1", "abc", "10001"])
+@pytest.mark.parametrize("command", [("list",), ("search", "网站"), ("recommend",)])
+def test_a_bad_limit_is_a_one_line_usage_error(
+    freelancer: User, command: tuple[str, ...], limit: str
+) -> None:
+    # the cold path's own coercion once skipped the option's parser: -1 listed every order,
+    # 0 said "no orders match", abc drew Click's boxed message
+    done = freelancer.run("orders", *command, "--limit", limit, "--json")
+    assert done.code == 2 and done.stdout == "", str(done)
+    assert done.stderr == "error: limit: a whole number from 1 to 10000\n"
+
+
+def test_a_full_width_limit_is_a_number(freelancer: User) -> None:
+    assert len(freelancer.ok("orders", "list", "--limit", "２", "--json").json()) == 2
+
+
 def test_radius_without_near_is_a_usage_error(freelancer: User) -> None:
     assert freelancer.run("orders", "list", "--radius-km", "5").code == 2
     assert freelancer.run("orders", "list", "--near", "north").code == 2
