@@ -232,6 +232,14 @@ def test_search_chinese_and_english(freelancer: User, market: dict[str, Any]) ->
     assert freelancer.ok("orders", "search", "没有这个词", "--json").json() == []
 
 
+@pytest.mark.parametrize("query", ["", "   "])
+def test_an_empty_search_is_a_usage_error(freelancer: User, query: str) -> None:
+    # it said "no orders match this search", exit 0
+    done = freelancer.run("orders", "search", query, "--json")
+    assert done.code == 2 and done.stdout == "", str(done)
+    assert done.stderr == "error: give words to search for (`jiedan orders list` lists all)\n"
+
+
 def test_search_understands_and_shows_why(freelancer: User, market: dict[str, Any]) -> None:
     # Every order of the fixture says 官网 in its description; the site has it in its title.
     found = freelancer.ok("orders", "search", "需要做个企業網站", "--json").json()
