@@ -17,23 +17,16 @@ def healthz() -> dict[str, str]:
 
 
 def main() -> None:
-    import uvicorn
-
     from jiedan_cli.server.config import Settings
-    from jiedan_cli.server.serving import uvicorn_options
+    from jiedan_cli.server.serving import serve, uvicorn_options
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     # the same call as jiedan_cli/server/cli.py `run`, with the default settings
-    uvicorn.run(
-        "benchmarks.floor_app:app",
-        host="127.0.0.1",
-        port=args.port,
-        workers=args.workers,
-        **uvicorn_options(Settings.from_env(secrets=False)),
-    )
+    options = uvicorn_options(Settings.from_env(secrets=False))
+    serve("127.0.0.1", args.port, args.workers, options, app="benchmarks.floor_app:app")
 
 
 if __name__ == "__main__":

@@ -36,12 +36,14 @@ from benchmarks.p5 import PASSWORD
 from benchmarks.pg_waits import WaitSampler
 from benchmarks.postgres import ADMIN_URL, is_postgres, libpq_url, throwaway_database
 from benchmarks.pyspy_summary import summarise
+from benchmarks.raw_http import Answer, Connection, TransportError
 from benchmarks.report import RESULTS, Figure, Target
 from benchmarks.servers import (
     CALM_RISK,
     Served,
     app_server,
     cpu_seconds_of,
+    cpu_seconds_with_reaped,
     process_tree,
     serving,
     variants,
@@ -58,13 +60,14 @@ BIDDERS = 3  # per order
 DRAIN_SECONDS = 60.0
 REQUESTS_PER_FLOW = 5 + BIDDERS  # post, the bids, award, fund, deliver, accept
 SHA = "ab" * 32
+HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
 
 @dataclass
 class User:
     id: str
     token: str
-    http: httpx.AsyncClient | None = None
+    http: Connection | None = None
 
 
 class FlowError(Exception):
@@ -94,21 +97,22 @@ async def _call(
     assert user.http is not None
     expected = 201 if step in ("post", "bid", "deliver") else 200
     began = time.perf_counter()
+    response: Answer | None
     try:
         response = await user.http.request(
             method,
             path,
-            headers={"Authorization": f"Bearer {user.token}"},
-            content=None if body is None else json.dumps(body),
+            headers={**HEADERS, "Authorization": f"Bearer {user.token}"},
+            body=None if body is None else json.dumps(body).encode(),
         )
-        status = str(response.status_code)
-    except httpx.HTTPError as exc:
-        response, status = None, type(exc).__name__
+        status = str(response.status)
+    except TransportError as exc:
+        response, status = None, f"TransportError {exc}"
     done = time.perf_counter()
     if rec.counts(done):
         rec.latencies[step].append(done - began)
         rec.statuses[status] += 1
-    if response is None or response.status_code != expected:
+    if response is None or response.status != expected:
         detail = "" if response is None else response.text[:200]
         raise FlowError(f"{step} {method} {path}: {status} {detail}")
     answer: dict[str, Any] = response.json()
@@ -204,24 +208,19 @@ async def _client_loop(
 def _connect(base: str, people: list[User]) -> None:
     # A freelancer may sit idle longer than the server keeps a quiet connection open (5 s):
     # a request sent as the server closes it fails. Browsers and proxies close first; so here.
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2.0)
+    # The client is raw_http's, not httpx: the load shares the server's CPUs (its docstring).
     for person in people:
-        person.http = httpx.AsyncClient(
-            base_url=base,
-            limits=limits,
-            timeout=60,
-            headers={"Accept": "application/json", "Content-Type": "application/json"},
-        )
+        person.http = Connection(base, idle_close=2.0, timeout=60)
 
 
-def _backend_pids(database_url: str) -> list[int]:
-    """The PostgreSQL server processes serving this database (its connection pools)."""
+def _postmaster_pid(database_url: str) -> int | None:
+    """PostgreSQL's postmaster (when it runs on this host): the parent of our backend."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return [int(row[0]) for row in rows]
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()
+    stat = Path(f"/proc/{backend[0] if backend else 0}/stat")
+    if not stat.exists():
+        return None
+    return int(stat.read_text().rsplit(")", 1)[1].split()[1])  # field 4: ppid
 
 
 @dataclass
@@ -273,20 +272,21 @@ async def _both(base: str, clients: int, freelancers: int) -> Population:
 
 
 class Meter:
-    """CPU used inside the window by the server's processes, by the PostgreSQL backends
-    serving the database (the pools keep them for the whole load), and by this load."""
+    """CPU used inside the window by the server's processes, by PostgreSQL (every backend of
+    the cluster, those opened and closed inside the window too — other databases' work
+    counts if there is any), and by this load."""
 
     def __init__(self, server_pids: list[int], sampler: WaitSampler | None) -> None:
         self.server_pids = server_pids
         self.sampler = sampler
-        self.backends: list[int] = []
+        self.postmaster: int | None = None
         self.server: float | None = None
         self.db: float | None = None
         self.load: float | None = None
 
     async def follow(self, rec: Recorder, database_url: str) -> None:
         await asyncio.sleep(max(0.0, rec.start - time.perf_counter()))
-        self.backends = await asyncio.to_thread(_backend_pids, database_url)
+        self.postmaster = await asyncio.to_thread(_postmaster_pid, database_url)
         server, db, load = self._now()
         with self.sampler or nullcontext():
             while (left := rec.end - time.perf_counter()) > 0:  # the count bound may move it
@@ -297,7 +297,8 @@ class Meter:
         self.load = load_end - load
 
     def _now(self) -> tuple[float | None, float | None, float]:
-        return cpu_seconds_of(self.server_pids), cpu_seconds_of(self.backends), time.process_time()
+        db = None if self.postmaster is None else cpu_seconds_with_reaped(self.postmaster)
+        return cpu_seconds_of(self.server_pids), db, time.process_time()
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -371,7 +372,7 @@ def measure_flows(
     requests = len(every)
     seconds = max(rec.end - rec.start, 1e-9)  # empty when the count bound hit in the warm-up
     result = LoadResult(
-        "python-httpx flows",
+        "python raw-http flows",
         seconds,
         requests,
         requests / seconds,
@@ -395,7 +396,6 @@ def measure_flows(
         "cut_by_max_flows": rec.started >= max_flows,
         "server_cpu_ms_per_flow": server_per_flow,
         "db_cpu_ms_per_flow": per_flow(meter.db),
-        "db_backends": len(meter.backends),
         "load_cpu_ms_per_flow": per_flow(meter.load),
         "steps": {
             step: {

@@ -76,6 +76,17 @@ def cpu_seconds_of(pids: list[int]) -> float | None:
     return total / os.sysconf("SC_CLK_TCK") if known else None
 
 
+def cpu_seconds_with_reaped(root: int) -> float | None:
+    """CPU time of `root`'s live process tree plus that of the children it has reaped
+    (stat's cutime and cstime): for PostgreSQL's postmaster, every backend's, those that
+    came and went inside a window too (a pool's overflow connections)."""
+    fields = _stat_fields(root)
+    live = cpu_seconds_of(process_tree(root))
+    if fields is None or live is None:
+        return None
+    return live + (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Served:
     base: str

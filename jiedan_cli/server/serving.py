@@ -52,8 +52,11 @@ def exit_zero_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
 
 
-def serve(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
-    """Serve APP_FACTORY on host:port with `workers` processes.
+def serve(
+    host: str, port: int, workers: int, options: dict[str, Any], *, app: str = APP_FACTORY
+) -> None:
+    """Serve `app` (an import string: the factory APP_FACTORY, or an app) on host:port with
+    `workers` processes.
 
     Several workers on Linux: each listens on a socket of its own bound with SO_REUSEPORT,
     and the kernel spreads new connections over them evenly (by a hash of the addresses).
@@ -64,14 +67,15 @@ def serve(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
     every connection to one SO_REUSEPORT socket), uvicorn's shared socket."""
     import uvicorn
 
+    factory = app == APP_FACTORY
     if workers == 1 or not sys.platform.startswith("linux"):
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, **options)
+        uvicorn.run(app, factory=factory, host=host, port=port, workers=workers, **options)
         return
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config(
-        APP_FACTORY,
-        factory=True,
+        app,
+        factory=factory,
         host=host,
         port=port,
         workers=workers,

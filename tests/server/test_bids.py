@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from jiedan_cli.server.db.tables import bids, milestones, users
 from tests.server.conftest import Server
@@ -302,3 +302,37 @@ def test_only_the_orders_client_awards_a_submitted_bid_of_that_order(
     assert count == 1
     with server.db.read() as conn:
         assert conn.scalar(select(bids.c.status).where(bids.c.id == elsewhere["id"])) == "submitted"
+
+
+def test_an_award_sends_as_many_statements_whatever_the_number_of_bids_declined(
+    server: Server,
+) -> None:
+    """The others are declined in one UPDATE … RETURNING, the winner's row comes back from
+    its own: 2 losing bids or 6, the award's statements are the same count."""
+
+    def statements_of_an_award(losers: int) -> int:
+        client = server.register("client")
+        order = post_order(server, client)
+        winning = place_bid(server, server.register("freelancer"), order["id"])
+        for _ in range(losers):
+            place_bid(server, server.register("freelancer"), order["id"])
+        sent: list[str] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            sent.append(statement)
+
+        event.listen(server.db.engine, "before_cursor_execute", record)
+        try:
+            award(server, client, order["id"], winning["id"])
+        finally:
+            event.remove(server.db.engine, "before_cursor_execute", record)
+        statuses = {
+            bid["status"]
+            for bid in server.request(
+                "GET", f"/v1/orders/{order['id']}/bids", client["token"]
+            ).json()
+        }
+        assert statuses == {"awarded", "declined"}
+        return len(sent)
+
+    assert statements_of_an_award(2) == statements_of_an_award(6)

@@ -4,7 +4,7 @@ overdraft but on external accounts, an audit line and a change per owner for eve
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
 from jiedan_cli.domain.ledger import Transfer, escrow, external, freelancer_available
@@ -183,3 +183,34 @@ def test_a_savepoint_rolled_back_takes_its_shared_accounts_moves_with_it(server:
     money = balances(server)
     assert money == {"external:sandbox": -4_000, "escrow:m1": 4_000}
     assert sum(money.values()) == 0
+
+
+def test_a_posting_creates_its_accounts_in_one_statement_and_reads_nothing_back(
+    server: Server,
+) -> None:
+    """A release and its fee touch three accounts, new or not: one INSERT creates those
+    missing, and each transfer's claim returns its row (no SELECT of ledger_transfers)."""
+    post(server, fund())
+    sent: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(" ".join(statement.split()[:3]).upper())
+
+    payout = [
+        Transfer("release:m1", escrow("m1"), freelancer_available(FREELANCER), 9_000, "release"),
+        Transfer("fee:m1", escrow("m1"), "platform:fees", 1_000, "fee", milestone_id="m1"),
+    ]
+    event.listen(server.db.engine, "before_cursor_execute", record)
+    try:
+        with server.db.write() as conn:
+            post_transfers(conn, payout, now=server.clock.now)
+    finally:
+        event.remove(server.db.engine, "before_cursor_execute", record)
+    assert sent.count("INSERT INTO LEDGER_ACCOUNTS") == 1, sent
+    assert not [s for s in sent if s.startswith("SELECT") and "LEDGER_TRANSFERS" in s], sent
+    assert balances(server) == {
+        "external:sandbox": -10_000,
+        "escrow:m1": 0,
+        f"freelancer:{FREELANCER}:available": 9_000,
+        "platform:fees": 1_000,
+    }

@@ -145,19 +145,16 @@ def refresh_bid_count(conn: Connection, order_id: str, *, now: datetime) -> None
 def decline_bids(
     conn: Connection, order: Row[Any], *, now: datetime, keep: str | None = None
 ) -> None:
-    """Decline every submitted bid on `order` except `keep`. The caller holds the order lock."""
-    submitted = conn.execute(
-        select(bids.c.id).where(
-            bids.c.order_id == order.id, bids.c.status == BidStatus.SUBMITTED, bids.c.id != keep
-        )
-    ).scalars()
-    for bid_id in list(submitted):
-        conn.execute(
-            update(bids)
-            .where(bids.c.id == bid_id)
-            .values(status=BidStatus.DECLINED, updated_at=now)
-        )
-        record_bid(conn, bid_id, order, now=now)
+    """Decline every submitted bid on `order` except `keep`, in one UPDATE whose RETURNING
+    gives the rows to publish (in id order). The caller holds the order lock."""
+    declined = conn.execute(
+        update(bids)
+        .where(bids.c.order_id == order.id, bids.c.status == BidStatus.SUBMITTED, bids.c.id != keep)
+        .values(status=BidStatus.DECLINED, updated_at=now)
+        .returning(*bids.c)
+    ).all()
+    for row in sorted(declined, key=lambda r: r.id):
+        record_bid(conn, row.id, order, now=now, row=row)
 
 
 def _bids_in_last_day(conn: Connection, user_id: str, now: datetime) -> int:
@@ -374,10 +371,13 @@ def award_bid(
         counterpart_id=bid.freelancer_id,
         object_id=order_id,
     )
-    conn.execute(
-        update(bids).where(bids.c.id == bid_id).values(status=BidStatus.AWARDED, updated_at=now)
-    )
-    record_bid(conn, bid_id, order, now=now)
+    awarded = conn.execute(
+        update(bids)
+        .where(bids.c.id == bid_id)
+        .values(status=BidStatus.AWARDED, updated_at=now)
+        .returning(*bids.c)
+    ).one()
+    record_bid(conn, bid_id, order, now=now, row=awarded)
     decline_bids(conn, order, now=now, keep=bid_id)
     conn.execute(
         update(orders)

@@ -36,23 +36,28 @@ def insert_or_ignore(conn: Connection, table: Any, **values: Any) -> bool:
     """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted. (RETURNING, not
     rowcount: psycopg reports no rowcount for it.) A concurrent twin of an uncommitted
     insert waits for it, then finds the key taken."""
+    return insert_or_nothing(conn, table, **values) is not None
+
+
+def insert_or_nothing(conn: Connection, table: Any, **values: Any) -> Row[Any] | None:
+    """`insert_or_ignore` giving back the row it inserted (every column), None when the key
+    was taken: a claim that needs its row does not read it again."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    key = next(iter(table.primary_key.columns))
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing().returning(key)
-    return conn.execute(statement).first() is not None
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    return conn.execute(statement.returning(*table.c)).first()
 
 
 def ensure_accounts(conn: Connection, accounts: Sequence[str], *, now: datetime) -> None:
-    """Create the accounts not yet known (an account exists from its first use)."""
-    for account in sorted(set(accounts)):
-        insert_or_ignore(
-            conn,
-            ledger_accounts,
-            id=account,
-            owner_id=owner_of(account),
-            balance_fen=0,
-            created_at=now,
-        )
+    """Create the accounts not yet known (an account exists from its first use): one
+    statement, its rows in sorted order (two such inserts cannot wait on each other)."""
+    if not accounts:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    rows = [
+        {"id": a, "owner_id": owner_of(a), "balance_fen": 0, "created_at": now}
+        for a in sorted(set(accounts))
+    ]
+    conn.execute(dialect.insert(ledger_accounts).values(rows).on_conflict_do_nothing())
 
 
 def balance(conn: Connection, account: str) -> int:
@@ -218,7 +223,7 @@ def _post_one(
     conn: Connection, transfer: Transfer, *, now: datetime, actor_id: str | None, fee_fen: int = 0
 ) -> dict[str, Any]:
     # Claim the id first: a concurrent twin waits on the unique key, then finds it taken.
-    claimed = insert_or_ignore(
+    claimed = insert_or_nothing(
         conn,
         ledger_transfers,
         id=transfer.id,
@@ -230,10 +235,12 @@ def _post_one(
         milestone_id=transfer.milestone_id,
         created_at=now,
     )
-    row = conn.execute(select(ledger_transfers).where(ledger_transfers.c.id == transfer.id)).one()
-    if not claimed:
+    if claimed is None:
+        taken = select(ledger_transfers).where(ledger_transfers.c.id == transfer.id)
+        row = conn.execute(taken).one()
         _as_transfer(row).same_as(transfer)
         return transfer_view(row)
+    row = claimed
     _move(conn, transfer)
     audit(
         conn,
