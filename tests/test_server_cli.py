@@ -208,3 +208,25 @@ def test_demo_says_where_it_writes_and_when_it_does_not_seed(tmp_path: Path) -> 
     text_said = "".join(said)
     assert f"database: {url}" in text_said
     assert "demo data NOT seeded: this database has accounts already" in text_said
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1"])
+def test_a_port_out_of_range_is_one_usage_line(tmp_path: Path, port: str) -> None:
+    # 99999 reached uvicorn: a traceback in the log, then "internal error … this is a bug"
+    home = tmp_path / "home"
+    env = {**os.environ, "JIEDAN_HOME": str(home)}
+    done = _run_server_briefly(["run", "--port", port], env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [f"error: --port: {port} is not a port (1 to 65535)"]
+    assert not home.exists()
+
+
+def test_a_database_url_of_another_kind_is_named_as_such(tmp_path: Path) -> None:
+    # mysql://… was told "JIEDAN_SERVER_SECRET_KEY … must be set on PostgreSQL"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIEDAN_SERVER_")}
+    done = _run_server_briefly(["run", "--database-url", "mysql://x@db/x"], env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: JIEDAN_SERVER_DATABASE_URL (--database-url): 'mysql://x@db/x' is neither"
+        " sqlite:///PATH nor postgresql+psycopg://…"
+    ]

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from jiedan_cli.commands.common import JsonOption, OfflineOption, replica, show
+from jiedan_cli.render import say
 
 app = typer.Typer(help="Bid automatically by rules.", no_args_is_help=True, add_completion=False)
 
@@ -68,7 +69,8 @@ def run(
 
     found_rules, cap = read_rules(_toml(rules))
     with replica() as conn:
-        planned = plan(conn, found_rules, cap)
+        stopped: list[str] = []
+        planned = plan(conn, found_rules, cap, stopped=stopped)
         outcomes: list[Any] = []
         if not dry_run and planned:
             placing = [
@@ -98,6 +100,9 @@ def run(
                 "sync_state": placed.get("sync_state"),
             }
         results.append({**bid, **outcome, "amount": format_yuan(bid["amount_fen"])})
+    if not planned:  # stdout stays empty (`[]`): say why on stderr
+        why = "; ".join(stopped) or "the saved searches find no open order without a bid of yours"
+        say(f"nothing to bid: {why}")
     if as_json:
         show([{k: v for k, v in r.items() if k != "amount"} for r in results], as_json=True)
     else:

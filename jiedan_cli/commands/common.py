@@ -80,14 +80,20 @@ OfflineOption = Annotated[
 
 
 class _PlainCoercion:
-    """str/int/float/Path conversion with Typer's min/max checks, in the standard library."""
+    """str/int/float/Path conversion with Typer's min/max checks, in the standard library;
+    an option's own `parser=` (e.g. `whole_number`), when it has one, instead."""
 
-    def __init__(self, kind: type, minimum: Any, maximum: Any) -> None:
+    def __init__(
+        self, kind: type, minimum: Any, maximum: Any, parser: Callable[[Any], Any] | None
+    ) -> None:
         self.kind, self.minimum, self.maximum = kind, minimum, maximum
+        self.parser = parser
 
     def coerce(self, value: Any, param: Any = None, ctx: Any = None) -> Any:
         if value is None or (self.kind is bool and isinstance(value, bool)):
             return value
+        if self.parser is not None:
+            return self.parser(value)
         try:
             converted = self.kind(value)
         except (TypeError, ValueError):
@@ -125,7 +131,10 @@ def use_plain_coercion(command: Any, ctx: Any) -> None:
         if getattr(param, "_runtime_param", None) is None:
             info = descriptor.parameter_info
             param._runtime_param = _PlainCoercion(
-                kind, getattr(info, "min", None), getattr(info, "max", None)
+                kind,
+                getattr(info, "min", None),
+                getattr(info, "max", None),
+                getattr(info, "parser", None),
             )
 
 

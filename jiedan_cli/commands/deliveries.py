@@ -94,7 +94,7 @@ def download(
         str | None, typer.Option("--file", help="Only the file of this name (latest).")
     ] = None,
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="The folder to write into.")
+        Path, typer.Option("-o", "--output", help="The folder to write into (made if missing).")
     ] = Path("."),
     as_json: JsonOption = False,
 ) -> None:
@@ -109,6 +109,10 @@ def download(
         if not deliveries_of(conn, order_id):
             quick_sync(conn)
         chosen = latest_files(deliveries_of(conn, order_id), name)
+    if not output.exists():  # made as the dashboard makes its downloads folder (0700)
+        from jiedan_cli.locations import private_dir
+
+        private_dir(output)
     with connect_signed_in() as client, byte_progress("downloading") as bar:
 
         def started(item: dict[str, Any]) -> Any:

@@ -44,10 +44,33 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 
 
 def run_cli(command: Any, argv: list[str]) -> NoReturn:
-    """Run the root command. Click answers usage errors itself (exit 2); every expected
-    failure of ours becomes one `error: …` line on stderr and the contract's exit code."""
+    """Run the root command. Every expected failure — ours, and Click's usage errors (a
+    mistyped flag, a missing argument: exit 2) — becomes one `error: …` line on stderr and the
+    contract's exit code."""
+    from typer import Abort
+    from typer._click.exceptions import (  # Typer's own Click (0.2x vendors it)
+        ClickException,
+        NoArgsIsHelpError,
+        UsageError,
+    )
+
     try:
-        command.main(args=argv, prog_name="jiedan", standalone_mode=True)
+        # not standalone: Click's errors come here, not to its boxed panel; a typer.Exit
+        # comes back as its code, a command's return value (None) as itself
+        done = command.main(args=argv, prog_name="jiedan", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # a group typed alone: its help, as before
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ClickException as exc:
+        from jiedan_cli.render import safe_text
+
+        context = exc.ctx if isinstance(exc, UsageError) else None
+        see = f" (see `{context.command_path} -h`)" if context is not None else ""
+        print(f"error: {safe_text(exc.format_message())}{see}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except Abort:  # end of input at a prompt
+        print("error: aborted", file=sys.stderr)
+        sys.exit(ExitCode.BUG)
     except JiedanError as exc:
         from jiedan_cli.render import safe_text  # the message may quote the server
 
@@ -68,4 +91,4 @@ def run_cli(command: Any, argv: list[str]) -> NoReturn:
             file=sys.stderr,
         )
         sys.exit(ExitCode.BUG)
-    sys.exit(ExitCode.OK)
+    sys.exit(done if isinstance(done, int) else ExitCode.OK)

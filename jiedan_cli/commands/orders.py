@@ -168,6 +168,8 @@ def search(
     simplified, Latin words spelled loosely (logoo); title matches count most."""
     from jiedan_cli.store.queries import search_orders
 
+    if not query.strip():
+        raise InvalidInput("give words to search for (`jiedan orders list` lists all)")
     with replica() as conn:
         found = search_orders(conn, query, limit, status=status)
         hint_if_empty(found, no_orders_hint(conn).replace("these filters", "this search"))

@@ -145,7 +145,7 @@ FUNDABLE = (OS.AWARDED, OS.IN_PROGRESS, OS.DELIVERED)
 
 
 def may_award(seat: Seat) -> Refusal | None:
-    return _own(seat) or _from(seat, (OS.OPEN,), "it cannot become awarded")
+    return _own(seat) or _from(seat, (OS.OPEN,), "only an open order can be awarded")
 
 
 def may_edit(seat: Seat) -> Refusal | None:

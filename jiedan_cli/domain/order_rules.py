@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from jiedan_cli.domain.errors import InvalidInput
-from jiedan_cli.domain.money import check_fen
+from jiedan_cli.domain.money import check_fen, format_yuan
 from jiedan_cli.domain.text import unsafe_character
 from jiedan_cli.domain.timefmt import parse_date
 
@@ -94,8 +94,10 @@ def check_budget(budget_min_fen: int, budget_max_fen: int) -> tuple[int, int]:
     check_fen(budget_min_fen, field="budget_min_fen")
     check_fen(budget_max_fen, field="budget_max_fen")
     if budget_min_fen > budget_max_fen:
-        raise InvalidInput(
-            "budget_min_fen: must not be more than budget_max_fen", field="budget_min_fen"
+        minimum, maximum = format_yuan(budget_min_fen), format_yuan(budget_max_fen)
+        raise InvalidInput(  # said to people (a flag, a form field) as well as to the API
+            f"budget: the minimum (¥{minimum}) is more than the maximum (¥{maximum})",
+            field="budget_min_fen",
         )
     return budget_min_fen, budget_max_fen
 

@@ -39,6 +39,14 @@ class BidStatus(StrEnum):
     REJECTED = "rejected"
 
 
+def check_bid_status_filter(status: str, *, field: str = "status") -> str:
+    """A bid listing's status filter (any case); InvalidInput naming the choices otherwise."""
+    key = status.strip().casefold() if isinstance(status, str) else ""
+    if key in set(BidStatus):
+        return key
+    raise InvalidInput(f"{field}: {status!r} is not one of {', '.join(BidStatus)}", field=field)
+
+
 class MilestoneStatus(StrEnum):
     CREATED = "created"
     FUNDED = "funded"

@@ -126,6 +126,8 @@ def _refuse_a_taken_port(host: str, port: int) -> None:
 
     from jiedan_cli.domain.errors import InvalidInput
 
+    if not 1 <= port <= 65535:  # 0 would bind a port nobody is told of
+        raise InvalidInput(f"--port: {port} is not a port (1 to 65535)")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:

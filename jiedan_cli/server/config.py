@@ -165,6 +165,11 @@ class Settings:
     metrics_token: str = ""
 
     def __post_init__(self) -> None:
+        if not self.database_url.startswith(("sqlite", "postgresql")):
+            raise InvalidInput(
+                f"{env_name('database_url')} (--database-url): {self.database_url!r} is neither"
+                " sqlite:///PATH nor postgresql+psycopg://…"
+            )
         if not 0 <= self.protection_share_pct <= 100:
             raise InvalidInput(f"{env_name('protection_share_pct')}: a percent from 0 to 100")
         if not 0 < self.risk_review_at <= self.risk_block_at:

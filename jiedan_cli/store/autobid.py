@@ -105,11 +105,18 @@ def _cap(value: Any, field: str) -> int | None:
 
 
 def plan(
-    conn: sqlite3.Connection, rules: list[Rule], cap: int | None, *, now: datetime | None = None
+    conn: sqlite3.Connection,
+    rules: list[Rule],
+    cap: int | None,
+    *,
+    now: datetime | None = None,
+    stopped: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The bids the rules would place now: {rule, watch, order_id, title, amount_fen, days,
     message}, first rule first, newest order first; one bid an order; caps counted with the
-    bids already placed today (queued ones too)."""
+    bids already placed today (queued ones too). `stopped`, given, gets a phrase for each cap
+    that held a bid back ("rule 1 (logos) has its max_per_day of 3 today")."""
+    said = stopped if stopped is not None else []
     me = current_user_id(conn)
     if me is None:
         raise Unauthenticated("not signed in: run `jiedan auth login` first")
@@ -126,12 +133,18 @@ def plan(
         found = matches(conn, get_watch(conn, rule.watch))
         per_rule = sum(1 for order in found if order["id"] in bid_today)  # earlier runs' too
         for order in found:
-            if cap is not None and placed_today + len(planned) >= cap:
-                return planned
-            if rule.max_per_day is not None and per_rule >= rule.max_per_day:
-                break
             if order["id"] in taken or order.get("my_bid") or order.get("client_id") == me:
                 continue
+            if cap is not None and placed_today + len(planned) >= cap:
+                bids = "bid" if placed_today == 1 else "bids"
+                said.append(f"max_bids_per_day is {cap} and you placed {placed_today} {bids} today")
+                return planned
+            if rule.max_per_day is not None and per_rule >= rule.max_per_day:
+                said.append(
+                    f"rule {rule.number} ({rule.watch}) has its max_per_day of"
+                    f" {rule.max_per_day} today (your bids today on what it finds count)"
+                )
+                break
             if rule.min_budget_fen and int(order["budget_max_fen"]) < rule.min_budget_fen:
                 continue
             amount = rule.amount_fen(order)

@@ -12,7 +12,7 @@ import json
 import sqlite3
 
 from jiedan_cli.domain.intents import Intent
-from jiedan_cli.domain.states import LIVE_BID
+from jiedan_cli.domain.states import LIVE_BID, check_bid_status_filter
 from jiedan_cli.store.orderfilter import OrderFilter
 from jiedan_cli.store.overlay import load_operations, synced, view
 
@@ -320,6 +320,8 @@ def list_bids(
 ) -> list[Order]:
     """Bids newest first: on one order, in one status, by one freelancer (`bid list` passes
     the signed-in user; `client bids` an order of theirs)."""
+    if status is not None:
+        status = check_bid_status_filter(status)
     me = _me(conn)
     bids = _bids(
         conn,

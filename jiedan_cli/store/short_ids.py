@@ -4,16 +4,19 @@ The full id is what is then used and sent to the server.
 
 Ids are UUIDv7, whose first twelve characters are a time stamp: orders made within a few
 hours share their first six, so an ambiguous prefix is answered with the candidates (id and
-title) rather than a guess. A prefix the replica does not know is kept as given: the command
-then says "no order …" or lets the server decide, as it does for a full id.
+title) rather than a guess. A whole id the replica does not know is kept as given: the command
+then says "no order …" or lets the server decide. Anything else the replica does not know (a
+prefix of no id, one shorter than MIN_PREFIX, a word that is no id) is "no order …" (exit 3)
+here: a mutating command must not queue it for the server to refuse by its id pattern.
 
 Cold read path (performance.md P1): the standard library only."""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 
-from jiedan_cli.domain.errors import InvalidInput
+from jiedan_cli.domain.errors import InvalidInput, NotFound
 
 MIN_PREFIX = 6
 SHOWN = 10  # candidates listed at most
@@ -63,17 +66,30 @@ class AmbiguousId(InvalidInput):
 
 def full_id(conn: sqlite3.Connection, kind: str, given: str) -> str:
     """The id of `kind` ("order", "bid", "milestone", "message", "user") that `given` starts
-    with; `given` itself when it is an id the replica knows, shorter than MIN_PREFIX, or the
-    start of none. AmbiguousId when it is the start of several."""
+    with; `given` itself when it is an id the replica knows or a whole id it does not.
+    AmbiguousId when it is the start of several; NotFound when it is the start of none and
+    not a whole id (or shorter than MIN_PREFIX)."""
     given = given.strip()
-    if len(given) < MIN_PREFIX:
-        return given
     found = _candidates(conn, kind, given)
-    if given in found or not found:
+    if len(given) < MIN_PREFIX:  # too short to stand for another id: only itself
+        found = {given: found[given]} if given in found else {}
+    if given in found or (not found and _is_whole_id(given)):
         return given
+    if not found:
+        raise NotFound(f"no {kind} {given} in the local replica (run `jiedan sync`?)")
     if len(found) == 1:
         return next(iter(found))
     return _ambiguous(kind, given, found)
+
+
+def _is_whole_id(given: str) -> bool:
+    if len(given) != 36:
+        return False
+    try:
+        uuid.UUID(given)
+    except ValueError:
+        return False
+    return True
 
 
 def _candidates(conn: sqlite3.Connection, kind: str, prefix: str) -> dict[str, str | None]:

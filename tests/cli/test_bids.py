@@ -262,3 +262,12 @@ def test_from_file_offline_queues_every_line(
 def test_from_file_with_an_order_id_is_a_usage_error(freelancer: User) -> None:
     assert freelancer.run("bid", "create", "x", "--from-file", "-", input="").code == 2
     assert freelancer.run("bid", "create", "--from-file", "/no/such/file").code == 2
+
+
+def test_bid_list_with_an_unknown_status_is_a_usage_error(freelancer: User) -> None:
+    # as `orders list --status` is; it said "no bids match these filters", exit 0
+    done = freelancer.run("bid", "list", "--status", "won", "--json")
+    assert done.code == 2 and done.stdout == "", str(done)
+    said = "error: status: 'won' is not one of submitted, withdrawn, awarded, declined, rejected\n"
+    assert done.stderr == said
+    assert freelancer.ok("bid", "list", "--status", "Withdrawn", "--json").json() == []

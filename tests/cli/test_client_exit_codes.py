@@ -43,7 +43,10 @@ def test_bad_flags_are_usage_errors(client: User) -> None:
         *("client", "post", "--title", "做一个网站", "--description", "企业官网"),
         *("--category", "development", "--budget-min", "900", "--budget-max", "100"),
     )
-    refused(budget_upside_down, 2)
+    # in the words of the flags and in yuan, not the API's field names in fen
+    assert refused(budget_upside_down, 2) == (
+        "error: budget: the minimum (¥900.00) is more than the maximum (¥100.00)"
+    )
 
 
 @pytest.mark.subprocess(reason="smoke: the real process")

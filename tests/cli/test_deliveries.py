@@ -113,3 +113,22 @@ def test_a_stranger_cannot_download(
         headers={"Authorization": f"Bearer {stranger.token}"},
     )
     assert answer.status_code == 404
+
+
+def test_download_makes_a_missing_folder_and_refuses_a_file_there(
+    client: User, freelancer: User, funded: dict[str, Any], tmp_path: Path
+) -> None:
+    # `-o ./received` refused with "is not a folder" until the user made it; the dashboard's
+    # `g` makes its folder, and so does gh's `release download -D`
+    work = tmp_path / "work.txt"
+    work.write_text("成果")
+    freelancer.ok("deliver", funded["id"], "--note", "交付", "--file", str(work))
+    client.ok("sync")
+    folder = tmp_path / "收到" / "订单"
+    [saved] = client.ok("deliveries", "download", funded["id"], "-o", str(folder), "--json").json()
+    assert Path(saved["path"]).read_text() == "成果"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    refused = client.run("deliveries", "download", funded["id"], "-o", str(a_file))
+    assert refused.code == 2 and refused.stderr == f"error: -o: {a_file} is not a folder\n"

@@ -188,6 +188,22 @@ def test_a_bad_budget_is_a_usage_error(freelancer: User, amount: str) -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.parametrize("limit", ["0", "-1", "abc", "10001"])
+@pytest.mark.parametrize("command", [("list",), ("search", "网站"), ("recommend",)])
+def test_a_bad_limit_is_a_one_line_usage_error(
+    freelancer: User, command: tuple[str, ...], limit: str
+) -> None:
+    # the cold path's own coercion once skipped the option's parser: -1 listed every order,
+    # 0 said "no orders match", abc drew Click's boxed message
+    done = freelancer.run("orders", *command, "--limit", limit, "--json")
+    assert done.code == 2 and done.stdout == "", str(done)
+    assert done.stderr == "error: limit: a whole number from 1 to 10000\n"
+
+
+def test_a_full_width_limit_is_a_number(freelancer: User) -> None:
+    assert len(freelancer.ok("orders", "list", "--limit", "２", "--json").json()) == 2
+
+
 def test_radius_without_near_is_a_usage_error(freelancer: User) -> None:
     assert freelancer.run("orders", "list", "--radius-km", "5").code == 2
     assert freelancer.run("orders", "list", "--near", "north").code == 2
@@ -214,6 +230,14 @@ def test_search_chinese_and_english(freelancer: User, market: dict[str, Any]) ->
     assert ids(freelancer.ok("orders", "search", "官网开发", "--json")) == [market["site"]["id"]]
     assert ids(freelancer.ok("orders", "search", "bakery app", "--json")) == [market["app"]["id"]]
     assert freelancer.ok("orders", "search", "没有这个词", "--json").json() == []
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_an_empty_search_is_a_usage_error(freelancer: User, query: str) -> None:
+    # it said "no orders match this search", exit 0
+    done = freelancer.run("orders", "search", query, "--json")
+    assert done.code == 2 and done.stdout == "", str(done)
+    assert done.stderr == "error: give words to search for (`jiedan orders list` lists all)\n"
 
 
 def test_search_understands_and_shows_why(freelancer: User, market: dict[str, Any]) -> None:

@@ -79,3 +79,28 @@ def test_a_prefix_shorter_than_6_or_unknown_is_not_found(client: User) -> None:
     assert too_short.code == 3 and "no order" in too_short.stderr, str(too_short)
     unknown = client.run("orders", "show", "ffffffff-ffff")
     assert unknown.code == 3 and "no order ffffffff-ffff" in unknown.stderr, str(unknown)
+
+
+def test_a_word_that_is_no_id_is_not_found_and_nothing_is_queued(
+    client: User, freelancer: User
+) -> None:
+    # once queued as given: the server refused it with a regular expression ("order_id: String
+    # should match pattern '^[0-9a-fA-F]{8}-…'") and the rejected bid stayed in `bid list`
+    for user, args in [
+        (freelancer, ("bid", "create", "zzzzzzzz", "--amount", "100", "--days", "3")),
+        (freelancer, ("deliver", "zzzzzzzz", "--note", "稿件")),
+        (freelancer, ("messages", "send", "zzzzzzzz", "--text", "你好")),
+        (freelancer, ("review", "zzzzzzzz", "--stars", "5")),
+        (client, ("client", "award", "zzzzzzzz", "yyyyyyyy")),
+        (client, ("client", "fund", "not-an-order")),
+        (client, ("client", "cancel", "zzzzzzzz")),
+        (client, ("dispute", "open", "zzzzzzzz", "--reason", "没交付")),
+    ]:
+        for offline in ((), ("--offline",)):
+            done = user.run(*args, *offline, "--json")
+            assert done.code == 3 and done.stdout == "", str(done)
+            assert done.stderr.startswith("error: no order ") and done.stderr.count("\n") == 1
+    for user in (client, freelancer):
+        assert user.ok("sync", "status", "--json").json()["pending"] == 0
+    bid = freelancer.run("bid", "withdraw", "zzzzzzzz")
+    assert bid.code == 3 and bid.stderr.startswith("error: no bid zzzzzzzz"), str(bid)

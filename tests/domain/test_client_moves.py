@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput
-from jiedan_cli.domain.moves import Role, Seat, may_cancel, open_moves, require
+from jiedan_cli.domain.moves import Role, Seat, may_award, may_cancel, open_moves, require
 from jiedan_cli.domain.order_rules import check_tags, split_tags
 
 CREATED, FUNDED, SUBMITTED = ["created"], ["funded"], ["submitted"]
@@ -43,6 +43,13 @@ def test_a_move_from_another_status_is_refused_as_the_server_words_it() -> None:
         "order is in_progress; only an open or awarded order can be cancelled"
     )
     assert caught.value.code == "order_in_progress"
+
+
+def test_awarding_twice_says_only_an_open_order_can_be_awarded() -> None:
+    # it said "order is awarded; it cannot become awarded"
+    with pytest.raises(Conflict) as caught:
+        require(may_award(Seat("o1", "awarded", Role.CLIENT)))
+    assert caught.value.message == "order is awarded; only an open order can be awarded"
 
 
 @pytest.mark.parametrize(
