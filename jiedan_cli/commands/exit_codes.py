@@ -48,11 +48,15 @@ def run_cli(command: Any, argv: list[str]) -> NoReturn:
     mistyped flag, a missing argument: exit 2) — becomes one `error: …` line on stderr and the
     contract's exit code."""
     from typer import Abort
-    from typer._click.exceptions import (  # Typer's own Click (0.2x vendors it)
-        ClickException,
-        NoArgsIsHelpError,
-        UsageError,
-    )
+
+    try:  # Typer's own Click (0.2x vendors it, privately)
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+    except ImportError:  # a Typer on the installed Click
+        from click.exceptions import (  # type: ignore[assignment]
+            ClickException,
+            NoArgsIsHelpError,
+            UsageError,
+        )
 
     try:
         # not standalone: Click's errors come here, not to its boxed panel; a typer.Exit
