@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from jiedan_cli.server.db.tables import audit_log, milestones, payment_events, payment_intents
 from jiedan_cli.server.payments.sandbox import notification_for, sign
@@ -227,3 +227,75 @@ def test_any_altered_byte_is_refused(sqlite_server: Server, position: int, flip:
     altered[position % len(altered)] ^= flip
     response = notify(sqlite_server, bytes(altered), headers)
     assert response.status_code == 401
+
+
+def test_a_fund_request_sends_35_statements_on_two_connections(server: Server) -> None:
+    """POST …/fund: the gated write that makes the intent, then its own notification (the
+    webhook's verification and credit) with the answer read in that credit's transaction.
+    Before: 44 statements on 4 checkouts (a read listing the order's pending intents, and
+    one more read for the answer, each view 4 SELECTs)."""
+    client, _freelancer, order = awarded(server)
+    sent: list[str] = []
+    checkouts: list[object] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        sent.append(statement)
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(server.db.engine, "before_cursor_execute", record)
+    event.listen(server.db.engine.pool, "checkout", checked_out)
+    try:
+        funded = ok(act(server, client, order["id"], "fund"))
+    finally:
+        event.remove(server.db.engine, "before_cursor_execute", record)
+        event.remove(server.db.engine.pool, "checkout", checked_out)
+    assert funded["payment_intent"]["status"] == "succeeded"
+    assert funded["milestone"]["status"] == "funded"
+    assert funded["order"]["status"] == "in_progress"
+    assert len(checkouts) == 2
+    # PostgreSQL also locks the ledger accounts it moves (one SELECT … FOR UPDATE).
+    assert len(sent) == (35 if server.db.engine.dialect.name == "postgresql" else 34), sent
+
+
+def test_a_fund_request_answers_as_it_did_when_it_read_after_the_credit(server: Server) -> None:
+    """The answer built in the credit's transaction (one joined SELECT) is the one a read
+    after it gives: GET of the order and milestones, and the coupon, agree."""
+    client, _freelancer, order = awarded(server)
+    funded = ok(act(server, client, order["id"], "fund"))
+    with server.db.read() as conn:
+        again = funding.funding_view(
+            conn, order["id"], funded["milestone"]["id"], funded["payment_intent"]["id"]
+        )
+    assert funded == json.loads(json.dumps(again))
+    listed = server.request("GET", f"/v1/orders/{order['id']}/milestones", client["token"]).json()
+    assert [m for m in listed if m["id"] == funded["milestone"]["id"]] == [funded["milestone"]]
+
+
+def test_a_fund_request_delivers_its_own_pending_intent_left_by_a_crash(server: Server) -> None:
+    """Funding again while the intent is pending (its notification lost) answers that intent
+    and delivers it."""
+    order, intent, client = pending_intent_of(server)
+    funded = ok(act(server, client, order["id"], "fund"))
+    assert funded["payment_intent"]["id"] == intent["id"]
+    assert funded["payment_intent"]["status"] == "succeeded"
+    assert funded["order"]["status"] == "in_progress"
+    assert escrowed(server, intent) == intent["amount_fen"]
+
+
+def test_a_fund_request_leaves_the_orders_other_pending_intents_to_the_job(
+    server: Server,
+) -> None:
+    """A fund request delivers its own intent; another milestone's intent left pending on
+    the same order is the scheduled job's to sweep (#8)."""
+    order, left, client = pending_intent_of(server)
+    second = ok(
+        act(server, client, order["id"], "milestones", title="第二阶段", amount_fen=30_000), 201
+    )
+    funded = ok(act(server, client, order["id"], "fund", milestone_id=second["id"]))
+    assert funded["milestone"]["status"] == "funded"
+    assert funded["payment_intent"]["status"] == "succeeded"
+    assert escrowed(server, left) == 0
+    assert server.app.state.jobs.run_once()["jiedan_cli.server.jobs.sandbox_payments"] == 1
+    assert escrowed(server, left) == left["amount_fen"]

@@ -156,11 +156,7 @@ def fund_order(
     committed, so the answer normally shows the milestone funded, the order in_progress."""
     args = FundOrderArgs.from_request({"order_id": order_id}, body)
     started = ctx.perform(Intent.FUND_ORDER, args)
-    funding.deliver_pending_notifications(ctx.db, ctx.settings, ctx.now(), order_ids=[order_id])
-    with ctx.db.read() as conn:
-        return funding.funding_view(
-            conn, order_id, started["milestone"]["id"], started["payment_intent"]["id"]
-        )
+    return funding.deliver_own_notification(ctx.db, ctx.settings, ctx.now(), started)
 
 
 @router.post(

@@ -126,15 +126,21 @@ def _publish(conn: Connection, client_id: str, *, now: datetime) -> None:
     publish(conn, Kind.FIRST_ORDER_COUPON, row, now=now)
 
 
+def _applied_to(intent_id: Any) -> Any:
+    return select(first_order_coupons.c.amount_fen).where(
+        first_order_coupons.c.intent_id == intent_id,
+        first_order_coupons.c.status == "applied",
+    )
+
+
 def coupon_of_intent(conn: Connection, intent_id: str) -> int:
     """The coupon applied to a payment intent (0: none)."""
-    found = conn.scalar(
-        select(first_order_coupons.c.amount_fen).where(
-            first_order_coupons.c.intent_id == intent_id,
-            first_order_coupons.c.status == "applied",
-        )
-    )
-    return int(found or 0)
+    return int(conn.scalar(_applied_to(intent_id)) or 0)
+
+
+def coupon_of_intent_column() -> Any:
+    """`coupon_of_intent` as a column of a SELECT that has payment_intents (NULL: none)."""
+    return _applied_to(payment_intents.c.id).limit(1).scalar_subquery()
 
 
 def coupon_in(intent_id: str, milestone_id: str, order_id: str, coupon_fen: int) -> list[Transfer]:
