@@ -2,11 +2,13 @@
 
 How the sandbox's "asynchronous" notification is delivered: `fund_order` only creates a
 `pending` payment intent, inside the caller's transaction; no money moves there. Once that
-transaction has committed, whoever opened it (the REST router, the sync push) calls
-`deliver_pending_notifications(db, settings, now, order_ids=[…])`: for each sandbox intent
-of those orders still pending it builds the provider's signed notification and hands it to
-`receive_sandbox_notification` — the very code path `POST /v1/payments/sandbox/notify` runs
-for a real webhook (signature, timestamp, amount, event dedup), each in its own transaction.
+transaction has committed, whoever opened it delivers: the REST route its own intent
+(`deliver_own_notification`, which also reads the answer in the credit's transaction), the
+sync push and a staff release their orders' (`deliver_pending_notifications(db, settings,
+now, order_ids=[…])`, for each sandbox intent of those orders still pending). Each builds the
+provider's signed notification and puts it through the webhook's code path (`POST
+/v1/payments/sandbox/notify`: signature, timestamp, amount, event dedup), each in its own
+transaction.
 So `client fund` returns with the order `in_progress`, and a crash between the two steps
 leaves an intent that the scheduled `sandbox_payments` job notifies (it alone sweeps every
 pending intent: with many processes, each fund request delivering everything pending
