@@ -314,15 +314,22 @@ def update_bid(
 
 def withdraw_bid(conn: Connection, actor: Actor, bid_id: str, *, now: datetime) -> dict[str, Any]:
     order, _bid = _own_live_bid(conn, actor, bid_id)
+    view = bid_view(_set_status(conn, bid_id, order, BidStatus.WITHDRAWN, now=now))
+    refresh_bid_count(conn, order.id, now=now)
+    return view
+
+
+def _set_status(
+    conn: Connection, bid_id: str, order: Row[Any], status: BidStatus, *, now: datetime
+) -> Row[Any]:
+    """The bid's new status, published as its UPDATE returned the row."""
     row = conn.execute(
         update(bids)
         .where(bids.c.id == bid_id)
-        .values(status=BidStatus.WITHDRAWN, updated_at=now)
+        .values(status=status, updated_at=now)
         .returning(*bids.c)
     ).one()
-    view = bid_view(record_bid(conn, bid_id, order, now=now, row=row))
-    refresh_bid_count(conn, order.id, now=now)
-    return view
+    return record_bid(conn, bid_id, order, now=now, row=row)
 
 
 def bids_on_order(
@@ -391,13 +398,7 @@ def award_bid(
         counterpart_id=bid.freelancer_id,
         object_id=order_id,
     )
-    awarded = conn.execute(
-        update(bids)
-        .where(bids.c.id == bid_id)
-        .values(status=BidStatus.AWARDED, updated_at=now)
-        .returning(*bids.c)
-    ).one()
-    record_bid(conn, bid_id, order, now=now, row=awarded)
+    _set_status(conn, bid_id, order, BidStatus.AWARDED, now=now)
     decline_bids(conn, order, now=now, keep=bid_id)
     conn.execute(
         update(orders)
