@@ -72,7 +72,7 @@ async def place_bid(order_id: str, body: BidBody, ctx: Ctx = Depends(authed_ctx)
     def place() -> Response:
         return rendered(BID_OUT, ctx.perform(Intent.PLACE_BID, args), status_code=201)
 
-    return await in_write_turn(ctx.db, place)
+    return await in_write_turn(ctx.db, place, grouped=True)
 
 
 @router.get(
@@ -113,7 +113,7 @@ def my_bids(
 )
 async def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     args = UpdateBidArgs.from_request({"bid_id": bid_id}, body)
-    return await in_write_turn(ctx.db, lambda: ctx.perform(Intent.UPDATE_BID, args))
+    return await in_write_turn(ctx.db, lambda: ctx.perform(Intent.UPDATE_BID, args), grouped=True)
 
 
 @router.post(
@@ -123,4 +123,4 @@ async def update_bid(bid_id: str, body: BidPatch, ctx: Ctx = Depends(authed_ctx)
 )
 async def withdraw_bid(bid_id: str, ctx: Ctx = Depends(authed_ctx)) -> dict[str, Any]:
     args = WithdrawBidArgs.from_request({"bid_id": bid_id})
-    return await in_write_turn(ctx.db, lambda: ctx.perform(Intent.WITHDRAW_BID, args))
+    return await in_write_turn(ctx.db, lambda: ctx.perform(Intent.WITHDRAW_BID, args), grouped=True)

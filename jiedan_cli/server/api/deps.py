@@ -190,18 +190,30 @@ def end_write_turns(db: Database) -> None:
         writer.stop()
 
 
-async def in_write_turn(db: Database, call: Callable[[], T]) -> T:
+def writes_waiting(db: Database) -> int:
+    """Writes queued for `db`'s writer thread and not yet taken up (SQLite; 0 elsewhere)."""
+    with _WRITE_THREADS_LOCK:
+        writer = _WRITE_THREADS.get(db)
+    return 0 if writer is None else writer.waiting()
+
+
+async def in_write_turn(db: Database, call: Callable[[], T], *, grouped: bool = False) -> T:
     """`call()` in a worker thread, as FastAPI runs a sync route — but on SQLite, whose
     writers take turns anyway (`Database.write`'s lock), on the database's one writer thread,
     one at a time in the order they came, the others waiting as coroutines: under 32
     concurrent bidders, 32 threads blocked on that lock and woken in turn cost ≈15% of a
     bid's CPU, and anyio's pool and limiter hand-offs ≈ 0.25–0.35 ms more a write than the
     writer thread's queue (api/write_thread.py). Waiting longer than a write may wait for the
-    lock is a TemporaryFailure (503), as there. On PostgreSQL writers run side by side."""
+    lock is a TemporaryFailure (503), as there. On PostgreSQL writers run side by side.
+
+    `grouped`: on SQLite, `call` may share a transaction with the grouped calls queued
+    beside it (group commit: api/write_thread.py) — for a call whose work is one
+    `Database.write` and its answer, with nothing after the write that needs it committed
+    (a read on another connection, a second transaction, something outside the database)."""
     if not db.is_sqlite:
         return await anyio.to_thread.run_sync(call)
     with _WRITE_THREADS_LOCK:
         writer = _WRITE_THREADS.get(db)
         if writer is None:
-            writer = _WRITE_THREADS[db] = WriteThread("jiedan-sqlite-writer")
-    return await writer.run(call, wait=WRITE_WAIT_SECONDS)
+            writer = _WRITE_THREADS[db] = WriteThread("jiedan-sqlite-writer", db.write_group)
+    return await writer.run(call, wait=WRITE_WAIT_SECONDS, grouped=grouped)

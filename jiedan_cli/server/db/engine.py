@@ -3,6 +3,10 @@
 Write transactions on SQLite start with BEGIN IMMEDIATE, so two writers queue on the busy
 timeout instead of failing on a lock upgrade. Transient failures (locked, deadlock,
 serialisation) surface as TemporaryFailure, which the API answers with 503 + Retry-After.
+
+On SQLite, writes that queue for the one writer can share a transaction (`write_group`: group
+commit): each caller's `write` is then a savepoint of the group's transaction, committed
+with the others'.
 """
 
 from __future__ import annotations
@@ -142,6 +146,48 @@ def _on_release_savepoint(conn: Connection, _name: str, _context: Any) -> None:
         scope.savepoints.pop()
 
 
+class WriteGroup:
+    """The transaction of a `Database.write_group` and its members' writes: `writes` counts
+    the writes released into it (a caller whose count moved must hear of the commit before
+    it is answered); `intact` is False once the transaction is lost (a driver error SQLite
+    answers by rolling back: disk full, I/O), after which nothing more may run in it."""
+
+    def __init__(self, conn: Connection, scope: _WriteScope) -> None:
+        self.conn, self.scope = conn, scope
+        self.writes = 0
+        self.depth = 0  # > 0 while a member's write is open
+
+    @property
+    def intact(self) -> bool:
+        driver = self.conn.connection.driver_connection
+        return bool(getattr(driver, "in_transaction", True))
+
+    @contextmanager
+    def member_write(self) -> Iterator[Connection]:
+        """A member's write: a savepoint, with `before_commit` work of its own (run as its
+        block ends, inside it: what its own commit would have run) and deferred work kept
+        in the group's lists (dropped with the savepoint when it rolls back)."""
+        if not self.intact:
+            raise TemporaryFailure("the database is busy; try again shortly")
+        scope = self.scope
+        scope.hooks, scope.state = {}, {}
+        self.depth += 1
+        try:
+            with savepoint(self.conn):
+                yield self.conn
+                for hook in scope.hooks.values():
+                    hook(self.conn)
+            self.writes += 1
+        except DBAPIError as exc:
+            # not intact: the savepoint went with the transaction (its ROLLBACK TO failed)
+            if is_transient(exc) or not self.intact:
+                raise TemporaryFailure("the database is busy; try again shortly") from exc
+            raise
+        finally:
+            self.depth -= 1
+            scope.hooks, scope.state = {}, {}
+
+
 def is_transient(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None)
     sqlstate = getattr(orig, "sqlstate", None)
@@ -190,6 +236,7 @@ class Database:
             kwargs["connect_args"] = {"prepare_threshold": prepare_threshold or None}
         self.engine = create_engine(url, **kwargs)
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._local = threading.local()  # .group: the write_group this thread runs
         self._probe: sqlite3.Connection | None = None
         self._probe_lock = threading.Lock()
         self._checkpointer: _Checkpointer | None = None
@@ -212,7 +259,40 @@ class Database:
         """A read-write transaction, committed when the block ends without an exception.
         Work registered with `before_commit(conn, key, hook)` runs last, just before the
         commit (the ledger's shared accounts: their rows are then locked for as short a
-        time as possible), and what was `deferred` after it (the change log's appends)."""
+        time as possible), and what was `deferred` after it (the change log's appends).
+
+        Called by a member of a `write_group` (on its thread, not inside another write), it
+        is a savepoint of the group's transaction instead: rolled back alone when the block
+        raises, its `before_commit` work run when the block ends, committed with the group."""
+        group: WriteGroup | None = getattr(self._local, "group", None)
+        if group is not None and group.depth == 0:
+            with group.member_write() as conn:
+                yield conn
+            return
+        with self._transaction() as (conn, _scope):
+            yield conn
+
+    @contextmanager
+    def write_group(self) -> Iterator[WriteGroup]:
+        """One write transaction for several callers, run one after another on this thread
+        (SQLite's writer thread, api/write_thread.py: group commit): until the block ends,
+        each `write` on this thread is a savepoint of it (see `write`). Committed when the
+        block ends without an exception — the deferred work (change log, risk records) of
+        all its members then, in one statement a kind, in the order they ran. Raises
+        TemporaryFailure, committing nothing, when a member's failure lost the transaction
+        (`WriteGroup.intact`)."""
+        with self._transaction() as (conn, scope):
+            group = WriteGroup(conn, scope)
+            self._local.group = group
+            try:
+                yield group
+            finally:
+                self._local.group = None
+            if not group.intact:
+                raise TemporaryFailure("the database is busy; try again shortly")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[Connection, _WriteScope]]:
         try:
             with self._writer_turn(), self.engine.connect() as conn:
                 if self.is_sqlite:
@@ -220,7 +300,7 @@ class Database:
                 scope = conn.info[_SCOPE] = _WriteScope()
                 try:
                     with conn.begin():
-                        yield conn
+                        yield conn, scope
                         scope.flush(conn)
                 finally:
                     conn.info.pop(_SCOPE, None)  # the DBAPI connection's info outlives us

@@ -39,6 +39,7 @@ from jiedan_cli.domain.order_rules import check_bid_terms
 from jiedan_cli.domain.risk import Action
 from jiedan_cli.domain.states import LIVE_BID, BidStatus, OrderStatus, require_bid
 from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.driver import DriverStatement
 from jiedan_cli.server.db.tables import bids, orders, users
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import (
@@ -110,6 +111,18 @@ _STORE_BID_COUNT = (
     .returning(*orders.c)
 )
 _INSERT_BID = insert(bids).returning(*bids.c)
+_BID_COLUMNS = (
+    "id",
+    "order_id",
+    "freelancer_id",
+    "amount_fen",
+    "days",
+    "message",
+    "status",
+    "flagged",
+    "created_at",
+    "updated_at",
+)
 # An order to bid on, with what the bid needs to know from the same read: whether the
 # bidder has a live bid on it, the bidder's verification (the daily limit), and whether the
 # bid's id (made by an offline client) is taken.
@@ -129,6 +142,13 @@ _ORDER_TO_BID_ON = select(
     exists().where(bids.c.id == bindparam("bid_id")).label("bid_taken"),
 ).where(orders.c.id == bindparam("of_order"))
 _ORDER_TO_BID_ON_LOCKED = _ORDER_TO_BID_ON.with_for_update(of=orders)
+# The three statements of its own every placed bid sends, on the driver's cursor
+# (db/driver.py; measured in one process: the order read 62 → 24 µs, the bid count's
+# UPDATE … RETURNING 81 → 52 µs).
+_READ_ORDER = DriverStatement(_ORDER_TO_BID_ON)
+_READ_ORDER_LOCKED = DriverStatement(_ORDER_TO_BID_ON_LOCKED)
+_WRITE_BID = DriverStatement(_INSERT_BID, columns=_BID_COLUMNS)
+_WRITE_BID_COUNT = DriverStatement(_STORE_BID_COUNT)
 
 
 def live_bid_count(conn: Connection, order_id: str) -> int:
@@ -138,7 +158,7 @@ def live_bid_count(conn: Connection, order_id: str) -> int:
 def refresh_bid_count(conn: Connection, order_id: str, *, now: datetime) -> None:
     """Store the live-bid count on the order and re-record the order (it is public). One
     statement: the count is taken in the UPDATE, which returns the row to record."""
-    row = conn.execute(_STORE_BID_COUNT, {"of_order": order_id, "now": now}).one()
+    row = _WRITE_BID_COUNT.one(conn, {"of_order": order_id, "now": now})
     record_order(conn, order_id, now=now, row=row)
 
 
@@ -187,9 +207,9 @@ def _open_for_bidding(
     `has_live_bid`, the actor's `verification` and `bid_taken` (`bid_id` exists), and the
     actor's seat at it; NotFound or Conflict otherwise (domain/moves.may_bid)."""
     locked = conn.dialect.name == "postgresql"
-    query = _ORDER_TO_BID_ON_LOCKED if locked else _ORDER_TO_BID_ON
+    query = _READ_ORDER_LOCKED if locked else _READ_ORDER
     params = {"of_order": order_id, "freelancer_id": actor.id, "bid_id": bid_id}
-    order = conn.execute(query, params).first()
+    order = query.first(conn, params)
     if order is None or not can_read(conn, actor, order):
         raise NotFound(f"no order {order_id}")
     # can_read shows a non-party an order that is no longer open only if they bid on it
@@ -239,7 +259,7 @@ def place_bid(
         "updated_at": now,
     }
     try:
-        row = conn.execute(_INSERT_BID, bid).one()
+        row = _WRITE_BID.one(conn, bid)
     except IntegrityError as exc:  # uq_bids_live or the id: a racing twin got there first
         raise Conflict("you already have a live bid on this order", code="bid_exists") from exc
     view = bid_view(record_bid(conn, new, order, now=now, row=row))
@@ -294,15 +314,22 @@ def update_bid(
 
 def withdraw_bid(conn: Connection, actor: Actor, bid_id: str, *, now: datetime) -> dict[str, Any]:
     order, _bid = _own_live_bid(conn, actor, bid_id)
+    view = bid_view(_set_status(conn, bid_id, order, BidStatus.WITHDRAWN, now=now))
+    refresh_bid_count(conn, order.id, now=now)
+    return view
+
+
+def _set_status(
+    conn: Connection, bid_id: str, order: Row[Any], status: BidStatus, *, now: datetime
+) -> Row[Any]:
+    """The bid's new status, published as its UPDATE returned the row."""
     row = conn.execute(
         update(bids)
         .where(bids.c.id == bid_id)
-        .values(status=BidStatus.WITHDRAWN, updated_at=now)
+        .values(status=status, updated_at=now)
         .returning(*bids.c)
     ).one()
-    view = bid_view(record_bid(conn, bid_id, order, now=now, row=row))
-    refresh_bid_count(conn, order.id, now=now)
-    return view
+    return record_bid(conn, bid_id, order, now=now, row=row)
 
 
 def bids_on_order(
@@ -371,13 +398,7 @@ def award_bid(
         counterpart_id=bid.freelancer_id,
         object_id=order_id,
     )
-    awarded = conn.execute(
-        update(bids)
-        .where(bids.c.id == bid_id)
-        .values(status=BidStatus.AWARDED, updated_at=now)
-        .returning(*bids.c)
-    ).one()
-    record_bid(conn, bid_id, order, now=now, row=awarded)
+    _set_status(conn, bid_id, order, BidStatus.AWARDED, now=now)
     decline_bids(conn, order, now=now, keep=bid_id)
     conn.execute(
         update(orders)

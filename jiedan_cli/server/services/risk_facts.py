@@ -48,7 +48,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Dialect,
     Integer,
     Select,
     String,
@@ -61,7 +60,6 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.exc import DBAPIError, NoResultFound
 
 from jiedan_cli.domain.risk import (
     ALWAYS_READ,
@@ -73,6 +71,7 @@ from jiedan_cli.domain.risk import (
     facts_read,
 )
 from jiedan_cli.domain.states import MilestoneStatus
+from jiedan_cli.server.db.driver import DriverStatement
 from jiedan_cli.server.db.tables import (
     audit_log,
     bids,
@@ -141,7 +140,7 @@ def read_facts(
     }
     for window in built.windows:
         params[f"since_{window}"] = now - getattr(limits, window)
-    row = _compiled(built, conn.dialect).run(conn, params)
+    row = _driver(built).one(conn, params)._asdict()
     return Facts(
         account_age=now - row["created_at"],
         verified=row["verification"] == "approved",
@@ -150,74 +149,12 @@ def read_facts(
     )
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """A facts statement compiled once for a dialect and run on the driver's cursor, as
-    `db.engine` sends BEGIN: through SQLAlchemy a read of a dozen subqueries cost ≈ 105 µs
-    here, its own work ≈ 15 µs — the rest building and hashing its cache key, processing
-    binds and building a result for one row; a tenth of a pushed operation's CPU. The
-    statement's own constants are processed once; each call processes its binds (the times:
-    UTCDateTime's processor), and `created_at` comes back through its column type's result
-    processor. The engine's `before_cursor_execute` listeners are called as SQLAlchemy calls
-    them."""
-
-    sql: str
-    positions: tuple[str, ...] | None  # qmark order (SQLite); None: named (PostgreSQL)
-    constants: dict[str, Any]
-    processors: dict[str, Callable[[Any], Any]]
-    labels: tuple[str, ...]
-    created_at: Callable[[Any], Any] | None
-
-    def run(self, conn: Connection, given: dict[str, Any]) -> dict[str, Any]:
-        values = dict(self.constants)
-        for name, value in given.items():
-            process = self.processors.get(name)
-            values[name] = value if process is None or value is None else process(value)
-        args: Any = values if self.positions is None else tuple(values[n] for n in self.positions)
-        error = conn.dialect.loaded_dbapi.Error
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            # the engine's cursor listeners still see it (the auth cache, statement counters)
-            conn.dispatch.before_cursor_execute(conn, cursor, self.sql, args, None, False)
-            cursor.execute(self.sql, args)
-            found = cursor.fetchone()
-        except error as exc:
-            raise DBAPIError.instance(self.sql, args, exc, error) from exc
-        finally:
-            cursor.close()
-        if found is None:
-            raise NoResultFound("no user row for the risk facts")
-        row = dict(zip(self.labels, found, strict=True))
-        if self.created_at is not None:
-            row["created_at"] = self.created_at(row["created_at"])
-        return row
-
-
 @lru_cache(maxsize=128)
-def _compiled(built: FactsStatement, dialect: Dialect) -> _Compiled:
-    compiled = built.select.compile(dialect=dialect)
-    given = {"user_id", "counterpart_id", "device_id", "address", "network"}
-    given |= {f"since_{window}" for window in built.windows}
-
-    processors: dict[str, Callable[[Any], Any]] = {}
-    constants: dict[str, Any] = {}
-    for bound, name in compiled.bind_names.items():  # each bind as the SQL names it
-        process = bound.type.dialect_impl(dialect).bind_processor(dialect)
-        if name in given:
-            if process is not None:
-                processors[name] = process
-            continue
-        value = bound.effective_value
-        constants[name] = value if process is None or value is None else process(value)
-    created = built.select.selected_columns["created_at"].type
-    return _Compiled(
-        sql=compiled.string,
-        positions=tuple(compiled.positiontup) if compiled.positional else None,  # type: ignore[arg-type]
-        constants=constants,
-        processors=processors,
-        labels=tuple(str(column.key) for column in built.select.selected_columns),
-        created_at=created.dialect_impl(dialect).result_processor(dialect, None),
-    )
+def _driver(built: FactsStatement) -> DriverStatement:
+    """The statement on the driver's cursor (db/driver.py): through SQLAlchemy a read of a
+    dozen subqueries cost ≈ 105 µs here, its own work ≈ 15 µs — a tenth of a pushed
+    operation's CPU."""
+    return DriverStatement(built.select)
 
 
 @lru_cache(maxsize=128)
