@@ -76,6 +76,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, default=1, help="P5/P6: server and floor workers (PostgreSQL)"
     )
+    parser.add_argument(
+        "--p10-repeat",
+        type=int,
+        default=None,
+        help=f"P10's runs (default: --repeat, at least {p10.MIN_RUNS}: one pair of loads "
+        "moves between 1.0× and 1.75× on 2 CPUs, its median is the figure)",
+    )
     parser.add_argument("--p10-clients", type=int, default=p10.CLIENTS)
     parser.add_argument("--p10-freelancers", type=int, default=p10.FREELANCERS)
     parser.add_argument(
@@ -225,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         print(others.table(other_rows))
     names = ("orders", "duration", "warmup", "connections", "repeat", "workers")
     settings = {k: getattr(args, k) for k in names}
-    settings |= {k: getattr(args, k) for k in ("p10_clients", "p10_freelancers", "p10_max_flows")}
+    p10_keys = ("p10_repeat", "p10_clients", "p10_freelancers", "p10_max_flows")
+    settings |= {k: getattr(args, k) for k in p10_keys}
     settings["loader"] = Bench(args).loader
     settings["database"] = (
         "given"

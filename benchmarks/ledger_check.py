@@ -9,11 +9,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from jiedan_cli.domain.ledger import escrow, may_go_negative
+from jiedan_cli.domain.ledger import PAYOUT_KINDS, escrow, may_go_negative
 from jiedan_cli.domain.states import MILESTONE_HOLDING
 from jiedan_cli.server.db import Database
 from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers, milestones, orders
-from jiedan_cli.server.services.ledger import PAYOUT_KINDS
 
 SHOWN = 5  # findings of one kind quoted in full
 
