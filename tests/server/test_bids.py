@@ -7,11 +7,12 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from jiedan_cli.server.db.tables import bids, milestones, users
 from tests.server.conftest import Server
 from tests.server.market import award, changes_of, place_bid, post_order
+from tests.server.statements import Statements
 
 BID_FIELDS = {
     "id",
@@ -316,16 +317,8 @@ def test_an_award_sends_as_many_statements_whatever_the_number_of_bids_declined(
         winning = place_bid(server, server.register("freelancer"), order["id"])
         for _ in range(losers):
             place_bid(server, server.register("freelancer"), order["id"])
-        sent: list[str] = []
-
-        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            sent.append(statement)
-
-        event.listen(server.db.engine, "before_cursor_execute", record)
-        try:
+        with Statements(server.db) as sent:
             award(server, client, order["id"], winning["id"])
-        finally:
-            event.remove(server.db.engine, "before_cursor_execute", record)
         statuses = {
             bid["status"]
             for bid in server.request(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from jiedan_cli.domain.points import CHECKIN_BASE
 from jiedan_cli.domain.timefmt import rfc3339
@@ -17,6 +17,7 @@ from tests.server.conftest import Server
 from tests.server.devices import Device
 from tests.server.escrow_flow import act, deliver, delivered, ok, staff, transfers
 from tests.server.market import award, place_bid, post_order
+from tests.server.statements import Statements
 
 HOUR = timedelta(hours=1)
 TICK = timedelta(microseconds=1)
@@ -185,17 +186,9 @@ def test_an_accept_reads_the_running_campaigns_once_for_its_fee_and_both_parties
     def accepted_at(at: Any) -> tuple[list[int], int, int]:
         client, freelancer, order = delivered(server, amount_fen=AMOUNT)
         server.clock.now = at
-        reads: list[str] = []
-
-        def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if statement.lstrip().upper().startswith("SELECT") and "FROM campaigns" in statement:
-                reads.append(statement)
-
-        event.listen(server.db.engine, "before_cursor_execute", record)
-        try:
+        with Statements(server.db) as sent:
             assert ok(act(server, client, order["id"], "accept"))["status"] == "completed"
-        finally:
-            event.remove(server.db.engine, "before_cursor_execute", record)
+        reads = [s for s in sent if s.startswith("select") and "from campaigns" in s]
         with server.db.read() as conn:
             earned = dict(
                 conn.execute(

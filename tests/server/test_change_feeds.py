@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from jiedan_cli.domain.ledger import Transfer, external, freelancer_available
 from jiedan_cli.server.db import Database
@@ -29,6 +29,7 @@ from jiedan_cli.server.services.orders import cancel_order
 from jiedan_cli.server.services.users import user_row, user_view
 from tests.server.conftest import Server
 from tests.server.market import place_bid, post_order
+from tests.server.statements import Statements
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -160,24 +161,6 @@ def test_a_rolled_back_transaction_publishes_nothing(server: Server) -> None:
         publish(conn, Kind.USER, user_row(conn, client["id"]), now=NOW)
         raise Undone
     assert _log(server.db, before) == []
-
-
-class Statements:
-    """The SQL a database runs while recorded, in order (no stand-in: the real statements)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.seen: list[str] = []
-
-    def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.seen.append(" ".join(statement.split()).lower())
-
-    def __enter__(self) -> list[str]:
-        event.listen(self.db.engine, "before_cursor_execute", self._record)
-        return self.seen
-
-    def __exit__(self, *_: Any) -> None:
-        event.remove(self.db.engine, "before_cursor_execute", self._record)
 
 
 def _positions(seen: list[str], *starts: str) -> list[int]:

@@ -4,7 +4,7 @@ overdraft but on external accounts, an audit line and a change per owner for eve
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
 from jiedan_cli.domain.ledger import Transfer, escrow, external, freelancer_available
@@ -12,6 +12,7 @@ from jiedan_cli.server.db.tables import audit_log, change_audience, change_log, 
 from jiedan_cli.server.services.ledger import balance, post_transfer, post_transfers
 from tests.server.conftest import Server
 from tests.server.escrow_flow import balances
+from tests.server.statements import Statements
 
 FREELANCER = "0190a8f0-0000-7000-8000-000000000001"
 
@@ -191,23 +192,14 @@ def test_a_posting_creates_its_accounts_in_one_statement_and_reads_nothing_back(
     """A release and its fee touch three accounts, new or not: one INSERT creates those
     missing, and each transfer's claim returns its row (no SELECT of ledger_transfers)."""
     post(server, fund())
-    sent: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        sent.append(" ".join(statement.split()[:3]).upper())
-
     payout = [
         Transfer("release:m1", escrow("m1"), freelancer_available(FREELANCER), 9_000, "release"),
         Transfer("fee:m1", escrow("m1"), "platform:fees", 1_000, "fee", milestone_id="m1"),
     ]
-    event.listen(server.db.engine, "before_cursor_execute", record)
-    try:
-        with server.db.write() as conn:
-            post_transfers(conn, payout, now=server.clock.now)
-    finally:
-        event.remove(server.db.engine, "before_cursor_execute", record)
-    assert sent.count("INSERT INTO LEDGER_ACCOUNTS") == 1, sent
-    assert not [s for s in sent if s.startswith("SELECT") and "LEDGER_TRANSFERS" in s], sent
+    with Statements(server.db) as sent, server.db.write() as conn:
+        post_transfers(conn, payout, now=server.clock.now)
+    assert sum(s.startswith("insert into ledger_accounts") for s in sent) == 1, sent
+    assert not [s for s in sent if s.startswith("select") and "ledger_transfers" in s], sent
     assert balances(server) == {
         "external:sandbox": -10_000,
         "escrow:m1": 0,

@@ -17,6 +17,7 @@ from jiedan_cli.server.services import escrow, funding
 from jiedan_cli.server.services.actors import Actor
 from tests.server.conftest import Server
 from tests.server.escrow_flow import act, awarded, balances, ok, transfers
+from tests.server.statements import Statements
 
 NOTIFY = "/v1/payments/sandbox/notify"
 
@@ -235,21 +236,16 @@ def test_a_fund_request_sends_35_statements_on_two_connections(server: Server) -
     Before: 44 statements on 4 checkouts (a read listing the order's pending intents, and
     one more read for the answer, each view 4 SELECTs)."""
     client, _freelancer, order = awarded(server)
-    sent: list[str] = []
     checkouts: list[object] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        sent.append(statement)
 
     def checked_out(*args: object) -> None:
         checkouts.append(args)
 
-    event.listen(server.db.engine, "before_cursor_execute", record)
     event.listen(server.db.engine.pool, "checkout", checked_out)
     try:
-        funded = ok(act(server, client, order["id"], "fund"))
+        with Statements(server.db) as sent:
+            funded = ok(act(server, client, order["id"], "fund"))
     finally:
-        event.remove(server.db.engine, "before_cursor_execute", record)
         event.remove(server.db.engine.pool, "checkout", checked_out)
     assert funded["payment_intent"]["status"] == "succeeded"
     assert funded["milestone"]["status"] == "funded"
