@@ -44,6 +44,7 @@ from benchmarks.servers import (
     app_server,
     cpu_seconds_of,
     cpu_seconds_with_reaped,
+    parent_of,
     process_tree,
     serving,
     variants,
@@ -221,10 +222,8 @@ def _postmaster_pid(database_url: str) -> int | None:
     """PostgreSQL's postmaster (when it runs on this host): the parent of our backend."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         backend = conn.execute("SELECT pg_backend_pid()").fetchone()
-    stat = Path(f"/proc/{backend[0] if backend else 0}/stat")
-    if not stat.exists():
-        return None
-    return int(stat.read_text().rsplit(")", 1)[1].split()[1])  # field 4: ppid
+        # asked while the backend lives (it exits with the connection)
+        return None if backend is None else parent_of(int(backend[0]))
 
 
 @dataclass

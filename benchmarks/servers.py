@@ -76,6 +76,12 @@ def cpu_seconds_of(pids: list[int]) -> float | None:
     return total / os.sysconf("SC_CLK_TCK") if known else None
 
 
+def parent_of(pid: int) -> int | None:
+    """The parent process of `pid` (stat's field 4), None when it is gone or off Linux."""
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[1])
+
+
 def cpu_seconds_with_reaped(root: int) -> float | None:
     """CPU time of `root`'s live process tree plus that of the children it has reaped
     (stat's cutime and cstime): for PostgreSQL's postmaster, every backend's, those that
