@@ -17,8 +17,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
+from jiedan_cli.server.db.conflicts import insert_for
 from jiedan_cli.server.db.tables import server_meta
 
 if TYPE_CHECKING:
@@ -50,9 +50,8 @@ def upgrade(db: Database) -> None:
 
 
 def _ensure_epoch(conn: Connection) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     conn.execute(
-        dialect.insert(server_meta)
+        insert_for(conn, server_meta)
         .values(key="epoch", value=uuid.uuid4().hex[:12])
         .on_conflict_do_nothing(index_elements=[server_meta.c.key])
     )

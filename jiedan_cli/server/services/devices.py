@@ -34,10 +34,10 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.domain.risk import RiskLimits
 from jiedan_cli.server.db import Database
+from jiedan_cli.server.db.conflicts import insert_for
 from jiedan_cli.server.db.tables import account_devices
 from jiedan_cli.server.db.types import UTCDateTime
 from jiedan_cli.server.services.memo import AtMostEvery
@@ -89,8 +89,7 @@ def _upsert(
     now: datetime,
     unless_within: timedelta | None,
 ) -> None:
-    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(account_devices).values(
+    statement = insert_for(conn, account_devices).values(
         user_id=user_id,
         device_id=device_id,
         address=address[:_ADDRESS_MAX],

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from jiedan_cli.server.db import Database
+from jiedan_cli.server.db.conflicts import insert_for
 from jiedan_cli.server.db.tables import idempotency_keys
 from jiedan_cli.server.services.housekeeping import IDEMPOTENCY_KEY_TTL
 
@@ -59,11 +60,8 @@ def _row(conn: Connection, caller: str, key: str) -> Any:
 
 
 def _insert_claim(conn: Connection, caller: str, key: str, fingerprint: str, now: datetime) -> bool:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
     done = conn.execute(
-        dialect.insert(idempotency_keys)
+        insert_for(conn, idempotency_keys)
         .values(scope=caller, key=key, request_hash=fingerprint, created_at=now)
         .on_conflict_do_nothing()
         .returning(idempotency_keys.c.key)

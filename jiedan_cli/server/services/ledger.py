@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.domain.errors import Refused
 from jiedan_cli.domain.ledger import PAYOUT_KINDS, Transfer, may_go_negative, owner_of
 from jiedan_cli.domain.money import CURRENCY
 from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.conflicts import insert_for
 from jiedan_cli.server.db.engine import before_commit, deferred
 from jiedan_cli.server.db.tables import ledger_accounts, ledger_transfers
 from jiedan_cli.server.services.audit import audit
@@ -42,8 +42,7 @@ def insert_or_ignore(conn: Connection, table: Any, **values: Any) -> bool:
 def insert_or_nothing(conn: Connection, table: Any, **values: Any) -> Row[Any] | None:
     """`insert_or_ignore` giving back the row it inserted (every column), None when the key
     was taken: a claim that needs its row does not read it again."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    statement = insert_for(conn, table).values(**values).on_conflict_do_nothing()
     return conn.execute(statement.returning(*table.c)).first()
 
 
@@ -52,12 +51,11 @@ def ensure_accounts(conn: Connection, accounts: Sequence[str], *, now: datetime)
     statement, its rows in sorted order (two such inserts cannot wait on each other)."""
     if not accounts:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     rows = [
         {"id": a, "owner_id": owner_of(a), "balance_fen": 0, "created_at": now}
         for a in sorted(set(accounts))
     ]
-    conn.execute(dialect.insert(ledger_accounts).values(rows).on_conflict_do_nothing())
+    conn.execute(insert_for(conn, ledger_accounts).values(rows).on_conflict_do_nothing())
 
 
 def balance(conn: Connection, account: str) -> int:

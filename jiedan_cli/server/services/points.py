@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from jiedan_cli.domain.campaigns import points_multiplier
 from jiedan_cli.domain.errors import Conflict, InvalidInput, Refused
@@ -22,6 +21,7 @@ from jiedan_cli.domain.points import (
 )
 from jiedan_cli.domain.tiers import TIER_WINDOW, standing
 from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.conflicts import insert_for
 from jiedan_cli.server.db.tables import ledger_transfers, points_balances, points_entries
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, register
@@ -82,8 +82,7 @@ def _change_balance(conn: Connection, user_id: str, amount: int) -> None:
     first use); a debit only down to 0, or Refused."""
     balances = points_balances.c
     if amount > 0:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        credit = dialect.insert(points_balances).values(user_id=user_id, balance=amount)
+        credit = insert_for(conn, points_balances).values(user_id=user_id, balance=amount)
         conn.execute(
             credit.on_conflict_do_update(
                 index_elements=[balances.user_id],
