@@ -73,12 +73,18 @@ def retrying(
     (the command's exit 6)."""
     tries = 0
     started = time.monotonic()
+    last: Offline | TemporaryFailure | TooManyAttempts | None = None
     while True:
         if deadline.expired():
+            # A sleep may overrun the deadline on a loaded machine: the reason is then the
+            # failure that made us wait, not a bare "out of time".
+            if last is not None:
+                raise _given_up(last)
             raise Offline("the sync ran out of time before the server answered")
         try:
             return attempt(deadline.remaining())
         except (Offline, TemporaryFailure, TooManyAttempts) as exc:
+            last = exc
             retry_after = getattr(exc, "retry_after", None)
             pause = policy.wait(tries, float(retry_after) if retry_after is not None else None)
             tries += 1
@@ -94,8 +100,15 @@ def retrying(
             if left is not None and left < pause + MIN_ATTEMPT_SECONDS:
                 if isinstance(exc, Offline):
                     raise
-                raise Offline(f"the server stayed busy: {exc.message}") from exc
+                raise _given_up(exc) from exc
             for notify in (on_retry, policy.on_retry):
                 if notify is not None:
                     notify(exc, pause)
             sleep(pause)
+
+
+def _given_up(exc: Offline | TemporaryFailure | TooManyAttempts) -> Offline:
+    """The Offline to raise when retrying `exc` cannot go on."""
+    if isinstance(exc, Offline):
+        return exc
+    return Offline(f"the server stayed busy: {exc.message}")

@@ -54,6 +54,20 @@ def test_a_server_busy_past_the_deadline_becomes_offline() -> None:
         retrying(attempt, Deadline(0.3), RetryPolicy(first=0.05, cap=0.1))
 
 
+def test_a_wait_that_overruns_the_deadline_still_names_the_busy_server() -> None:
+    """CI on a loaded machine: the sleep overran the deadline, and the sync said only that it
+    ran out of time, not that the server had stayed busy."""
+
+    def attempt(_left: float | None) -> None:
+        raise TemporaryFailure("database busy")
+
+    def overrunning(seconds: float) -> None:
+        time.sleep(seconds + 0.3)
+
+    with pytest.raises(Offline, match="stayed busy: database busy"):
+        retrying(attempt, Deadline(0.3), RetryPolicy(first=0.05, cap=0.1), sleep=overrunning)
+
+
 def test_each_attempt_gets_what_is_left_of_the_deadline() -> None:
     seen: list[float | None] = []
 
