@@ -105,8 +105,20 @@ class Served:
 
 
 def py_spy() -> str | None:
-    """py-spy (`pip install py-spy`), from JIEDAN_BENCH_PY_SPY or the PATH."""
-    return os.environ.get("JIEDAN_BENCH_PY_SPY") or shutil.which("py-spy")
+    """py-spy (`pip install py-spy`), from JIEDAN_BENCH_PY_SPY, the PATH, or beside this
+    Python (a venv's bin/, not on the PATH when `.venv/bin/python -m benchmarks` runs)."""
+    return (
+        os.environ.get("JIEDAN_BENCH_PY_SPY")
+        or shutil.which("py-spy")
+        or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    )
+
+
+# `--gil` (the default): only the thread holding the GIL, i.e. Python running. It leaves out
+# what runs without the GIL — SQLite's own work, system calls — so for where a thread's CPU
+# goes, JIEDAN_BENCH_PY_SPY_MODE="--threads" samples every thread that is not idle.
+def py_spy_mode() -> list[str]:
+    return os.environ.get("JIEDAN_BENCH_PY_SPY_MODE", "--gil").split()
 
 
 @contextmanager
@@ -130,8 +142,7 @@ def serving(
                 "profiling needs py-spy: pip install py-spy (or JIEDAN_BENCH_PY_SPY)"
             )
         profile.parent.mkdir(parents=True, exist_ok=True)
-        # --gil: only threads holding the GIL, i.e. Python running (not waiting on I/O)
-        record = [spy, "record", "--subprocesses", "--nonblocking", "--gil", "--rate", "100"]
+        record = [spy, "record", "--subprocesses", "--nonblocking", *py_spy_mode(), "--rate", "100"]
         command = [*record, "--format", "raw", "--output", str(profile), "--", *command]
     process = subprocess.Popen(
         command,
