@@ -16,12 +16,12 @@ from jiedan_cli.server.api.holds import HELD
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import earnings, holds, points, points_expiry, totp
 from jiedan_cli.server.services.arguments import (
-    UUID_PATTERN,
     CheckInArgs,
     CheckinBody,
     RedeemArgs,
     RedeemBody,
 )
+from jiedan_cli.server.services.fields import UUID_PATTERN
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]

@@ -27,6 +27,7 @@ from jiedan_cli.domain.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from jiedan_cli.server.services.plain_errors import plain, where
 
 PROBLEM = "application/problem+json"
 log = logging.getLogger("jiedan.server")
@@ -122,12 +123,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        found = exc.errors()
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
-            for e in exc.errors()
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in found
         ]
-        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-        detail = f"{'.'.join(first['loc'][1:]) or 'body'}: {first['msg']}"
+        # the first bad field, in plain words; `errors` keeps pydantic's own for programs
+        detail = f"{where(found[0], skip=1) or 'body'}: {plain(found[0])}" if found else "invalid"
         return problem(422, "Invalid request", detail, "invalid_input", errors=errors)
 
     @app.exception_handler(DataError)

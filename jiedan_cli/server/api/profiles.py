@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jiedan_cli.server.api.deps import Ctx, authed_ctx, optional_ctx
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import profiles
-from jiedan_cli.server.services.arguments import UUID_PATTERN
-from jiedan_cli.server.services.fields import Fen, Line, Number, Text
+from jiedan_cli.server.services.fields import UUID_PATTERN, Fen, Line, Number, Text
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]

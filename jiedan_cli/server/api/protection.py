@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from jiedan_cli.domain.money import MAX_AMOUNT_FEN
 from jiedan_cli.server.api.deps import Ctx, authed_ctx
 from jiedan_cli.server.services import protection
-from jiedan_cli.server.services.arguments import UUID_PATTERN
-from jiedan_cli.server.services.fields import Text
+from jiedan_cli.server.services.fields import UUID_PATTERN, Text
 
 Responses = dict[int | str, dict[str, Any]]
 

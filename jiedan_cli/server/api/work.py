@@ -16,7 +16,6 @@ from jiedan_cli.server.api.orders import OrderOut
 from jiedan_cli.server.api.pages import PAGED, page_params, send_page
 from jiedan_cli.server.services import escrow, funding
 from jiedan_cli.server.services.arguments import (
-    UUID_PATTERN,
     DeliverArgs,
     DeliveryBody,
     DisputeArgs,
@@ -29,7 +28,7 @@ from jiedan_cli.server.services.arguments import (
     RefundArgs,
     RevisionArgs,
 )
-from jiedan_cli.server.services.fields import Fen, Line
+from jiedan_cli.server.services.fields import UUID_PATTERN, Fen, Line
 from jiedan_cli.server.services.pages import PageRequest
 
 Responses = dict[int | str, dict[str, Any]]

@@ -38,9 +38,9 @@ from jiedan_cli.domain.order_rules import (
 )
 from jiedan_cli.domain.points import REDEEM_MAX_POINTS, REDEEM_MIN_POINTS
 from jiedan_cli.server.services.deliveries import FILE_NAME_MAX, FILE_SIZE_MAX
-from jiedan_cli.server.services.fields import Fen, Line, Number, Text, Whole
+from jiedan_cli.server.services.fields import UUID_PATTERN, Fen, Line, Number, Text, Whole
+from jiedan_cli.server.services.plain_errors import plain, where
 
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 Id = Annotated[str, Field(pattern=UUID_PATTERN)]
 NewId = Annotated[Id | None, Field(description="made offline")]
 Days = Annotated[Whole, Field(ge=1, le=BID_DAYS_MAX)]
@@ -52,8 +52,8 @@ CATEGORY_HELP = "one of: " + ", ".join(f"{code} ({label})" for code, label in CA
 def invalid(exc: ValidationError) -> InvalidInput:
     """InvalidInput naming the first bad field (`files.0.size: …`)."""
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "args"
-    return InvalidInput(f"{where}: {first['msg']}", field=where)
+    field = where(first) or "args"
+    return InvalidInput(f"{field}: {plain(first)}", field=field)
 
 
 class Args(BaseModel):

@@ -33,3 +33,4 @@ Text = Annotated[str, _checked(multiline=True)]
 Whole = StrictInt
 Number = StrictFloat
 Fen = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT_FEN)]
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
