@@ -1,4 +1,5 @@
-"""`jiedan sync [--json] [--watch]` and `jiedan sync status [--json]`.
+"""`jiedan sync [--json] [--watch]`, `jiedan sync status [--json]` and `jiedan sync dismiss
+OP_ID… | --all` (put away refusals that have been read).
 
 `jiedan sync` pushes the outbox and pulls the change log (sync/engine.py), with a progress
 bar on stderr when stderr is a terminal. Exit 0 when the outbox is left empty or holding only
@@ -199,3 +200,38 @@ def status(as_json: JsonOption = False) -> None:
     if state["held"]:
         say("held for review (a reviewer releases or blocks each):")
         show(state["held"], as_json=False, columns=REJECTED_COLUMNS)
+
+
+@app.command()
+def dismiss(
+    op_ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[OP_ID]...",
+            help="Refused operations to put away (`jiedan sync status` lists them); any "
+            "unique start of an id, 6 characters or more.",
+            show_default=False,
+        ),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every refused operation shown.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Put away operations the server refused, once read: they leave `sync status` and the
+    dashboard's count. Nothing is undone or sent; a refused bid stays rejected."""
+    from jiedan_cli.domain.errors import InvalidInput
+    from jiedan_cli.store import outbox
+
+    if every and op_ids:
+        raise InvalidInput("give the operations to dismiss or --all, not both")
+    if not every and not op_ids:
+        raise InvalidInput(
+            "name the refused operations to dismiss (OP_ID …, from `jiedan sync status`)"
+            " or give --all"
+        )
+    with replica() as conn:
+        dismissed = outbox.dismiss(conn, None if every else op_ids)
+        left = len(outbox.rejected(conn))
+    if as_json:
+        show({"dismissed": dismissed, "rejected": left}, as_json=True)
+        return
+    show({"dismissed": len(dismissed), "rejected": left}, as_json=False)

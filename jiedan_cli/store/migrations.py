@@ -197,6 +197,13 @@ def m006_index_split_at_spaces(db: Database) -> None:
     conn.execute("CREATE VIRTUAL TABLE orders_fts_vocab USING fts5vocab(orders_fts, row)")
 
 
+def m007_outbox_dismissed(db: Database) -> None:
+    """A refused operation the user has read and put away (`jiedan sync dismiss`, `d` in the
+    dashboard's list of refusals) keeps its row and its verdict — the bid stays rejected —
+    and leaves `sync status` and the dashboard's count of refusals."""
+    db.conn.execute("ALTER TABLE outbox ADD COLUMN dismissed_at TEXT")
+
+
 def _index_every_order(conn: sqlite3.Connection) -> None:
     from jiedan_cli.store.apply import order_fts_text
 
@@ -218,6 +225,7 @@ MIGRATIONS: list[Migration] = [
     m004_uploads,
     m005_search_folding,
     m006_index_split_at_spaces,
+    m007_outbox_dismissed,
 ]
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from jiedan_cli.domain.errors import InvalidInput, NotFound
 from jiedan_cli.domain.timefmt import rfc3339, utcnow
 from jiedan_cli.store.transaction import transaction
 
@@ -121,9 +122,42 @@ def held(conn: sqlite3.Connection) -> list[OutboxOperation]:
 
 
 def rejected(conn: sqlite3.Connection) -> list[OutboxOperation]:
-    """Operations the server refused for good, oldest first (for `sync status`)."""
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE state = ? ORDER BY seq", (REJECTED,))
+    """Operations the server refused for good and the user has not dismissed, oldest first
+    (for `sync status` and the dashboard's count of refusals)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM outbox WHERE state = ? AND dismissed_at IS NULL ORDER BY seq",
+        (REJECTED,),
+    )
     return [operation_from_row(row) for row in rows]
+
+
+def dismiss(conn: sqlite3.Connection, op_ids: Sequence[str] | None) -> list[str]:
+    """Put away refused operations the user has read: those of `op_ids` (each an op_id or a
+    unique start of one, 6 characters or more), or every one when None. Their rows and their
+    verdicts stay (a refused bid is still rejected); they leave `rejected`. The op_ids put
+    away, in seq order; NotFound for an id that names no refused operation still shown,
+    InvalidInput for a start of several."""
+    shown = {op.op_id: op.seq for op in rejected(conn)}
+    chosen = set(shown) if op_ids is None else {_one_of(shown, given) for given in op_ids}
+    ordered = sorted(chosen, key=shown.__getitem__)
+    with transaction(conn):
+        conn.executemany(
+            "UPDATE outbox SET dismissed_at = ? WHERE op_id = ?",
+            [(rfc3339(utcnow()), op_id) for op_id in ordered],
+        )
+    return ordered
+
+
+def _one_of(shown: dict[str, int], given: str) -> str:
+    wanted = given.strip().lower()
+    if wanted in shown:
+        return wanted
+    found = [op_id for op_id in shown if len(wanted) >= 6 and op_id.startswith(wanted)]
+    if len(found) > 1:
+        raise InvalidInput(f"{given} is the start of {len(found)} refused operations: give more")
+    if not found:
+        raise NotFound(f"no refused operation {given} (see `jiedan sync status`)")
+    return found[0]
 
 
 def last_seq(conn: sqlite3.Connection) -> int:

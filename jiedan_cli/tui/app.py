@@ -388,6 +388,17 @@ class JiedanApp(App[None]):
 
         self.push_screen(RejectedOperations(self.sync_view.outbox.rejected))
 
+    @work(thread=True, group="outbox")
+    def dismiss_rejected(self, op_ids: list[str]) -> None:
+        """Put away the refusals `op_ids` (those the list showed; one put away meanwhile,
+        by `jiedan sync dismiss`, is skipped), as `jiedan sync dismiss` does."""
+        from jiedan_cli.store import outbox
+
+        with self.replica() as conn:
+            still = {op.op_id for op in outbox.rejected(conn)}
+            outbox.dismiss(conn, [op_id for op_id in op_ids if op_id in still])
+        self.read_outbox()
+
     def saved_locally(self) -> None:
         """An action queued an operation: the sync line counts it at once (the background
         loop sees it within a tick and sends it), and the screens reread the replica."""

@@ -247,3 +247,11 @@ def freelancer(make_user: Callable[..., User]) -> User:
 @pytest.fixture
 def client(make_user: Callable[..., User]) -> User:
     return make_user("client")
+
+
+@pytest.fixture
+def order(client: User, freelancer: User) -> dict[str, Any]:
+    """An order the client posted, in the freelancer's replica."""
+    posted = client.post_order()
+    freelancer.ok("sync")
+    return posted

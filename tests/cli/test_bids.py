@@ -12,13 +12,6 @@ import pytest
 from tests.cli.conftest import User
 
 
-@pytest.fixture
-def order(client: User, freelancer: User) -> dict[str, Any]:
-    posted = client.post_order()
-    freelancer.ok("sync")
-    return posted
-
-
 def test_offline_bid_is_pending_until_sync_then_synced(
     freelancer: User, client: User, order: dict[str, Any]
 ) -> None:

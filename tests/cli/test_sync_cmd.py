@@ -1,4 +1,4 @@
-"""`jiedan sync` and `jiedan sync status`: the report document, exit 6 when the server is
+"""`jiedan sync`, `sync status` and `sync dismiss`: the report document, exit 6 when the server is
 unreachable (nothing lost), exit 5 when not signed in."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +125,46 @@ def test_a_slow_server_is_said_to_be_retried_and_ctrl_c_says_how_to_resume(
 
 def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# ---- sync dismiss ----------------------------------------------------------------------------
+
+
+def _refused_bid(freelancer: User, client: User, order: dict[str, Any]) -> str:
+    """A bid the server refuses (its order cancelled before the replica saw it): its op_id."""
+    client.api("POST", f"/v1/orders/{order['id']}/cancel")
+    done = freelancer.run("bid", "create", order["id"], "--amount", "800", "--days", "3")
+    assert done.code == 4, str(done)
+    (refused,) = freelancer.ok("sync", "status", "--json").json()["rejected"]
+    return str(refused["op_id"])
+
+
+def test_a_refusal_once_read_is_dismissed_and_its_bid_stays_rejected(
+    freelancer: User, client: User, order: dict[str, Any]
+) -> None:
+    op_id = _refused_bid(freelancer, client, order)
+    done = freelancer.ok("sync", "dismiss", op_id[:8], "--json").json()
+    assert done == {"dismissed": [op_id], "rejected": 0}
+    status = freelancer.ok("sync", "status", "--json").json()
+    assert status["rejected"] == [] and status["pending"] == 0
+    (bid,) = freelancer.ok("bid", "list", "--json").json()
+    assert bid["sync_state"] == "rejected" and bid["reject_reason"]
+    # dismissed already: named again, it is no refusal shown
+    again = freelancer.run("sync", "dismiss", op_id)
+    assert again.code == 3 and again.stderr.startswith(f"error: no refused operation {op_id}")
+
+
+def test_dismiss_all_and_its_usage_errors(
+    freelancer: User, client: User, order: dict[str, Any]
+) -> None:
+    _refused_bid(freelancer, client, order)
+    neither = freelancer.run("sync", "dismiss")
+    assert neither.code == 2 and "or give --all" in neither.stderr, str(neither)
+    both = freelancer.run("sync", "dismiss", "abcdef12", "--all")
+    assert both.code == 2 and "not both" in both.stderr, str(both)
+    rows = freelancer.ok("sync", "dismiss", "--all").stdout.splitlines()
+    assert rows == ["dismissed\t1", "rejected\t0"]
+    assert freelancer.ok("sync", "dismiss", "--all", "--json").json() == {
+        "dismissed": [],
+        "rejected": 0,
+    }

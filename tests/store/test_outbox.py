@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jiedan_cli.domain.errors import Conflict
+from jiedan_cli.domain.errors import Conflict, InvalidInput, NotFound
 from jiedan_cli.store.apply import apply_page
 from jiedan_cli.store.db import open_db
 from jiedan_cli.store.outbox import (
     counts,
+    dismiss,
     enqueue,
     get_operation,
     mark_done,
@@ -83,6 +84,35 @@ def test_done_and_rejected_operations_leave_the_queue(store: sqlite3.Connection)
     ]
     assert counts(store) == {"pending": 2, "rejected": 1, "done": 1}
     assert get_operation(store, seqs[0]).result == {"id": "b0", "status": "submitted"}  # type: ignore[union-attr]
+
+
+def test_refusals_are_dismissed_by_id_start_or_all_and_keep_their_verdict(
+    store: sqlite3.Connection,
+) -> None:
+    from jiedan_cli.store.verdicts import verdict_of
+
+    seqs = [_bid(store, n) for n in range(4)]
+    for seq in seqs[:3]:
+        mark_rejected(store, seq, "conflict", "order already awarded")
+    for n, seq in enumerate(seqs):  # the first and third share a start of 9 characters
+        store.execute("UPDATE outbox SET op_id = ? WHERE seq = ?", (f"abcdef0{n % 2}-{n}", seq))
+    first, second, third, waiting = "abcdef00-0", "abcdef01-1", "abcdef00-2", "abcdef01-3"
+    assert dismiss(store, ["ABCDEF01"]) == [second]  # a start, in any case
+    assert [op.op_id for op in rejected(store)] == [first, third]
+    with pytest.raises(NotFound, match="no refused operation"):
+        dismiss(store, [second])  # put away already
+    with pytest.raises(NotFound):
+        dismiss(store, [waiting])  # pending: nothing to put away
+    with pytest.raises(NotFound):
+        dismiss(store, ["abcde"])  # too short a start to name anything
+    with pytest.raises(InvalidInput, match="start of 2 refused operations"):
+        dismiss(store, ["abcdef00-"])
+    assert dismiss(store, [first]) == [first]
+    assert dismiss(store, None) == [third]
+    assert rejected(store) == [] and dismiss(store, None) == []
+    verdict = verdict_of(store, second)
+    assert verdict is not None and verdict.rejected  # the bid is still the refused one
+    assert [op.seq for op in pending(store)] == [seqs[3]]
 
 
 def test_resequence_makes_pending_operations_contiguous_from_the_servers_next_seq(

@@ -12,6 +12,7 @@ from textual.command import CommandPalette
 from jiedan_cli.store import outbox
 from jiedan_cli.store.db import open_db
 from jiedan_cli.store.transaction import transaction
+from jiedan_cli.store.verdicts import verdict_of
 from jiedan_cli.tui.app import JiedanApp
 from jiedan_cli.tui.screens.earnings import Earnings
 from jiedan_cli.tui.screens.my_work import MyWork
@@ -67,7 +68,7 @@ async def test_the_command_palette_offers_every_section(
         await wait_for(pilot, lambda: isinstance(app.screen, Earnings))
 
 
-def _queue_and_refuse(db: Path, reason: str) -> None:
+def _queue_and_refuse(db: Path, reason: str) -> str:
     conn = open_db(db)
     with transaction(conn):
         op = outbox.enqueue(
@@ -76,6 +77,7 @@ def _queue_and_refuse(db: Path, reason: str) -> None:
         )  # fmt: skip
     outbox.mark_rejected(conn, op.seq, code="order_awarded", reason=reason)
     conn.close()
+    return op.op_id
 
 
 async def test_a_refused_operation_is_announced_and_can_be_reviewed(market_db: Path) -> None:
@@ -91,6 +93,25 @@ async def test_a_refused_operation_is_announced_and_can_be_reviewed(market_db: P
         await wait_for(pilot, lambda: "taken only while it is open" in screen_text(app))
         await pilot.press("escape")
         assert isinstance(app.screen, OrdersBoard)
+
+
+async def test_refusals_once_reviewed_are_put_away_with_d(market_db: Path) -> None:
+    op_id = _queue_and_refuse(market_db, "order is awarded; bids are taken only while it is open")
+    app = offline_app(market_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await shows(pilot, app, "1 rejected")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RejectedOperations))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, OrdersBoard))
+        await shows(pilot, app, "0 rejected")
+    conn = open_db(market_db)
+    try:  # out of the list, and the bid is still the refused one
+        assert outbox.rejected(conn) == []
+        verdict = verdict_of(conn, op_id)
+        assert verdict is not None and verdict.rejected
+    finally:
+        conn.close()
 
 
 async def test_s_in_offline_mode_says_nothing_is_sent(make_app: Callable[..., JiedanApp]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,9 +15,15 @@ from textual.widgets import Static
 
 from jiedan_cli.tui.formatting import REJECTED, intent_label, short_id, shown, when
 
+if TYPE_CHECKING:
+    from jiedan_cli.tui.app import JiedanApp
+
 
 class RejectedOperations(ModalScreen[None]):
-    BINDINGS = [Binding("escape,r,q", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,r,q", "dismiss", "Close"),
+        Binding("d", "put_away", "Dismiss these"),
+    ]
 
     def __init__(self, rejected: Sequence[dict[str, Any]]) -> None:
         super().__init__()
@@ -33,8 +39,15 @@ class RejectedOperations(ModalScreen[None]):
             with VerticalScroll(id="rejected-list"):
                 yield Static(_listing(self.rejected, getattr(self.app, "tz", None)))
             yield Static(
-                "Nothing was lost: the rest of your work synced. Esc closes.", classes="hint"
+                "Nothing was lost: the rest of your work synced. d puts these away; Esc closes.",
+                classes="hint",
             )
+
+    def action_put_away(self) -> None:
+        """They leave the count and this list; their objects keep their verdict."""
+        dashboard = cast("JiedanApp", self.app)
+        dashboard.dismiss_rejected([str(op["op_id"]) for op in self.rejected])
+        self.dismiss()
 
 
 def _listing(rejected: Sequence[dict[str, Any]], tz: tzinfo | None) -> Text:
