@@ -57,7 +57,13 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--repeat", type=int, default=1, help="runs; medians are reported")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="P5/P6 runs; medians are reported (one run says little: P6 moved 0.23–0.30× "
+        "between runs minutes apart on a quiet machine, docs/performance.md)",
+    )
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
         "--only", default="P1,P2,P3,P4,P5,P6,P9,P10", help="comma-separated figures"
