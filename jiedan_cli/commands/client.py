@@ -130,6 +130,7 @@ def post(
         offline=offline,
         as_json=as_json,
         warnings=warnings,
+        warnings_said=from_text is not None,  # under "risks (纠纷预警)" with the draft
     )
 
 
@@ -171,16 +172,26 @@ Act = Callable[[sqlite3.Connection], dict[str, Any]]
 
 
 def _on_order(
-    act: Act, *, offline: bool, as_json: bool, warnings: list[DisputeWarning] | None = None
+    act: Act,
+    *,
+    offline: bool,
+    as_json: bool,
+    warnings: list[DisputeWarning] | None = None,
+    warnings_said: bool = False,
 ) -> None:
     """Run one local-first action on an order and print the order (as run_action does); the
     server's "no such order" (of the caller's) is exit 3, not a refusal. `warnings`: the
-    dispute-risk warnings already said, for the --json object."""
+    dispute-risk warnings (`settle`)."""
     with replica() as conn:
         shown, verdict = attempt(conn, lambda: act(conn), kind="order", offline=offline)
-    missing = f"no order {shown['id']}"
     settle(
-        shown, verdict, as_json=as_json, columns=ORDER_COLUMNS, missing=missing, warnings=warnings
+        shown,
+        verdict,
+        as_json=as_json,
+        columns=ORDER_COLUMNS,
+        missing=f"no order {shown['id']}",
+        warnings=warnings,
+        warnings_said=warnings_said,
     )
 
 

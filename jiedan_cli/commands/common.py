@@ -564,16 +564,18 @@ def settle(
     columns: Sequence[Column] | None = None,
     missing: str | None = None,
     warnings: Sequence[DisputeWarning] | None = None,
+    warnings_said: bool = False,
 ) -> None:
     """The end of a mutating command, by cli.md's exit codes: print the object, exit 0
     (synced, or pending: saved and queued); print it and exit 4 with `error: <reason>` when
     the server refused the operation. With `missing` (the operation named an object the
     replica did not know), the server's "no such object" is exit 3 instead, nothing printed,
-    its reason (else `missing`) on stderr."""
+    its reason (else `missing`) on stderr. `warnings_said`: the warnings were said already
+    (with a draft, before it was confirmed): in the --json object only."""
     if missing is not None and verdict.rejected and verdict.code == NotFound.code:
         raise NotFound(verdict.reason or missing)
     if warnings is not None:  # dispute-risk warnings: said once the move is made, never a refusal
-        for found in warnings:
+        for found in warnings if not warnings_said else ():
             say(f"warning: {found.reason}")
         if as_json:  # added to cli.md's object, nothing renamed
             shown = {**shown, "warnings": [found.as_dict() for found in warnings]}

@@ -38,6 +38,17 @@ def test_a_clear_order_with_a_deadline_is_posted_quietly(client: User) -> None:
     assert codes(done) == [] and "warning:" not in done.stderr
 
 
+def test_the_risks_of_a_draft_are_said_once(client: User) -> None:
+    """With --from-text the risks are said under the draft, before it is confirmed; the
+    posting does not say them again (it did: each risk twice)."""
+    done = client.ok(
+        "client", "post", "--from-text", "想要一个清新风格的logo，预算500", "--yes", "--json"
+    )
+    assert "no_deadline" in codes(done)
+    assert "risks (纠纷预警)" in done.stderr
+    assert done.stderr.count("no deadline: without one") == 1, done.stderr
+
+
 def test_a_rushed_cheap_bid_is_placed_with_warnings(client: User, freelancer: User) -> None:
     order = client.post_order()  # development, ¥2,000–4,000
     freelancer.ok("sync")
