@@ -69,6 +69,7 @@ class LazyGroup(TyperGroup):
             return TyperCommand(cmd_name, help=help_, short_help=help_)
         command = typer.main.get_command(getattr(importlib.import_module(module), attr))
         command.name = cmd_name
+        _flowing_summaries(command)
         return command
 
     listing_only = False
@@ -94,6 +95,21 @@ class LazyGroup(TyperGroup):
                 guesses = ", ".join(repr(m) for m in matches)
                 ctx.fail(f"No such command {typed!r}. Did you mean {guesses}?")
         return super().resolve_command(ctx, args)
+
+
+def _flowing_summaries(group: Any) -> None:
+    """A command's line in its group's help is the first paragraph of its docstring, and
+    Typer's rich help keeps that paragraph's line breaks from the source: "higher tiers
+    first" left alone on a line of an 80-column terminal. Each summary is made one line,
+    which the table wraps to the terminal."""
+    import inspect
+
+    for command in getattr(group, "commands", {}).values():
+        if command.short_help is None and command.help:
+            first = inspect.cleandoc(command.help).split("\n\n")[0]
+            if not first.startswith("\b"):  # click's mark for a paragraph kept as written
+                command.short_help = " ".join(first.split())
+        _flowing_summaries(command)
 
 
 def _hide_flag_types() -> None:

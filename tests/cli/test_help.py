@@ -56,6 +56,19 @@ def test_root_help_is_boxed_like_the_groups(tmp_path: Path) -> None:
     assert "│ orders " in root and "│ autobid " in root
 
 
+def test_a_commands_summary_flows_as_one_paragraph(tmp_path: Path) -> None:
+    """Its docstring's line breaks are the source's: "tiers first" stood alone on a line of
+    an 80-column terminal, "(钻石, 金牌, 银牌, 普通), …" on the next."""
+    done = jiedan(
+        "client", "--help", home=tmp_path, server=closed_port_url(), env={"COLUMNS": "80"}
+    )
+    text = done.stdout
+    lines = [line.strip("│ ") for line in text.splitlines()]
+    assert "tiers first" not in lines, text
+    at = next(n for n, line in enumerate(lines) if line.startswith("bids"))
+    assert lines[at + 1].startswith("tiers first (钻石"), text
+
+
 def test_flags_show_no_bool_type(tmp_path: Path) -> None:
     for args in (("bid", "create"), ("watch", "run"), ("orders", "list"), ()):
         text = help_of(tmp_path, *args)
