@@ -1,9 +1,9 @@
 """What a bad value is told, in words a person typing it reads: "at least 8 characters", "an
 id (a UUID) is needed" — not pydantic's wording of its own checks ("String should have at
 least 8 characters", "String should match pattern '^[0-9a-fA-F]{8}-…$'"), which reached
-`jiedan auth register` and `sync status` as it was. The problem's `errors` list keeps
-pydantic's own message beside its `type` for programs; `detail` and a push's `reason` say
-this."""
+`jiedan auth register` and `sync status` as it was. A 422's `detail` and a pushed
+operation's `reason` say this; the 422's `errors` list keeps pydantic's own messages, for
+programs that read them."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def plain(error: ErrorDetails) -> str:
+    """What is wrong with the value, without naming its field (`where` does)."""
     kind = error["type"]
     context: dict[str, Any] = dict(error.get("ctx") or {})
     if kind == "string_too_short":
