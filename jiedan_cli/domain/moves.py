@@ -160,7 +160,13 @@ def may_cancel(seat: Seat) -> Refusal | None:
 def may_fund(seat: Seat, milestones: Milestones = None) -> Refusal | None:
     return _first(
         lambda: may_act_as(seat, Role.CLIENT, reason="only the order's client can fund it"),
-        lambda: _from(seat, FUNDABLE, "it cannot be funded"),
+        lambda: _from(
+            seat,
+            FUNDABLE,
+            "award a bid first: an order is funded once awarded"
+            if seat.status == OS.OPEN
+            else "it cannot be funded",
+        ),
         lambda: _holds(
             milestones,
             (MS.CREATED,),

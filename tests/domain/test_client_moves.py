@@ -7,7 +7,15 @@ from __future__ import annotations
 import pytest
 
 from jiedan_cli.domain.errors import Conflict, InvalidInput
-from jiedan_cli.domain.moves import Role, Seat, may_award, may_cancel, open_moves, require
+from jiedan_cli.domain.moves import (
+    Role,
+    Seat,
+    may_award,
+    may_cancel,
+    may_fund,
+    open_moves,
+    require,
+)
 from jiedan_cli.domain.order_rules import check_tags, split_tags
 
 CREATED, FUNDED, SUBMITTED = ["created"], ["funded"], ["submitted"]
@@ -50,6 +58,19 @@ def test_awarding_twice_says_only_an_open_order_can_be_awarded() -> None:
     with pytest.raises(Conflict) as caught:
         require(may_award(Seat("o1", "awarded", Role.CLIENT)))
     assert caught.value.message == "order is awarded; only an open order can be awarded"
+
+
+def test_funding_an_open_order_says_to_award_a_bid_first() -> None:
+    # it said "order is open; it cannot be funded", which tells a new client nothing to do
+    with pytest.raises(Conflict) as caught:
+        require(may_fund(Seat("o1", "open", Role.CLIENT)))
+    assert (
+        caught.value.message == "order is open; award a bid first: an order is funded once awarded"
+    )
+    assert caught.value.code == "order_open"
+    with pytest.raises(Conflict) as later:
+        require(may_fund(Seat("o1", "completed", Role.CLIENT)))
+    assert later.value.message == "order is completed; it cannot be funded"
 
 
 @pytest.mark.parametrize(
