@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jiedan_cli.domain.errors import InvalidInput, NotFound
+from jiedan_cli.domain.errors import NotFound
 from jiedan_cli.domain.timefmt import rfc3339, utcnow
+from jiedan_cli.store.short_ids import MIN_PREFIX, AmbiguousId
 from jiedan_cli.store.transaction import transaction
 
 PENDING, REJECTED, DONE = "pending", "rejected", "done"
@@ -136,7 +137,7 @@ def dismiss(conn: sqlite3.Connection, op_ids: Sequence[str] | None) -> list[str]
     unique start of one, 6 characters or more), or every one when None. Their rows and their
     verdicts stay (a refused bid is still rejected); they leave `rejected`. The op_ids put
     away, in seq order; NotFound for an id that names no refused operation still shown,
-    InvalidInput for a start of several."""
+    AmbiguousId (exit 2, the candidates listed) for a start of several."""
     shown = {op.op_id: op.seq for op in rejected(conn)}
     chosen = set(shown) if op_ids is None else {_one_of(shown, given) for given in op_ids}
     ordered = sorted(chosen, key=shown.__getitem__)
@@ -149,12 +150,14 @@ def dismiss(conn: sqlite3.Connection, op_ids: Sequence[str] | None) -> list[str]
 
 
 def _one_of(shown: dict[str, int], given: str) -> str:
+    """As short_ids.full_id takes an id: whole, or a unique start of MIN_PREFIX or more."""
     wanted = given.strip().lower()
     if wanted in shown:
         return wanted
-    found = [op_id for op_id in shown if len(wanted) >= 6 and op_id.startswith(wanted)]
+    found = sorted(op for op in shown if len(wanted) >= MIN_PREFIX and op.startswith(wanted))
     if len(found) > 1:
-        raise InvalidInput(f"{given} is the start of {len(found)} refused operations: give more")
+        said = f"{given} is the start of {len(found)} refused operations: give more"
+        raise AmbiguousId(said, found)
     if not found:
         raise NotFound(f"no refused operation {given} (see `jiedan sync status`)")
     return found[0]
