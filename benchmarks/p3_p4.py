@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,8 @@ def sign_up_verified_freelancer(base: str, database_url: str, n: int) -> dict[st
     from jiedan_cli.server.db.tables import users
 
     body = {
-        "email": f"bench{n}@example.com",
+        # unique: a --seeded-database-url keeps the users of earlier runs
+        "email": f"bench{n}-{uuid.uuid4().hex[:8]}@example.com",
         "name": f"压测{n}",
         "password": "bench password 42",
         "role": "freelancer",

@@ -25,6 +25,7 @@ from jiedan_cli.domain.threads import (
     thread_closed,
 )
 from jiedan_cli.domain.timefmt import rfc3339
+from jiedan_cli.server.db.driver import DriverStatement
 from jiedan_cli.server.db.tables import bids, messages, orders
 from jiedan_cli.server.services.actors import Actor
 from jiedan_cli.server.services.changes import Kind, publish, register
@@ -68,13 +69,16 @@ _ORDER_FOR_PARTY = select(
     _thread_of(_USER).label("has_thread"),
     exists().where(messages.c.id == bindparam("message_id")).label("message_taken"),
 ).where(orders.c.id == bindparam("order_id"))
+# Every message sends these two: on the driver's cursor (db/driver.py), as a bid's own.
+_READ_ORDER_FOR_PARTY = DriverStatement(_ORDER_FOR_PARTY)
 _FREELANCER_OF = select(or_(_bid_by(_USER), _thread_of(_USER)).label("is_freelancer")).where(
     orders.c.id == bindparam("order_id")
 )
-_INSERT_MESSAGE = insert(messages).returning(*messages.c)
+_MESSAGE_COLUMNS = ("id", "order_id", "sender_id", "recipient_id", "text", "flagged", "created_at")
+_WRITE_MESSAGE = DriverStatement(insert(messages).returning(*messages.c), columns=_MESSAGE_COLUMNS)
 
 
-def _is_freelancer_of(conn: Connection, order: Row[Any], user_id: str) -> bool:
+def _is_freelancer_of(conn: Connection, order: Any, user_id: str) -> bool:
     if user_id == order.freelancer_id:
         return True
     found = conn.scalar(_FREELANCER_OF, {"order_id": order.id, "user_id": user_id})
@@ -88,12 +92,12 @@ def _order_for_party(
     *,
     asking: bool = False,
     message_id: str | None = None,
-) -> Row[Any]:
+) -> Any:
     """The order when `actor` is its client or one of its freelancers (or, `asking`, a
     freelancer with a question about it while it is open); NotFound otherwise. One read: the
     row has `has_bid` and `has_thread` (the actor's) and `message_taken` (`message_id`)."""
     params = {"order_id": order_id, "user_id": actor.id, "message_id": message_id}
-    order = conn.execute(_ORDER_FOR_PARTY, params).first()
+    order = _READ_ORDER_FOR_PARTY.first(conn, params)
     if order is not None and (
         actor.id in (order.client_id, order.freelancer_id) or order.has_bid or order.has_thread
     ):
@@ -171,7 +175,7 @@ def send_message(
         "flagged": flagged,
         "created_at": now,
     }
-    row = conn.execute(_INSERT_MESSAGE, message).one()
+    row = _WRITE_MESSAGE.one(conn, message)
     publish(conn, Kind.MESSAGE, row, now=now)
     return message_view(row)
 
