@@ -63,8 +63,9 @@ def send(
             kind="message",
             offline=offline,
         )
-        if not as_json:
-            shown = with_names(conn, [shown], PEOPLE, fetch=False)[0]
+        if not as_json:  # online, a recipient met for the first time is named too
+            sent = shown.get("sync_state") == "synced"
+            shown = with_names(conn, [shown], PEOPLE, fetch=sent)[0]
     settle(shown, verdict, as_json=as_json, columns=MESSAGE_COLUMNS)
 
 

@@ -80,3 +80,18 @@ def test_statuses_read_as_words_and_files_as_names(
     record = tsv_record(delivered.stdout)
     assert record["files"] == "宣传册.pdf (2.9 KB)"
     assert "{" not in delivered.stdout and "'name'" not in delivered.stdout
+
+
+def test_a_message_sent_names_its_recipient_met_for_the_first_time(
+    client: User, freelancer: User
+) -> None:
+    """Sent online, the answer names the recipient even when the replica had no name for
+    them yet (a first question to a client): the profile is fetched, as `messages list`
+    does. Offline it stays the id until the next time."""
+    order = client.post_order(title="宣传册排版")
+    freelancer.ok("sync")
+    sent = tsv_record(
+        freelancer.ok("messages", "send", order["id"], "--text", "请问有几页？").stdout
+    )
+    assert sent["recipient"] == name_of(client)
+    assert sent["sender"] == f"{name_of(freelancer)} (me)"
