@@ -1,6 +1,7 @@
 """`python -m benchmarks` (`make bench`): every figure of performance.md that has a bench.
 
-P1–P4 and P9 run their own scripts (benchmarks/p1_p2.py, p3_p4.py, p9.py; see others.py).
+P1–P4 and P7–P9 run their own scripts (benchmarks/p1_p2.py, p3_p4.py, p7.py, p8.py, p9.py;
+see others.py).
 P5 and P6 are here: seeds a throw-away database (SQLite, or PostgreSQL with --postgres; 20k
 orders by default), serves it with `jiedan server run --workers N` and the floor app the same
 way, then for each repetition measures the floor, the app's own /healthz (a diagnostic: middleware
@@ -52,7 +53,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--others-orders",
         type=int,
-        help="--orders for the P1–P4 and P9 scripts (default theirs, 100k)",
+        help="--orders for the P1–P4, P7 and P9 scripts (default theirs, 100k)",
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up")
@@ -66,7 +67,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--loader", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
-        "--only", default="P1,P2,P3,P4,P5,P6,P9,P10", help="comma-separated figures"
+        "--only", default="P1,P2,P3,P4,P5,P6,P7,P8,P9,P10", help="comma-separated figures"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(

@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 
 from jiedan_cli.domain.errors import JiedanError, NotFound, Refused
 from jiedan_cli.store import outbox
 from jiedan_cli.store.outbox import resequence
-from jiedan_cli.store.state import sync_state
-from jiedan_cli.sync.http import request
 from jiedan_cli.sync.lock import sync_lock
 from jiedan_cli.sync.progress import ProgressCallback
 from jiedan_cli.sync.pull import PAGE_LIMIT, pull_changes
 from jiedan_cli.sync.push import BatchLimits, push_outbox
-from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
+from jiedan_cli.sync.retry import Deadline, RetryPolicy
 from jiedan_cli.sync.uploads import upload_pending
 
 # `jiedan sync` keeps going while it makes progress (a first sync of a big market takes a
@@ -80,7 +77,6 @@ def sync(
     report = SyncReport()
     with sync_lock(conn, wait=limit.remaining() if lock_wait is None else lock_wait):
         try:
-            _check_account(conn, client, report, limit, policy)
             _rounds(conn, client, report, limit, policy, progress, limits, page_limit)
             if report.complete:
                 _upload_files(conn, client, report, limit, policy, progress)
@@ -91,38 +87,19 @@ def sync(
                 f"its user, or use another JIEDAN_HOME ({exc.message})",
                 code="replica_of_another_account",
             ) from exc
+        except Refused as exc:
+            if exc.code != "replica_of_another_account":
+                raise
+            # Every push and pull names the replica's account (sync/http.replica_owner): the
+            # server refuses another account's token before anything moves — what a
+            # `GET /v1/me` of its own, a round trip, checked before the first push.
+            raise Refused(
+                "the token belongs to another account than this replica's; sign in as its "
+                "user, or use another JIEDAN_HOME",
+                code="replica_of_another_account",
+            ) from exc
     report.pending = outbox.counts(conn)[outbox.PENDING]
     return report
-
-
-def _check_account(
-    conn: sqlite3.Connection,
-    client: httpx.Client,
-    report: SyncReport,
-    limit: Deadline,
-    policy: RetryPolicy,
-) -> None:
-    """Refuse a token of another account than the replica's, before anything moves.
-
-    Once this install's client_id has pushed, the server binds it to its account and refuses
-    everyone else (NotFound, above). Until then only the token says who we are: one
-    `GET /v1/me` — a replica's operations must never be pushed as another user, nor another
-    user's changes pulled into it."""
-    state = sync_state(conn)
-    if state.user_id is None or state.last_seq > 0 or outbox.any_settled(conn):
-        return
-
-    def ask(seconds_left: float | None) -> Any:
-        report.requests += 1
-        return request(client, "GET", "/v1/me", timeout=seconds_left)
-
-    me = retrying(ask, limit, policy)
-    if not isinstance(me, dict) or me.get("id") != state.user_id:
-        raise Refused(
-            "the token belongs to another account than this replica's; sign in as its user, "
-            "or use another JIEDAN_HOME",
-            code="replica_of_another_account",
-        )
 
 
 def _rounds(

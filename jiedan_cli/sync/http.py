@@ -167,6 +167,12 @@ def _send(
     return response
 
 
+def replica_owner(user_id: str | None) -> dict[str, str]:
+    """The query that names whose replica pushes or pulls (`user_id`): the server refuses a
+    token of another account (409 replica_of_another_account) before anything moves."""
+    return {"user_id": user_id} if user_id else {}
+
+
 def encode_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 

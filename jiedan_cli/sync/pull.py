@@ -22,7 +22,7 @@ import httpx
 from jiedan_cli.store.apply import PreparedPage, prepare_page, sqlite_at_work, write_page
 from jiedan_cli.store.state import sync_state
 from jiedan_cli.store.transaction import transaction
-from jiedan_cli.sync.http import ServerError, request
+from jiedan_cli.sync.http import ServerError, replica_owner, request
 from jiedan_cli.sync.progress import ProgressCallback, report
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
 
@@ -56,8 +56,8 @@ def pull_changes(
     no database) in a worker thread while this one is written, so the network, the Python
     work and SQLite's work overlap on a large initial sync; at most two pages are held."""
     tally = PullTally()
-    client_id = sync_state(conn).client_id
-    cursor = sync_state(conn).cursor
+    state = sync_state(conn)
+    client_id, cursor, owner = state.client_id, state.cursor, replica_owner(state.user_id)
     # Set while this thread needs no GIL (committing: SQLite's own work; waiting). The worker
     # prepares only then: a writer that binds thousands of rows one by one would otherwise
     # wait up to a GIL switch interval (5 ms) for each of them.
@@ -65,7 +65,7 @@ def pull_changes(
     writer_idle.set()
 
     def fetch(after: str | None) -> PreparedPage:
-        page = _fetch(client, after, client_id, limit, deadline, policy, tally)
+        page = _fetch(client, after, client_id, owner, limit, deadline, policy, tally)
         return prepare_page(page, pause=lambda: writer_idle.wait(_PAUSE_SECONDS))
 
     pool: _Worker[PreparedPage] = _Worker("jiedan-pull")
@@ -143,12 +143,13 @@ def _fetch(
     client: httpx.Client,
     cursor: str | None,
     client_id: str,
+    owner: dict[str, str],
     limit: int,
     deadline: Deadline,
     policy: RetryPolicy,
     tally: PullTally,
 ) -> dict[str, Any]:
-    params = {"cursor": cursor or "", "limit": limit, "client_id": client_id}
+    params = {"cursor": cursor or "", "limit": limit, "client_id": client_id, **owner}
 
     def attempt(seconds_left: float | None) -> Any:
         tally.requests += 1

@@ -21,7 +21,7 @@ from jiedan_cli.store import outbox
 from jiedan_cli.store.outbox import OutboxOperation, resequence
 from jiedan_cli.store.state import sync_state
 from jiedan_cli.store.transaction import transaction
-from jiedan_cli.sync.http import BodyTooLarge, ServerError, encode_json, request
+from jiedan_cli.sync.http import BodyTooLarge, ServerError, encode_json, replica_owner, request
 from jiedan_cli.sync.progress import ProgressCallback, report
 from jiedan_cli.sync.retry import Deadline, RetryPolicy, retrying
 
@@ -124,12 +124,20 @@ def _send(
     policy: RetryPolicy,
     tally: PushTally,
 ) -> dict[str, Any]:
-    body = {"client_id": sync_state(conn).client_id, "ops": [wire_form(op) for op, _ in batch]}
+    state = sync_state(conn)
+    body = {"client_id": state.client_id, "ops": [wire_form(op) for op, _ in batch]}
+    params = replica_owner(state.user_id)
 
     def attempt(seconds_left: float | None) -> Any:
         tally.requests += 1
         return request(
-            client, "POST", PUSH_PATH, json_body=body, gzip_body=True, timeout=seconds_left
+            client,
+            "POST",
+            PUSH_PATH,
+            json_body=body,
+            params=params,
+            gzip_body=True,
+            timeout=seconds_left,
         )
 
     answer = retrying(attempt, deadline, policy)

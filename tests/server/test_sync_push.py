@@ -378,3 +378,41 @@ def test_every_intent_is_registered() -> None:
         "check_in",
         "redeem_points",
     }
+
+
+def test_a_push_or_pull_naming_another_account_is_refused_before_anything_moves(
+    server: Server,
+) -> None:
+    """`user_id` names whose replica syncs: another account's token is refused (409
+    replica_of_another_account) before its operations are applied or any change is handed
+    out — the check the client made with a `GET /v1/me` round trip of its own."""
+    _client, freelancer, order = market(server)
+    stranger = server.register("freelancer")
+    bid = freelancer.op("place_bid", order_id=order["id"], amount_fen=300_000, days=5)
+    body = {"client_id": freelancer.client_id, "ops": [bid]}
+
+    pushed = server.request(
+        "POST",
+        "/v1/sync/push",
+        stranger["token"],
+        json=body,
+        params={"user_id": freelancer.user["id"]},
+    )
+    pulled = server.request(
+        "GET", "/v1/sync/pull", stranger["token"], params={"user_id": freelancer.user["id"]}
+    )
+
+    for refused in (pushed, pulled):
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "replica_of_another_account"
+    assert count(server, bids) == 0
+    assert count(server, sync_clients, sync_clients.c.client_id == freelancer.client_id) == 0
+    own = {"user_id": freelancer.user["id"]}
+    assert (
+        server.request(
+            "POST", "/v1/sync/push", freelancer.user["token"], json=body, params=own
+        ).json()["results"][0]["status"]
+        == "applied"
+    )
+    assert server.request("GET", "/v1/sync/pull", freelancer.user["token"], params=own).is_success

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from jiedan_cli.domain.errors import TemporaryFailure
+from jiedan_cli.domain.errors import Conflict, TemporaryFailure
 from jiedan_cli.domain.intents import Intent
 from jiedan_cli.server import metrics
 from jiedan_cli.server.api.deps import Ctx, syncing_ctx
@@ -29,6 +29,29 @@ router = APIRouter(prefix="/v1", tags=["sync"])
 log = logging.getLogger("jiedan.sync")
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ANOTHER_ACCOUNT: dict[str, Any] = {
+    **PROBLEM,
+    "description": "`user_id` is not the caller's (replica_of_another_account)",
+}
+
+
+async def replica_ctx(
+    ctx: Ctx = Depends(syncing_ctx),
+    user_id: str | None = Query(
+        None,
+        max_length=64,
+        description="the account the client's replica belongs to: refused (409) unless it is"
+        " the caller's — so a replica never pushes or pulls under another account's token",
+    ),
+) -> Ctx:
+    """The sync caller, refused when the replica it syncs is another account's: the check the
+    client made with a round trip of its own (`GET /v1/me`) before its first push."""
+    if user_id is not None and user_id != ctx.user.id:
+        raise Conflict(
+            "this replica belongs to another account than the token's",
+            code="replica_of_another_account",
+        )
+    return ctx
 
 
 class PushOp(BaseModel):
@@ -100,13 +123,14 @@ class PullResponse(BaseModel):
     responses={
         401: PROBLEM,
         404: {**PROBLEM, "description": "the client_id belongs to another user"},
+        409: ANOTHER_ACCOUNT,
         413: {**PROBLEM, "description": "too many operations, messages or bytes: send fewer"},
         429: {**PROBLEM, "description": "too many operations lately: retry after Retry-After"},
         422: PROBLEM,
         503: {**PROBLEM, "description": "busy: retry after Retry-After seconds"},
     },
 )
-async def push(body: PushRequest, ctx: Ctx = Depends(syncing_ctx)) -> Any:
+async def push(body: PushRequest, ctx: Ctx = Depends(replica_ctx)) -> Any:
     """Apply queued operations in order; each is answered once and for all. A push is
     charged one write per operation (JIEDAN_SERVER_RATE_LIMIT_USER_WRITES)."""
     cap, messages = ctx.settings.push_max_ops, ctx.settings.push_max_messages
@@ -150,11 +174,11 @@ def _push(body: PushRequest, ctx: Ctx) -> Any:
 @router.get(
     "/sync/pull",
     response_model=PullResponse,
-    responses={401: PROBLEM, 404: PROBLEM, 422: PROBLEM, 503: PROBLEM},
+    responses={401: PROBLEM, 404: PROBLEM, 409: ANOTHER_ACCOUNT, 422: PROBLEM, 503: PROBLEM},
 )
 def pull(
     request: Request,
-    ctx: Ctx = Depends(syncing_ctx),
+    ctx: Ctx = Depends(replica_ctx),
     cursor: str | None = Query(None, max_length=100, description='"<epoch>:<seq>"; empty: start'),
     limit: int = Query(PULL_LIMIT_DEFAULT, ge=1, le=PULL_LIMIT_MAX),
     client_id: str | None = Query(None, max_length=64, description="to report its last_seq"),
