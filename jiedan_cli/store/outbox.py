@@ -201,12 +201,6 @@ def latest_done(conn: sqlite3.Connection, intent: str, object_id: str) -> Outbox
     return None if row is None else operation_from_row(row)
 
 
-def any_settled(conn: sqlite3.Connection) -> bool:
-    """Whether the server has answered any operation of this replica (applied or refused)."""
-    row = conn.execute("SELECT 1 FROM outbox WHERE state != ? LIMIT 1", (PENDING,)).fetchone()
-    return row is not None
-
-
 def get_operation(conn: sqlite3.Connection, seq: int) -> OutboxOperation | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE seq = ?", (seq,)).fetchone()
     return None if row is None else operation_from_row(row)
