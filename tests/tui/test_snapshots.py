@@ -19,12 +19,19 @@ Compare = Callable[..., bool]
 Before = Callable[[Pilot[Any]], Awaitable[None]]
 
 
-def settle(*keys: str, ready: Callable[[Any], Any] | None = None) -> Before:
-    """Press `keys`, then wait until `ready(screen)` and every worker is done."""
+def settle(
+    *keys: str,
+    ready: Callable[[Any], Any] | None = None,
+    loaded: Callable[[Any], Any] | None = None,
+) -> Before:
+    """Once the board has drawn (and `loaded(app)`, when given), press `keys`, then wait
+    until `ready(screen)` and every worker is done."""
 
     async def before(pilot: Pilot[Any]) -> None:
         app = pilot.app
         await wait_for(pilot, lambda: getattr(app.screen, "shown_count", 1))
+        if loaded is not None:
+            await wait_for(pilot, lambda: loaded(app))
         if keys:
             await pilot.press(*keys)
         if ready is not None:
@@ -131,7 +138,13 @@ def test_rejected_operations(snap_compare: Compare, market_db: Path) -> None:
     conn = open_db(market_db)
     conn.execute("UPDATE outbox SET created_at = '2026-03-20T09:00:00Z'")  # fixed for the picture
     conn.close()
-    before = settle("r", ready=lambda s: type(s).__name__ == "RejectedOperations")
+    # `r` lists what the dashboard has read of the outbox: read in the background, after the
+    # board (under load, a press before it opened an empty list)
+    before = settle(
+        "r",
+        loaded=lambda app: app.sync_view.outbox.rejected,
+        ready=lambda s: type(s).__name__ == "RejectedOperations",
+    )
     assert snap_compare(offline_app(market_db), terminal_size=SIZE, run_before=before)
 
 
