@@ -64,7 +64,12 @@ _USER = bindparam("user_id", type_=String)
 # The order, with what a message needs to know of the writer from the same read: whether
 # they bid on it or have a thread about it, and whether the message's id is taken.
 _ORDER_FOR_PARTY = select(
-    orders,
+    # what a message reads of its order, no more: each column of a row read is converted
+    # (times parsed, JSON decoded) whether used or not
+    orders.c.id,
+    orders.c.client_id,
+    orders.c.freelancer_id,
+    orders.c.status,
     _bid_by(_USER).label("has_bid"),
     _thread_of(_USER).label("has_thread"),
     exists().where(messages.c.id == bindparam("message_id")).label("message_taken"),
