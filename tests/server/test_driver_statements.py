@@ -35,11 +35,13 @@ def test_the_bid_statements_give_what_sqlalchemy_gives(server: Server) -> None:
             through_sqlalchemy = conn.execute(bid_service._ORDER_TO_BID_ON, params).one()
             direct = bid_service._READ_ORDER.first(conn, params)
             assert direct._asdict() == through_sqlalchemy._asdict()
-            assert direct.has_live_bid and direct.bid_taken and direct.tags == ["logo", "品牌"]
-            assert direct.created_at.tzinfo is not None and direct.deadline.year == 2026
+            assert direct.has_live_bid and direct.bid_taken and direct.status == "open"
             now = server.clock()
             counted = bid_service._WRITE_BID_COUNT.one(conn, {"of_order": order["id"], "now": now})
             assert counted.bid_count == 1 and counted.updated_at == now
+            # the whole order, as the public is sent it: JSON, times and dates converted
+            assert counted.tags == ["logo", "品牌"] and counted.deadline.year == 2026
+            assert counted.created_at.tzinfo is not None
             assert bid_service._READ_ORDER.first(conn, {**params, "of_order": "none"}) is None
     finally:
         event.remove(server.db.engine, "before_cursor_execute", note)

@@ -125,9 +125,14 @@ _BID_COLUMNS = (
 )
 # An order to bid on, with what the bid needs to know from the same read: whether the
 # bidder has a live bid on it, the bidder's verification (the daily limit), and whether the
-# bid's id (made by an offline client) is taken.
+# bid's id (made by an offline client) is taken. Of the order, what a bid reads (who may see
+# it, the seat, the bid's audience) and no more: every column read is converted whether used
+# or not; the order the bid count's UPDATE returns is the whole one the public is sent.
 _ORDER_TO_BID_ON = select(
-    orders,
+    orders.c.id,
+    orders.c.client_id,
+    orders.c.freelancer_id,
+    orders.c.status,
     exists()
     .where(
         bids.c.order_id == orders.c.id,
