@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.servers import CALM_RISK, Served, app_server, serving  # noqa: E402
+from benchmarks.servers import CALM_RISK, Served, app_server, client_sync, serving  # noqa: E402
 
 TARGETS = {
     "P3 changes/s": (">=", 10_000),
@@ -126,19 +125,8 @@ def sign_up_verified_freelancer(base: str, database_url: str, n: int) -> dict[st
 
 
 def run_client(replica: Path, served: Served, token: str) -> dict[str, Any]:
-    env = {**os.environ, "JIEDAN_TOKEN": token, "PYTHONPATH": str(ROOT)}
     server_cpu = served.cpu_seconds() or 0.0
-    done = subprocess.run(
-        [sys.executable, "-c", CLIENT, str(replica), served.base],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the client sync failed:\n{done.stderr}")
-    measured = dict(json.loads(done.stdout))
+    measured = client_sync(CLIENT, replica, served.base, token)
     measured["server_cpu_seconds"] = (served.cpu_seconds() or 0.0) - server_cpu
     return measured
 

@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.servers import CALM_RISK, Served, app_server, serving  # noqa: E402
+from benchmarks.servers import CALM_RISK, Served, app_server, client_sync, serving  # noqa: E402
 from tests.sync.faultproxy import FaultProxy  # noqa: E402
 
 OPERATIONS = 200
@@ -108,22 +107,6 @@ def queue_operations(replica: Path, order_id: str) -> list[str]:
         conn.close()
 
 
-def run_client(replica: Path, base: str, token: str) -> dict[str, Any]:
-    env = {**os.environ, "JIEDAN_TOKEN": token, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", CLIENT, str(replica), base],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the client sync failed:\n{done.stderr}")
-    measured: dict[str, Any] = json.loads(done.stdout)
-    return measured
-
-
 def applied_once(served: Served, client: dict[str, Any], order_id: str, ids: list[str]) -> bool:
     """The order's client sees the bid once and every message once."""
     headers = {"Authorization": f"Bearer {client['token']}"}
@@ -153,11 +136,11 @@ def one_run(served: Served, proxy: FaultProxy, folder: Path, n: int) -> dict[str
     conn = open_db(replica)
     set_user(conn, freelancer["id"])
     conn.close()
-    run_client(replica, served.base, freelancer["token"])  # the market, pulled at the desk
+    client_sync(CLIENT, replica, served.base, freelancer["token"])  # the market, pulled at the desk
     ids = queue_operations(replica, order_id)
     proxy.always("delay", delay=LATENCY_S)
     try:
-        synced = run_client(replica, proxy.url, freelancer["token"])  # then on the train
+        synced = client_sync(CLIENT, replica, proxy.url, freelancer["token"])  # then on the train
     finally:
         proxy.always("pass")
     exact = synced["pushed"] == OPERATIONS and applied_once(served, client, order_id, ids)

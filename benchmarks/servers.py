@@ -3,6 +3,7 @@ run --workers N`) and the floor (`benchmarks.floor_app --workers N`), started th
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -207,3 +209,21 @@ def app_server(database_url: str, workers: int = 1) -> tuple[list[str], int]:
 def floor_server(workers: int = 1) -> tuple[list[str], int]:
     port = free_port()
     return ["-m", "benchmarks.floor_app", "--port", str(port), "--workers", str(workers)], port
+
+
+def client_sync(code: str, replica: Path, base: str, token: str) -> dict[str, Any]:
+    """Run a client sync (`code`: a script given the replica's path and the server's URL,
+    printing one JSON object) in a process of its own, signed in with `token`; its JSON."""
+    env = {**os.environ, "JIEDAN_TOKEN": token, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(replica), base],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the client sync failed:\n{done.stderr}")
+    measured: dict[str, Any] = json.loads(done.stdout)
+    return measured
